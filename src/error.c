@@ -1,0 +1,73 @@
+/*
+ * error.c: error codes, their messages, and the helpers that fill a
+ * struct ms_error or check size arithmetic.
+ *
+ * The codes come from the one X-macro list in meshstats.h.  Nothing here
+ * prints: messages are handed back to the caller.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+const char *
+ms_strerror(int code)
+{
+    switch (code) {
+    case MS_OK:
+        return "success";
+#define MS_ERRNO_MSG(name, value, msg)                                       \
+    case MS_##name:                                                          \
+        return msg;
+        MS_ERRNO_MAP(MS_ERRNO_MSG)
+#undef MS_ERRNO_MSG
+    default:
+        return "unknown error";
+    }
+}
+
+const char *
+ms_err_name(int code)
+{
+    switch (code) {
+    case MS_OK:
+        return "MS_OK";
+#define MS_ERRNO_NAME(name, value, msg)                                      \
+    case MS_##name:                                                          \
+        return "MS_" #name;
+        MS_ERRNO_MAP(MS_ERRNO_NAME)
+#undef MS_ERRNO_NAME
+    default:
+        return "MS_UNKNOWN";
+    }
+}
+
+int
+ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
+{
+    if (err != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int
+ms__size_mul(size_t a, size_t b, size_t *out)
+{
+    if (__builtin_mul_overflow(a, b, out)) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}
+
+int
+ms__size_add(size_t a, size_t b, size_t *out)
+{
+    if (__builtin_add_overflow(a, b, out)) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}

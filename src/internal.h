@@ -1,0 +1,330 @@
+/*
+ * internal.h: the single private header of libmeshstats.
+ *
+ * Everything the modules share and the tests link against, but a user of the
+ * library never sees.  HDF5 types stay inside reader.c, writeback.c and
+ * generate.c; nothing here names them.
+ */
+#ifndef MESHSTATS_INTERNAL_H
+#define MESHSTATS_INTERNAL_H
+
+#include "meshstats.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Rows 0..2 reference position, 3..5 displacement (SPEC section 1). */
+#define MS_ROW_POSITION 0
+#define MS_ROW_DISPLACEMENT 3
+#define MS_MIN_FEATURE_ROWS 6
+#define MS_EDGE_FEATURES 4
+
+/* ------------------------------------------------------------------ */
+/* alloc.c: every allocation of the library goes through these, so that a
+ * test can make the Nth one fail. */
+
+void *ms__malloc(size_t size);
+void *ms__calloc(size_t count, size_t size);
+void *ms__reallocarray(void *ptr, size_t count, size_t size);
+char *ms__strdup(const char *s);
+void ms__free(void *ptr);
+/* Test hook: make allocation number n (counted from now, 1-based) and every
+ * later one fail; 0 turns failures off.  Returns allocations made so far. */
+void ms__alloc_fail_after(uint64_t n);
+uint64_t ms__alloc_count(void);
+
+/* ------------------------------------------------------------------ */
+/* error.c */
+
+/* Fill err (if not NULL) with code and a formatted message; returns code. */
+int ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Checked size arithmetic: 0, or MS_EOVERFLOW if the result overflows. */
+int ms__size_mul(size_t a, size_t b, size_t *out);
+int ms__size_add(size_t a, size_t b, size_t *out);
+
+/* ------------------------------------------------------------------ */
+/* moments.c: mergeable moments (no I/O, no locks).
+ *
+ * The mean is kept as an unevaluated sum mean + mean_lo (a double-double), so
+ * that folding thousands of partials around a large offset does not round the
+ * mean once per merge: with values near 1e7 and a std near 10, a single double
+ * ulp of the mean is already 1e-10 of the std. */
+
+struct ms_moments {
+    uint64_t count;
+    double mean;    /* high part of the mean */
+    double mean_lo; /* low part: the mean is mean + mean_lo */
+    double m2;      /* sum of squared deviations from the mean */
+    double min;
+    double max;
+};
+
+void ms__moments_init(struct ms_moments *m);
+/* Moments of n doubles (corrected two-pass); n may be 0. */
+void ms__moments_of(struct ms_moments *m, const double *x, size_t n);
+/* Finish a block from the two-pass sums: shift (the provisional mean), the
+ * sum and the sum of squares of (x - shift), min and max over n values. */
+void ms__moments_from_sums(struct ms_moments *m, uint64_t n, double shift,
+                          double sum_d, double sum_d2, double min,
+                          double max);
+/* Chan et al. pairwise merge: a becomes a (+) b.  b may alias a. */
+void ms__moments_merge(struct ms_moments *a, const struct ms_moments *b);
+/* The moments of the values together with their negations: count doubles,
+ * the mean is exactly 0, min = -max. */
+void ms__moments_symmetrize(struct ms_moments *m);
+double ms__moments_mean(const struct ms_moments *m);
+/* Population std; 0 for count 0. */
+double ms__moments_std(const struct ms_moments *m);
+bool ms__moments_finite(const struct ms_moments *m);
+
+/* ------------------------------------------------------------------ */
+/* timesteps.c: which timesteps are used (SPEC section 3). */
+
+/* The k-th of count integer timesteps numpy.linspace(0, last, count,
+ * dtype=int) gives. */
+size_t ms__linspace_at(size_t last, size_t count, size_t k);
+
+/* A selection of timesteps: the k-th (k < count) is
+ * ms__linspace_at(last, count, k); non-decreasing in k. */
+struct ms_timesteps {
+    size_t count;
+    size_t last;
+};
+
+size_t ms__timesteps_at(const struct ms_timesteps *sel, size_t k);
+/* The node timesteps of a sample with T timesteps; max_timesteps 0 means
+ * all of them. */
+void ms__node_timesteps(size_t T, unsigned max_timesteps,
+                        struct ms_timesteps *out);
+/* The delta timesteps: each t is taken between t and t + 1, except when
+ * T == 1, where the single delta timestep 0 is d[0] itself. */
+void ms__delta_timesteps(size_t T, unsigned max_timesteps,
+                         struct ms_timesteps *out);
+
+/* ------------------------------------------------------------------ */
+/* The features of one timestep (features.c).  Pure computation: the caller
+ * hands in the rows it read. */
+
+/* The shape of the data a unit holds: rows 0..nrows-1 of nodal_data for
+ * nslots timesteps of N nodes, as data[(row * nslots + slot) * N + n]. */
+struct ms_block {
+    const double *data;
+    size_t nrows;
+    size_t nslots;
+    size_t N;
+};
+
+static inline const double *
+ms_block_row(const struct ms_block *b, size_t row, size_t slot)
+{
+    return b->data + (row * b->nslots + slot) * b->N;
+}
+
+/* Where a non-finite value was found, for the error message. */
+struct ms_nonfinite_site {
+    size_t row;
+    size_t slot;
+    size_t node;
+    double value;
+};
+
+/* Scratch a feature computation needs: 3N doubles (deformed positions) and
+ * N bytes (the row mask of the skip path).  Owned by the caller. */
+struct ms_feature_scratch {
+    double *pos; /* 3 * N */
+    double *values; /* max(N, E), used by the skip path only */
+    unsigned char *mask; /* max(N, E) */
+};
+
+/* Each returns 0, or MS_ENONFINITE with *site filled when skip is false and
+ * a used value is not finite (MS_EOVERFLOW if the values are finite but
+ * their moments overflow).  With skip, non-finite rows are left out and
+ * counted in *skipped. */
+int ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
+                      bool skip, struct ms_feature_scratch *scratch,
+                      struct ms_moments *out, uint64_t *skipped,
+                      struct ms_nonfinite_site *site);
+int ms__edge_features(const struct ms_block *b, size_t slot,
+                      const uint32_t *edges, size_t E, bool skip,
+                      struct ms_feature_scratch *scratch,
+                      struct ms_moments out[MS_EDGE_FEATURES],
+                      uint64_t *skipped, struct ms_nonfinite_site *site);
+/* next_slot == SIZE_MAX: the T == 1 rule (the delta is the value itself). */
+int ms__delta_features(const struct ms_block *b, size_t slot,
+                       size_t next_slot, unsigned nvar, bool skip,
+                       struct ms_feature_scratch *scratch,
+                       struct ms_moments *out, uint64_t *skipped,
+                       struct ms_nonfinite_site *site);
+
+/* ------------------------------------------------------------------ */
+/* reader.c: every HDF5 call made while reading. */
+
+struct ms_file;
+
+struct ms_sample_name {
+    int64_t id;
+    char *name; /* the group name as stored (may have leading zeros) */
+};
+
+struct ms_sample_shape {
+    size_t F, T, N, E;
+};
+
+/* Open path read-only.  MS_ENOENT, MS_EACCES, MS_ENOTHDF5 or MS_EIO. */
+int ms__file_open(const char *path, struct ms_file **out,
+                  struct ms_error *err);
+void ms__file_close(struct ms_file *f);
+const char *ms__file_path(const struct ms_file *f);
+
+/* The sample groups under data/, sorted by id then name.  Names that are not
+ * decimal integers are reported through warn (may be NULL) and left out.
+ * MS_ELAYOUT if there is no data group. */
+int ms__file_list_samples(struct ms_file *f, ms_warning_fn warn,
+                          void *userdata, struct ms_sample_name **out,
+                          size_t *count, struct ms_error *err);
+void ms__sample_names_free(struct ms_sample_name *names, size_t count);
+
+/* Check the sample's datasets against the layout (ranks, types, sizes)
+ * without reading data.  MS_ELAYOUT with a message on mismatch. */
+int ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
+                     unsigned input_var, unsigned output_var,
+                     struct ms_sample_shape *shape, struct ms_error *err);
+
+/* Read mesh_edge into edges (2 * E uint32: the i's then the j's) checking
+ * every index against [0, N).  MS_ERANGE names the first bad edge. */
+int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
+                          const struct ms_sample_shape *shape,
+                          uint32_t *edges, struct ms_error *err);
+
+/* Read rows [0, nrows) of nodal_data at the nslots timesteps in slots
+ * (sorted, distinct) into buf, laid out as struct ms_block describes. */
+int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
+                          const struct ms_sample_shape *shape, size_t nrows,
+                          const size_t *slots, size_t nslots, double *buf,
+                          struct ms_error *err);
+
+/* Turn off HDF5's automatic error printing for the calling thread. */
+void ms__hdf5_quiet(void);
+/* HDF5's innermost message for the failure that just happened. */
+void ms__hdf5_last_error(char *buf, size_t size);
+/* The HDF5 library version, for --version. */
+void ms__hdf5_version(char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* plan.c: the dataset cut into work units. */
+
+struct ms_plan_sample {
+    struct ms_sample_name name;
+    struct ms_sample_shape shape;
+    struct ms_timesteps node_ts;
+    struct ms_timesteps delta_ts;
+    size_t first_unit; /* units [first_unit, first_unit + nunits) */
+    size_t nunits;
+    bool bad;          /* failed validation: no units */
+    char *reason;      /* why it is bad, owned */
+};
+
+/* A work unit: one sample and the node and delta timesteps it owns, which
+ * are index ranges [begin, end) of the sample's two selections.  It reads nslots distinct
+ * timesteps: the ones it owns and, for deltas, their successors. */
+struct ms_unit {
+    size_t sample;
+    size_t node_begin, node_end;
+    size_t delta_begin, delta_end;
+    size_t nslots;
+};
+
+struct ms_plan {
+    size_t nrows;         /* feature rows read: max(6, 3 + max(iv, ov)) */
+    size_t max_slots;     /* the largest nslots of any unit */
+    size_t max_values;    /* the largest nrows * nslots * N of any unit */
+    size_t max_node_ts;   /* the most node timesteps any unit owns */
+    size_t max_delta_ts;  /* the most delta timesteps any unit owns */
+    size_t max_N, max_E;  /* over the good samples */
+    size_t nsamples;
+    struct ms_plan_sample *samples;
+    size_t nunits;
+    struct ms_unit *units;
+};
+
+/* Build the plan: list and check every sample, choose its timesteps and
+ * cut it into units no larger than opts->memory_limit allows.  Bad samples
+ * are marked (and reported through opts->on_warning) or, under strict,
+ * fail the call with MS_EBADSAMPLE. */
+int ms__plan_create(struct ms_file *f, const struct ms_options *opts,
+                    struct ms_plan **out, struct ms_error *err);
+void ms__plan_destroy(struct ms_plan *plan);
+
+/* The bytes one unit of nslots timesteps of this sample buffers. */
+int ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N,
+                        size_t *out);
+/* The bytes a sample's edge list takes. */
+int ms__plan_edge_bytes(size_t E, size_t *out);
+/* Fill slots (nslots entries) with the timesteps the unit reads. */
+void ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
+                    size_t *slots);
+
+/* ------------------------------------------------------------------ */
+/* unit.c: what a worker does for one unit: read, then compute. */
+
+/* A unit's buffers, reused from unit to unit. */
+struct ms_unit_buffers {
+    size_t cap_slots, cap_N, cap_E, cap_rows, cap_parts;
+    size_t *slots;
+    double *data;
+    struct ms_feature_scratch scratch;
+    /* Per-timestep partials, in timestep order: node (nnode x input_var),
+     * edge (nnode x 4), delta (ndelta x output_var). */
+    struct ms_moments *node;
+    struct ms_moments *edge;
+    struct ms_moments *delta;
+    uint64_t skipped[MS_GROUP_COUNT];
+};
+
+int ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
+                          const struct ms_options *opts);
+void ms__unit_buffers_finish(struct ms_unit_buffers *b);
+
+/* Read the unit's timesteps and compute its per-timestep partials into b.
+ * edges: the sample's edge list (2 * E).  Failure fills err naming the
+ * sample and dataset. */
+int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
+                 const struct ms_unit *u, const uint32_t *edges,
+                 const struct ms_options *opts, struct ms_unit_buffers *b,
+                 struct ms_error *err);
+
+/* ------------------------------------------------------------------ */
+/* stats.c: the result object. */
+
+/* Per-group accumulators of one sample or of the whole dataset. */
+struct ms_accumulator {
+    size_t nfeat[MS_GROUP_COUNT];
+    struct ms_moments *feat[MS_GROUP_COUNT];
+    uint64_t skipped[MS_GROUP_COUNT];
+};
+
+int ms__accumulator_init(struct ms_accumulator *acc, unsigned input_var,
+                         unsigned output_var);
+void ms__accumulator_finish(struct ms_accumulator *acc);
+void ms__accumulator_reset(struct ms_accumulator *acc);
+/* Fold a unit's per-timestep partials into acc, in timestep order. */
+void ms__accumulator_fold_unit(struct ms_accumulator *acc,
+                               const struct ms_unit *u,
+                               const struct ms_unit_buffers *b);
+/* acc (+)= other, group by group, feature by feature. */
+void ms__accumulator_merge(struct ms_accumulator *acc,
+                           const struct ms_accumulator *other);
+
+/* A result object with empty groups sized for opts; filled at the end of the
+ * pass by ms__stats_fill. */
+int ms__stats_create(const char *path, const struct ms_options *opts,
+                     struct ms_stats **out);
+void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
+int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
+
+#endif /* MESHSTATS_INTERNAL_H */

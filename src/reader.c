@@ -1,0 +1,614 @@
+/*
+ * reader.c: every HDF5 call made while reading a dataset.
+ *
+ * It opens the file read-only, lists the samples, checks each sample's
+ * datasets against the layout of SPEC section 1, reads and validates edge
+ * lists, and reads the feature rows of chosen timesteps.  HDF5 statuses are
+ * translated here into MS_E* codes and sentences that name the file, the
+ * sample id and the dataset path; HDF5's own automatic error printing is
+ * turned off and its innermost message is quoted instead.  It never writes.
+ *
+ * Debian's HDF5 is thread-safe behind one global lock, so these functions
+ * may be called from worker threads; the error-printing switch is per
+ * thread, so every entry point turns it off for its caller.
+ */
+#include "internal.h"
+
+#include <hdf5.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EDGE_READ_BLOCK 65536
+#define MAX_ID_DIGITS 18
+
+struct ms_file {
+    hid_t id;
+    char *path;
+};
+
+void
+ms__hdf5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+struct deepest {
+    char *buf;
+    size_t size;
+};
+
+static herr_t
+keep_deepest(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    struct deepest *d = data;
+    if (e->desc != NULL && e->desc[0] != '\0') {
+        snprintf(d->buf, d->size, "%s", e->desc);
+    }
+    return 0;
+}
+
+void
+ms__hdf5_last_error(char *buf, size_t size)
+{
+    struct deepest d = {buf, size};
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_deepest, &d);
+    if (buf[0] == '\0') {
+        snprintf(buf, size, "no detail from HDF5");
+    }
+}
+
+#define quiet ms__hdf5_quiet
+
+static void
+hdf5_message(char buf[256])
+{
+    ms__hdf5_last_error(buf, 256);
+}
+
+const char *
+ms__file_path(const struct ms_file *f)
+{
+    return f->path;
+}
+
+int
+ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
+{
+    quiet();
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int code = errno == EACCES ? MS_EACCES : MS_ENOENT;
+        return ms__error_set(err, code, "%s: cannot open: %s", path,
+                             strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return ms__error_set(err, MS_ENOENT,
+                             "%s: is a directory, not an HDF5 dataset file",
+                             path);
+    }
+    if (access(path, R_OK) != 0) {
+        return ms__error_set(err, MS_EACCES, "%s: cannot read: %s", path,
+                             strerror(errno));
+    }
+    htri_t is_hdf5 = H5Fis_hdf5(path);
+    if (is_hdf5 <= 0) {
+        return ms__error_set(err, MS_ENOTHDF5,
+                             "%s: not an HDF5 file (no HDF5 signature found)",
+                             path);
+    }
+    struct ms_file *f = ms__calloc(1, sizeof(*f));
+    if (f == NULL) {
+        goto fail_alloc;
+    }
+    f->path = ms__strdup(path);
+    if (f->path == NULL) {
+        goto fail_path;
+    }
+    f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f->id < 0) {
+        char msg[256];
+        hdf5_message(msg);
+        ms__free(f->path);
+        ms__free(f);
+        return ms__error_set(err, MS_EIO, "%s: cannot open with HDF5: %s",
+                             path, msg);
+    }
+    *out = f;
+    return 0;
+
+fail_path:
+    ms__free(f);
+fail_alloc:
+    return ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+}
+
+void
+ms__file_close(struct ms_file *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    quiet();
+    H5Fclose(f->id);
+    ms__free(f->path);
+    ms__free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Listing samples. */
+
+struct listing {
+    struct ms_sample_name *names;
+    size_t count, cap;
+    ms_warning_fn warn;
+    void *userdata;
+    const char *path;
+    int rc;
+};
+
+/* A sample id is a non-empty run of decimal digits (at most 18 of them,
+ * after leading zeros, so it fits an int64). */
+static bool
+parse_sample_id(const char *name, int64_t *id)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 64) {
+        return false;
+    }
+    int64_t value = 0;
+    size_t digits = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] < '0' || name[i] > '9') {
+            return false;
+        }
+        if (value != 0 || name[i] != '0') {
+            digits++;
+        }
+        if (digits > MAX_ID_DIGITS) {
+            return false;
+        }
+        value = value * 10 + (name[i] - '0');
+    }
+    *id = value;
+    return true;
+}
+
+static herr_t
+collect_name(hid_t group, const char *name, const H5L_info_t *info,
+             void *data)
+{
+    (void)group;
+    (void)info;
+    struct listing *l = data;
+    int64_t id;
+    if (!parse_sample_id(name, &id)) {
+        if (l->warn != NULL) {
+            char msg[512];
+            snprintf(msg, sizeof(msg),
+                     "%s: data/%s: group name is not a sample id (a decimal "
+                     "integer); skipped",
+                     l->path, name);
+            l->warn(l->userdata, -1, msg);
+        }
+        return 0;
+    }
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        void *grown = ms__reallocarray(l->names, cap, sizeof(*l->names));
+        if (grown == NULL) {
+            l->rc = MS_ENOMEM;
+            return -1;
+        }
+        l->names = grown;
+        l->cap = cap;
+    }
+    char *copy = ms__strdup(name);
+    if (copy == NULL) {
+        l->rc = MS_ENOMEM;
+        return -1;
+    }
+    l->names[l->count++] = (struct ms_sample_name){id, copy};
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    const struct ms_sample_name *x = a, *y = b;
+    if (x->id != y->id) {
+        return x->id < y->id ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+void
+ms__sample_names_free(struct ms_sample_name *names, size_t count)
+{
+    for (size_t i = 0; names != NULL && i < count; i++) {
+        ms__free(names[i].name);
+    }
+    ms__free(names);
+}
+
+/* The HDF5 object type at path, or H5I_BADID if there is none. */
+static H5I_type_t
+object_type(hid_t loc, const char *path)
+{
+    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0) {
+        return H5I_BADID;
+    }
+    hid_t obj = H5Oopen(loc, path, H5P_DEFAULT);
+    if (obj < 0) {
+        return H5I_BADID;
+    }
+    H5I_type_t type = H5Iget_type(obj);
+    H5Oclose(obj);
+    return type;
+}
+
+int
+ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
+                      struct ms_sample_name **out, size_t *count,
+                      struct ms_error *err)
+{
+    quiet();
+    *out = NULL;
+    *count = 0;
+    if (object_type(f->id, "data") != H5I_GROUP) {
+        return ms__error_set(err, MS_ELAYOUT,
+                             "%s: no group 'data' (expected data/<id>/"
+                             "nodal_data and data/<id>/mesh_edge)",
+                             f->path);
+    }
+    hid_t group = H5Gopen2(f->id, "data", H5P_DEFAULT);
+    if (group < 0) {
+        char msg[256];
+        hdf5_message(msg);
+        return ms__error_set(err, MS_EIO, "%s: data: cannot open group: %s",
+                             f->path, msg);
+    }
+    struct listing l = {
+        .warn = warn, .userdata = userdata, .path = f->path};
+    hsize_t idx = 0;
+    herr_t status = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx,
+                               collect_name, &l);
+    H5Gclose(group);
+    if (l.rc != 0 || status < 0) {
+        ms__sample_names_free(l.names, l.count);
+        if (l.rc == MS_ENOMEM) {
+            return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                                 f->path);
+        }
+        char msg[256];
+        hdf5_message(msg);
+        return ms__error_set(err, MS_EIO, "%s: data: cannot list: %s",
+                             f->path, msg);
+    }
+    if (l.count > 1) {
+        qsort(l.names, l.count, sizeof(*l.names), compare_names);
+    }
+    *out = l.names;
+    *count = l.count;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking a sample's layout. */
+
+#define SAMPLE_FAIL(code, ...)                                               \
+    do {                                                                     \
+        char what_[640];                                                     \
+        snprintf(what_, sizeof(what_), __VA_ARGS__);                         \
+        rc = ms__error_set(err, (code), "%s: sample %lld: %s", f->path,     \
+                           (long long)s->id, what_);                         \
+        goto done;                                                           \
+    } while (0)
+
+/* Open data/<name>/<leaf> as a dataset, or explain why it cannot be. */
+static int
+open_dataset(struct ms_file *f, const struct ms_sample_name *s,
+             const char *leaf, hid_t *out, struct ms_error *err)
+{
+    int rc = 0;
+    char path[128];
+    snprintf(path, sizeof(path), "data/%s/%s", s->name, leaf);
+    *out = -1;
+    H5I_type_t type = object_type(f->id, path);
+    if (type == H5I_BADID) {
+        SAMPLE_FAIL(MS_ELAYOUT, "%s: missing", path);
+    }
+    if (type != H5I_DATASET) {
+        SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a dataset", path);
+    }
+    *out = H5Dopen2(f->id, path, H5P_DEFAULT);
+    if (*out < 0) {
+        char msg[256];
+        hdf5_message(msg);
+        SAMPLE_FAIL(MS_EIO, "%s: cannot open: %s", path, msg);
+    }
+done:
+    return rc;
+}
+
+/* The class, rank and dims (up to 3) of a dataset. */
+static int
+dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
+{
+    hid_t type = H5Dget_type(dset);
+    hid_t space = H5Dget_space(dset);
+    int rc = -1;
+    if (type >= 0 && space >= 0) {
+        *cls = H5Tget_class(type);
+        *rank = H5Sget_simple_extent_ndims(space);
+        if (*rank >= 0 && *rank <= 3) {
+            H5Sget_simple_extent_dims(space, dims, NULL);
+        }
+        rc = *rank >= 0 ? 0 : -1;
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return rc;
+}
+
+static int
+check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
+                 unsigned iv, unsigned ov, struct ms_sample_shape *shape,
+                 struct ms_error *err)
+{
+    hid_t dset;
+    int rc = open_dataset(f, s, "nodal_data", &dset, err);
+    if (rc != 0) {
+        return rc;
+    }
+    H5T_class_t cls;
+    int rank = 0;
+    hsize_t dims[3] = {0, 0, 0};
+    unsigned need = MS_MIN_FEATURE_ROWS;
+    need = 3 + iv > need ? 3 + iv : need;
+    need = 3 + ov > need ? 3 + ov : need;
+    if (dataset_shape(dset, &cls, &rank, dims) != 0) {
+        SAMPLE_FAIL(MS_EIO, "data/%s/nodal_data: cannot read its shape",
+                    s->name);
+    }
+    if (cls != H5T_FLOAT) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/nodal_data: has a non-float type (class %d); "
+                    "expected a float type",
+                    s->name, (int)cls);
+    }
+    if (rank != 3) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/nodal_data: has rank %d; expected 3 "
+                    "(features x timesteps x nodes)",
+                    s->name, rank);
+    }
+    if (dims[0] < need) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/nodal_data: has %llu feature rows; needs at "
+                    "least %u (6, and 3 + input_var %u, 3 + output_var %u)",
+                    s->name, (unsigned long long)dims[0], need, iv, ov);
+    }
+    if (dims[1] == 0 || dims[2] == 0) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/nodal_data: has %llu timesteps and %llu nodes; "
+                    "needs at least one of each",
+                    s->name, (unsigned long long)dims[1],
+                    (unsigned long long)dims[2]);
+    }
+    if (dims[2] > UINT32_MAX || dims[1] > SIZE_MAX / 2) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/nodal_data: %llu nodes is more than meshstats "
+                    "supports (%lu)",
+                    s->name, (unsigned long long)dims[2],
+                    (unsigned long)UINT32_MAX);
+    }
+    shape->F = (size_t)dims[0];
+    shape->T = (size_t)dims[1];
+    shape->N = (size_t)dims[2];
+done:
+    if (dset >= 0) {
+        H5Dclose(dset);
+    }
+    return rc;
+}
+
+static int
+check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
+                struct ms_sample_shape *shape, struct ms_error *err)
+{
+    hid_t dset;
+    int rc = open_dataset(f, s, "mesh_edge", &dset, err);
+    if (rc != 0) {
+        return rc;
+    }
+    H5T_class_t cls;
+    int rank = 0;
+    hsize_t dims[3] = {0, 0, 0};
+    if (dataset_shape(dset, &cls, &rank, dims) != 0) {
+        SAMPLE_FAIL(MS_EIO, "data/%s/mesh_edge: cannot read its shape",
+                    s->name);
+    }
+    if (cls != H5T_INTEGER) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/mesh_edge: has a non-integer type (class %d); "
+                    "expected integer node indices",
+                    s->name, (int)cls);
+    }
+    if (rank != 2 || dims[0] != 2) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/mesh_edge: has rank %d and %llu rows; expected "
+                    "shape (2, E)",
+                    s->name, rank, rank >= 1 ? (unsigned long long)dims[0] : 0ULL);
+    }
+    if (dims[1] > SIZE_MAX / 16) {
+        SAMPLE_FAIL(MS_EOVERFLOW, "data/%s/mesh_edge: %llu edges overflow",
+                    s->name, (unsigned long long)dims[1]);
+    }
+    shape->E = (size_t)dims[1];
+done:
+    if (dset >= 0) {
+        H5Dclose(dset);
+    }
+    return rc;
+}
+
+int
+ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
+                 unsigned input_var, unsigned output_var,
+                 struct ms_sample_shape *shape, struct ms_error *err)
+{
+    quiet();
+    int rc = 0;
+    char path[96];
+    snprintf(path, sizeof(path), "data/%s", s->name);
+    if (object_type(f->id, path) != H5I_GROUP) {
+        SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a group", path);
+    }
+    rc = check_nodal_data(f, s, input_var, output_var, shape, err);
+    if (rc == 0) {
+        rc = check_mesh_edge(f, s, shape, err);
+    }
+done:
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading. */
+
+int
+ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
+                      const struct ms_sample_shape *shape, uint32_t *edges,
+                      struct ms_error *err)
+{
+    quiet();
+    hid_t dset, fspace = -1, mspace = -1;
+    int rc = open_dataset(f, s, "mesh_edge", &dset, err);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t E = shape->E;
+    int64_t *block = ms__malloc(2 * EDGE_READ_BLOCK * sizeof(*block));
+    if (block == NULL) {
+        SAMPLE_FAIL(MS_ENOMEM, "data/%s/mesh_edge: out of memory", s->name);
+    }
+    fspace = H5Dget_space(dset);
+    for (size_t e0 = 0; e0 < E; e0 += EDGE_READ_BLOCK) {
+        size_t n = E - e0 < EDGE_READ_BLOCK ? E - e0 : EDGE_READ_BLOCK;
+        hsize_t start[2] = {0, e0}, count[2] = {2, n};
+        mspace = H5Screate_simple(2, count, NULL);
+        if (fspace < 0 || mspace < 0 ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
+                                NULL) < 0 ||
+            H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
+                    block) < 0) {
+            char msg[256];
+            hdf5_message(msg);
+            SAMPLE_FAIL(MS_EIO, "data/%s/mesh_edge: read failed at edge %zu: %s",
+                        s->name, e0, msg);
+        }
+        H5Sclose(mspace);
+        mspace = -1;
+        for (size_t k = 0; k < n; k++) {
+            int64_t i = block[k], j = block[n + k];
+            if (i < 0 || j < 0 || (uint64_t)i >= shape->N ||
+                (uint64_t)j >= shape->N) {
+                SAMPLE_FAIL(MS_ERANGE,
+                            "data/%s/mesh_edge: edge %zu = (%lld, %lld) has a "
+                            "node index outside [0, %zu)",
+                            s->name, e0 + k, (long long)i, (long long)j,
+                            shape->N);
+            }
+            edges[e0 + k] = (uint32_t)i;
+            edges[E + e0 + k] = (uint32_t)j;
+        }
+    }
+done:
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    if (fspace >= 0) {
+        H5Sclose(fspace);
+    }
+    ms__free(block);
+    H5Dclose(dset);
+    return rc;
+}
+
+/* Select rows [0, nrows) x the listed timesteps x all nodes, one hyperslab
+ * per run of consecutive timesteps. */
+static herr_t
+select_slots(hid_t fspace, size_t nrows, const size_t *slots, size_t nslots,
+             size_t N)
+{
+    size_t i = 0;
+    while (i < nslots) {
+        size_t run = 1;
+        while (i + run < nslots && slots[i + run] == slots[i] + run) {
+            run++;
+        }
+        hsize_t start[3] = {0, slots[i], 0};
+        hsize_t count[3] = {nrows, run, N};
+        H5S_seloper_t op = i == 0 ? H5S_SELECT_SET : H5S_SELECT_OR;
+        if (H5Sselect_hyperslab(fspace, op, start, NULL, count, NULL) < 0) {
+            return -1;
+        }
+        i += run;
+    }
+    return 0;
+}
+
+int
+ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
+                      const struct ms_sample_shape *shape, size_t nrows,
+                      const size_t *slots, size_t nslots, double *buf,
+                      struct ms_error *err)
+{
+    quiet();
+    hid_t dset, fspace = -1, mspace = -1;
+    int rc = open_dataset(f, s, "nodal_data", &dset, err);
+    if (rc != 0) {
+        return rc;
+    }
+    hsize_t mdims[3] = {nrows, nslots, shape->N};
+    fspace = H5Dget_space(dset);
+    mspace = H5Screate_simple(3, mdims, NULL);
+    if (fspace < 0 || mspace < 0 ||
+        select_slots(fspace, nrows, slots, nslots, shape->N) < 0 ||
+        H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf) <
+            0) {
+        char msg[256];
+        hdf5_message(msg);
+        SAMPLE_FAIL(MS_EIO,
+                    "data/%s/nodal_data: read of timesteps %zu..%zu failed: %s",
+                    s->name, slots[0], slots[nslots - 1], msg);
+    }
+done:
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    if (fspace >= 0) {
+        H5Sclose(fspace);
+    }
+    H5Dclose(dset);
+    return rc;
+}
+
+void
+ms__hdf5_version(char *buf, size_t size)
+{
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    snprintf(buf, size, "%u.%u.%u", major, minor, release);
+}

@@ -1,0 +1,158 @@
+/*
+ * report.c: the result as a human-readable table and as JSON (SPEC 5.2).
+ *
+ * Writes only to the stream it is handed.  The JSON carries no timings or
+ * dates and prints every double with 17 significant digits, so that equal
+ * results give equal bytes and every number round-trips.
+ */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+static void
+json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        default:
+            if (*p < 0x20) {
+                fprintf(out, "\\u%04x", *p);
+            } else {
+                fputc(*p, out);
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+enum field { FIELD_MEAN, FIELD_STD, FIELD_MIN, FIELD_MAX };
+
+static double
+field_of(const struct ms_feature_stats *f, enum field which)
+{
+    switch (which) {
+    case FIELD_MEAN:
+        return f->mean;
+    case FIELD_STD:
+        return f->std;
+    case FIELD_MIN:
+        return f->min;
+    default:
+        return f->max;
+    }
+}
+
+static void
+json_array(FILE *out, const struct ms_group_stats *g, enum field which)
+{
+    fputc('[', out);
+    for (size_t k = 0; k < g->nfeatures; k++) {
+        if (k) {
+            fputs(", ", out);
+        }
+        if (g->count == 0) {
+            fputs("null", out); /* no rows: the statistic is undefined */
+        } else {
+            fprintf(out, "%.17g", field_of(&g->features[k], which));
+        }
+    }
+    fputc(']', out);
+}
+
+static void
+json_group(FILE *out, const struct ms_stats *s, enum ms_group_kind kind,
+           bool last)
+{
+    const struct ms_group_stats *g = &s->groups[kind];
+    fprintf(out, "  \"%s\": {\"count\": %" PRIu64, ms_group_name(kind),
+            g->count);
+    if (s->skip_nonfinite) {
+        fprintf(out, ", \"nonfinite_skipped\": %" PRIu64,
+                g->nonfinite_skipped);
+    }
+    static const char *const names[] = {"mean", "std", "min", "max"};
+    for (int f = FIELD_MEAN; f <= FIELD_MAX; f++) {
+        fprintf(out, ",\n    \"%s\": ", names[f]);
+        json_array(out, g, (enum field)f);
+    }
+    fprintf(out, "}%s\n", last ? "" : ",");
+}
+
+int
+ms_stats_write_json(const struct ms_stats *s, FILE *out)
+{
+    fprintf(out, "{\n  \"meshstats_version\": \"%s\",\n", MS_VERSION_STRING);
+    fputs("  \"dataset\": ", out);
+    json_string(out, s->dataset);
+    fprintf(out, ",\n  \"input_var\": %u, \"output_var\": %u,\n",
+            s->input_var, s->output_var);
+    fprintf(out, "  \"max_timesteps_for_stats\": %u,\n", s->max_timesteps);
+    fprintf(out, "  \"samples\": {\"found\": %zu, \"used\": %zu, \"skipped\": [",
+            s->samples_found, s->samples_used);
+    for (size_t i = 0; i < s->nskipped; i++) {
+        fprintf(out, "%s\n    {\"id\": %" PRId64 ", \"reason\": ",
+                i ? "," : "", s->skipped[i].id);
+        json_string(out, s->skipped[i].reason);
+        fputc('}', out);
+    }
+    fputs(s->nskipped ? "\n  ]},\n" : "]},\n", out);
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        json_group(out, s, (enum ms_group_kind)g, g == MS_GROUP_COUNT - 1);
+    }
+    fputs("}\n", out);
+    return ferror(out) ? MS_EIO : 0;
+}
+
+int
+ms_stats_write_table(const struct ms_stats *s, FILE *out)
+{
+    fprintf(out, "dataset   %s\n", s->dataset);
+    fprintf(out, "samples   %zu used of %zu found", s->samples_used,
+            s->samples_found);
+    if (s->nskipped) {
+        fprintf(out, " (%zu skipped: see the warnings)", s->nskipped);
+    }
+    if (s->max_timesteps == 0) {
+        fprintf(out, "\nmode      full: every timestep\n");
+    } else {
+        fprintf(out, "\nmode      sampled: at most %u timesteps per sample\n",
+                s->max_timesteps);
+    }
+    fprintf(out, "\n%-6s %-10s %12s %14s %13s %13s %13s\n", "group",
+            "feature", "count", "mean", "std", "min", "max");
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        const struct ms_group_stats *gs = &s->groups[g];
+        for (size_t k = 0; k < gs->nfeatures; k++) {
+            char name[32];
+            ms_feature_name((enum ms_group_kind)g, k, name, sizeof(name));
+            const struct ms_feature_stats *f = &gs->features[k];
+            fprintf(out, "%-6s %-10s %12" PRIu64, ms_group_name(g), name,
+                    gs->count);
+            if (gs->count == 0) {
+                fprintf(out, " %14s %13s %13s %13s\n", "-", "-", "-", "-");
+            } else {
+                fprintf(out, " %14.6e %13.6e %13.6e %13.6e\n", f->mean,
+                        f->std, f->min, f->max);
+            }
+        }
+        if (s->skip_nonfinite && gs->nonfinite_skipped) {
+            fprintf(out, "%-6s (%" PRIu64 " rows with NaN/Inf left out)\n",
+                    ms_group_name(g), gs->nonfinite_skipped);
+        }
+    }
+    return ferror(out) ? MS_EIO : 0;
+}

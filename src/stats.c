@@ -1,0 +1,209 @@
+/*
+ * stats.c: accumulators and the result object.
+ *
+ * The merge order is fixed by the data: a sample's per-timestep partials
+ * are folded in timestep order (node and edge by node timestep, delta by
+ * delta timestep) into the sample's accumulator, and finished samples are
+ * merged into the dataset's accumulator in ascending id order.  Neither the
+ * unit boundaries (memory limit), nor the number of threads, nor the order
+ * in which units finish enter that sequence, so the result is the same to
+ * the last bit whatever those are.  Only the loop thread calls these.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+ms__accumulator_init(struct ms_accumulator *acc, unsigned input_var,
+                     unsigned output_var)
+{
+    memset(acc, 0, sizeof(*acc));
+    acc->nfeat[MS_GROUP_NODE] = input_var;
+    acc->nfeat[MS_GROUP_EDGE] = MS_EDGE_FEATURES;
+    acc->nfeat[MS_GROUP_DELTA] = output_var;
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        acc->feat[g] = ms__calloc(acc->nfeat[g], sizeof(struct ms_moments));
+        if (acc->feat[g] == NULL) {
+            ms__accumulator_finish(acc);
+            return MS_ENOMEM;
+        }
+    }
+    ms__accumulator_reset(acc);
+    return 0;
+}
+
+void
+ms__accumulator_finish(struct ms_accumulator *acc)
+{
+    if (acc == NULL) {
+        return;
+    }
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        ms__free(acc->feat[g]);
+    }
+    memset(acc, 0, sizeof(*acc));
+}
+
+void
+ms__accumulator_reset(struct ms_accumulator *acc)
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; k < acc->nfeat[g]; k++) {
+            ms__moments_init(&acc->feat[g][k]);
+        }
+        acc->skipped[g] = 0;
+    }
+}
+
+static void
+fold_records(struct ms_moments *into, size_t nfeat,
+             const struct ms_moments *records, size_t nrecords)
+{
+    for (size_t r = 0; r < nrecords; r++) {
+        for (size_t k = 0; k < nfeat; k++) {
+            ms__moments_merge(&into[k], &records[r * nfeat + k]);
+        }
+    }
+}
+
+void
+ms__accumulator_fold_unit(struct ms_accumulator *acc,
+                          const struct ms_unit *u,
+                          const struct ms_unit_buffers *b)
+{
+    size_t nnode = u->node_end - u->node_begin;
+    size_t ndelta = u->delta_end - u->delta_begin;
+    fold_records(acc->feat[MS_GROUP_NODE], acc->nfeat[MS_GROUP_NODE], b->node,
+                 nnode);
+    fold_records(acc->feat[MS_GROUP_EDGE], MS_EDGE_FEATURES, b->edge, nnode);
+    fold_records(acc->feat[MS_GROUP_DELTA], acc->nfeat[MS_GROUP_DELTA],
+                 b->delta, ndelta);
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        acc->skipped[g] += b->skipped[g];
+    }
+}
+
+void
+ms__accumulator_merge(struct ms_accumulator *acc,
+                      const struct ms_accumulator *other)
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        fold_records(acc->feat[g], acc->nfeat[g], other->feat[g], 1);
+        acc->skipped[g] += other->skipped[g];
+    }
+}
+
+int
+ms__stats_create(const char *path, const struct ms_options *opts,
+                 struct ms_stats **out)
+{
+    struct ms_stats *s = ms__calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return MS_ENOMEM;
+    }
+    s->dataset = ms__strdup(path);
+    if (s->dataset == NULL) {
+        goto fail;
+    }
+    s->input_var = opts->input_var;
+    s->output_var = opts->output_var;
+    s->max_timesteps = opts->max_timesteps;
+    s->skip_nonfinite = opts->skip_nonfinite;
+    size_t nfeat[MS_GROUP_COUNT] = {opts->input_var, MS_EDGE_FEATURES,
+                                    opts->output_var};
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        s->groups[g].nfeatures = nfeat[g];
+        s->groups[g].features =
+            ms__calloc(nfeat[g], sizeof(*s->groups[g].features));
+        if (s->groups[g].features == NULL) {
+            goto fail;
+        }
+    }
+    *out = s;
+    return 0;
+
+fail:
+    ms_stats_destroy(s);
+    return MS_ENOMEM;
+}
+
+void
+ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc)
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        struct ms_group_stats *gs = &s->groups[g];
+        gs->count = gs->nfeatures ? acc->feat[g][0].count : 0;
+        gs->nonfinite_skipped = acc->skipped[g];
+        for (size_t k = 0; k < gs->nfeatures; k++) {
+            const struct ms_moments *m = &acc->feat[g][k];
+            gs->features[k] = (struct ms_feature_stats){
+                .mean = ms__moments_mean(m),
+                .std = ms__moments_std(m),
+                .min = m->min,
+                .max = m->max,
+            };
+        }
+    }
+}
+
+int
+ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason)
+{
+    char *copy = ms__strdup(reason);
+    if (copy == NULL) {
+        return MS_ENOMEM;
+    }
+    void *grown =
+        ms__reallocarray(s->skipped, s->nskipped + 1, sizeof(*s->skipped));
+    if (grown == NULL) {
+        ms__free(copy);
+        return MS_ENOMEM;
+    }
+    s->skipped = grown;
+    s->skipped[s->nskipped++] = (struct ms_skipped_sample){id, copy};
+    return 0;
+}
+
+void
+ms_stats_destroy(struct ms_stats *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < s->nskipped; i++) {
+        ms__free(s->skipped[i].reason);
+    }
+    ms__free(s->skipped);
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        ms__free(s->groups[g].features);
+    }
+    ms__free(s->dataset);
+    ms__free(s);
+}
+
+const char *
+ms_group_name(enum ms_group_kind group)
+{
+    static const char *const names[MS_GROUP_COUNT] = {"node", "edge",
+                                                       "delta"};
+    return (unsigned)group < MS_GROUP_COUNT ? names[group] : "?";
+}
+
+void
+ms_feature_name(enum ms_group_kind group, size_t i, char *buf, size_t size)
+{
+    /* Rows 3.. of nodal_data: displacement x, y, z, then stress and the
+     * part number in the usual deforming-plate layout. */
+    static const char *const rows[] = {"disp_x", "disp_y", "disp_z",
+                                       "stress", "part"};
+    static const char *const edge[] = {"r_x", "r_y", "r_z", "|r|"};
+    if (group == MS_GROUP_EDGE) {
+        snprintf(buf, size, "%s", i < 4 ? edge[i] : "?");
+    } else if (i < MS_ARRAY_SIZE(rows)) {
+        snprintf(buf, size, group == MS_GROUP_DELTA ? "d_%s" : "%s", rows[i]);
+    } else {
+        snprintf(buf, size, group == MS_GROUP_DELTA ? "d_row%zu" : "row%zu",
+                 i + 3);
+    }
+}
