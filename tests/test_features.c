@@ -1,0 +1,197 @@
+/*
+ * test_features.c: node, edge and delta features of a two-triangle mesh,
+ * computed by hand.
+ *
+ * Four nodes, triangles (0, 1, 2) and (1, 3, 2), five stored edges.  At
+ * timestep 0 the reference positions are the unit square corners and the
+ * displacement is zero except node 3, moved by (0, 0, 1); at timestep 1
+ * every node is moved by a further (1, 0, 0) except node 0.
+ */
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#define N 4
+#define E 5
+#define ROWS 8
+#define SLOTS 2
+
+static double data[ROWS * SLOTS * N];
+static const uint32_t edges[2 * E] = {0, 1, 2, 1, 3, /* i */
+                                      1, 2, 0, 3, 2 /* j */};
+
+static double *
+at(size_t row, size_t slot)
+{
+    return data + (row * SLOTS + slot) * N;
+}
+
+static void
+setup_mesh(void)
+{
+    memset(data, 0, sizeof(data));
+    static const double x[N] = {0, 1, 0, 1}, y[N] = {0, 0, 1, 1};
+    for (size_t s = 0; s < SLOTS; s++) {
+        memcpy(at(0, s), x, sizeof(x));
+        memcpy(at(1, s), y, sizeof(y));
+    }
+    at(5, 0)[3] = 1.0;            /* node 3 up by 1 at t = 0 */
+    at(5, 1)[3] = 1.0;
+    for (size_t n = 1; n < N; n++) {
+        at(3, 1)[n] = 1.0;        /* nodes 1..3 right by 1 at t = 1 */
+    }
+    at(6, 0)[2] = 5.0;            /* stress row, node 2 */
+    at(6, 1)[2] = 8.0;
+}
+
+static struct ms_block block = {data, ROWS, SLOTS, N};
+static double pos[3 * N], values[E > N ? E : N];
+static unsigned char mask[E > N ? E : N];
+static struct ms_feature_scratch scratch = {pos, values, mask};
+
+Test(features, edges_count_both_directions_with_deformed_positions,
+     .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    cr_assert_eq(ms__edge_features(&block, 0, edges, E, false, &scratch, m,
+                                   &skipped, &site),
+                 0);
+    /* Deformed at t = 0: p0 (0,0,0) p1 (1,0,0) p2 (0,1,0) p3 (1,1,1).
+     * One direction: 0->1 (1,0,0) |1|; 1->2 (-1,1,0) |sqrt2|;
+     * 2->0 (0,-1,0) |1|; 1->3 (0,1,1) |sqrt2|; 3->2 (-1,0,-1) |sqrt2|.
+     * Both directions: 10 rows, component means 0, variance = sum r^2 / 5. */
+    for (int k = 0; k < 4; k++) {
+        cr_expect_eq(m[k].count, 10);
+    }
+    cr_expect_eq(ms__moments_mean(&m[0]), 0.0);
+    cr_expect_eq(ms__moments_mean(&m[1]), 0.0);
+    cr_expect_eq(ms__moments_mean(&m[2]), 0.0);
+    cr_expect(fabs(ms__moments_std(&m[0]) - sqrt(3.0 / 5.0)) < 1e-15);
+    cr_expect(fabs(ms__moments_std(&m[1]) - sqrt(3.0 / 5.0)) < 1e-15);
+    cr_expect(fabs(ms__moments_std(&m[2]) - sqrt(2.0 / 5.0)) < 1e-15);
+    double len_mean = (2.0 + 3.0 * sqrt(2.0)) / 5.0;
+    double len_var = (2.0 + 3.0 * 2.0) / 5.0 - len_mean * len_mean;
+    cr_expect(fabs(ms__moments_mean(&m[3]) - len_mean) < 1e-15);
+    cr_expect(fabs(ms__moments_std(&m[3]) - sqrt(len_var)) < 1e-15);
+    cr_expect_eq(m[0].min, -1.0);
+    cr_expect_eq(m[0].max, 1.0);
+    cr_expect_eq(m[3].min, 1.0);
+    cr_expect(fabs(m[3].max - sqrt(2.0)) < 1e-15);
+}
+
+Test(features, edges_follow_the_displacement_of_the_timestep,
+     .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    cr_assert_eq(ms__edge_features(&block, 1, edges, E, false, &scratch, m,
+                                   &skipped, &site),
+                 0);
+    /* t = 1: p0 (0,0,0) p1 (2,0,0) p2 (1,1,0) p3 (2,1,1).  One direction
+     * r_x: 2, -1, -1, 0, -1: squares sum to 7, so 14 over the 10 rows
+     * of both directions. */
+    cr_expect(fabs(ms__moments_std(&m[0]) - sqrt(14.0 / 10.0)) <
+              1e-15);
+    cr_expect_eq(m[0].min, -2.0);
+    cr_expect_eq(m[0].max, 2.0);
+}
+
+Test(features, node_features_are_the_displacement_rows, .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    cr_assert_eq(ms__node_features(&block, 1, 4, false, &scratch, m, &skipped,
+                                   &site),
+                 0);
+    cr_expect_eq(m[0].count, 4);
+    cr_expect_eq(ms__moments_mean(&m[0]), 0.75); /* 0, 1, 1, 1 */
+    cr_expect(fabs(ms__moments_std(&m[0]) - sqrt(0.1875)) < 1e-15);
+    cr_expect_eq(ms__moments_mean(&m[2]), 0.25); /* node 3 up by 1 */
+    cr_expect_eq(ms__moments_mean(&m[3]), 2.0);  /* stress 0, 0, 8, 0 */
+    cr_expect_eq(m[3].max, 8.0);
+}
+
+Test(features, deltas_are_next_minus_current, .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    cr_assert_eq(ms__delta_features(&block, 0, 1, 4, false, &scratch, m,
+                                    &skipped, &site),
+                 0);
+    cr_expect_eq(ms__moments_mean(&m[0]), 0.75); /* 0, 1, 1, 1 */
+    cr_expect_eq(ms__moments_mean(&m[2]), 0.0);  /* z unchanged */
+    cr_expect_eq(ms__moments_std(&m[2]), 0.0);
+    cr_expect_eq(ms__moments_mean(&m[3]), 0.75); /* stress 0, 0, 3, 0 */
+    cr_expect_eq(m[3].max, 3.0);
+}
+
+Test(features, single_timestep_delta_is_the_value_itself, .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    cr_assert_eq(ms__delta_features(&block, 0, SIZE_MAX, 4, false, &scratch,
+                                    m, &skipped, &site),
+                 0);
+    cr_expect_eq(ms__moments_mean(&m[2]), 0.25); /* node 3's z = 1 */
+    cr_expect_eq(ms__moments_mean(&m[3]), 1.25); /* stress 5 at node 2 */
+}
+
+Test(features, nonfinite_value_is_located_or_skipped, .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site = {0};
+    at(4, 1)[2] = NAN;
+    cr_expect_eq(ms__node_features(&block, 1, 4, false, &scratch, m,
+                                   &skipped, &site),
+                 MS_ENONFINITE);
+    cr_expect_eq(site.row, 4);
+    cr_expect_eq(site.slot, 1);
+    cr_expect_eq(site.node, 2);
+    cr_expect_eq(ms__node_features(&block, 1, 4, true, &scratch, m, &skipped,
+                                   &site),
+                 0);
+    cr_expect_eq(skipped, 1);
+    cr_expect_eq(m[0].count, 3);
+    cr_expect_eq(ms__moments_mean(&m[0]), 2.0 / 3.0); /* nodes 0, 1, 3 */
+}
+
+Test(features, nonfinite_position_fails_edges_naming_the_node,
+     .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site = {0};
+    at(1, 0)[3] = INFINITY; /* node 3's reference y */
+    cr_expect_eq(ms__edge_features(&block, 0, edges, E, false, &scratch, m,
+                                   &skipped, &site),
+                 MS_ENONFINITE);
+    cr_expect_eq(site.row, 1);
+    cr_expect_eq(site.node, 3);
+    cr_expect_eq(ms__edge_features(&block, 0, edges, E, true, &scratch, m,
+                                   &skipped, &site),
+                 0);
+    cr_expect_eq(skipped, 4); /* edges 1-3 and 3-2, both directions */
+    cr_expect_eq(m[0].count, 6);
+}
+
+Test(features, finite_values_whose_moments_overflow_are_reported,
+     .init = setup_mesh)
+{
+    struct ms_moments m[4];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    at(3, 0)[0] = 1e308;
+    at(3, 0)[1] = 1e308;
+    cr_expect_eq(ms__node_features(&block, 0, 4, false, &scratch, m,
+                                   &skipped, &site),
+                 MS_EOVERFLOW);
+}

@@ -1,0 +1,294 @@
+"""End-to-end checks of the meshstats command against the numpy oracle.
+
+Usage: python3 test_oracle.py /path/to/meshstats
+Prints TAP (one line per case).  Every dataset is written to a temporary
+folder by h5py or by `meshstats generate`; nothing is read from the working
+directory.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+
+MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
+TMP = tempfile.mkdtemp(prefix="meshstats-oracle-")
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def run(*args, expect=0):
+    p = subprocess.run([MESHSTATS, *map(str, args)], capture_output=True,
+                       text=True, cwd=TMP)
+    if p.returncode != expect:
+        raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
+                             f"{args}: {p.stderr.strip()}")
+    return p
+
+
+def stats(path, *args):
+    return json.loads(run("--json", "-", *args, path).stdout)
+
+
+def check(result, ref):
+    problems = oracle.compare(result, ref)
+    if problems:
+        raise AssertionError("; ".join(problems[:6]))
+    if result["samples"]["used"] != ref["used"]:
+        raise AssertionError(f"used {result['samples']['used']} vs "
+                             f"{ref['used']}")
+
+
+def generated(name, *args):
+    path = os.path.join(TMP, name)
+    if not os.path.exists(path):
+        run("generate", path, "-q", *args)
+    return path
+
+
+def plate():
+    return generated("plate.h5", "--samples", 4, "--timesteps", 12,
+                     "--nodes", 150)
+
+
+@case
+def full_mode_matches_numpy_on_generated_plate():
+    check(stats(plate()), oracle.reference(plate()))
+
+
+@case
+def sampled_mode_matches_numpy_linspace_selection():
+    check(stats(plate(), "-s", 5), oracle.reference(plate(), M=5))
+
+
+@case
+def sampled_mode_with_more_timesteps_than_stored_equals_full():
+    a, b = stats(plate(), "-s", 50), stats(plate())
+    check(a, oracle.reference(plate(), M=50))
+    for g in ("node", "edge", "delta"):
+        assert a[g] == b[g], g
+
+
+@case
+def other_input_output_var_and_varying_shapes_match_numpy():
+    rng = np.random.default_rng(7)
+    samples = []
+    for sid, (T, nx, ny) in zip([3, 10, 2], [(7, 5, 4), (1, 6, 3),
+                                             (13, 4, 4)]):
+        nodal, edges = oracle.random_sample(rng, 10, T, nx, ny)
+        samples.append((sid, nodal, edges))
+    path = os.path.join(TMP, "varying.h5")
+    oracle.write_dataset(path, samples, dtype="<f8")
+    for M in (0, 4):
+        got = stats(path, "--input-var", 5, "--output-var", 3, "-s", M)
+        check(got, oracle.reference(path, iv=5, ov=3, M=M))
+
+
+@case
+def large_offset_data_stays_exact():
+    rng = np.random.default_rng(11)
+    samples = []
+    for sid in range(3):
+        nodal, edges = oracle.random_sample(rng, 8, 30, 20, 15,
+                                            offset=1e7, spread=10.0)
+        nodal[0:3] += 1e7  # positions near 1e7 too
+        samples.append((sid, nodal, edges))
+    path = os.path.join(TMP, "offset.h5")
+    oracle.write_dataset(path, samples, dtype="<f8")
+    got = stats(path, "--memory-limit", "64K")
+    ref = oracle.reference(path)
+    check(got, ref)
+    # The node means sit near 1e7 with a std near 10.
+    assert abs(ref["node"]["mean"][0] - 1e7) < 1.0
+    assert 9.0 < ref["node"]["std"][0] < 11.0
+
+
+@case
+def float32_large_offset_stays_exact():
+    rng = np.random.default_rng(5)
+    samples = [(s, *oracle.random_sample(rng, 8, 25, 12, 12, offset=1e7,
+                                         spread=10.0)) for s in range(4)]
+    path = os.path.join(TMP, "offset32.h5")
+    oracle.write_dataset(path, samples, dtype="<f4")
+    check(stats(path), oracle.reference(path))
+
+
+@case
+def json_is_byte_identical_across_memory_limits_and_workers():
+    outs = {run("--json", "-", "--memory-limit", lim, "-j", j,
+                plate()).stdout
+            for lim in ("64K", "200K", "256M") for j in (1, 2)}
+    assert len(outs) == 1, f"{len(outs)} different outputs"
+
+
+@case
+def chunked_gzip_and_contiguous_copies_agree():
+    args = ("--samples", 3, "--timesteps", 9, "--nodes", 120)
+    plain = generated("p.h5", *args)
+    gz = generated("gz.h5", *args, "--gzip")
+    ch = generated("ch.h5", *args, "--chunked")
+    res = [stats(p) for p in (plain, gz, ch)]
+    with h5py.File(gz, "r") as f:
+        assert f["data/0/nodal_data"].compression == "gzip"
+    for r in res[1:]:
+        for g in ("node", "edge", "delta"):
+            assert r[g] == res[0][g], g
+
+
+@case
+def big_endian_floats_and_int32_edges_are_converted():
+    rng = np.random.default_rng(3)
+    samples = [(s, *oracle.random_sample(rng, 8, 6, 5, 5)) for s in range(2)]
+    le = os.path.join(TMP, "le.h5")
+    be = os.path.join(TMP, "be.h5")
+    oracle.write_dataset(le, samples, dtype="<f8")
+    oracle.write_dataset(be, samples, dtype=">f8", edge_dtype=">i4")
+    a, b = stats(le), stats(be)
+    for g in ("node", "edge", "delta"):
+        assert a[g] == b[g], g
+    check(b, oracle.reference(be))
+
+
+@case
+def single_timestep_sample_uses_its_values_as_deltas():
+    rng = np.random.default_rng(9)
+    nodal, edges = oracle.random_sample(rng, 8, 1, 4, 3)
+    path = os.path.join(TMP, "t1.h5")
+    oracle.write_dataset(path, [(0, nodal, edges)], dtype="<f8")
+    got = stats(path)
+    check(got, oracle.reference(path))
+    assert got["delta"]["count"] == 12
+    assert got["delta"]["mean"][0] == np.mean(nodal[3, 0]) or \
+        abs(got["delta"]["mean"][0] - np.mean(nodal[3, 0])) < 1e-12
+
+
+@case
+def bad_sample_is_skipped_listed_and_fails_under_strict():
+    rng = np.random.default_rng(1)
+    good = [(s, *oracle.random_sample(rng, 8, 5, 4, 4)) for s in (1, 2)]
+    nodal, edges = oracle.random_sample(rng, 8, 5, 4, 4)
+    edges = edges.copy()
+    edges[1, 3] = 99  # outside [0, 16)
+    path = os.path.join(TMP, "badedge.h5")
+    oracle.write_dataset(path, good + [(5, nodal, edges)])
+    p = run("--json", "-", path)
+    got = json.loads(p.stdout)
+    assert got["samples"] == {"found": 3, "used": 2, "skipped": [
+        got["samples"]["skipped"][0]]}
+    skipped = got["samples"]["skipped"][0]
+    assert skipped["id"] == 5 and "mesh_edge" in skipped["reason"]
+    assert "sample 5" in p.stderr and "data/5/mesh_edge" in p.stderr
+    check(got, oracle.reference(path, skip_ids={5}))
+    p = run("--strict", path, expect=1)
+    assert "sample 5" in p.stderr and "edge 3" in p.stderr
+
+
+def file_digest(path):
+    with h5py.File(path, "r") as f:
+        h = hashlib.sha256()
+        for name in sorted(f["data"].keys()):
+            for ds in ("nodal_data", "mesh_edge"):
+                h.update(f["data"][name][ds][...].tobytes())
+        return h.hexdigest()
+
+
+@case
+def write_back_stores_float32_json_values_and_changes_nothing_else():
+    path = os.path.join(TMP, "wb.h5")
+    run("generate", path, "-q", "--samples", 2, "--timesteps", 5,
+        "--nodes", 60)
+    before = file_digest(path)
+    p = run("--json", "-", "--write-back", path)
+    got = json.loads(p.stdout)
+    assert file_digest(path) == before
+    with h5py.File(path, "r") as f:
+        g = f["metadata/normalization_params"]
+        for group in ("node", "edge", "delta"):
+            mean = g[f"{group}_mean"][...]
+            std = g[f"{group}_std"][...]
+            assert mean.dtype == np.float32 and std.dtype == np.float32
+            assert np.array_equal(mean, np.float32(got[group]["mean"]))
+            want = np.float32(np.maximum(got[group]["std"], 1e-8))
+            assert np.array_equal(std, want), (group, std, want)
+        assert np.array_equal(g["delta_min"][...],
+                              np.float32(got["delta"]["min"]))
+        assert np.array_equal(g["delta_max"][...],
+                              np.float32(got["delta"]["max"]))
+        assert g.attrs["mode"] in (b"full", "full")
+        # The r components have mean 0 and the clamp shows on a constant.
+        assert list(g["edge_mean"][:3]) == [0.0, 0.0, 0.0]
+    # A second write-back replaces the datasets rather than failing.
+    run("-s", 2, "--write-back", "-q", path)
+    with h5py.File(path, "r") as f:
+        assert f["metadata/normalization_params"].attrs["mode"] in (
+            b"sampled", "sampled")
+    assert file_digest(path) == before
+
+
+@case
+def failed_run_never_opens_the_file_for_writing():
+    rng = np.random.default_rng(2)
+    nodal, edges = oracle.random_sample(rng, 8, 4, 3, 3)
+    nodal[4, 2, 5] = np.nan
+    path = os.path.join(TMP, "nan.h5")
+    oracle.write_dataset(path, [(0, nodal, edges)], dtype="<f8")
+    mtime = os.stat(path).st_mtime_ns
+    with open(path, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    p = run("--write-back", path, expect=1)
+    assert "non-finite" in p.stderr and "feature row 4" in p.stderr
+    assert "timestep 2" in p.stderr and "sample 0" in p.stderr
+    with open(path, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == digest
+    assert os.stat(path).st_mtime_ns == mtime
+
+
+@case
+def skip_nonfinite_leaves_out_rows_and_counts_them():
+    rng = np.random.default_rng(4)
+    nodal, edges = oracle.random_sample(rng, 8, 4, 3, 3)
+    nodal[4, 1, 2] = np.inf  # node row (t=1, n=2); deltas t=0 and t=1
+    path = os.path.join(TMP, "inf.h5")
+    oracle.write_dataset(path, [(0, nodal, edges)], dtype="<f8")
+    got = stats(path, "--skip-nonfinite")
+    assert got["node"]["count"] == 4 * 9 - 1
+    assert got["node"]["nonfinite_skipped"] == 1
+    assert got["delta"]["nonfinite_skipped"] == 2
+    keep = np.ones((4, 9), bool)
+    keep[1, 2] = False
+    col = nodal[3, :, :][keep]
+    assert abs(got["node"]["mean"][0] - col.mean()) < 1e-12 * col.std()
+
+
+def main():
+    print(f"1..{len(CASES)}")
+    failed = 0
+    for i, fn in enumerate(CASES, 1):
+        try:
+            fn()
+            print(f"ok {i} - oracle::{fn.__name__}")
+        except Exception as exc:  # report and go on
+            failed += 1
+            print(f"not ok {i} - oracle::{fn.__name__}")
+            for line in traceback.format_exception(exc)[-3:]:
+                for part in line.rstrip().splitlines():
+                    print(f"# {part}")
+    sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
