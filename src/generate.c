@@ -124,16 +124,19 @@ fill_block(float *buf, size_t F, size_t nt, size_t t0, size_t T,
             double r2 = (dx * dx + dy * dy) / (l->width * l->width);
             double bump = exp(-r2);
             bool border = i == 0 || i + 1 == p->nx || j == 0;
-            double clamp = border ? 0.0 : 1.0;
             double v[8];
             v[0] = x;
             v[1] = y;
             v[2] = 0.0;
-            v[3] = clamp * (l->twist * s * dy * bump - 0.1 * l->depth * s2 *
-                                                          dx * bump);
-            v[4] = clamp * (-l->twist * s * dx * bump - 0.1 * l->depth * s2 *
-                                                            dy * bump);
-            v[5] = clamp * -l->depth * s * bump * (1.0 + 0.05 * sin(40 * x));
+            /* The clamped border does not move (exactly +0, not -0). */
+            v[3] = border ? 0.0
+                          : l->twist * s * dy * bump -
+                                0.1 * l->depth * s2 * dx * bump;
+            v[4] = border ? 0.0
+                          : -l->twist * s * dx * bump -
+                                0.1 * l->depth * s2 * dy * bump;
+            v[5] = border ? 0.0
+                          : -l->depth * s * bump * (1.0 + 0.05 * sin(40 * x));
             v[6] = l->stress_scale * s * bump * fabs(1.0 - r2);
             v[7] = border ? 1.0 : 0.0;
             for (size_t f = 0; f < F; f++) {

@@ -17,6 +17,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A unit's buffer aims at this size even when the memory limit allows more:
+ * blocks stay cache-friendly, memory stays flat, and no unit reads a whole
+ * long sample.  A timestep larger than this still gets a unit of its own,
+ * up to the memory limit. */
+#define UNIT_TARGET_BYTES (4u << 20)
+
 /* Bytes per slot beyond the rows themselves: the slot index and the
  * per-timestep partials of every feature. */
 static size_t
@@ -97,7 +103,10 @@ max_slots_for(const struct ms_plan *plan, const struct ms_plan_sample *ps,
             plan->nrows, sh->N, sh->E,
             (unsigned long long)opts->memory_limit, need / 1024 + 1);
     }
-    *out = (opts->memory_limit - fixed) / per_slot;
+    uint64_t budget = opts->memory_limit - fixed;
+    size_t slots = (size_t)(budget / per_slot);
+    size_t target = UNIT_TARGET_BYTES / per_slot;
+    *out = target < min_slots ? min_slots : target < slots ? target : slots;
     return 0;
 }
 

@@ -541,3 +541,32 @@ Test(compute, every_allocation_failure_returns_enomem, .init = setup,
     }
     free(path);
 }
+
+Test(compute, empty_edge_group_reports_null_and_refuses_write_back,
+     .init = setup, .fini = teardown)
+{
+    char *path = helper_path(dir, "noedges.h5");
+    double v[8 * 2 * 4];
+    square_values(v, 2);
+    hid_t f = helper_h5_create(path, 1);
+    helper_h5_sample(f, "0", 8, 2, 4, v, NULL, 0); /* a point cloud */
+    H5Fclose(f);
+    struct ms_options o;
+    ms_options_init(&o);
+    struct ms_stats *s = compute_ok(path, &o);
+    cr_expect_eq(s->groups[MS_GROUP_EDGE].count, 0);
+    cr_expect_eq(s->groups[MS_GROUP_NODE].count, 8);
+    char *json = json_of(s);
+    cr_expect(strstr(json, "\"edge\": {\"count\": 0,\n    \"mean\": [null, "
+                           "null, null, null]") != NULL,
+              "%s", json);
+    free(json);
+    struct ms_error err;
+    cr_expect_eq(ms_stats_write_back(s, path, &err), MS_EEMPTY);
+    cr_expect(strstr(err.message, "not opened for writing") != NULL);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_expect_eq(H5Lexists(f, "metadata", H5P_DEFAULT), 0);
+    H5Fclose(f);
+    ms_stats_destroy(s);
+    free(path);
+}

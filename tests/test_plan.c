@@ -103,7 +103,7 @@ Test(plan, units_cover_each_timestep_once_for_all_limits_and_modes,
                 cr_expect_gt(plan->nunits, 3 * 10, "small limit, many units");
             }
             if (limits[l] == 256 << 20) {
-                cr_expect_eq(plan->nunits, 3, "one unit per sample");
+                cr_expect_eq(plan->nunits, 3, "one unit per small sample");
             }
             ms__plan_destroy(plan);
             ms__file_close(f);
