@@ -64,14 +64,6 @@ ms__hdf5_last_error(char *buf, size_t size)
     }
 }
 
-#define quiet ms__hdf5_quiet
-
-static void
-hdf5_message(char buf[256])
-{
-    ms__hdf5_last_error(buf, 256);
-}
-
 const char *
 ms__file_path(const struct ms_file *f)
 {
@@ -81,7 +73,7 @@ ms__file_path(const struct ms_file *f)
 int
 ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
 {
-    quiet();
+    ms__hdf5_quiet();
     *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -115,7 +107,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
     f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f->id < 0) {
         char msg[256];
-        hdf5_message(msg);
+        ms__hdf5_last_error(msg, sizeof(msg));
         ms__free(f->path);
         ms__free(f);
         return ms__error_set(err, MS_EIO, "%s: cannot open with HDF5: %s",
@@ -136,7 +128,7 @@ ms__file_close(struct ms_file *f)
     if (f == NULL) {
         return;
     }
-    quiet();
+    ms__hdf5_quiet();
     H5Fclose(f->id);
     ms__free(f->path);
     ms__free(f);
@@ -259,7 +251,7 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
                       struct ms_sample_name **out, size_t *count,
                       struct ms_error *err)
 {
-    quiet();
+    ms__hdf5_quiet();
     *out = NULL;
     *count = 0;
     if (object_type(f->id, "data") != H5I_GROUP) {
@@ -271,7 +263,7 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
     hid_t group = H5Gopen2(f->id, "data", H5P_DEFAULT);
     if (group < 0) {
         char msg[256];
-        hdf5_message(msg);
+        ms__hdf5_last_error(msg, sizeof(msg));
         return ms__error_set(err, MS_EIO, "%s: data: cannot open group: %s",
                              f->path, msg);
     }
@@ -288,7 +280,7 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
                                  f->path);
         }
         char msg[256];
-        hdf5_message(msg);
+        ms__hdf5_last_error(msg, sizeof(msg));
         return ms__error_set(err, MS_EIO, "%s: data: cannot list: %s",
                              f->path, msg);
     }
@@ -331,7 +323,7 @@ open_dataset(struct ms_file *f, const struct ms_sample_name *s,
     *out = H5Dopen2(f->id, path, H5P_DEFAULT);
     if (*out < 0) {
         char msg[256];
-        hdf5_message(msg);
+        ms__hdf5_last_error(msg, sizeof(msg));
         SAMPLE_FAIL(MS_EIO, "%s: cannot open: %s", path, msg);
     }
 done:
@@ -469,7 +461,7 @@ ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
                  unsigned input_var, unsigned output_var,
                  struct ms_sample_shape *shape, struct ms_error *err)
 {
-    quiet();
+    ms__hdf5_quiet();
     int rc = 0;
     char path[96];
     snprintf(path, sizeof(path), "data/%s", s->name);
@@ -492,7 +484,7 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape, uint32_t *edges,
                       struct ms_error *err)
 {
-    quiet();
+    ms__hdf5_quiet();
     hid_t dset, fspace = -1, mspace = -1;
     int rc = open_dataset(f, s, "mesh_edge", &dset, err);
     if (rc != 0) {
@@ -514,7 +506,7 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
             H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
                     block) < 0) {
             char msg[256];
-            hdf5_message(msg);
+            ms__hdf5_last_error(msg, sizeof(msg));
             SAMPLE_FAIL(MS_EIO, "data/%s/mesh_edge: read failed at edge %zu: %s",
                         s->name, e0, msg);
         }
@@ -575,7 +567,7 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                       const size_t *slots, size_t nslots, double *buf,
                       struct ms_error *err)
 {
-    quiet();
+    ms__hdf5_quiet();
     hid_t dset, fspace = -1, mspace = -1;
     int rc = open_dataset(f, s, "nodal_data", &dset, err);
     if (rc != 0) {
@@ -589,7 +581,7 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
         H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf) <
             0) {
         char msg[256];
-        hdf5_message(msg);
+        ms__hdf5_last_error(msg, sizeof(msg));
         SAMPLE_FAIL(MS_EIO,
                     "data/%s/nodal_data: read of timesteps %zu..%zu failed: %s",
                     s->name, slots[0], slots[nslots - 1], msg);

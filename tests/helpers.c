@@ -2,6 +2,7 @@
  * helpers.c: fixtures and references for the tests (see helpers.h).
  */
 #include "helpers.h"
+#include "meshstats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -200,4 +201,22 @@ helper_fill(double *values, size_t F, size_t T, size_t N, double seed)
             }
         }
     }
+}
+
+char *
+helper_generate(const char *dir, const char *name, unsigned samples,
+                unsigned T, unsigned N)
+{
+    char *path = helper_path(dir, name);
+    struct ms_generate_options g;
+    ms_generate_options_init(&g);
+    g.samples = samples;
+    g.timesteps = T;
+    g.nodes = N;
+    struct ms_error err;
+    if (ms_generate(path, &g, &err) != 0) {
+        fprintf(stderr, "helper_generate: %s\n", err.message);
+        abort();
+    }
+    return path;
 }

@@ -20,13 +20,7 @@ static void
 setup(void)
 {
     dir = helper_tmpdir();
-    data = helper_path(dir, "cli.h5");
-    struct ms_generate_options g;
-    ms_generate_options_init(&g);
-    g.samples = 2;
-    g.timesteps = 4;
-    g.nodes = 30;
-    cr_assert_eq(ms_generate(data, &g, NULL), 0);
+    data = helper_generate(dir, "cli.h5", 2, 4, 30);
 }
 
 static void

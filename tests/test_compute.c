@@ -385,23 +385,10 @@ json_of(const struct ms_stats *s)
     return out;
 }
 
-static char *
-generated(const char *name, unsigned samples, unsigned T, unsigned N)
-{
-    char *path = helper_path(dir, name);
-    struct ms_generate_options g;
-    ms_generate_options_init(&g);
-    g.samples = samples;
-    g.timesteps = T;
-    g.nodes = N;
-    cr_assert_eq(ms_generate(path, &g, NULL), 0);
-    return path;
-}
-
 Test(compute, json_numbers_round_trip_exactly, .init = setup,
      .fini = teardown)
 {
-    char *path = generated("rt.h5", 2, 6, 80);
+    char *path = helper_generate(dir, "rt.h5", 2, 6, 80);
     struct ms_options o;
     ms_options_init(&o);
     struct ms_stats *s = compute_ok(path, &o);
@@ -430,7 +417,7 @@ Test(compute, json_numbers_round_trip_exactly, .init = setup,
 Test(compute, json_is_byte_identical_across_memory_limits, .init = setup,
      .fini = teardown)
 {
-    char *path = generated("det.h5", 3, 29, 70);
+    char *path = helper_generate(dir, "det.h5", 3, 29, 70);
     static const uint64_t limits[] = {13 << 10, 16 << 10, 40 << 10,
                                       256 << 20};
     static const unsigned modes[] = {0, 5};
@@ -520,7 +507,7 @@ Test(compute, write_back_is_read_back_and_samples_are_unchanged,
 Test(compute, every_allocation_failure_returns_enomem, .init = setup,
      .fini = teardown)
 {
-    char *path = generated("alloc.h5", 2, 5, 40);
+    char *path = helper_generate(dir, "alloc.h5", 2, 5, 40);
     for (uint64_t n = 1; n < 10000; n++) {
         struct ms_options o;
         ms_options_init(&o);

@@ -16,13 +16,7 @@ static void
 setup(void)
 {
     dir = helper_tmpdir();
-    path = helper_path(dir, "plan.h5");
-    struct ms_generate_options g;
-    ms_generate_options_init(&g);
-    g.samples = 3;
-    g.timesteps = 37;
-    g.nodes = 90;
-    cr_assert_eq(ms_generate(path, &g, NULL), 0);
+    path = helper_generate(dir, "plan.h5", 3, 37, 90);
 }
 
 static void

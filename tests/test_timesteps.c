@@ -8,34 +8,35 @@
 
 #include "linspace_table.h"
 
-Test(timesteps, sampled_node_timesteps_equal_numpy_linspace)
+typedef void (*select_fn)(size_t T, unsigned M, struct ms_timesteps *out);
+
+/* Compare one selection rule with a numpy table, case by case. */
+static void
+check_against_numpy(select_fn select, const size_t (*table)[1000],
+                    bool delta)
 {
     for (size_t c = 0; c < MS_ARRAY_SIZE(linspace_cases); c++) {
         size_t T = linspace_cases[c].T;
         unsigned M = linspace_cases[c].M;
+        size_t want = delta ? linspace_cases[c].ndelta : linspace_cases[c].nnode;
         struct ms_timesteps sel;
-        ms__node_timesteps(T, M, &sel);
-        cr_assert_eq(sel.count, linspace_cases[c].nnode, "T=%zu M=%u", T, M);
+        select(T, M, &sel);
+        cr_assert_eq(sel.count, want, "T=%zu M=%u", T, M);
         for (size_t k = 0; k < sel.count; k++) {
-            cr_expect_eq(ms__timesteps_at(&sel, k), linspace_node[c][k],
+            cr_expect_eq(ms__timesteps_at(&sel, k), table[c][k],
                          "T=%zu M=%u k=%zu", T, M, k);
         }
     }
 }
 
+Test(timesteps, sampled_node_timesteps_equal_numpy_linspace)
+{
+    check_against_numpy(ms__node_timesteps, linspace_node, false);
+}
+
 Test(timesteps, sampled_delta_timesteps_equal_numpy_linspace)
 {
-    for (size_t c = 0; c < MS_ARRAY_SIZE(linspace_cases); c++) {
-        size_t T = linspace_cases[c].T;
-        unsigned M = linspace_cases[c].M;
-        struct ms_timesteps sel;
-        ms__delta_timesteps(T, M, &sel);
-        cr_assert_eq(sel.count, linspace_cases[c].ndelta, "T=%zu M=%u", T, M);
-        for (size_t k = 0; k < sel.count; k++) {
-            cr_expect_eq(ms__timesteps_at(&sel, k), linspace_delta[c][k],
-                         "T=%zu M=%u k=%zu", T, M, k);
-        }
-    }
+    check_against_numpy(ms__delta_timesteps, linspace_delta, true);
 }
 
 Test(timesteps, full_mode_uses_every_timestep)
