@@ -59,6 +59,7 @@ enum ms_errno {
 /* A failure's code and a sentence saying what went wrong and where. */
 struct ms_error {
     int code;
+    int signal; /* with MS_ECANCELED: the signal that stopped the pass */
     char message[1024];
 };
 
@@ -84,6 +85,19 @@ enum ms_progress_mode {
  * every name under data/ that is not a sample id (then id is -1). */
 typedef void (*ms_warning_fn)(void *userdata, int64_t id, const char *message);
 
+/* Where a pass stands. */
+struct ms_progress {
+    size_t samples_done, samples_total;
+    uint64_t units_done, units_total;
+    uint64_t bytes_done, bytes_total; /* stored bytes of nodal_data */
+    double elapsed;                   /* seconds since the pass started */
+    bool finished;                    /* the last report of the pass */
+};
+
+/* Called on the calling thread at most every 100 ms while a pass runs, and
+ * once more with finished set when it ends (successfully or not). */
+typedef void (*ms_progress_fn)(void *userdata, const struct ms_progress *p);
+
 struct ms_options {
     unsigned input_var;     /* node features per node (rows 3..3+input_var) */
     unsigned output_var;    /* delta features per node */
@@ -93,7 +107,11 @@ struct ms_options {
     uint64_t memory_limit;  /* bytes buffered at once */
     bool strict;            /* a bad sample fails the run */
     bool skip_nonfinite;    /* skip rows with NaN/Inf instead of failing */
+    bool handle_signals;    /* SIGINT/SIGTERM stop the pass: MS_ECANCELED */
+    uint64_t read_throttle; /* bytes/s each read is slowed to, emulating
+                             * slow storage for benchmarks; 0: off */
     ms_warning_fn on_warning; /* may be NULL */
+    ms_progress_fn on_progress; /* may be NULL */
     void *userdata;
 };
 
@@ -130,6 +148,17 @@ struct ms_skipped_sample {
     char *reason;
 };
 
+/* How a pass ran (never part of the JSON, which must not vary). */
+struct ms_run_info {
+    unsigned workers;       /* threadpool size used */
+    unsigned prefetch;      /* units in flight at most */
+    size_t units;           /* work units run */
+    uint64_t bytes_read;    /* stored bytes of nodal_data read */
+    double wall_seconds;    /* the pass, from first read to last fold */
+    double read_seconds;    /* summed over workers */
+    double compute_seconds; /* summed over workers */
+};
+
 struct ms_stats {
     char *dataset; /* the path as given */
     unsigned input_var;
@@ -141,6 +170,7 @@ struct ms_stats {
     size_t nskipped;
     struct ms_skipped_sample *skipped;
     struct ms_group_stats groups[MS_GROUP_COUNT];
+    struct ms_run_info info;
 };
 
 /*
@@ -168,6 +198,12 @@ int ms_stats_write_table(const struct ms_stats *stats, FILE *out);
  */
 int ms_stats_write_back(const struct ms_stats *stats, const char *path,
                         struct ms_error *err);
+
+/* Format a one-line progress bar for a terminal width columns wide, as pv
+ * and tqdm do: percent, a bar, samples done of total, MB/s, elapsed and
+ * ETA.  Returns the length written (always < size). */
+size_t ms_progress_format(const struct ms_progress *p, unsigned columns,
+                          char *buf, size_t size);
 
 /* The display name of feature i of a group ("disp_x", "|r|", ...). */
 void ms_feature_name(enum ms_group_kind group, size_t i, char *buf,
@@ -207,7 +243,9 @@ int ms_settings_parse_config(struct ms_settings *s, const char *text,
 /* Read the config file at path and apply it (MS_ENOENT if it is missing). */
 int ms_settings_load_config(struct ms_settings *s, const char *path,
                             struct ms_error *err);
-/* The worker count the settings resolve to (never 0). */
+/* The workers option the settings resolve to: 1 when use_parallel_stats
+ * is False and no worker count was given, else the given count (0: auto,
+ * which the library resolves to $UV_THREADPOOL_SIZE or the online cores). */
 unsigned ms_settings_workers(const struct ms_settings *s);
 
 /* Parsers shared by the config file and the command line.  Each returns 0

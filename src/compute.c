@@ -1,19 +1,19 @@
 /*
- * compute.c: one pass over a dataset, from path to result.
+ * compute.c: one pass over a dataset, from path to result, and the
+ * library's defaults and versions.
  *
- * It opens the file read-only, builds the plan, and runs the work units of
- * each good sample in order on the calling thread: edges first (validated
- * before any gather), then every unit, whose per-timestep partials are
- * folded into the sample's accumulator; a finished sample is merged into the
- * dataset's accumulator.  A sample that fails part-way is dropped whole, so
- * nothing of it reaches the result.  It never opens the file for writing.
+ * It checks the options, opens the file read-only, builds the plan and hands
+ * it to the pipeline (pipeline.c), which runs the units on the threadpool
+ * and folds them in order.  It never opens the file for writing.
  */
 #include "internal.h"
 
 #include <uv.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MEMORY_LIMIT (256ULL << 20)
 #define MAX_VARS 1024
@@ -41,91 +41,20 @@ ms_version_dependencies(char *buf, size_t size)
     snprintf(buf, size, "HDF5 %s, libuv %s", hdf5, uv_version_string());
 }
 
-/* Errors that end the run whatever --strict says (SPEC section 4). */
-static bool
-is_fatal(int rc)
+unsigned
+ms__resolve_workers(const struct ms_options *opts)
 {
-    return rc == MS_ENONFINITE || rc == MS_EOVERFLOW || rc == MS_ENOMEM ||
-           rc == MS_ECANCELED || rc == MS_ETOOBIG;
-}
-
-/* Everything one pass holds. */
-struct pass {
-    const struct ms_options *opts;
-    struct ms_file *file;
-    struct ms_plan *plan;
-    struct ms_unit_buffers buffers;
-    struct ms_accumulator total;
-    struct ms_accumulator sample;
-    uint32_t *edges;
-    struct ms_stats *stats;
-};
-
-/* Read sample s's edges and run its units into pass->sample. */
-static int
-run_sample(struct pass *p, size_t s, struct ms_error *err)
-{
-    const struct ms_plan_sample *ps = &p->plan->samples[s];
-    ms__accumulator_reset(&p->sample);
-    int rc = ms__sample_read_edges(p->file, &ps->name, &ps->shape, p->edges,
-                                   err);
-    for (size_t i = 0; rc == 0 && i < ps->nunits; i++) {
-        const struct ms_unit *u = &p->plan->units[ps->first_unit + i];
-        rc = ms__unit_run(p->file, p->plan, u, p->edges, p->opts, &p->buffers,
-                          err);
-        if (rc == 0) {
-            ms__accumulator_fold_unit(&p->sample, u, &p->buffers);
-        }
+    if (opts->workers != 0) {
+        return opts->workers;
     }
-    return rc;
-}
-
-static int
-skip_sample(struct pass *p, int64_t id, const char *reason)
-{
-    if (p->opts->on_warning != NULL) {
-        p->opts->on_warning(p->opts->userdata, id, reason);
+    /* libuv's own variable, if the user set it, then the online cores. */
+    const char *env = getenv("UV_THREADPOOL_SIZE");
+    unsigned n;
+    if (env != NULL && ms_parse_uint(env, 1, 1024, &n) == 0) {
+        return n;
     }
-    return ms__stats_add_skipped(p->stats, id, reason);
-}
-
-static int
-run_all(struct pass *p, struct ms_error *err)
-{
-    size_t used = 0;
-    for (size_t s = 0; s < p->plan->nsamples; s++) {
-        const struct ms_plan_sample *ps = &p->plan->samples[s];
-        int rc;
-        if (ps->bad) {
-            /* Already reported while planning. */
-            rc = ms__stats_add_skipped(p->stats, ps->name.id, ps->reason);
-        } else {
-            rc = run_sample(p, s, err);
-            if (rc != 0 && !is_fatal(rc)) {
-                if (p->opts->strict) {
-                    err->code = MS_EBADSAMPLE;
-                    return MS_EBADSAMPLE;
-                }
-                rc = skip_sample(p, ps->name.id, err->message);
-            } else if (rc == 0) {
-                ms__accumulator_merge(&p->total, &p->sample);
-                used++;
-            }
-        }
-        if (rc != 0) {
-            return rc == MS_ENOMEM ? ms__error_set(err, rc, "out of memory")
-                                   : rc;
-        }
-    }
-    p->stats->samples_found = p->plan->nsamples;
-    p->stats->samples_used = used;
-    if (used == 0) {
-        return ms__error_set(err, MS_ENOSAMPLES,
-                             "%s: no usable samples: all %zu were skipped",
-                             ms__file_path(p->file), p->plan->nsamples);
-    }
-    ms__stats_fill(p->stats, &p->total);
-    return 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : cores > 1024 ? 1024 : (unsigned)cores;
 }
 
 static int
@@ -150,42 +79,37 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
     struct ms_error local;
     err = err != NULL ? err : &local;
     *out = NULL;
-    struct pass p = {.opts = opts};
+    struct ms_file *file = NULL;
+    struct ms_plan *plan = NULL;
+    struct ms_stats *stats = NULL;
     int rc = check_options(opts, err);
     if (rc != 0) {
         return rc;
     }
-    rc = ms__file_open(path, &p.file, err);
+    rc = ms__file_open(path, &file, err);
     if (rc != 0) {
         return rc;
     }
-    rc = ms__plan_create(p.file, opts, &p.plan, err);
+    rc = ms__plan_create(file, opts, &plan, err);
     if (rc != 0) {
         goto fail_plan;
     }
-    if (ms__unit_buffers_init(&p.buffers, p.plan, opts) != 0 ||
-        ms__accumulator_init(&p.total, opts->input_var, opts->output_var) ||
-        ms__accumulator_init(&p.sample, opts->input_var, opts->output_var) ||
-        ms__stats_create(path, opts, &p.stats) != 0 ||
-        (p.edges = ms__calloc(p.plan->max_E, 2 * sizeof(uint32_t))) == NULL) {
+    if (ms__stats_create(path, opts, &stats) != 0) {
         rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
-        goto fail_run;
+        goto fail_stats;
     }
-    rc = run_all(&p, err);
+    rc = ms__pipeline_run(file, plan, opts, stats, err);
     if (rc != 0) {
         goto fail_run;
     }
-    *out = p.stats;
-    p.stats = NULL;
+    *out = stats;
+    stats = NULL;
 
 fail_run:
-    ms_stats_destroy(p.stats);
-    ms__free(p.edges);
-    ms__accumulator_finish(&p.sample);
-    ms__accumulator_finish(&p.total);
-    ms__unit_buffers_finish(&p.buffers);
-    ms__plan_destroy(p.plan);
+    ms_stats_destroy(stats);
+fail_stats:
+    ms__plan_destroy(plan);
 fail_plan:
-    ms__file_close(p.file);
+    ms__file_close(file);
     return rc;
 }

@@ -48,11 +48,7 @@ ms_settings_workers(const struct ms_settings *s)
     if (!s->use_parallel_stats && !s->workers_set) {
         return 1;
     }
-    if (s->options.workers != 0) {
-        return s->options.workers;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (unsigned)cores;
+    return s->options.workers;
 }
 
 /* ------------------------------------------------------------------ */

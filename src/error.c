@@ -48,6 +48,7 @@ ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
         va_list ap;
         va_start(ap, fmt);
         err->code = code;
+        err->signal = 0;
         vsnprintf(err->message, sizeof(err->message), fmt, ap);
         va_end(ap);
     }

@@ -173,7 +173,14 @@ struct ms_sample_name {
 
 struct ms_sample_shape {
     size_t F, T, N, E;
+    size_t elem_size;  /* bytes per stored nodal_data value */
+    /* Where nodal_data's bytes start in the file when they can be read
+     * directly (contiguous, unfiltered, native float32, no userblock);
+     * MS_NO_DIRECT_READ otherwise. */
+    uint64_t direct_offset;
 };
+
+#define MS_NO_DIRECT_READ UINT64_MAX
 
 /* Open path read-only.  MS_ENOENT, MS_EACCES, MS_ENOTHDF5 or MS_EIO. */
 int ms__file_open(const char *path, struct ms_file **out,
@@ -201,12 +208,41 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape,
                           uint32_t *edges, struct ms_error *err);
 
+/* Bytes of staging a direct read needs (see ms__sample_read_slots). */
+#define MS_STAGING_FLOATS 65536
+
 /* Read rows [0, nrows) of nodal_data at the nslots timesteps in slots
- * (sorted, distinct) into buf, laid out as struct ms_block describes. */
+ * (sorted, distinct) into buf, laid out as struct ms_block describes.
+ * Where shape->direct_offset allows, the bytes are read with pread outside
+ * HDF5's global lock, through staging (MS_STAGING_FLOATS floats, owned by
+ * the caller), and widened to double; otherwise H5Dread converts them.
+ * Both give the same doubles.  Safe to call from worker threads. */
 int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape, size_t nrows,
                           const size_t *slots, size_t nslots, double *buf,
-                          struct ms_error *err);
+                          float *staging, struct ms_error *err);
+
+/* direct_read.c: what a direct read needs to know. */
+struct ms_direct_source {
+    int fd;
+    const char *path;
+    const struct ms_sample_name *sample;
+    const struct ms_sample_shape *shape;
+};
+
+int ms__direct_read_slots(const struct ms_direct_source *src, size_t nrows,
+                          const size_t *slots, size_t nslots, double *buf,
+                          float *staging, struct ms_error *err);
+/* Sleep until a read of bytes started at start has taken at least
+ * bytes / throttle seconds (no-op unless ms__reader_throttle set a rate). */
+struct timespec;
+void ms__throttle_reads(const struct timespec *start, size_t bytes);
+
+/* Test and benchmark hooks (process-wide; set before a pass):
+ * force every read through H5Dread, and slow reads down to at most
+ * bytes_per_second (0: no limit) to emulate slow storage. */
+void ms__reader_force_hdf5(bool force);
+void ms__reader_throttle(uint64_t bytes_per_second);
 
 /* Turn off HDF5's automatic error printing for the calling thread. */
 void ms__hdf5_quiet(void);
@@ -241,6 +277,8 @@ struct ms_unit {
 
 struct ms_plan {
     size_t nrows;         /* feature rows read: max(6, 3 + max(iv, ov)) */
+    unsigned prefetch;    /* units in flight at most */
+    uint64_t share;       /* bytes each unit in flight may hold */
     size_t max_slots;     /* the largest nslots of any unit */
     size_t max_values;    /* the largest nrows * nslots * N of any unit */
     size_t max_node_ts;   /* the most node timesteps any unit owns */
@@ -252,8 +290,12 @@ struct ms_plan {
     struct ms_unit *units;
 };
 
-/* Build the plan: list and check every sample, choose its timesteps and
- * cut it into units no larger than opts->memory_limit allows.  Bad samples
+/* The worker count opts resolve to: opts->workers, or the online cores. */
+unsigned ms__resolve_workers(const struct ms_options *opts);
+
+/* Build the plan: list and check every sample, choose its timesteps, choose
+ * how many units may be in flight (plan->prefetch), and cut each sample
+ * into units no larger than their share of opts->memory_limit.  Bad samples
  * are marked (and reported through opts->on_warning) or, under strict,
  * fail the call with MS_EBADSAMPLE. */
 int ms__plan_create(struct ms_file *f, const struct ms_options *opts,
@@ -284,6 +326,10 @@ struct ms_unit_buffers {
     struct ms_moments *edge;
     struct ms_moments *delta;
     uint64_t skipped[MS_GROUP_COUNT];
+    float *staging;          /* MS_STAGING_FLOATS, for direct reads */
+    /* What the last ms__unit_run cost: nanoseconds reading and computing,
+     * and stored bytes read. */
+    uint64_t read_ns, compute_ns, bytes;
 };
 
 int ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
@@ -297,6 +343,16 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
                  const struct ms_unit *u, const uint32_t *edges,
                  const struct ms_options *opts, struct ms_unit_buffers *b,
                  struct ms_error *err);
+
+/* ------------------------------------------------------------------ */
+/* pipeline.c: the event loop. */
+
+/* Run every unit of plan on the libuv threadpool (opts->workers threads, at
+ * most plan->prefetch units in flight) and fold the partials in order into
+ * stats.  Called on, and returns on, the calling thread. */
+int ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
+                     const struct ms_options *opts, struct ms_stats *stats,
+                     struct ms_error *err);
 
 /* ------------------------------------------------------------------ */
 /* stats.c: the result object. */

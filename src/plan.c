@@ -69,21 +69,19 @@ sample_fixed_bytes(const struct ms_sample_shape *sh,
     return 0;
 }
 
-/* The most slots a unit of this sample may read within the memory limit;
- * MS_ETOOBIG if not even the smallest unit fits. */
+/* What one slot and the smallest unit of this sample cost, in bytes. */
 static int
-max_slots_for(const struct ms_plan *plan, const struct ms_plan_sample *ps,
-              const struct ms_options *opts, const char *path, size_t *out,
-              struct ms_error *err)
+unit_costs(const struct ms_plan *plan, const struct ms_plan_sample *ps,
+           const struct ms_options *opts, size_t *fixed, size_t *per_slot,
+           size_t *min_need, struct ms_error *err, const char *path)
 {
     const struct ms_sample_shape *sh = &ps->shape;
-    size_t fixed, row_bytes, per_slot, need;
-    size_t min_slots = sh->T > 1 ? 2 : 1;
-    if (sample_fixed_bytes(sh, opts, &fixed) != 0 ||
+    size_t row_bytes, min_slots = sh->T > 1 ? 2 : 1;
+    if (sample_fixed_bytes(sh, opts, fixed) != 0 ||
         ms__plan_unit_bytes(plan->nrows, 1, sh->N, &row_bytes) != 0 ||
-        ms__size_add(row_bytes, slot_overhead(opts), &per_slot) != 0 ||
-        ms__size_mul(per_slot, min_slots, &need) != 0 ||
-        ms__size_add(need, fixed, &need) != 0) {
+        ms__size_add(row_bytes, slot_overhead(opts), per_slot) != 0 ||
+        ms__size_mul(*per_slot, min_slots, min_need) != 0 ||
+        ms__size_add(*min_need, *fixed, min_need) != 0) {
         return ms__error_set(err, MS_EOVERFLOW,
                              "%s: sample %lld: data/%s/nodal_data: the byte "
                              "size of one timestep (%zu rows x %zu nodes) "
@@ -91,22 +89,80 @@ max_slots_for(const struct ms_plan *plan, const struct ms_plan_sample *ps,
                              path, (long long)ps->name.id, ps->name.name,
                              plan->nrows, sh->N);
     }
-    if (need > opts->memory_limit) {
-        return ms__error_set(
-            err, MS_ETOOBIG,
-            "%s: sample %lld: data/%s/nodal_data: one work unit needs %zu "
-            "bytes (%zu timesteps x %zu rows x %zu nodes, plus %zu edges), "
-            "more than the memory limit of %llu bytes; raise it with "
-            "--memory-limit (config key stats_memory_limit) to at least "
-            "%zuK",
-            path, (long long)ps->name.id, ps->name.name, need, min_slots,
-            plan->nrows, sh->N, sh->E,
-            (unsigned long long)opts->memory_limit, need / 1024 + 1);
-    }
-    uint64_t budget = opts->memory_limit - fixed;
-    size_t slots = (size_t)(budget / per_slot);
+    return 0;
+}
+
+/* The most slots a unit of this sample may read within share bytes. */
+static size_t
+max_slots_for(const struct ms_plan *plan, const struct ms_plan_sample *ps,
+              const struct ms_options *opts, uint64_t share)
+{
+    size_t fixed, per_slot, min_need;
+    unit_costs(plan, ps, opts, &fixed, &per_slot, &min_need, NULL, "");
+    size_t min_slots = ps->shape.T > 1 ? 2 : 1;
+    size_t slots = (size_t)((share - fixed) / per_slot);
     size_t target = UNIT_TARGET_BYTES / per_slot;
-    *out = target < min_slots ? min_slots : target < slots ? target : slots;
+    size_t want = target < slots ? target : slots;
+    return want < min_slots ? min_slots : want;
+}
+
+static int
+too_big(const struct ms_plan_sample *ps, const char *path, size_t need,
+        const struct ms_plan *plan, const struct ms_options *opts,
+        unsigned prefetch, struct ms_error *err)
+{
+    const struct ms_sample_shape *sh = &ps->shape;
+    return ms__error_set(
+        err, MS_ETOOBIG,
+        "%s: sample %lld: data/%s/nodal_data: one work unit needs %zu bytes "
+        "(%zu timesteps x %zu rows x %zu nodes, plus %zu edges), more than "
+        "the memory limit of %llu bytes allows for %u unit%s in flight; "
+        "raise --memory-limit (config key stats_memory_limit) to at least "
+        "%lluK%s",
+        path, (long long)ps->name.id, ps->name.name, need,
+        sh->T > 1 ? (size_t)2 : (size_t)1, plan->nrows, sh->N, sh->E,
+        (unsigned long long)opts->memory_limit, prefetch,
+        prefetch == 1 ? "" : "s",
+        (unsigned long long)need * prefetch / 1024 + 1,
+        prefetch > 1 ? " or lower --prefetch" : "");
+}
+
+/* How many units may be in flight: --prefetch if given (and it must fit),
+ * else twice the workers, lowered until each unit's share of the memory
+ * limit holds the largest smallest-unit of any sample. */
+static int
+resolve_prefetch(struct ms_plan *plan, const struct ms_options *opts,
+                 const char *path, struct ms_error *err)
+{
+    size_t need = 0;
+    const struct ms_plan_sample *worst = NULL;
+    for (size_t s = 0; s < plan->nsamples; s++) {
+        const struct ms_plan_sample *ps = &plan->samples[s];
+        size_t fixed, per_slot, min_need;
+        if (ps->bad) {
+            continue;
+        }
+        int rc = unit_costs(plan, ps, opts, &fixed, &per_slot, &min_need,
+                            err, path);
+        if (rc != 0) {
+            return rc;
+        }
+        if (min_need > need) {
+            need = min_need;
+            worst = ps;
+        }
+    }
+    unsigned workers = ms__resolve_workers(opts);
+    unsigned prefetch = opts->prefetch ? opts->prefetch : 2 * workers;
+    if (worst != NULL && opts->prefetch == 0) {
+        uint64_t fits = opts->memory_limit / need;
+        prefetch = fits < prefetch ? (unsigned)(fits ? fits : 1) : prefetch;
+    }
+    if (worst != NULL && need > opts->memory_limit / prefetch) {
+        return too_big(worst, path, need, plan, opts, prefetch, err);
+    }
+    plan->prefetch = prefetch;
+    plan->share = opts->memory_limit / prefetch;
     return 0;
 }
 
@@ -270,11 +326,11 @@ reject_sample(struct ms_plan *plan, size_t s, const struct ms_options *opts,
     return 0;
 }
 
+/* Check every sample's layout and choose its timesteps. */
 static int
-plan_samples(struct ms_plan *plan, struct ms_file *f,
-             const struct ms_options *opts, struct ms_error *err)
+check_samples(struct ms_plan *plan, struct ms_file *f,
+              const struct ms_options *opts, struct ms_error *err)
 {
-    size_t cap = 0;
     for (size_t s = 0; s < plan->nsamples; s++) {
         struct ms_plan_sample *ps = &plan->samples[s];
         struct ms_error why;
@@ -292,22 +348,33 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
         }
         ms__node_timesteps(ps->shape.T, opts->max_timesteps, &ps->node_ts);
         ms__delta_timesteps(ps->shape.T, opts->max_timesteps, &ps->delta_ts);
-        size_t max_slots = 0;
-        rc = max_slots_for(plan, ps, opts, ms__file_path(f), &max_slots,
-                           err);
-        if (rc == 0) {
-            rc = cut_sample(plan, s, max_slots, &cap);
-        }
-        if (rc != 0) {
-            return rc == MS_ENOMEM
-                       ? ms__error_set(err, rc, "%s: out of memory",
-                                       ms__file_path(f))
-                       : rc;
-        }
         plan->max_N = ps->shape.N > plan->max_N ? ps->shape.N : plan->max_N;
         plan->max_E = ps->shape.E > plan->max_E ? ps->shape.E : plan->max_E;
     }
     return 0;
+}
+
+static int
+plan_samples(struct ms_plan *plan, struct ms_file *f,
+             const struct ms_options *opts, struct ms_error *err)
+{
+    int rc = check_samples(plan, f, opts, err);
+    if (rc == 0) {
+        rc = resolve_prefetch(plan, opts, ms__file_path(f), err);
+    }
+    size_t cap = 0;
+    for (size_t s = 0; rc == 0 && s < plan->nsamples; s++) {
+        struct ms_plan_sample *ps = &plan->samples[s];
+        if (ps->bad) {
+            continue;
+        }
+        size_t max_slots = max_slots_for(plan, ps, opts, plan->share);
+        if (cut_sample(plan, s, max_slots, &cap) != 0) {
+            rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                               ms__file_path(f));
+        }
+    }
+    return rc;
 }
 
 int

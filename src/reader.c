@@ -9,18 +9,26 @@
  * turned off and its innermost message is quoted instead.  It never writes.
  *
  * Debian's HDF5 is thread-safe behind one global lock, so these functions
- * may be called from worker threads; the error-printing switch is per
- * thread, so every entry point turns it off for its caller.
+ * may be called from worker threads, but H5Dread calls run one at a time.
+ * Where nodal_data is contiguous, unfiltered and stored as native float32,
+ * its bytes are read with pread at H5Dget_offset instead, outside the lock,
+ * so reads from several workers really run in parallel; the checks that
+ * allow it are made once per sample, on the calling thread.  The
+ * error-printing switch is per thread, so every entry point turns it off
+ * for its caller.
  */
 #include "internal.h"
 
 #include <hdf5.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EDGE_READ_BLOCK 65536
@@ -29,7 +37,28 @@
 struct ms_file {
     hid_t id;
     char *path;
+    int fd;          /* for direct reads; -1 if they are off */
 };
+
+static atomic_bool force_hdf5;
+
+void
+ms__reader_force_hdf5(bool force)
+{
+    atomic_store(&force_hdf5, force);
+}
+
+/* The direct path (direct_read.c) needs only the descriptor and the path. */
+static int
+direct_read_slots(struct ms_file *f, const struct ms_sample_name *s,
+                  const struct ms_sample_shape *shape, size_t nrows,
+                  const size_t *slots, size_t nslots, double *buf,
+                  float *staging, struct ms_error *err)
+{
+    struct ms_direct_source src = {f->fd, f->path, s, shape};
+    return ms__direct_read_slots(&src, nrows, slots, nslots, buf, staging,
+                                 err);
+}
 
 void
 ms__hdf5_quiet(void)
@@ -70,6 +99,28 @@ ms__file_path(const struct ms_file *f)
     return f->path;
 }
 
+/* A descriptor for direct reads, or -1 when they cannot be used: a
+ * userblock shifts HDF5's addresses, and MESHSTATS_NO_PREAD=1 turns them
+ * off by hand. */
+static int
+direct_read_fd(hid_t file, const char *path)
+{
+    const char *off = getenv("MESHSTATS_NO_PREAD");
+    if (off != NULL && strcmp(off, "1") == 0) {
+        return -1;
+    }
+    hid_t fcpl = H5Fget_create_plist(file);
+    hsize_t userblock = 1;
+    if (fcpl >= 0) {
+        H5Pget_userblock(fcpl, &userblock);
+        H5Pclose(fcpl);
+    }
+    if (userblock != 0) {
+        return -1;
+    }
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 int
 ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
 {
@@ -104,6 +155,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
     if (f->path == NULL) {
         goto fail_path;
     }
+    f->fd = -1;
     f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f->id < 0) {
         char msg[256];
@@ -113,6 +165,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
         return ms__error_set(err, MS_EIO, "%s: cannot open with HDF5: %s",
                              path, msg);
     }
+    f->fd = direct_read_fd(f->id, path);
     *out = f;
     return 0;
 
@@ -130,6 +183,9 @@ ms__file_close(struct ms_file *f)
     }
     ms__hdf5_quiet();
     H5Fclose(f->id);
+    if (f->fd >= 0) {
+        close(f->fd);
+    }
     ms__free(f->path);
     ms__free(f);
 }
@@ -354,6 +410,33 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
     return rc;
 }
 
+/* The stored element size, and whether nodal_data's bytes can be read
+ * directly: contiguous, allocated, no filters or external files, stored as
+ * the native float32 the workers widen to double. */
+static void
+stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
+{
+    hid_t type = H5Dget_type(dset);
+    hid_t dcpl = H5Dget_create_plist(dset);
+    shape->elem_size = type >= 0 ? H5Tget_size(type) : sizeof(double);
+    shape->direct_offset = MS_NO_DIRECT_READ;
+    if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
+        H5Tequal(type, H5T_NATIVE_FLOAT) > 0 &&
+        H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
+        H5Pget_external_count(dcpl) == 0) {
+        haddr_t offset = H5Dget_offset(dset);
+        if (offset != HADDR_UNDEF) {
+            shape->direct_offset = offset;
+        }
+    }
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+}
+
 static int
 check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
                  unsigned iv, unsigned ov, struct ms_sample_shape *shape,
@@ -409,6 +492,7 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
     shape->F = (size_t)dims[0];
     shape->T = (size_t)dims[1];
     shape->N = (size_t)dims[2];
+    stored_layout(f, dset, shape);
 done:
     if (dset >= 0) {
         H5Dclose(dset);
@@ -561,13 +645,14 @@ select_slots(hid_t fspace, size_t nrows, const size_t *slots, size_t nslots,
     return 0;
 }
 
-int
-ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
-                      const struct ms_sample_shape *shape, size_t nrows,
-                      const size_t *slots, size_t nslots, double *buf,
-                      struct ms_error *err)
+/* Read through HDF5: one H5Dread of the union of hyperslabs, converted to
+ * double by the library (under its global lock). */
+static int
+read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
+                const struct ms_sample_shape *shape, size_t nrows,
+                const size_t *slots, size_t nslots, double *buf,
+                struct ms_error *err)
 {
-    ms__hdf5_quiet();
     hid_t dset, fspace = -1, mspace = -1;
     int rc = open_dataset(f, s, "nodal_data", &dset, err);
     if (rc != 0) {
@@ -594,6 +679,27 @@ done:
         H5Sclose(fspace);
     }
     H5Dclose(dset);
+    return rc;
+}
+
+int
+ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
+                      const struct ms_sample_shape *shape, size_t nrows,
+                      const size_t *slots, size_t nslots, double *buf,
+                      float *staging, struct ms_error *err)
+{
+    ms__hdf5_quiet();
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int rc;
+    if (shape->direct_offset != MS_NO_DIRECT_READ &&
+        !atomic_load(&force_hdf5)) {
+        rc = direct_read_slots(f, s, shape, nrows, slots, nslots, buf,
+                               staging, err);
+    } else {
+        rc = read_slots_hdf5(f, s, shape, nrows, slots, nslots, buf, err);
+    }
+    ms__throttle_reads(&start, nrows * nslots * shape->N * shape->elem_size);
     return rc;
 }
 

@@ -13,6 +13,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 int
 ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
@@ -22,13 +31,14 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     size_t rows = p->max_N > p->max_E ? p->max_N : p->max_E;
     size_t nnode = p->max_node_ts, ndelta = p->max_delta_ts;
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
-    b->data = ms__calloc(p->max_values, sizeof(*b->data));
+    b->data = ms__malloc(p->max_values * sizeof(*b->data));
     b->scratch.pos = ms__calloc(p->max_N, 3 * sizeof(double));
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
+    b->staging = ms__malloc(MS_STAGING_FLOATS * sizeof(float));
     bool ok = b->slots && b->data && b->scratch.pos && b->node && b->edge &&
-              b->delta;
+              b->delta && b->staging;
     if (ok && opts->skip_nonfinite) {
         b->scratch.values = ms__calloc(rows, sizeof(double));
         b->scratch.mask = ms__calloc(rows, 1);
@@ -55,6 +65,7 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->node);
     ms__free(b->edge);
     ms__free(b->delta);
+    ms__free(b->staging);
     memset(b, 0, sizeof(*b));
 }
 
@@ -96,6 +107,11 @@ feature_error(int rc, struct ms_file *f, const struct ms_plan_sample *ps,
                          ps->name.name, group, t);
 }
 
+static int compute_unit(struct ms_file *f, const struct ms_plan *plan,
+                        const struct ms_unit *u, const uint32_t *edges,
+                        const struct ms_options *opts,
+                        struct ms_unit_buffers *b, struct ms_error *err);
+
 int
 ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
              const struct ms_unit *u, const uint32_t *edges,
@@ -104,12 +120,32 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
 {
     const struct ms_plan_sample *ps = &plan->samples[u->sample];
     const struct ms_sample_shape *sh = &ps->shape;
+    uint64_t t0 = now_ns();
     ms__unit_slots(plan, u, b->slots);
     int rc = ms__sample_read_slots(f, &ps->name, sh, plan->nrows, b->slots,
-                                   u->nslots, b->data, err);
+                                   u->nslots, b->data, b->staging, err);
+    uint64_t t1 = now_ns();
+    b->read_ns = t1 - t0;
+    b->bytes = plan->nrows * u->nslots * sh->N * sh->elem_size;
+    b->compute_ns = 0;
     if (rc != 0) {
         return rc;
     }
+    rc = compute_unit(f, plan, u, edges, opts, b, err);
+    b->compute_ns = now_ns() - t1;
+    return rc;
+}
+
+/* The partials of every owned timestep of a unit whose slots are read. */
+static int
+compute_unit(struct ms_file *f, const struct ms_plan *plan,
+             const struct ms_unit *u, const uint32_t *edges,
+             const struct ms_options *opts, struct ms_unit_buffers *b,
+             struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = &plan->samples[u->sample];
+    const struct ms_sample_shape *sh = &ps->shape;
+    int rc;
     struct ms_block block = {b->data, plan->nrows, u->nslots, sh->N};
     struct ms_nonfinite_site site = {0};
     bool skip = opts->skip_nonfinite;

@@ -12,6 +12,8 @@
  */
 #include "meshstats.h"
 
+#include "bar.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -48,6 +50,7 @@ static const char usage_text[] =
     "      --prefetch N|auto     work units read ahead (auto)\n"
     "      --memory-limit SIZE   bound on buffered data, e.g. 256M, 1G "
     "(256M)\n"
+    "      --throttle MBPS       slow each read to MBPS MB/s (benchmarks)\n"
     "Output:\n"
     "      --json FILE           write the result as JSON ('-': stdout)\n"
     "      --write-back          store the result in the dataset\n"
@@ -74,6 +77,7 @@ enum long_only {
     OPT_PROGRESS,
     OPT_STRICT,
     OPT_SKIP_NONFINITE,
+    OPT_THROTTLE,
 };
 
 static const char short_options[] = ":c:s:j:qhV";
@@ -91,6 +95,7 @@ static const struct option long_options[] = {
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"skip-nonfinite", no_argument, NULL, OPT_SKIP_NONFINITE},
+    {"throttle", required_argument, NULL, OPT_THROTTLE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -131,11 +136,14 @@ bad_value(const char *option, const char *value, const char *expected)
     return EXIT_USAGE;
 }
 
+/* userdata is the progress bar (may be NULL), wiped before the warning. */
 static void
 print_warning(void *userdata, int64_t id, const char *message)
 {
-    (void)userdata;
     (void)id;
+    if (userdata != NULL) {
+        bar_clear(userdata);
+    }
     fprintf(stderr, "meshstats: warning: %s\n", message);
 }
 
@@ -197,6 +205,14 @@ apply_option(struct cli *c, int opt, const char *arg)
     case OPT_SKIP_NONFINITE:
         o->skip_nonfinite = true;
         return 0;
+    case OPT_THROTTLE: {
+        unsigned mbps;
+        if (ms_parse_uint(arg, 1, 1000000, &mbps) != 0) {
+            return bad_value("--throttle", arg, "MB/s, an integer 1..1000000");
+        }
+        o->read_throttle = (uint64_t)mbps * 1000000u;
+        return 0;
+    }
     case 'q':
         c->quiet = true;
         return 0;
@@ -314,11 +330,23 @@ static int
 run_stats(struct cli *c)
 {
     struct ms_options opts = c->settings.options;
+    struct bar bar;
+    enum ms_progress_mode mode = c->settings.progress;
+    bar_init(&bar, c->quiet && mode == MS_PROGRESS_AUTO ? MS_PROGRESS_NEVER
+                                                        : mode);
     opts.workers = ms_settings_workers(&c->settings);
+    opts.handle_signals = true;
     opts.on_warning = print_warning;
+    opts.on_progress = bar_update;
+    opts.userdata = &bar;
     struct ms_stats *stats;
     struct ms_error err;
     int rc = ms_stats_compute(c->dataset, &opts, &stats, &err);
+    bar_clear(&bar);
+    if (rc == MS_ECANCELED && err.signal != 0) {
+        fprintf(stderr, "meshstats: %s\n", err.message);
+        return 128 + err.signal; /* 130 for SIGINT, 143 for SIGTERM */
+    }
     if (rc != 0) {
         fprintf(stderr, "meshstats: error: %s\n", err.message);
         return rc == MS_EINVAL ? EXIT_USAGE : EXIT_DATA;

@@ -1,0 +1,74 @@
+/*
+ * bar.c: the progress bar of the meshstats command, on stderr.
+ *
+ * On a terminal the line is redrawn in place (carriage return, the line
+ * padded to the width) each time the library reports, which it does at most
+ * 10 times a second from the loop thread, and ended with a newline when the
+ * pass finishes, however it finishes.  Off a terminal, `auto` draws nothing
+ * and `always` writes a plain line about once a second: no carriage
+ * returns.  The bar uses no colour, so NO_COLOR has nothing to turn off.
+ */
+#include "bar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+void
+bar_init(struct bar *bar, enum ms_progress_mode mode)
+{
+    memset(bar, 0, sizeof(*bar));
+    bar->terminal = isatty(STDERR_FILENO) != 0;
+    bar->enabled = mode == MS_PROGRESS_ALWAYS ||
+                   (mode == MS_PROGRESS_AUTO && bar->terminal);
+    bar->last_line = -1.0;
+}
+
+static unsigned
+terminal_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        return ws.ws_col;
+    }
+    const char *env = getenv("COLUMNS");
+    int n = env ? atoi(env) : 0;
+    return n > 20 ? (unsigned)n : 80;
+}
+
+void
+bar_clear(struct bar *bar)
+{
+    if (bar->enabled && bar->terminal && bar->drawn) {
+        fprintf(stderr, "\r%*s\r", (int)terminal_columns() - 1, "");
+        bar->drawn = false;
+    }
+}
+
+void
+bar_update(void *userdata, const struct ms_progress *p)
+{
+    struct bar *bar = userdata;
+    if (!bar->enabled) {
+        return;
+    }
+    char line[512];
+    if (bar->terminal) {
+        unsigned cols = terminal_columns();
+        size_t len = ms_progress_format(p, cols - 1, line, sizeof(line));
+        int pad = (int)cols - 1 - (int)len;
+        fprintf(stderr, "\r%s%*s", line, pad > 0 ? pad : 0, "");
+        bar->drawn = true;
+        if (p->finished) {
+            fputc('\n', stderr);
+            bar->drawn = false;
+        }
+    } else if (p->finished || p->elapsed - bar->last_line >= 1.0) {
+        ms_progress_format(p, 80, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+        bar->last_line = p->elapsed;
+    }
+    fflush(stderr);
+}

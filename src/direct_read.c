@@ -1,0 +1,110 @@
+/*
+ * direct_read.c: nodal_data read without HDF5, for datasets whose bytes
+ * are already what the workers need (contiguous, unfiltered, native
+ * float32; reader.c decides, once per sample, on the calling thread).
+ *
+ * Each row of each run of consecutive timesteps is one contiguous byte
+ * range at H5Dget_offset + ((row * T + t) * N) * 4, read with pread and
+ * widened to double.  No HDF5 call and no lock: reads from several workers
+ * run in parallel.  It also holds the benchmark throttle that slows every
+ * read down to a chosen rate.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_uint_fast64_t throttle_bps;
+
+void
+ms__reader_throttle(uint64_t bytes_per_second)
+{
+    atomic_store(&throttle_bps, bytes_per_second);
+}
+
+/* Read count floats at byte offset into dst as doubles, through staging. */
+static int
+pread_floats(int fd, uint64_t offset, size_t count, double *dst,
+             float *staging)
+{
+    while (count > 0) {
+        size_t n = count < MS_STAGING_FLOATS ? count : MS_STAGING_FLOATS;
+        size_t want = n * sizeof(float), got = 0;
+        while (got < want) {
+            ssize_t r = pread(fd, (char *)staging + got, want - got,
+                              (off_t)(offset + got));
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            if (r <= 0) {
+                return r == 0 ? EIO : errno;
+            }
+            got += (size_t)r;
+        }
+        for (size_t i = 0; i < n; i++) {
+            dst[i] = (double)staging[i];
+        }
+        dst += n;
+        offset += want;
+        count -= n;
+    }
+    return 0;
+}
+
+/* Read directly: for each row and each run of consecutive timesteps, one
+ * contiguous byte range of the dataset, without HDF5's lock. */
+int
+ms__direct_read_slots(const struct ms_direct_source *src, size_t nrows,
+                      const size_t *slots, size_t nslots, double *buf,
+                      float *staging, struct ms_error *err)
+{
+    const struct ms_sample_name *s = src->sample;
+    const struct ms_sample_shape *shape = src->shape;
+    size_t T = shape->T, N = shape->N;
+    for (size_t i = 0; i < nslots;) {
+        size_t run = 1;
+        while (i + run < nslots && slots[i + run] == slots[i] + run) {
+            run++;
+        }
+        for (size_t row = 0; row < nrows; row++) {
+            uint64_t at = shape->direct_offset +
+                          ((uint64_t)row * T + slots[i]) * N * sizeof(float);
+            double *dst = buf + (row * nslots + i) * N;
+            int e = pread_floats(src->fd, at, run * N, dst, staging);
+            if (e != 0) {
+                return ms__error_set(
+                    err, MS_EIO,
+                    "%s: sample %lld: data/%s/nodal_data: read of row %zu, "
+                    "timesteps %zu..%zu failed: %s",
+                    src->path, (long long)s->id, s->name, row, slots[i],
+                    slots[i] + run - 1, strerror(e));
+            }
+        }
+        i += run;
+    }
+    return 0;
+}
+
+/* Sleep until reading bytes has taken at least bytes / throttle seconds. */
+void
+ms__throttle_reads(const struct timespec *start, size_t bytes)
+{
+    uint64_t bps = atomic_load(&throttle_bps);
+    if (bps == 0) {
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double spent = (double)(now.tv_sec - start->tv_sec) +
+                   1e-9 * (double)(now.tv_nsec - start->tv_nsec);
+    double wait = (double)bytes / (double)bps - spent;
+    if (wait > 0) {
+        struct timespec d = {(time_t)wait,
+                             (long)((wait - (double)(time_t)wait) * 1e9)};
+        while (nanosleep(&d, &d) != 0 && errno == EINTR) {
+        }
+    }
+}

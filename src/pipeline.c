@@ -1,0 +1,564 @@
+/*
+ * pipeline.c: the libuv event loop that runs the work units of a plan on
+ * the threadpool and folds their partials in order.
+ *
+ * The plan becomes a list of tasks in data order: for each good sample, one
+ * task that reads and validates its edges, then its units.  The loop thread
+ * dispatches tasks in that order with uv_queue_work, at most `prefetch`
+ * ahead of the fold: task i runs in ring slot i % prefetch, whose buffers
+ * (one set per slot, sized by the plan's share of the memory limit) it owns
+ * until its after-work callback has run and the fold has passed it.
+ * Workers only read and compute; the after-work callback marks the task
+ * done, the fold consumes done tasks strictly in task order (the reorder
+ * buffer is the ring itself), then more tasks are dispatched.  So the merge
+ * order, and with it the result, never depends on timing.
+ *
+ * Errors travel back in the task: a sample-level failure (bad edges, a
+ * read error) marks the sample failed so its remaining units are not run,
+ * and the fold, reaching the first failed task of the sample in order,
+ * skips the sample with that task's message (deterministic: every task
+ * before a dispatched one was dispatched).  A fatal error (NaN, overflow,
+ * out of memory, or any failure under --strict) stops dispatching, cancels
+ * what has not started, drains what has, and ends the pass with the first
+ * such error in task order.  SIGINT and SIGTERM do the same through
+ * uv_signal_t.  Every libuv status is translated here.
+ */
+#include "internal.h"
+
+#include <uv.h>
+
+#include <assert.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRESS_MS 100
+
+enum task_kind { TASK_EDGES, TASK_UNIT };
+
+struct task {
+    enum task_kind kind;
+    bool last;     /* the sample's last task */
+    size_t sample; /* plan sample index */
+    size_t unit;   /* plan unit index (TASK_UNIT) */
+};
+
+enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE };
+
+struct pipeline;
+
+/* A ring slot: the task it runs and the buffers it owns. */
+struct job {
+    uv_work_t req;
+    struct pipeline *pipe;
+    size_t task;
+    enum job_state state;
+    bool skipped; /* not run: its sample had already failed */
+    int rc;
+    struct ms_error err;
+    struct ms_unit_buffers buffers;
+};
+
+enum sample_state { SAMPLE_WAITING, SAMPLE_READY, SAMPLE_FAILED };
+
+struct pipeline {
+    uv_loop_t loop;
+    uv_timer_t timer;
+    uv_signal_t sigint, sigterm;
+    bool signals_on;
+    const struct ms_options *opts;
+    struct ms_file *file;
+    const struct ms_plan *plan;
+    struct ms_stats *stats;
+
+    struct task *tasks;
+    size_t ntasks;
+    struct job *ring;
+    unsigned nring;
+    size_t next_dispatch, next_fold, halt;
+    unsigned running;
+    bool stopping, closing;
+
+    uint32_t **edges;             /* per sample, while it is in flight */
+    unsigned char *sample_state;  /* enum sample_state, per sample */
+    size_t next_bad;              /* bad samples reported up to here */
+    bool folding_failed;          /* the sample being folded has failed */
+    struct ms_accumulator total, sample;
+    size_t used;
+
+    int rc; /* the pass's outcome, set once */
+    struct ms_error *err;
+
+    struct ms_progress progress;
+    uint64_t start_ns, read_ns, compute_ns;
+};
+
+static void dispatch(struct pipeline *p);
+static void maybe_finish(struct pipeline *p);
+
+/* ------------------------------------------------------------------ */
+/* Worker side: runs on a threadpool thread and touches only its job. */
+
+static void
+work_cb(uv_work_t *req)
+{
+    struct job *j = req->data;
+    struct pipeline *p = j->pipe;
+    const struct task *t = &p->tasks[j->task];
+    const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
+    if (t->kind == TASK_EDGES) {
+        j->rc = ms__sample_read_edges(p->file, &ps->name, &ps->shape,
+                                      p->edges[t->sample], &j->err);
+    } else {
+        j->rc = ms__unit_run(p->file, p->plan, &p->plan->units[t->unit],
+                             p->edges[t->sample], p->opts, &j->buffers,
+                             &j->err);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Loop side. */
+
+static bool
+is_fatal(int rc)
+{
+    return rc == MS_ENONFINITE || rc == MS_EOVERFLOW || rc == MS_ENOMEM ||
+           rc == MS_ECANCELED;
+}
+
+/* End the pass with rc (the first call wins): stop dispatching, cancel
+ * queued work, let running work drain. */
+static void
+stop(struct pipeline *p, int rc, const struct ms_error *why)
+{
+    if (p->rc == 0) {
+        p->rc = rc;
+        *p->err = *why;
+        p->err->code = rc;
+    }
+    p->stopping = true;
+    for (unsigned i = 0; i < p->nring; i++) {
+        if (p->ring[i].state == JOB_RUNNING) {
+            uv_cancel((uv_req_t *)&p->ring[i].req); /* fails if started */
+        }
+    }
+}
+
+static void
+report_bad_samples_before(struct pipeline *p, size_t limit)
+{
+    for (; p->next_bad < limit; p->next_bad++) {
+        const struct ms_plan_sample *ps = &p->plan->samples[p->next_bad];
+        if (ps->bad) {
+            if (ms__stats_add_skipped(p->stats, ps->name.id, ps->reason)) {
+                struct ms_error e;
+                stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+            }
+            p->progress.samples_done++;
+        }
+    }
+}
+
+/* A sample-level failure reaches the fold: skip the sample, or, under
+ * --strict, end the pass. */
+static void
+fail_sample(struct pipeline *p, const struct task *t, struct job *j)
+{
+    const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
+    if (p->opts->strict) {
+        stop(p, MS_EBADSAMPLE, &j->err);
+        return;
+    }
+    p->folding_failed = true;
+    if (p->opts->on_warning != NULL) {
+        p->opts->on_warning(p->opts->userdata, ps->name.id, j->err.message);
+    }
+    if (ms__stats_add_skipped(p->stats, ps->name.id, j->err.message) != 0) {
+        struct ms_error e;
+        stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+    }
+}
+
+/* Consume one done task, in task order. */
+static void
+fold_task(struct pipeline *p, struct job *j)
+{
+    const struct task *t = &p->tasks[j->task];
+    if (t->kind == TASK_EDGES) {
+        report_bad_samples_before(p, t->sample);
+        ms__accumulator_reset(&p->sample);
+        p->folding_failed = false;
+    }
+    if (p->folding_failed) {
+        assert(j->skipped || j->rc != 0 || t->kind == TASK_UNIT);
+    } else if (j->rc != 0) {
+        if (is_fatal(j->rc)) {
+            stop(p, j->rc, &j->err);
+            return;
+        }
+        fail_sample(p, t, j);
+    } else if (t->kind == TASK_UNIT) {
+        ms__accumulator_fold_unit(&p->sample, &p->plan->units[t->unit],
+                                  &j->buffers);
+    }
+    if (t->kind == TASK_UNIT && !j->skipped) {
+        p->progress.units_done++;
+    }
+    if (t->last) {
+        if (!p->folding_failed) {
+            ms__accumulator_merge(&p->total, &p->sample);
+            p->used++;
+        }
+        p->progress.samples_done++;
+        ms__free(p->edges[t->sample]);
+        p->edges[t->sample] = NULL;
+    }
+}
+
+static void
+fold(struct pipeline *p)
+{
+    while (!p->stopping && p->next_fold < p->next_dispatch) {
+        struct job *j = &p->ring[p->next_fold % p->nring];
+        if (j->state != JOB_DONE) {
+            break;
+        }
+        fold_task(p, j);
+        j->state = JOB_FREE;
+        p->next_fold++;
+        if (p->next_fold > p->halt) {
+            /* The fatal-looking task was discarded with its failed sample:
+             * nothing ends the pass, so dispatching resumes. */
+            p->halt = SIZE_MAX;
+        }
+    }
+}
+
+static void
+after_work_cb(uv_work_t *req, int status)
+{
+    struct job *j = req->data;
+    struct pipeline *p = j->pipe;
+    const struct task *t = &p->tasks[j->task];
+    p->running--;
+    j->state = JOB_DONE;
+    if (status == UV_ECANCELED) {
+        j->rc = ms__error_set(&j->err, MS_ECANCELED, "canceled");
+    } else if (t->kind == TASK_UNIT) {
+        p->progress.bytes_done += j->buffers.bytes;
+        p->read_ns += j->buffers.read_ns;
+        p->compute_ns += j->buffers.compute_ns;
+    }
+    if (j->rc != 0) {
+        /* No more units of a failed sample; nothing new after a fatal
+         * error (the fold decides, in order, what the pass reports). */
+        p->sample_state[t->sample] = SAMPLE_FAILED;
+        if (is_fatal(j->rc) && j->task < p->halt) {
+            p->halt = j->task;
+        }
+    } else if (t->kind == TASK_EDGES) {
+        p->sample_state[t->sample] = SAMPLE_READY;
+    }
+    fold(p);
+    dispatch(p);
+    maybe_finish(p);
+}
+
+/* Start the next task in order, if it may start; false if it may not. */
+static bool
+dispatch_one(struct pipeline *p)
+{
+    size_t i = p->next_dispatch;
+    const struct task *t = &p->tasks[i];
+    struct job *j = &p->ring[i % p->nring];
+    assert(j->state == JOB_FREE);
+    j->task = i;
+    j->rc = 0;
+    j->skipped = false;
+    if (p->sample_state[t->sample] == SAMPLE_FAILED) {
+        j->skipped = true; /* never run; the fold passes over it */
+        j->state = JOB_DONE;
+        p->next_dispatch++;
+        return true;
+    }
+    if (t->kind == TASK_UNIT && p->sample_state[t->sample] != SAMPLE_READY) {
+        return false; /* its edges are still being read */
+    }
+    if (t->kind == TASK_EDGES) {
+        size_t E = p->plan->samples[t->sample].shape.E;
+        p->edges[t->sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
+        if (p->edges[t->sample] == NULL) {
+            struct ms_error e;
+            stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+            return false;
+        }
+    }
+    j->req.data = j;
+    int rc = uv_queue_work(&p->loop, &j->req, work_cb, after_work_cb);
+    if (rc != 0) {
+        struct ms_error e;
+        stop(p, ms__error_set(&e, MS_EIO, "cannot queue work: %s",
+                              uv_strerror(rc)),
+             &e);
+        return false;
+    }
+    j->state = JOB_RUNNING;
+    p->running++;
+    p->next_dispatch++;
+    return true;
+}
+
+/* Dispatch and fold until neither can go on: tasks of a failed sample are
+ * done the moment they are reached, and folding them frees ring slots for
+ * more (without this, a full ring of skipped tasks would wait forever). */
+static void
+dispatch(struct pipeline *p)
+{
+    for (;;) {
+        size_t dispatched = p->next_dispatch, folded = p->next_fold;
+        while (!p->stopping && p->next_dispatch < p->ntasks &&
+               p->next_dispatch < p->halt &&
+               p->next_dispatch - p->next_fold < p->nring) {
+            if (!dispatch_one(p)) {
+                break;
+            }
+        }
+        fold(p);
+        if (p->next_dispatch == dispatched && p->next_fold == folded) {
+            return;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Progress, signals, the end of the pass. */
+
+static void
+report_progress(struct pipeline *p, bool finished)
+{
+    if (p->opts->on_progress == NULL) {
+        return;
+    }
+    p->progress.elapsed = (double)(uv_hrtime() - p->start_ns) * 1e-9;
+    p->progress.finished = finished;
+    p->opts->on_progress(p->opts->userdata, &p->progress);
+}
+
+static void
+timer_cb(uv_timer_t *timer)
+{
+    report_progress(timer->data, false);
+}
+
+static void
+signal_cb(uv_signal_t *handle, int signum)
+{
+    struct pipeline *p = handle->data;
+    struct ms_error e;
+    ms__error_set(&e, MS_ECANCELED, "interrupted by %s; nothing was written",
+                  signum == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
+    stop(p, MS_ECANCELED, &e);
+    if (p->err->code == MS_ECANCELED) {
+        p->err->signal = signum;
+    }
+    maybe_finish(p);
+}
+
+static void
+maybe_finish(struct pipeline *p)
+{
+    if (!p->stopping && !p->running && p->next_fold < p->ntasks) {
+        /* Nothing runs and nothing is left to fold: the loop must never
+         * wait for work that will not come, so this is a bug to report,
+         * not a hang. */
+        struct ms_error e;
+        stop(p, ms__error_set(&e, MS_EIO,
+                              "internal error: the pipeline stalled at task "
+                              "%zu of %zu; please report it",
+                              p->next_fold, p->ntasks),
+             &e);
+    }
+    bool done = p->next_fold == p->ntasks || (p->stopping && !p->running);
+    if (!done || p->closing) {
+        return;
+    }
+    p->closing = true;
+    uv_close((uv_handle_t *)&p->timer, NULL);
+    if (p->signals_on) {
+        uv_close((uv_handle_t *)&p->sigint, NULL);
+        uv_close((uv_handle_t *)&p->sigterm, NULL);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Setting up and tearing down. */
+
+static int
+build_tasks(struct pipeline *p)
+{
+    const struct ms_plan *plan = p->plan;
+    size_t n = plan->nunits;
+    for (size_t s = 0; s < plan->nsamples; s++) {
+        n += !plan->samples[s].bad;
+    }
+    p->tasks = ms__calloc(n, sizeof(*p->tasks));
+    if (p->tasks == NULL) {
+        return MS_ENOMEM;
+    }
+    for (size_t s = 0; s < plan->nsamples; s++) {
+        const struct ms_plan_sample *ps = &plan->samples[s];
+        if (ps->bad) {
+            continue;
+        }
+        p->tasks[p->ntasks++] = (struct task){TASK_EDGES, ps->nunits == 0, s,
+                                              0};
+        for (size_t u = 0; u < ps->nunits; u++) {
+            p->tasks[p->ntasks++] = (struct task){
+                TASK_UNIT, u + 1 == ps->nunits, s, ps->first_unit + u};
+            const struct ms_unit *unit = &plan->units[ps->first_unit + u];
+            p->progress.bytes_total += plan->nrows * unit->nslots *
+                                       ps->shape.N * ps->shape.elem_size;
+        }
+    }
+    p->progress.units_total = plan->nunits;
+    p->progress.samples_total = plan->nsamples;
+    return 0;
+}
+
+static int
+alloc_state(struct pipeline *p)
+{
+    const struct ms_options *o = p->opts;
+    p->nring = p->plan->prefetch;
+    p->ring = ms__calloc(p->nring, sizeof(*p->ring));
+    p->edges = ms__calloc(p->plan->nsamples, sizeof(*p->edges));
+    p->sample_state = ms__calloc(p->plan->nsamples, 1);
+    if (p->ring == NULL || p->edges == NULL || p->sample_state == NULL ||
+        build_tasks(p) != 0 ||
+        ms__accumulator_init(&p->total, o->input_var, o->output_var) != 0 ||
+        ms__accumulator_init(&p->sample, o->input_var, o->output_var) != 0) {
+        return MS_ENOMEM;
+    }
+    for (unsigned i = 0; i < p->nring; i++) {
+        p->ring[i].pipe = p;
+        if (ms__unit_buffers_init(&p->ring[i].buffers, p->plan, o) != 0) {
+            return MS_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void
+free_state(struct pipeline *p)
+{
+    for (unsigned i = 0; p->ring != NULL && i < p->nring; i++) {
+        ms__unit_buffers_finish(&p->ring[i].buffers);
+    }
+    for (size_t s = 0; p->edges != NULL && s < p->plan->nsamples; s++) {
+        ms__free(p->edges[s]);
+    }
+    ms__free(p->ring);
+    ms__free(p->edges);
+    ms__free(p->sample_state);
+    ms__free(p->tasks);
+    ms__accumulator_finish(&p->total);
+    ms__accumulator_finish(&p->sample);
+}
+
+/* libuv reads UV_THREADPOOL_SIZE once, when the process first queues work:
+ * set it before.  The pool is per process, so a second pass in the same
+ * process keeps the first one's size. */
+static void
+size_threadpool(unsigned workers)
+{
+    char value[16];
+    snprintf(value, sizeof(value), "%u", workers);
+    setenv("UV_THREADPOOL_SIZE", value, 1);
+}
+
+static int
+start_handles(struct pipeline *p)
+{
+    int rc = uv_timer_init(&p->loop, &p->timer);
+    p->timer.data = p;
+    if (rc == 0) {
+        rc = uv_timer_start(&p->timer, timer_cb, PROGRESS_MS, PROGRESS_MS);
+    }
+    if (rc == 0 && p->opts->handle_signals) {
+        uv_signal_init(&p->loop, &p->sigint);
+        uv_signal_init(&p->loop, &p->sigterm);
+        p->sigint.data = p->sigterm.data = p;
+        p->signals_on = true;
+        rc = uv_signal_start(&p->sigint, signal_cb, SIGINT);
+        if (rc == 0) {
+            rc = uv_signal_start(&p->sigterm, signal_cb, SIGTERM);
+        }
+    }
+    return rc;
+}
+
+static void
+fill_info(struct pipeline *p, unsigned workers)
+{
+    struct ms_run_info *info = &p->stats->info;
+    info->workers = workers;
+    info->prefetch = p->plan->prefetch;
+    info->units = p->plan->nunits;
+    info->bytes_read = p->progress.bytes_done;
+    info->wall_seconds = (double)(uv_hrtime() - p->start_ns) * 1e-9;
+    info->read_seconds = (double)p->read_ns * 1e-9;
+    info->compute_seconds = (double)p->compute_ns * 1e-9;
+}
+
+int
+ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
+                 const struct ms_options *opts, struct ms_stats *stats,
+                 struct ms_error *err)
+{
+    struct pipeline p = {.opts = opts, .file = file, .plan = plan,
+                         .stats = stats, .err = err, .halt = SIZE_MAX};
+    unsigned workers = ms__resolve_workers(opts);
+    size_threadpool(workers);
+    ms__reader_throttle(opts->read_throttle);
+    if (alloc_state(&p) != 0) {
+        free_state(&p);
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                             ms__file_path(file));
+    }
+    int rc = uv_loop_init(&p.loop);
+    if (rc != 0) {
+        free_state(&p);
+        return ms__error_set(err, MS_EIO, "cannot start the event loop: %s",
+                             uv_strerror(rc));
+    }
+    p.start_ns = uv_hrtime();
+    rc = start_handles(&p);
+    if (rc != 0) {
+        struct ms_error e;
+        stop(&p, ms__error_set(&e, MS_EIO, "cannot start the event loop: %s",
+                               uv_strerror(rc)),
+             &e);
+    }
+    dispatch(&p);
+    maybe_finish(&p);
+    uv_run(&p.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&p.loop);
+    report_bad_samples_before(&p, plan->nsamples);
+    report_progress(&p, true);
+    fill_info(&p, workers);
+    rc = p.rc;
+    if (rc == 0) {
+        stats->samples_found = plan->nsamples;
+        stats->samples_used = p.used;
+        if (p.used == 0) {
+            rc = ms__error_set(err, MS_ENOSAMPLES,
+                               "%s: no usable samples: all %zu were skipped",
+                               ms__file_path(file), plan->nsamples);
+        } else {
+            ms__stats_fill(stats, &p.total);
+        }
+    }
+    free_state(&p);
+    return rc;
+}

@@ -1,0 +1,331 @@
+/*
+ * test_pipeline.c: the event loop gives the same bytes whatever the prefetch
+ * depth, memory limit and read path; errors inside units travel back; the
+ * progress line is well formed.
+ *
+ * The threadpool size is fixed per process at its first use, so different
+ * worker counts are compared in test_oracle.py, one process each.
+ */
+#include "helpers.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dir;
+
+static void
+setup(void)
+{
+    dir = helper_tmpdir();
+}
+
+static void
+teardown(void)
+{
+    ms__reader_force_hdf5(false);
+    helper_tmpdir_remove(dir);
+}
+
+static char *
+json_with(const char *path, unsigned prefetch, uint64_t limit,
+          unsigned max_timesteps)
+{
+    struct ms_options o;
+    ms_options_init(&o);
+    o.workers = 2;
+    o.prefetch = prefetch;
+    o.memory_limit = limit;
+    o.max_timesteps = max_timesteps;
+    struct ms_stats *s = NULL;
+    struct ms_error err;
+    cr_assert_eq(ms_stats_compute(path, &o, &s, &err), 0, "%s", err.message);
+    cr_assert_eq(s->info.prefetch, prefetch ? prefetch : s->info.prefetch);
+    static char *buf;
+    static size_t len;
+    FILE *m = open_memstream(&buf, &len);
+    ms_stats_write_json(s, m);
+    fclose(m);
+    ms_stats_destroy(s);
+    char *out = buf;
+    buf = NULL;
+    return out;
+}
+
+Test(pipeline, json_identical_for_any_prefetch_and_memory_limit,
+     .init = setup, .fini = teardown)
+{
+    /* 3000 nodes x 7 rows: 168 KB a timestep, so 1M splits each 60-step
+     * sample into many units and the default into three. */
+    char *path = helper_generate(dir, "p.h5", 5, 60, 3000);
+    static const struct {
+        unsigned prefetch;
+        uint64_t limit;
+    } cases[] = {{1, 256 << 20}, {2, 256 << 20}, {3, 256 << 20},
+                 {16, 256 << 20}, {0, 256 << 20}, {1, 1 << 20},
+                 {2, 1 << 20},    {0, 1 << 20}};
+    for (unsigned mode = 0; mode < 2; mode++) {
+        char *first = NULL;
+        for (size_t c = 0; c < MS_ARRAY_SIZE(cases); c++) {
+            char *json = json_with(path, cases[c].prefetch, cases[c].limit,
+                                   mode ? 7 : 0);
+            if (first == NULL) {
+                first = json;
+                continue;
+            }
+            cr_expect_str_eq(json, first, "prefetch %u, limit %llu, -s %u",
+                             cases[c].prefetch,
+                             (unsigned long long)cases[c].limit,
+                             mode ? 7 : 0);
+            free(json);
+        }
+        free(first);
+    }
+    free(path);
+}
+
+Test(pipeline, direct_and_hdf5_read_paths_give_identical_results,
+     .init = setup, .fini = teardown)
+{
+    char *path = helper_generate(dir, "paths.h5", 3, 20, 500);
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
+    struct ms_sample_name name = {0, "0"};
+    struct ms_sample_shape shape;
+    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    cr_expect_neq(shape.direct_offset, MS_NO_DIRECT_READ,
+                  "a contiguous float32 dataset is read directly");
+    ms__file_close(f);
+    for (unsigned mode = 0; mode < 2; mode++) {
+        ms__reader_force_hdf5(false);
+        char *direct = json_with(path, 3, 1 << 20, mode ? 4 : 0);
+        ms__reader_force_hdf5(true);
+        char *hdf5 = json_with(path, 3, 1 << 20, mode ? 4 : 0);
+        cr_expect_str_eq(direct, hdf5, "-s %u", mode ? 4 : 0);
+        free(direct);
+        free(hdf5);
+    }
+    free(path);
+}
+
+Test(pipeline, chunked_and_float64_datasets_go_through_hdf5, .init = setup,
+     .fini = teardown)
+{
+    char *path = helper_path(dir, "f64.h5");
+    double v[8 * 2 * 3];
+    helper_fill(v, 8, 2, 3, 0.5);
+    int64_t edges[4] = {0, 1, 1, 2};
+    hid_t h = helper_h5_create(path, 1);
+    helper_h5_sample(h, "0", 8, 2, 3, v, edges, 2);
+    H5Fclose(h);
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
+    struct ms_sample_name name = {0, "0"};
+    struct ms_sample_shape shape;
+    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    cr_expect_eq(shape.direct_offset, MS_NO_DIRECT_READ);
+    cr_expect_eq(shape.elem_size, 8);
+    ms__file_close(f);
+    free(path);
+}
+
+/* A file of 6 samples in which sample 3 has an out-of-range edge. */
+static char *
+file_with_bad_sample(void)
+{
+    char *path = helper_path(dir, "bad.h5");
+    size_t F = 8, T = 30, N = 400, E = 399;
+    double *v = malloc(F * T * N * sizeof(*v));
+    int64_t *edges = malloc(2 * E * sizeof(*edges));
+    for (size_t e = 0; e < E; e++) {
+        edges[e] = (int64_t)e;
+        edges[E + e] = (int64_t)e + 1;
+    }
+    hid_t h = helper_h5_create(path, 1);
+    for (int s = 0; s < 6; s++) {
+        char name[8];
+        snprintf(name, sizeof(name), "%d", s);
+        helper_fill(v, F, T, N, s);
+        edges[E + 100] = s == 3 ? (int64_t)N : 101;
+        helper_h5_sample(h, name, F, T, N, v, edges, E);
+    }
+    H5Fclose(h);
+    free(v);
+    free(edges);
+    return path;
+}
+
+static void
+ignore_warning(void *userdata, int64_t id, const char *message)
+{
+    (void)message;
+    *(int64_t *)userdata = id;
+}
+
+Test(pipeline, bad_sample_among_units_in_flight_is_skipped, .init = setup,
+     .fini = teardown)
+{
+    char *path = file_with_bad_sample();
+    for (unsigned prefetch = 1; prefetch <= 16; prefetch *= 4) {
+        struct ms_options o;
+        ms_options_init(&o);
+        o.workers = 2;
+        o.prefetch = prefetch;
+        o.memory_limit = 1 << 20;
+        int64_t warned = -1;
+        o.on_warning = ignore_warning;
+        o.userdata = &warned;
+        struct ms_stats *s = NULL;
+        struct ms_error err;
+        cr_assert_eq(ms_stats_compute(path, &o, &s, &err), 0, "%s",
+                     err.message);
+        cr_expect_eq(s->samples_used, 5);
+        cr_expect_eq(s->nskipped, 1);
+        cr_expect_eq(s->skipped[0].id, 3);
+        cr_expect(strstr(s->skipped[0].reason, "edge 100 = (100, 400)") !=
+                      NULL,
+                  "%s", s->skipped[0].reason);
+        cr_expect_eq(warned, 3);
+        ms_stats_destroy(s);
+        o.strict = true;
+        cr_expect_eq(ms_stats_compute(path, &o, &s, &err), MS_EBADSAMPLE);
+        cr_expect(strstr(err.message, "sample 3") != NULL, "%s", err.message);
+    }
+    free(path);
+}
+
+Test(pipeline, nonfinite_in_a_late_unit_fails_with_the_first_in_order,
+     .init = setup, .fini = teardown)
+{
+    char *path = helper_path(dir, "nan.h5");
+    size_t F = 8, T = 40, N = 300, E = 299;
+    double *v = malloc(F * T * N * sizeof(*v));
+    int64_t *edges = malloc(2 * E * sizeof(*edges));
+    for (size_t e = 0; e < E; e++) {
+        edges[e] = (int64_t)e;
+        edges[E + e] = (int64_t)e + 1;
+    }
+    hid_t h = helper_h5_create(path, 1);
+    for (int s = 0; s < 4; s++) {
+        char name[8];
+        snprintf(name, sizeof(name), "%d", s);
+        helper_fill(v, F, T, N, s);
+        if (s >= 2) {
+            v[(4 * T + 33) * N + 17] = NAN; /* samples 2 and 3, t 33 */
+        }
+        helper_h5_sample(h, name, F, T, N, v, edges, E);
+    }
+    H5Fclose(h);
+    for (int run = 0; run < 5; run++) {
+        struct ms_options o;
+        ms_options_init(&o);
+        o.workers = 2;
+        o.prefetch = 16;
+        o.memory_limit = 1 << 20;
+        struct ms_stats *s = NULL;
+        struct ms_error err;
+        cr_expect_eq(ms_stats_compute(path, &o, &s, &err), MS_ENONFINITE);
+        cr_expect_null(s);
+        cr_expect(strstr(err.message, "sample 2:") != NULL, "run %d: %s", run,
+                  err.message);
+        cr_expect(strstr(err.message, "timestep 33, node 17") != NULL, "%s",
+                  err.message);
+    }
+    free(v);
+    free(edges);
+    free(path);
+}
+
+Test(pipeline, explicit_prefetch_that_does_not_fit_names_both_options,
+     .init = setup, .fini = teardown)
+{
+    char *path = helper_generate(dir, "fit.h5", 2, 10, 3000);
+    struct ms_options o;
+    ms_options_init(&o);
+    o.prefetch = 16;
+    o.memory_limit = 1 << 20;
+    struct ms_stats *s = NULL;
+    struct ms_error err;
+    cr_expect_eq(ms_stats_compute(path, &o, &s, &err), MS_ETOOBIG);
+    cr_expect(strstr(err.message, "--memory-limit") != NULL, "%s",
+              err.message);
+    cr_expect(strstr(err.message, "--prefetch") != NULL, "%s", err.message);
+    o.prefetch = 0; /* auto lowers itself to what fits */
+    cr_expect_eq(ms_stats_compute(path, &o, &s, &err), 0, "%s", err.message);
+    cr_expect_leq(s->info.prefetch, 3);
+    ms_stats_destroy(s);
+    free(path);
+}
+
+static int progress_calls;
+static struct ms_progress last_progress;
+
+static void
+record_progress(void *userdata, const struct ms_progress *p)
+{
+    (void)userdata;
+    progress_calls++;
+    last_progress = *p;
+}
+
+Test(pipeline, progress_ends_finished_with_everything_counted,
+     .init = setup, .fini = teardown)
+{
+    char *path = helper_generate(dir, "prog.h5", 4, 12, 200);
+    struct ms_options o;
+    ms_options_init(&o);
+    o.on_progress = record_progress;
+    progress_calls = 0;
+    struct ms_stats *s = NULL;
+    cr_assert_eq(ms_stats_compute(path, &o, &s, NULL), 0);
+    cr_expect_geq(progress_calls, 1);
+    cr_expect(last_progress.finished);
+    cr_expect_eq(last_progress.samples_done, 4);
+    cr_expect_eq(last_progress.samples_total, 4);
+    cr_expect_eq(last_progress.units_done, last_progress.units_total);
+    cr_expect_eq(last_progress.bytes_done, last_progress.bytes_total);
+    cr_expect_eq(last_progress.bytes_done, s->info.bytes_read);
+    /* 4 samples x 12 timesteps x 7 rows x 200 nodes x 4 bytes, plus the
+     * successor timestep each unit but the last of a sample rereads. */
+    cr_expect_geq(s->info.bytes_read, 4u * 12 * 7 * 200 * 4);
+    ms_stats_destroy(s);
+    free(path);
+}
+
+Test(progress, line_fits_the_width_and_shows_percent_and_eta)
+{
+    struct ms_progress p = {.samples_done = 42,
+                            .samples_total = 100,
+                            .units_done = 5,
+                            .units_total = 10,
+                            .bytes_done = 420000000,
+                            .bytes_total = 1000000000,
+                            .elapsed = 2.0};
+    static const unsigned widths[] = {40, 60, 80, 120, 300};
+    for (size_t w = 0; w < MS_ARRAY_SIZE(widths); w++) {
+        char line[512];
+        size_t len = ms_progress_format(&p, widths[w], line, sizeof(line));
+        cr_expect_eq(len, strlen(line));
+        cr_expect(strncmp(line, " 42% [", 6) == 0, "'%s'", line);
+        cr_expect(strstr(line, "42/100 samples") != NULL, "'%s'", line);
+        cr_expect(strstr(line, "210.0 MB/s") != NULL, "'%s'", line);
+        cr_expect(strstr(line, "0:02 ETA 0:03") != NULL, "'%s'", line);
+        if (widths[w] >= 80) {
+            cr_expect_leq(len, widths[w], "width %u: '%s'", widths[w], line);
+        }
+        cr_expect_eq(strchr(line, '\r'), NULL);
+        cr_expect_eq(strchr(line, '\n'), NULL);
+    }
+    p.finished = true;
+    p.bytes_done = p.bytes_total;
+    char line[512];
+    ms_progress_format(&p, 80, line, sizeof(line));
+    cr_expect(strncmp(line, "100% [====", 10) == 0, "'%s'", line);
+    cr_expect(strstr(line, "done") != NULL, "'%s'", line);
+    p.bytes_done = p.bytes_total / 3;
+    ms_progress_format(&p, 80, line, sizeof(line));
+    cr_expect(strstr(line, "stopped") != NULL, "'%s'", line);
+}
