@@ -6,28 +6,25 @@ folder by h5py or by `meshstats generate`; nothing is read from the working
 directory.
 """
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
+from tap import case, main  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-oracle-")
-CASES = []
-
-
-def case(fn):
-    CASES.append(fn)
-    return fn
+atexit.register(shutil.rmtree, TMP, True)
 
 
 def run(*args, expect=0):
@@ -273,22 +270,5 @@ def skip_nonfinite_leaves_out_rows_and_counts_them():
     assert abs(got["node"]["mean"][0] - col.mean()) < 1e-12 * col.std()
 
 
-def main():
-    print(f"1..{len(CASES)}")
-    failed = 0
-    for i, fn in enumerate(CASES, 1):
-        try:
-            fn()
-            print(f"ok {i} - oracle::{fn.__name__}")
-        except Exception as exc:  # report and go on
-            failed += 1
-            print(f"not ok {i} - oracle::{fn.__name__}")
-            for line in traceback.format_exception(exc)[-3:]:
-                for part in line.rstrip().splitlines():
-                    print(f"# {part}")
-    sys.stdout.flush()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("oracle"))

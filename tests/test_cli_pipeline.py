@@ -1,0 +1,180 @@
+"""The pipeline as a user meets it: one process per setting (the threadpool
+size is per process), signals, and the progress bar on and off a terminal.
+
+Usage: python3 test_cli_pipeline.py /path/to/meshstats   (prints TAP)
+"""
+
+import atexit
+import hashlib
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import case, main  # noqa: E402
+
+MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
+TMP = tempfile.mkdtemp(prefix="meshstats-pipeline-")
+atexit.register(shutil.rmtree, TMP, True)
+
+
+def run(*args, expect=0, **kw):
+    p = subprocess.run([MESHSTATS, *map(str, args)], capture_output=True,
+                       cwd=TMP, **kw)
+    if p.returncode != expect:
+        raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
+                             f"{args}: {p.stderr.decode()[-400:]}")
+    return p
+
+
+def dataset(name, samples, T, N):
+    path = os.path.join(TMP, name)
+    if not os.path.exists(path):
+        run("generate", path, "-q", "--samples", samples, "--timesteps", T,
+            "--nodes", N)
+    return path
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@case
+def json_byte_identical_across_workers_prefetch_and_memory_limit():
+    # 300 nodes: a timestep is 17 KB, so 1M with 16 units in flight still
+    # fits, and the default cuts each 250-step sample into several units.
+    path = dataset("ident.h5", 5, 250, 300)
+    outputs = {}
+    for j in (1, 2, 5, 8):
+        for prefetch in (1, 2, 3, 16):
+            for limit in ("1M", "256M"):
+                out = run("-q", "--json", "-", "-j", j, "--prefetch",
+                          prefetch, "--memory-limit", limit, path).stdout
+                outputs.setdefault(out, []).append((j, prefetch, limit))
+    assert len(outputs) == 1, f"{len(outputs)} different results: " + \
+        "; ".join(str(v[:3]) for v in outputs.values())
+
+
+@case
+def sampled_mode_byte_identical_across_workers():
+    path = dataset("ident.h5", 5, 250, 300)
+    outs = {run("-q", "--json", "-", "-s", 50, "-j", j, "--prefetch", p,
+                path).stdout for j in (1, 2, 8) for p in (1, 4)}
+    assert len(outs) == 1
+
+
+def interrupt(sig, expect):
+    path = dataset("slow.h5", 8, 200, 2000)
+    before = digest(path)
+    out = os.path.join(TMP, "never.json")
+    proc = subprocess.Popen([MESHSTATS, "--throttle", "5", "-j", "2",
+                             "--write-back", "--json", out, path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.7)
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("did not stop within 20 s of the signal")
+    assert proc.returncode == expect, (proc.returncode, err)
+    assert b"nothing was written" in err, err
+    assert err.endswith(b"\n")
+    assert not os.path.exists(out), "no JSON after an interrupted pass"
+    assert digest(path) == before, "the dataset changed"
+
+
+@case
+def sigint_stops_cleanly_with_status_130_and_no_write_back():
+    interrupt(signal.SIGINT, 130)
+
+
+@case
+def sigterm_stops_cleanly_with_status_143():
+    interrupt(signal.SIGTERM, 143)
+
+
+@case
+def off_a_terminal_auto_draws_nothing_and_always_has_no_carriage_returns():
+    path = dataset("bar.h5", 4, 30, 500)
+    err = run("--progress", "auto", path).stderr
+    assert b"%" not in err and b"\r" not in err, err
+    err = run("--progress", "always", path).stderr
+    assert b"\r" not in err, err
+    last = err.decode().strip().splitlines()[-1]
+    assert last.startswith("100% [") and "4/4 samples" in last, last
+    assert b"%" not in run("--progress", "never", path).stderr
+
+
+def read_pty(fd, proc, limit=30):
+    data = b""
+    end = time.time() + limit
+    while time.time() < end:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        elif proc.poll() is not None:
+            break
+    return data
+
+
+@case
+def on_a_terminal_the_bar_redraws_in_place_and_ends_at_100_percent():
+    path = dataset("bar2.h5", 6, 100, 2000)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MESHSTATS, "--throttle", "60", "-j", "1", path],
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    data = read_pty(master, proc)
+    proc.wait(timeout=30)
+    os.close(master)
+    assert proc.returncode == 0
+    text = data.decode()
+    frames = [f for f in text.split("\r") if f.strip()]
+    assert len(frames) >= 3, f"expected several redraws, got {frames!r}"
+    assert "ETA" in frames[0], frames[0]
+    assert frames[-1].rstrip().endswith("done"), frames[-1]
+    assert frames[-1].lstrip().startswith("100% ["), frames[-1]
+    assert text.endswith("\n"), "the bar ends with a newline"
+    assert text.count("\n") == 1, "one line, redrawn in place"
+
+
+@case
+def quiet_turns_the_auto_bar_off_even_on_a_terminal():
+    path = dataset("bar.h5", 4, 30, 500)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MESHSTATS, "-q", path],
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    data = read_pty(master, proc)
+    proc.wait(timeout=30)
+    os.close(master)
+    assert b"%" not in data, data
+
+
+@case
+def threadpool_size_from_the_environment_gives_the_same_result():
+    # -j decides the threadpool size: UV_THREADPOOL_SIZE from the
+    # environment only applies when -j is auto.
+    path = dataset("bar.h5", 4, 30, 500)
+    env = dict(os.environ, UV_THREADPOOL_SIZE="3")
+    a = run("-q", "--json", "-", path, env=env).stdout
+    b = run("-q", "--json", "-", "-j", "1", path, env=env).stdout
+    assert a == b
+
+
+if __name__ == "__main__":
+    sys.exit(main("cli_pipeline"))
