@@ -132,30 +132,56 @@ Test(pipeline, chunked_and_float64_datasets_go_through_hdf5, .init = setup,
     free(path);
 }
 
-/* A file of 6 samples in which sample 3 has an out-of-range edge. */
+/* A file of `samples` chain meshes (node n linked to n + 1) of F = 8 rows,
+ * T timesteps and N nodes; spoil(s, values, edges) may damage sample s. */
+typedef void (*spoil_fn)(int s, double *values, int64_t *edges, size_t T,
+                         size_t N);
+
 static char *
-file_with_bad_sample(void)
+chain_file(const char *name, int samples, size_t T, size_t N, spoil_fn spoil)
 {
-    char *path = helper_path(dir, "bad.h5");
-    size_t F = 8, T = 30, N = 400, E = 399;
+    char *path = helper_path(dir, name);
+    size_t F = 8, E = N - 1;
     double *v = malloc(F * T * N * sizeof(*v));
     int64_t *edges = malloc(2 * E * sizeof(*edges));
-    for (size_t e = 0; e < E; e++) {
-        edges[e] = (int64_t)e;
-        edges[E + e] = (int64_t)e + 1;
-    }
     hid_t h = helper_h5_create(path, 1);
-    for (int s = 0; s < 6; s++) {
-        char name[8];
-        snprintf(name, sizeof(name), "%d", s);
+    for (int s = 0; s < samples; s++) {
+        for (size_t e = 0; e < E; e++) {
+            edges[e] = (int64_t)e;
+            edges[E + e] = (int64_t)e + 1;
+        }
         helper_fill(v, F, T, N, s);
-        edges[E + 100] = s == 3 ? (int64_t)N : 101;
-        helper_h5_sample(h, name, F, T, N, v, edges, E);
+        spoil(s, v, edges, T, N);
+        char sample[8];
+        snprintf(sample, sizeof(sample), "%d", s);
+        helper_h5_sample(h, sample, F, T, N, v, edges, E);
     }
     H5Fclose(h);
     free(v);
     free(edges);
     return path;
+}
+
+/* Sample 3 gets an out-of-range edge. */
+static void
+spoil_edge_of_sample_3(int s, double *v, int64_t *edges, size_t T, size_t N)
+{
+    (void)v;
+    (void)T;
+    if (s == 3) {
+        edges[(N - 1) + 100] = (int64_t)N;
+    }
+}
+
+/* Samples 2 and 3 get a NaN in row 4 at timestep 33, node 17. */
+static void
+spoil_value_of_samples_2_and_3(int s, double *v, int64_t *edges, size_t T,
+                               size_t N)
+{
+    (void)edges;
+    if (s >= 2) {
+        v[(4 * T + 33) * N + 17] = NAN;
+    }
 }
 
 static void
@@ -168,7 +194,7 @@ ignore_warning(void *userdata, int64_t id, const char *message)
 Test(pipeline, bad_sample_among_units_in_flight_is_skipped, .init = setup,
      .fini = teardown)
 {
-    char *path = file_with_bad_sample();
+    char *path = chain_file("bad.h5", 6, 30, 400, spoil_edge_of_sample_3);
     for (unsigned prefetch = 1; prefetch <= 16; prefetch *= 4) {
         struct ms_options o;
         ms_options_init(&o);
@@ -200,25 +226,8 @@ Test(pipeline, bad_sample_among_units_in_flight_is_skipped, .init = setup,
 Test(pipeline, nonfinite_in_a_late_unit_fails_with_the_first_in_order,
      .init = setup, .fini = teardown)
 {
-    char *path = helper_path(dir, "nan.h5");
-    size_t F = 8, T = 40, N = 300, E = 299;
-    double *v = malloc(F * T * N * sizeof(*v));
-    int64_t *edges = malloc(2 * E * sizeof(*edges));
-    for (size_t e = 0; e < E; e++) {
-        edges[e] = (int64_t)e;
-        edges[E + e] = (int64_t)e + 1;
-    }
-    hid_t h = helper_h5_create(path, 1);
-    for (int s = 0; s < 4; s++) {
-        char name[8];
-        snprintf(name, sizeof(name), "%d", s);
-        helper_fill(v, F, T, N, s);
-        if (s >= 2) {
-            v[(4 * T + 33) * N + 17] = NAN; /* samples 2 and 3, t 33 */
-        }
-        helper_h5_sample(h, name, F, T, N, v, edges, E);
-    }
-    H5Fclose(h);
+    char *path =
+        chain_file("nan.h5", 4, 40, 300, spoil_value_of_samples_2_and_3);
     for (int run = 0; run < 5; run++) {
         struct ms_options o;
         ms_options_init(&o);
@@ -234,8 +243,6 @@ Test(pipeline, nonfinite_in_a_late_unit_fails_with_the_first_in_order,
         cr_expect(strstr(err.message, "timestep 33, node 17") != NULL, "%s",
                   err.message);
     }
-    free(v);
-    free(edges);
     free(path);
 }
 
