@@ -196,36 +196,6 @@ ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
 }
 
-/* Two-pass moments of y - x (or of x alone when y is NULL). */
-static void
-moments_of_difference(struct ms_moments *m, const double *x, const double *y,
-                      size_t n)
-{
-    if (y == NULL) {
-        ms__moments_of(m, x, n);
-        return;
-    }
-    if (n == 0) {
-        ms__moments_init(m);
-        return;
-    }
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        sum += y[i] - x[i];
-    }
-    double shift = sum / (double)n;
-    double sd = 0.0, sd2 = 0.0, lo = y[0] - x[0], hi = lo;
-    for (size_t i = 0; i < n; i++) {
-        double v = y[i] - x[i];
-        double d = v - shift;
-        sd += d;
-        sd2 += d * d;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
-    ms__moments_from_sums(m, n, shift, sd, sd2, lo, hi);
-}
-
 int
 ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
                    unsigned nvar, bool skip,
@@ -238,54 +208,79 @@ ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
             next_slot == SIZE_MAX
                 ? NULL
                 : ms_block_row(b, MS_ROW_DISPLACEMENT + k, next_slot);
-        moments_of_difference(&out[k], x, y, b->N);
+        if (y == NULL) {
+            ms__moments_of(&out[k], x, b->N);
+        } else {
+            ms__moments_of_difference(&out[k], x, y, b->N);
+        }
     }
     struct feature_src src = {
         .kind = KIND_DELTA, .b = b, .slot = slot, .next_slot = next_slot};
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
 }
 
-/* One direction's moments of (rx, ry, rz, |r|) in two passes. */
+/* The edge features of one direction, in the form the both-direction step
+ * expects.  Over both directions the mean of each r component is exactly
+ * 0, so its exact sum of squared deviations is twice the one-direction sum
+ * of squares: one pass, no provisional mean, reported as moments with mean
+ * 0, m2 = sum r^2 and min/max = -/+ max |r| (which the symmetrizing step
+ * then doubles).  |r| has a real mean: each chunk of lengths is stored and
+ * summarised by the two-pass, and chunks are merged in order.  Two edges at
+ * a time, lane by lane, so the order of operations is fixed. */
 static void
 edge_moments_one_direction(const double *pos, size_t N, const uint32_t *edges,
-                           size_t E, struct ms_moments out[4])
+                           size_t E, double *len, struct ms_moments out[4])
 {
     const uint32_t *ei = edges, *ej = edges + E;
     const double *px = pos, *py = pos + N, *pz = pos + 2 * N;
-    double sum[4] = {0, 0, 0, 0};
-    for (size_t e = 0; e < E; e++) {
-        uint32_t i = ei[e], j = ej[e];
-        double rx = px[j] - px[i], ry = py[j] - py[i], rz = pz[j] - pz[i];
-        sum[0] += rx;
-        sum[1] += ry;
-        sum[2] += rz;
-        sum[3] += sqrt(rx * rx + ry * ry + rz * rz);
-    }
-    double shift[4], sd[4] = {0, 0, 0, 0}, sd2[4] = {0, 0, 0, 0};
-    double lo[4], hi[4];
-    for (int k = 0; k < 4; k++) {
-        shift[k] = E ? sum[k] / (double)E : 0.0;
-        lo[k] = INFINITY;
-        hi[k] = -INFINITY;
-    }
-    for (size_t e = 0; e < E; e++) {
-        uint32_t i = ei[e], j = ej[e];
-        double r[4];
-        r[0] = px[j] - px[i];
-        r[1] = py[j] - py[i];
-        r[2] = pz[j] - pz[i];
-        r[3] = sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
-        for (int k = 0; k < 4; k++) {
-            double d = r[k] - shift[k];
-            sd[k] += d;
-            sd2[k] += d * d;
-            lo[k] = r[k] < lo[k] ? r[k] : lo[k];
-            hi[k] = r[k] > hi[k] ? r[k] : hi[k];
+    ms_v2d zero = {0, 0}, sq[3] = {zero, zero, zero}, big[3] = {zero, zero,
+                                                                 zero};
+    ms__moments_init(&out[3]);
+    for (size_t e0 = 0; e0 < E; e0 += MS_EDGE_CHUNK) {
+        size_t n = E - e0 < MS_EDGE_CHUNK ? E - e0 : MS_EDGE_CHUNK;
+        const uint32_t *a = ei + e0, *b = ej + e0;
+        size_t e = 0;
+        for (; e + 2 <= n; e += 2) {
+            ms_v2d d[3] = {
+                (ms_v2d){px[b[e]] - px[a[e]], px[b[e + 1]] - px[a[e + 1]]},
+                (ms_v2d){py[b[e]] - py[a[e]], py[b[e + 1]] - py[a[e + 1]]},
+                (ms_v2d){pz[b[e]] - pz[a[e]], pz[b[e + 1]] - pz[a[e + 1]]},
+            };
+            ms_v2d sum = zero;
+            for (int k = 0; k < 3; k++) {
+                ms_v2d d2 = d[k] * d[k];
+                sq[k] += d2;
+                sum += d2;
+                big[k] = ms_v2d_max(ms_v2d_max(d[k], -d[k]), big[k]);
+            }
+            ms_v2d r = ms_v2d_sqrt(sum);
+            __builtin_memcpy(len + e, &r, sizeof(r));
         }
+        for (; e < n; e++) {
+            double d[3] = {px[b[e]] - px[a[e]], py[b[e]] - py[a[e]],
+                           pz[b[e]] - pz[a[e]]};
+            double sum = 0;
+            for (int k = 0; k < 3; k++) {
+                double d2 = d[k] * d[k], m = d[k] > -d[k] ? d[k] : -d[k];
+                sq[k][0] += d2;
+                sum += d2;
+                big[k][0] = m > big[k][0] ? m : big[k][0];
+            }
+            len[e] = sqrt(sum);
+        }
+        struct ms_moments part;
+        ms__moments_of(&part, len, n);
+        ms__moments_merge(&out[3], &part);
     }
-    for (int k = 0; k < 4; k++) {
-        ms__moments_from_sums(&out[k], E, shift[k], sd[k], sd2[k], lo[k],
-                             hi[k]);
+    for (int k = 0; k < 3; k++) {
+        double m = big[k][0] > big[k][1] ? big[k][0] : big[k][1];
+        ms__moments_init(&out[k]);
+        if (E > 0) {
+            out[k].count = E;
+            out[k].m2 = sq[k][0] + sq[k][1];
+            out[k].min = -m;
+            out[k].max = m;
+        }
     }
 }
 
@@ -316,7 +311,7 @@ ms__edge_features(const struct ms_block *b, size_t slot,
             p[n] = ref[n] + disp[n];
         }
     }
-    edge_moments_one_direction(pos, N, edges, E, out);
+    edge_moments_one_direction(pos, N, edges, E, scratch->edge_chunk, out);
     struct feature_src src = {.kind = KIND_EDGE,
                               .b = b,
                               .slot = slot,

@@ -67,6 +67,9 @@ struct ms_moments {
 void ms__moments_init(struct ms_moments *m);
 /* Moments of n doubles (corrected two-pass); n may be 0. */
 void ms__moments_of(struct ms_moments *m, const double *x, size_t n);
+/* Moments of the n differences y[i] - x[i], without storing them. */
+void ms__moments_of_difference(struct ms_moments *m, const double *x,
+                               const double *y, size_t n);
 /* Finish a block from the two-pass sums: shift (the provisional mean), the
  * sum and the sum of squares of (x - shift), min and max over n values. */
 void ms__moments_from_sums(struct ms_moments *m, uint64_t n, double shift,
@@ -81,6 +84,57 @@ double ms__moments_mean(const struct ms_moments *m);
 /* Population std; 0 for count 0. */
 double ms__moments_std(const struct ms_moments *m);
 bool ms__moments_finite(const struct ms_moments *m);
+
+/* Two-lane SIMD helpers (moments.c and features.c): GCC vectors of two
+ * doubles; on x86-64 the SSE2 instructions, elsewhere the same operations
+ * lane by lane.  Every one is exact or correctly rounded, so all builds
+ * give the same bits. */
+typedef double ms_v2d __attribute__((vector_size(16)));
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* MINPD/MAXPD are exactly v < lo ? v : lo and v > hi ? v : hi. */
+static inline ms_v2d
+ms_v2d_min(ms_v2d v, ms_v2d lo)
+{
+    return (ms_v2d)_mm_min_pd((__m128d)v, (__m128d)lo);
+}
+static inline ms_v2d
+ms_v2d_max(ms_v2d v, ms_v2d hi)
+{
+    return (ms_v2d)_mm_max_pd((__m128d)v, (__m128d)hi);
+}
+static inline ms_v2d
+ms_v2d_sqrt(ms_v2d v)
+{
+    return (ms_v2d)_mm_sqrt_pd((__m128d)v);
+}
+#else
+#include <math.h>
+static inline ms_v2d
+ms_v2d_min(ms_v2d v, ms_v2d lo)
+{
+    return (ms_v2d){v[0] < lo[0] ? v[0] : lo[0], v[1] < lo[1] ? v[1] : lo[1]};
+}
+static inline ms_v2d
+ms_v2d_max(ms_v2d v, ms_v2d hi)
+{
+    return (ms_v2d){v[0] > hi[0] ? v[0] : hi[0], v[1] > hi[1] ? v[1] : hi[1]};
+}
+static inline ms_v2d
+ms_v2d_sqrt(ms_v2d v)
+{
+    return (ms_v2d){sqrt(v[0]), sqrt(v[1])};
+}
+#endif
+
+static inline ms_v2d
+ms_v2d_load(const double *p)
+{
+    ms_v2d v;
+    __builtin_memcpy(&v, p, sizeof(v));
+    return v;
+}
 
 /* ------------------------------------------------------------------ */
 /* timesteps.c: which timesteps are used (SPEC section 3). */
@@ -133,10 +187,14 @@ struct ms_nonfinite_site {
     double value;
 };
 
-/* Scratch a feature computation needs: 3N doubles (deformed positions) and
- * N bytes (the row mask of the skip path).  Owned by the caller. */
+/* Edges are summarised in chunks of this many, merged in order, so their
+ * scratch stays in cache whatever the mesh size. */
+#define MS_EDGE_CHUNK 2048
+
+/* Scratch a feature computation needs.  Owned by the caller. */
 struct ms_feature_scratch {
-    double *pos; /* 3 * N */
+    double *pos; /* 3 * N deformed positions */
+    double *edge_chunk; /* MS_EDGE_CHUNK edge lengths */
     double *values; /* max(N, E), used by the skip path only */
     unsigned char *mask; /* max(N, E) */
 };

@@ -33,12 +33,14 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
     b->data = ms__malloc(p->max_values * sizeof(*b->data));
     b->scratch.pos = ms__calloc(p->max_N, 3 * sizeof(double));
+    b->scratch.edge_chunk = ms__malloc(MS_EDGE_CHUNK * sizeof(double));
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
     b->staging = ms__malloc(MS_STAGING_FLOATS * sizeof(float));
-    bool ok = b->slots && b->data && b->scratch.pos && b->node && b->edge &&
-              b->delta && b->staging;
+    bool ok = b->slots && b->data && b->scratch.pos &&
+              b->scratch.edge_chunk && b->node && b->edge && b->delta &&
+              b->staging;
     if (ok && opts->skip_nonfinite) {
         b->scratch.values = ms__calloc(rows, sizeof(double));
         b->scratch.mask = ms__calloc(rows, 1);
@@ -60,6 +62,7 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->slots);
     ms__free(b->data);
     ms__free(b->scratch.pos);
+    ms__free(b->scratch.edge_chunk);
     ms__free(b->scratch.values);
     ms__free(b->scratch.mask);
     ms__free(b->node);

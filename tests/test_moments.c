@@ -202,3 +202,29 @@ Test(moments, nonfinite_input_makes_moments_nonfinite)
     ms__moments_of(&m, y, 3);
     cr_expect_not(ms__moments_finite(&m));
 }
+
+Test(moments, far_first_value_still_gives_exact_moments)
+{
+    /* The first value sits ~1000 standard deviations from the mean, so the
+     * one-pass shifted sums would cancel: the block must be summed again
+     * around its mean.  Compared with the long-double reference. */
+    size_t n = 100000;
+    double *x = malloc(n * sizeof(*x));
+    offset_data(x, n, 3);
+    x[0] = 1e7 + 1e4;
+    struct ms_moments m;
+    ms__moments_of(&m, x, n);
+    long double std = ref_std(x, n);
+    expect_close(ms__moments_mean(&m), ref_mean(x, n), 1e-10 * (double)std,
+                 "mean");
+    expect_close(ms__moments_std(&m), std, 1e-13 * (double)std, "std");
+    /* And for differences: y - x with the same far first value. */
+    double *y = malloc(n * sizeof(*y));
+    for (size_t i = 0; i < n; i++) {
+        y[i] = 2 * x[i];
+    }
+    ms__moments_of_difference(&m, x, y, n);
+    expect_close(ms__moments_std(&m), std, 1e-13 * (double)std, "diff std");
+    free(x);
+    free(y);
+}
