@@ -56,39 +56,53 @@ pread_floats(int fd, uint64_t offset, size_t count, double *dst,
 
 /* Read directly: for each row and each run of consecutive timesteps, one
  * contiguous byte range of the dataset, without HDF5's lock. */
+/* Whether slot i of sl needs row. */
+static bool
+needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
+{
+    return sl->full[i] || (row >= MS_ROW_DISPLACEMENT &&
+                           row < MS_ROW_DISPLACEMENT + sl->part);
+}
+
 int
-ms__direct_read_slots(const struct ms_direct_source *src, size_t nrows,
-                      const size_t *slots, size_t nslots, double *buf,
+ms__direct_read_slots(const struct ms_direct_source *src,
+                      const struct ms_slot_list *sl, double *buf,
                       float *staging, struct ms_error *err)
 {
     const struct ms_sample_name *s = src->sample;
     const struct ms_sample_shape *shape = src->shape;
     size_t T = shape->T, N = shape->N;
-    for (size_t i = 0; i < nslots;) {
-        size_t run = 1;
-        while (i + run < nslots && slots[i + run] == slots[i] + run) {
-            run++;
-        }
-        for (size_t row = 0; row < nrows; row++) {
+    /* For each row, each run of consecutive timesteps that need it is one
+     * contiguous byte range. */
+    for (size_t row = 0; row < sl->nrows; row++) {
+        for (size_t i = 0; i < sl->n;) {
+            if (!needs_row(sl, i, row)) {
+                i++;
+                continue;
+            }
+            size_t run = 1;
+            while (i + run < sl->n && sl->t[i + run] == sl->t[i] + run &&
+                   needs_row(sl, i + run, row)) {
+                run++;
+            }
             uint64_t at = shape->direct_offset +
-                          ((uint64_t)row * T + slots[i]) * N * sizeof(float);
-            double *dst = buf + (row * nslots + i) * N;
+                          ((uint64_t)row * T + sl->t[i]) * N * sizeof(float);
+            double *dst = buf + (row * sl->n + i) * N;
             int e = pread_floats(src->fd, at, run * N, dst, staging);
             if (e != 0) {
                 return ms__error_set(
                     err, MS_EIO,
                     "%s: sample %lld: data/%s/nodal_data: read of row %zu, "
                     "timesteps %zu..%zu failed: %s",
-                    src->path, (long long)s->id, s->name, row, slots[i],
-                    slots[i] + run - 1, strerror(e));
+                    src->path, (long long)s->id, s->name, row, sl->t[i],
+                    sl->t[i] + run - 1, strerror(e));
             }
+            i += run;
         }
-        i += run;
     }
     return 0;
 }
 
-/* Sleep until reading bytes has taken at least bytes / throttle seconds. */
 void
 ms__throttle_reads(const struct timespec *start, size_t bytes)
 {

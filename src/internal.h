@@ -269,15 +269,25 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
 /* Bytes of staging a direct read needs (see ms__sample_read_slots). */
 #define MS_STAGING_FLOATS 65536
 
-/* Read rows [0, nrows) of nodal_data at the nslots timesteps in slots
- * (sorted, distinct) into buf, laid out as struct ms_block describes.
- * Where shape->direct_offset allows, the bytes are read with pread outside
- * HDF5's global lock, through staging (MS_STAGING_FLOATS floats, owned by
- * the caller), and widened to double; otherwise H5Dread converts them.
- * Both give the same doubles.  Safe to call from worker threads. */
+/* The timesteps a unit reads and which rows of each it needs. */
+struct ms_slot_list {
+    const size_t *t;           /* sorted, distinct */
+    const unsigned char *full; /* 1: rows [0, nrows); 0: [3, 3 + part) */
+    size_t n;
+    size_t nrows;
+    size_t part; /* output_var: the displacement rows of a delta slot */
+};
+
+/* Read the rows of nodal_data that sl asks for into buf, laid out as
+ * struct ms_block describes (rows a slot does not need are left as they
+ * were; nothing reads them).  Where shape->direct_offset allows, the bytes
+ * are read with pread outside HDF5's global lock, through staging
+ * (MS_STAGING_FLOATS floats, owned by the caller), and widened to double;
+ * otherwise H5Dread converts every row.  Both give the same doubles for
+ * every row that is used.  Safe to call from worker threads. */
 int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
-                          const struct ms_sample_shape *shape, size_t nrows,
-                          const size_t *slots, size_t nslots, double *buf,
+                          const struct ms_sample_shape *shape,
+                          const struct ms_slot_list *sl, double *buf,
                           float *staging, struct ms_error *err);
 
 /* direct_read.c: what a direct read needs to know. */
@@ -288,8 +298,8 @@ struct ms_direct_source {
     const struct ms_sample_shape *shape;
 };
 
-int ms__direct_read_slots(const struct ms_direct_source *src, size_t nrows,
-                          const size_t *slots, size_t nslots, double *buf,
+int ms__direct_read_slots(const struct ms_direct_source *src,
+                          const struct ms_slot_list *sl, double *buf,
                           float *staging, struct ms_error *err);
 /* Sleep until a read of bytes started at start has taken at least
  * bytes / throttle seconds (no-op unless ms__reader_throttle set a rate). */
@@ -365,9 +375,11 @@ int ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N,
                         size_t *out);
 /* The bytes a sample's edge list takes. */
 int ms__plan_edge_bytes(size_t E, size_t *out);
-/* Fill slots (nslots entries) with the timesteps the unit reads. */
+/* Fill slots (nslots entries) with the timesteps the unit reads, and full
+ * with whether each needs every row (a node timestep) or only the
+ * displacement rows 3..3+output_var (a delta timestep or its successor). */
 void ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
-                    size_t *slots);
+                    size_t *slots, unsigned char *full);
 
 /* ------------------------------------------------------------------ */
 /* unit.c: what a worker does for one unit: read, then compute. */
@@ -376,6 +388,7 @@ void ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
 struct ms_unit_buffers {
     size_t cap_slots, cap_N, cap_E, cap_rows, cap_parts;
     size_t *slots;
+    unsigned char *slot_full;
     double *data;
     struct ms_feature_scratch scratch;
     /* Per-timestep partials, in timestep order: node (nnode x input_var),

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -294,15 +295,28 @@ cut_sample(struct ms_plan *plan, size_t s, size_t max_slots, size_t *cap)
 
 void
 ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
-               size_t *slots)
+               size_t *slots, unsigned char *full)
 {
     const struct ms_plan_sample *ps = &plan->samples[u->sample];
     struct slot_walk w = {
         .ps = ps, .nj = u->node_begin, .dj = u->delta_begin};
     size_t n = 0;
+    /* The same slots walk_take counts, plus whether each is a node
+     * timestep (every row) or only a delta's (the displacement rows). */
     while ((w.nj < u->node_end || w.dj < u->delta_end) && walk_next(&w)) {
-        n += walk_take(&w, slots + n);
+        bool node = w.nj > w.ni, delta = w.dj > w.di;
+        if (n == 0 || w.t > slots[n - 1]) {
+            slots[n] = w.t;
+            full[n++] = node;
+        } else if (node) {
+            full[n - 1] = 1; /* a successor that is also a node timestep */
+        }
+        if (delta && ps->shape.T > 1 && w.t + 1 > slots[n - 1]) {
+            slots[n] = w.t + 1;
+            full[n++] = 0;
+        }
     }
+    assert(n == u->nslots);
 }
 
 /* Mark sample s bad (or fail under strict); err holds the reason. */

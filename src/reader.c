@@ -51,13 +51,12 @@ ms__reader_force_hdf5(bool force)
 /* The direct path (direct_read.c) needs only the descriptor and the path. */
 static int
 direct_read_slots(struct ms_file *f, const struct ms_sample_name *s,
-                  const struct ms_sample_shape *shape, size_t nrows,
-                  const size_t *slots, size_t nslots, double *buf,
-                  float *staging, struct ms_error *err)
+                  const struct ms_sample_shape *shape,
+                  const struct ms_slot_list *sl, double *buf, float *staging,
+                  struct ms_error *err)
 {
     struct ms_direct_source src = {f->fd, f->path, s, shape};
-    return ms__direct_read_slots(&src, nrows, slots, nslots, buf, staging,
-                                 err);
+    return ms__direct_read_slots(&src, sl, buf, staging, err);
 }
 
 void
@@ -684,8 +683,8 @@ done:
 
 int
 ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
-                      const struct ms_sample_shape *shape, size_t nrows,
-                      const size_t *slots, size_t nslots, double *buf,
+                      const struct ms_sample_shape *shape,
+                      const struct ms_slot_list *sl, double *buf,
                       float *staging, struct ms_error *err)
 {
     ms__hdf5_quiet();
@@ -694,12 +693,12 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     int rc;
     if (shape->direct_offset != MS_NO_DIRECT_READ &&
         !atomic_load(&force_hdf5)) {
-        rc = direct_read_slots(f, s, shape, nrows, slots, nslots, buf,
-                               staging, err);
+        rc = direct_read_slots(f, s, shape, sl, buf, staging, err);
     } else {
-        rc = read_slots_hdf5(f, s, shape, nrows, slots, nslots, buf, err);
+        rc = read_slots_hdf5(f, s, shape, sl->nrows, sl->t, sl->n, buf, err);
     }
-    ms__throttle_reads(&start, nrows * nslots * shape->N * shape->elem_size);
+    ms__throttle_reads(&start, sl->nrows * sl->n * shape->N *
+                                   shape->elem_size);
     return rc;
 }
 

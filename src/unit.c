@@ -31,6 +31,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     size_t rows = p->max_N > p->max_E ? p->max_N : p->max_E;
     size_t nnode = p->max_node_ts, ndelta = p->max_delta_ts;
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
+    b->slot_full = ms__calloc(p->max_slots, 1);
     b->data = ms__malloc(p->max_values * sizeof(*b->data));
     b->scratch.pos = ms__calloc(p->max_N, 3 * sizeof(double));
     b->scratch.edge_chunk = ms__malloc(MS_EDGE_CHUNK * sizeof(double));
@@ -38,7 +39,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
     b->staging = ms__malloc(MS_STAGING_FLOATS * sizeof(float));
-    bool ok = b->slots && b->data && b->scratch.pos &&
+    bool ok = b->slots && b->slot_full && b->data && b->scratch.pos &&
               b->scratch.edge_chunk && b->node && b->edge && b->delta &&
               b->staging;
     if (ok && opts->skip_nonfinite) {
@@ -60,6 +61,7 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
         return;
     }
     ms__free(b->slots);
+    ms__free(b->slot_full);
     ms__free(b->data);
     ms__free(b->scratch.pos);
     ms__free(b->scratch.edge_chunk);
@@ -124,9 +126,11 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     const struct ms_plan_sample *ps = &plan->samples[u->sample];
     const struct ms_sample_shape *sh = &ps->shape;
     uint64_t t0 = now_ns();
-    ms__unit_slots(plan, u, b->slots);
-    int rc = ms__sample_read_slots(f, &ps->name, sh, plan->nrows, b->slots,
-                                   u->nslots, b->data, b->staging, err);
+    ms__unit_slots(plan, u, b->slots, b->slot_full);
+    struct ms_slot_list sl = {b->slots, b->slot_full, u->nslots, plan->nrows,
+                              opts->output_var};
+    int rc = ms__sample_read_slots(f, &ps->name, sh, &sl, b->data,
+                                   b->staging, err);
     uint64_t t1 = now_ns();
     b->read_ns = t1 - t0;
     b->bytes = plan->nrows * u->nslots * sh->N * sh->elem_size;

@@ -26,15 +26,16 @@ teardown(void)
     helper_tmpdir_remove(dir);
 }
 
-static bool
-contains(const size_t *slots, size_t n, size_t t)
+/* The index of timestep t in slots, or -1. */
+static long
+find(const size_t *slots, size_t n, size_t t)
 {
     for (size_t i = 0; i < n; i++) {
         if (slots[i] == t) {
-            return true;
+            return (long)i;
         }
     }
-    return false;
+    return -1;
 }
 
 static void
@@ -51,19 +52,26 @@ check_plan(const struct ms_plan *plan, const struct ms_options *o)
             next_node = u->node_end;
             next_delta = u->delta_end;
             size_t slots[512];
+            unsigned char full[512], want_full[512] = {0};
             cr_assert_leq(u->nslots, 512);
-            ms__unit_slots(plan, u, slots);
+            ms__unit_slots(plan, u, slots, full);
             for (size_t k = 1; k < u->nslots; k++) {
                 cr_assert_lt(slots[k - 1], slots[k], "slots not sorted");
             }
             for (size_t k = u->node_begin; k < u->node_end; k++) {
                 size_t t = ms__timesteps_at(&ps->node_ts, k);
-                cr_assert(contains(slots, u->nslots, t), "missing t=%zu", t);
+                long at = find(slots, u->nslots, t);
+                cr_assert_geq(at, 0, "missing t=%zu", t);
+                want_full[at] = 1; /* node timesteps need every row */
             }
             for (size_t k = u->delta_begin; k < u->delta_end; k++) {
                 size_t t = ms__timesteps_at(&ps->delta_ts, k);
-                cr_assert(contains(slots, u->nslots, t));
-                cr_assert(contains(slots, u->nslots, t + 1));
+                cr_assert_geq(find(slots, u->nslots, t), 0);
+                cr_assert_geq(find(slots, u->nslots, t + 1), 0);
+            }
+            for (size_t k = 0; k < u->nslots; k++) {
+                cr_assert_eq(full[k], want_full[k], "slot %zu (t=%zu)", k,
+                             slots[k]);
             }
             size_t bytes;
             ms__plan_unit_bytes(plan->nrows, u->nslots, ps->shape.N, &bytes);
