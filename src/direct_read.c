@@ -56,14 +56,6 @@ pread_floats(int fd, uint64_t offset, size_t count, double *dst,
 
 /* Read directly: for each row and each run of consecutive timesteps, one
  * contiguous byte range of the dataset, without HDF5's lock. */
-/* Whether slot i of sl needs row. */
-static bool
-needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
-{
-    return sl->full[i] || (row >= MS_ROW_DISPLACEMENT &&
-                           row < MS_ROW_DISPLACEMENT + sl->part);
-}
-
 int
 ms__direct_read_slots(const struct ms_direct_source *src,
                       const struct ms_slot_list *sl, double *buf,
@@ -76,13 +68,13 @@ ms__direct_read_slots(const struct ms_direct_source *src,
      * contiguous byte range. */
     for (size_t row = 0; row < sl->nrows; row++) {
         for (size_t i = 0; i < sl->n;) {
-            if (!needs_row(sl, i, row)) {
+            if (!ms__slot_needs_row(sl, i, row)) {
                 i++;
                 continue;
             }
             size_t run = 1;
             while (i + run < sl->n && sl->t[i + run] == sl->t[i] + run &&
-                   needs_row(sl, i + run, row)) {
+                   ms__slot_needs_row(sl, i + run, row)) {
                 run++;
             }
             uint64_t at = shape->direct_offset +

@@ -229,6 +229,13 @@ struct ms_sample_name {
     char *name; /* the group name as stored (may have leading zeros) */
 };
 
+/* The filters of a chunked dataset that chunk_decode.c can undo. */
+struct ms_chunk_filters {
+    bool shuffle, deflate;
+    unsigned shuffle_index, deflate_index; /* their places in the pipeline */
+    size_t elem_size;
+};
+
 struct ms_sample_shape {
     size_t F, T, N, E;
     size_t elem_size;  /* bytes per stored nodal_data value */
@@ -236,6 +243,13 @@ struct ms_sample_shape {
      * directly (contiguous, unfiltered, native float32, no userblock);
      * MS_NO_DIRECT_READ otherwise. */
     uint64_t direct_offset;
+    /* Chunked storage: the chunk's extent in timesteps (1 if contiguous). */
+    size_t chunk_t;
+    /* Chunked native float32 whose filters are only shuffle and deflate:
+     * the chunk dims, decoded by the workers; chunk[0] == 0 otherwise. */
+    size_t chunk[3];
+    struct ms_chunk_filters filters;
+    float fill; /* the value of chunks never written */
 };
 
 #define MS_NO_DIRECT_READ UINT64_MAX
@@ -269,6 +283,16 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
 /* Bytes of staging a direct read needs (see ms__sample_read_slots). */
 #define MS_STAGING_FLOATS 65536
 
+/* A worker's scratch for reading: staging for direct reads; for chunked
+ * data a growable buffer of stored bytes and two of decoded chunk_bytes. */
+struct ms_read_scratch {
+    float *staging;
+    unsigned char *raw;
+    size_t raw_cap;
+    unsigned char *chunk, *tmp;
+    size_t chunk_cap;
+};
+
 /* The timesteps a unit reads and which rows of each it needs. */
 struct ms_slot_list {
     const size_t *t;           /* sorted, distinct */
@@ -288,7 +312,23 @@ struct ms_slot_list {
 int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape,
                           const struct ms_slot_list *sl, double *buf,
-                          float *staging, struct ms_error *err);
+                          struct ms_read_scratch *rs, struct ms_error *err);
+
+/* Whether slot i of sl needs row. */
+static inline bool
+ms__slot_needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
+{
+    return sl->full[i] || (row >= MS_ROW_DISPLACEMENT &&
+                           row < MS_ROW_DISPLACEMENT + sl->part);
+}
+
+/* chunk_decode.c: turn a chunk's stored bytes (raw_bytes of them, with
+ * HDF5's filter_mask) into its chunk_bytes of values in out; tmp is
+ * chunk_bytes of scratch.  MS_EIO if the bytes do not decode. */
+int ms__chunk_decode(const struct ms_chunk_filters *filters,
+                     uint32_t filter_mask, const unsigned char *raw,
+                     size_t raw_bytes, unsigned char *out, size_t chunk_bytes,
+                     unsigned char *tmp);
 
 /* direct_read.c: what a direct read needs to know. */
 struct ms_direct_source {
@@ -352,6 +392,7 @@ struct ms_plan {
     size_t max_node_ts;   /* the most node timesteps any unit owns */
     size_t max_delta_ts;  /* the most delta timesteps any unit owns */
     size_t max_N, max_E;  /* over the good samples */
+    size_t max_chunk_bytes; /* the largest chunk the workers decode */
     size_t nsamples;
     struct ms_plan_sample *samples;
     size_t nunits;
@@ -397,7 +438,7 @@ struct ms_unit_buffers {
     struct ms_moments *edge;
     struct ms_moments *delta;
     uint64_t skipped[MS_GROUP_COUNT];
-    float *staging;          /* MS_STAGING_FLOATS, for direct reads */
+    struct ms_read_scratch read;
     /* What the last ms__unit_run cost: nanoseconds reading and computing,
      * and stored bytes read. */
     uint64_t read_ns, compute_ns, bytes;

@@ -51,8 +51,16 @@ ms__plan_edge_bytes(size_t E, size_t *out)
     return ms__size_mul(E, 2 * sizeof(uint32_t), out);
 }
 
-/* What a sample costs whatever its unit length: its edges and the scratch
- * of one feature computation. */
+/* The bytes of one chunk the workers decode (0 if they do not). */
+static size_t
+chunk_bytes(const struct ms_sample_shape *sh)
+{
+    return sh->chunk[0] * sh->chunk[1] * sh->chunk[2] * sizeof(float);
+}
+
+/* What a sample costs whatever its unit length: its edges, the scratch of
+ * one feature computation and, for chunked data, the stored and decoded
+ * bytes of one chunk. */
 static int
 sample_fixed_bytes(const struct ms_sample_shape *sh,
                    const struct ms_options *opts, size_t *out)
@@ -64,10 +72,28 @@ sample_fixed_bytes(const struct ms_sample_shape *sh,
         (opts->skip_nonfinite &&
          ms__size_mul(sizeof(double) + 1, rows, &skip) != 0) ||
         ms__size_add(edges, pos, &sum) != 0 ||
+        ms__size_add(sum, 3 * chunk_bytes(sh), &sum) != 0 ||
         ms__size_add(sum, skip, out) != 0) {
         return MS_EOVERFLOW;
     }
     return 0;
+}
+
+/* Chunks the workers would decode must be small next to the memory limit
+ * (their three buffers are held per unit in flight); larger ones go through
+ * H5Dread, which reads them piecewise through its own cache. */
+static void
+limit_chunk_decoding(struct ms_sample_shape *sh, uint64_t memory_limit)
+{
+    for (int i = 0; i < 3; i++) {
+        if (sh->chunk[i] > (size_t)1 << 20) {
+            sh->chunk[0] = 0;
+            return;
+        }
+    }
+    if (sh->chunk[0] != 0 && 3 * (uint64_t)chunk_bytes(sh) > memory_limit / 16) {
+        sh->chunk[0] = 0;
+    }
 }
 
 /* What one slot and the smallest unit of this sample cost, in bytes. */
@@ -103,6 +129,18 @@ max_slots_for(const struct ms_plan *plan, const struct ms_plan_sample *ps,
     size_t min_slots = ps->shape.T > 1 ? 2 : 1;
     size_t slots = (size_t)((share - fixed) / per_slot);
     size_t target = UNIT_TARGET_BYTES / per_slot;
+    size_t ct = ps->shape.chunk_t;
+    if (ct > 1 && opts->max_timesteps == 0) {
+        /* Chunked in time: units of whole chunks (plus the successor of
+         * the last delta), at least four, so that a chunk is decoded once
+         * and only the successor's chunk is touched twice. */
+        target = target > 4 * ct + 1 ? target : 4 * ct + 1;
+        size_t want = target < slots ? target : slots;
+        if (want > ct) {
+            want = (want - 1) / ct * ct + 1;
+        }
+        return want < min_slots ? min_slots : want;
+    }
     size_t want = target < slots ? target : slots;
     return want < min_slots ? min_slots : want;
 }
@@ -362,6 +400,10 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
         }
         ms__node_timesteps(ps->shape.T, opts->max_timesteps, &ps->node_ts);
         ms__delta_timesteps(ps->shape.T, opts->max_timesteps, &ps->delta_ts);
+        limit_chunk_decoding(&ps->shape, opts->memory_limit);
+        size_t cb = chunk_bytes(&ps->shape);
+        plan->max_chunk_bytes =
+            cb > plan->max_chunk_bytes ? cb : plan->max_chunk_bytes;
         plan->max_N = ps->shape.N > plan->max_N ? ps->shape.N : plan->max_N;
         plan->max_E = ps->shape.E > plan->max_E ? ps->shape.E : plan->max_E;
     }

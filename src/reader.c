@@ -409,9 +409,43 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
     return rc;
 }
 
-/* The stored element size, and whether nodal_data's bytes can be read
- * directly: contiguous, allocated, no filters or external files, stored as
- * the native float32 the workers widen to double. */
+/* The filters of a chunked dataset, if chunk_decode.c can undo them all:
+ * shuffle and deflate, in any order, each at most once. */
+static bool
+decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->elem_size = elem_size;
+    int n = H5Pget_nfilters(dcpl);
+    if (n < 0 || n > 2) {
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        unsigned flags, config;
+        unsigned cd[8];
+        size_t ncd = 8;
+        char name[64];
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd,
+                                         sizeof(name), name, &config);
+        if (id == H5Z_FILTER_SHUFFLE && !out->shuffle) {
+            out->shuffle = true;
+            out->shuffle_index = (unsigned)i;
+        } else if (id == H5Z_FILTER_DEFLATE && !out->deflate) {
+            out->deflate = true;
+            out->deflate_index = (unsigned)i;
+        } else {
+            return false; /* szip, lz4, fletcher32...: H5Dread decodes */
+        }
+    }
+    /* Deflate must be applied after shuffle for the reverse order to hold. */
+    return !(out->shuffle && out->deflate &&
+             out->deflate_index < out->shuffle_index);
+}
+
+/* The stored element size and how nodal_data's bytes can be read without
+ * H5Dread: directly (contiguous, allocated, no filters or external files,
+ * stored as the native float32 the workers widen to double), or chunk by
+ * chunk with the filters undone by the workers. */
 static void
 stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
 {
@@ -419,10 +453,25 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
     hid_t dcpl = H5Dget_create_plist(dset);
     shape->elem_size = type >= 0 ? H5Tget_size(type) : sizeof(double);
     shape->direct_offset = MS_NO_DIRECT_READ;
-    if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
-        H5Tequal(type, H5T_NATIVE_FLOAT) > 0 &&
-        H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
-        H5Pget_external_count(dcpl) == 0) {
+    shape->chunk_t = 1;
+    shape->chunk[0] = 0;
+    bool native = type >= 0 && H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    if (layout == H5D_CHUNKED) {
+        hsize_t dims[3];
+        if (H5Pget_chunk(dcpl, 3, dims) == 3) {
+            shape->chunk_t = dims[1];
+            if (f->fd >= 0 && native &&
+                decodable_filters(dcpl, sizeof(float), &shape->filters) &&
+                H5Pget_fill_value(dcpl, H5T_NATIVE_FLOAT, &shape->fill) >=
+                    0) {
+                for (int i = 0; i < 3; i++) {
+                    shape->chunk[i] = dims[i];
+                }
+            }
+        }
+    } else if (f->fd >= 0 && native && layout == H5D_CONTIGUOUS &&
+               H5Pget_nfilters(dcpl) == 0 && H5Pget_external_count(dcpl) == 0) {
         haddr_t offset = H5Dget_offset(dset);
         if (offset != HADDR_UNDEF) {
             shape->direct_offset = offset;
@@ -681,19 +730,168 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Chunked data decoded by the workers. */
+
+/* Fetch the stored bytes of the chunk at offset (the only HDF5 calls, a
+ * few microseconds under the lock).  *bytes is 0 for a chunk never
+ * written. */
+static int
+fetch_chunk(hid_t dset, const hsize_t offset[3], struct ms_read_scratch *rs,
+            size_t *bytes, uint32_t *mask)
+{
+    hsize_t stored = 0;
+    *bytes = 0;
+    if (H5Dget_chunk_storage_size(dset, offset, &stored) < 0 || stored == 0) {
+        return 0; /* not allocated: the fill value */
+    }
+    if (stored > rs->raw_cap) {
+        void *grown = ms__reallocarray(rs->raw, stored, 1);
+        if (grown == NULL) {
+            return MS_ENOMEM;
+        }
+        rs->raw = grown;
+        rs->raw_cap = stored;
+    }
+    if (H5Dread_chunk(dset, H5P_DEFAULT, offset, mask, rs->raw) < 0) {
+        return MS_EIO;
+    }
+    *bytes = stored;
+    return 0;
+}
+
+/* Copy what the slots need of one decoded chunk (at chunk origin o, of
+ * dims c) into the block. */
+static void
+scatter_chunk(const float *chunk, const size_t o[3], const size_t c[3],
+              const struct ms_slot_list *sl, size_t first, size_t last,
+              size_t N, double *buf)
+{
+    size_t n_end = o[2] + c[2] < N ? o[2] + c[2] : N;
+    size_t r_end = o[0] + c[0] < sl->nrows ? o[0] + c[0] : sl->nrows;
+    for (size_t row = o[0]; row < r_end; row++) {
+        for (size_t i = first; i < last; i++) {
+            if (!ms__slot_needs_row(sl, i, row)) {
+                continue;
+            }
+            const float *src =
+                chunk + ((row - o[0]) * c[1] + (sl->t[i] - o[1])) * c[2];
+            double *dst = buf + (row * sl->n + i) * N + o[2];
+            for (size_t n = 0; n < n_end - o[2]; n++) {
+                dst[n] = (double)src[n];
+            }
+        }
+    }
+}
+
+/* Whether any slot in [first, last) needs a row in [r0, r1). */
+static bool
+rows_needed(const struct ms_slot_list *sl, size_t first, size_t last,
+            size_t r0, size_t r1)
+{
+    for (size_t i = first; i < last; i++) {
+        for (size_t row = r0; row < r1 && row < sl->nrows; row++) {
+            if (ms__slot_needs_row(sl, i, row)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Read, decode and scatter every chunk that holds what one time chunk's
+ * slots [first, last) need. */
+static int
+read_time_chunk(hid_t dset, const struct ms_sample_shape *shape,
+                const struct ms_slot_list *sl, size_t first, size_t last,
+                double *buf, struct ms_read_scratch *rs, size_t *where)
+{
+    const size_t *c = shape->chunk;
+    size_t chunk_bytes = c[0] * c[1] * c[2] * sizeof(float);
+    size_t t0 = sl->t[first] / c[1] * c[1];
+    for (size_t f0 = 0; f0 < sl->nrows; f0 += c[0]) {
+        if (!rows_needed(sl, first, last, f0, f0 + c[0])) {
+            continue;
+        }
+        for (size_t n0 = 0; n0 < shape->N; n0 += c[2]) {
+            hsize_t offset[3] = {f0, t0, n0};
+            size_t o[3] = {f0, t0, n0}, bytes;
+            uint32_t mask = 0;
+            *where = t0;
+            int rc = fetch_chunk(dset, offset, rs, &bytes, &mask);
+            if (rc != 0) {
+                return rc;
+            }
+            if (bytes == 0) {
+                float *fill = (float *)rs->chunk;
+                for (size_t k = 0; k < chunk_bytes / sizeof(float); k++) {
+                    fill[k] = shape->fill;
+                }
+            } else if (ms__chunk_decode(&shape->filters, mask, rs->raw, bytes,
+                                        rs->chunk, chunk_bytes,
+                                        rs->tmp) != 0) {
+                return MS_EIO;
+            }
+            scatter_chunk((const float *)rs->chunk, o, c, sl, first, last,
+                          shape->N, buf);
+        }
+    }
+    return 0;
+}
+
+/* Read chunked data chunk by chunk: HDF5 only fetches the stored bytes;
+ * inflating and unshuffling run here, in the worker, in parallel. */
+static int
+read_slots_chunked(struct ms_file *f, const struct ms_sample_name *s,
+                   const struct ms_sample_shape *shape,
+                   const struct ms_slot_list *sl, double *buf,
+                   struct ms_read_scratch *rs, struct ms_error *err)
+{
+    hid_t dset;
+    int rc = open_dataset(f, s, "nodal_data", &dset, err);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t ct = shape->chunk[1], where = 0;
+    for (size_t first = 0; rc == 0 && first < sl->n;) {
+        size_t last = first + 1;
+        while (last < sl->n && sl->t[last] / ct == sl->t[first] / ct) {
+            last++;
+        }
+        rc = read_time_chunk(dset, shape, sl, first, last, buf, rs, &where);
+        first = last;
+    }
+    H5Dclose(dset);
+    if (rc == MS_ENOMEM) {
+        return ms__error_set(err, rc, "%s: out of memory", f->path);
+    }
+    if (rc != 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        return ms__error_set(err, MS_EIO,
+                             "%s: sample %lld: data/%s/nodal_data: the chunk "
+                             "at timestep %zu cannot be read or decoded "
+                             "(%s)",
+                             f->path, (long long)s->id, s->name, where, msg);
+    }
+    return 0;
+}
+
 int
 ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape,
                       const struct ms_slot_list *sl, double *buf,
-                      float *staging, struct ms_error *err)
+                      struct ms_read_scratch *rs, struct ms_error *err)
 {
     ms__hdf5_quiet();
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int rc;
-    if (shape->direct_offset != MS_NO_DIRECT_READ &&
-        !atomic_load(&force_hdf5)) {
-        rc = direct_read_slots(f, s, shape, sl, buf, staging, err);
+    bool fast = !atomic_load(&force_hdf5);
+    if (fast && shape->direct_offset != MS_NO_DIRECT_READ) {
+        rc = direct_read_slots(f, s, shape, sl, buf, rs->staging, err);
+    } else if (fast && shape->chunk[0] != 0 && rs->chunk != NULL) {
+        rc = read_slots_chunked(f, s, shape, sl, buf, rs, err);
     } else {
         rc = read_slots_hdf5(f, s, shape, sl->nrows, sl->t, sl->n, buf, err);
     }

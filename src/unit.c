@@ -38,10 +38,19 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
-    b->staging = ms__malloc(MS_STAGING_FLOATS * sizeof(float));
+    b->read.staging = ms__malloc(MS_STAGING_FLOATS * sizeof(float));
+    if (p->max_chunk_bytes > 0) {
+        b->read.chunk_cap = p->max_chunk_bytes;
+        b->read.chunk = ms__malloc(p->max_chunk_bytes);
+        b->read.tmp = ms__malloc(p->max_chunk_bytes);
+        b->read.raw_cap = p->max_chunk_bytes;
+        b->read.raw = ms__malloc(p->max_chunk_bytes);
+    }
     bool ok = b->slots && b->slot_full && b->data && b->scratch.pos &&
               b->scratch.edge_chunk && b->node && b->edge && b->delta &&
-              b->staging;
+              b->read.staging &&
+              (p->max_chunk_bytes == 0 ||
+               (b->read.chunk && b->read.tmp && b->read.raw));
     if (ok && opts->skip_nonfinite) {
         b->scratch.values = ms__calloc(rows, sizeof(double));
         b->scratch.mask = ms__calloc(rows, 1);
@@ -70,7 +79,10 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->node);
     ms__free(b->edge);
     ms__free(b->delta);
-    ms__free(b->staging);
+    ms__free(b->read.staging);
+    ms__free(b->read.raw);
+    ms__free(b->read.chunk);
+    ms__free(b->read.tmp);
     memset(b, 0, sizeof(*b));
 }
 
@@ -129,8 +141,8 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     ms__unit_slots(plan, u, b->slots, b->slot_full);
     struct ms_slot_list sl = {b->slots, b->slot_full, u->nslots, plan->nrows,
                               opts->output_var};
-    int rc = ms__sample_read_slots(f, &ps->name, sh, &sl, b->data,
-                                   b->staging, err);
+    int rc = ms__sample_read_slots(f, &ps->name, sh, &sl, b->data, &b->read,
+                                   err);
     uint64_t t1 = now_ns();
     b->read_ns = t1 - t0;
     b->bytes = plan->nrows * u->nslots * sh->N * sh->elem_size;

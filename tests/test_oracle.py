@@ -145,6 +145,66 @@ def chunked_gzip_and_contiguous_copies_agree():
             assert r[g] == res[0][g], g
 
 
+def stats_hdf5_path(path, *args):
+    """The same run with every read through H5Dread."""
+    env = dict(os.environ, MESHSTATS_NO_PREAD="1")
+    p = subprocess.run([MESHSTATS, "--json", "-", *map(str, args), path],
+                       capture_output=True, text=True, cwd=TMP, env=env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+@case
+def chunk_layouts_decoded_by_workers_match_hdf5_and_numpy():
+    rng = np.random.default_rng(21)
+    samples = [(s, *oracle.random_sample(rng, 8, 23, 25, 10))
+               for s in range(3)]  # 250 nodes, 23 timesteps
+    layouts = {
+        "gzip_shuffle_partial": dict(chunks=(3, 7, 100), compression="gzip"),
+        "gzip_whole_rows": dict(chunks=(1, 5, 250), compression="gzip"),
+        "plain_chunks": dict(chunks=(2, 4, 64)),
+    }
+    for name, kw in layouts.items():
+        path = os.path.join(TMP, f"chunks-{name}.h5")
+        oracle.write_dataset(path, samples, dtype="<f4", **kw)
+        for M in (0, 5):
+            fast = stats(path, "-s", M, "--memory-limit", "2M")
+            slow = stats_hdf5_path(path, "-s", M)
+            for g in ("node", "edge", "delta"):
+                assert fast[g] == slow[g], (name, M, g)
+            check(fast, oracle.reference(path, M=M))
+
+
+@case
+def shuffle_only_deflate_only_and_unwritten_chunks_decode():
+    rng = np.random.default_rng(22)
+    nodal, edges = oracle.random_sample(rng, 8, 12, 10, 6)
+    for name, kw in (("shuffle", dict(shuffle=True)),
+                     ("deflate", dict(compression="gzip", shuffle=False))):
+        path = os.path.join(TMP, f"only-{name}.h5")
+        with h5py.File(path, "w") as f:
+            g = f.create_group("data/0")
+            g.create_dataset("nodal_data", data=nodal.astype("<f4"),
+                             chunks=(2, 3, 60), **kw)
+            g.create_dataset("mesh_edge", data=edges)
+        fast, slow = stats(path), stats_hdf5_path(path)
+        assert all(fast[g] == slow[g] for g in ("node", "edge", "delta"))
+        check(fast, oracle.reference(path))
+    # Chunks never written hold the fill value.
+    path = os.path.join(TMP, "unwritten.h5")
+    with h5py.File(path, "w") as f:
+        g = f.create_group("data/0")
+        d = g.create_dataset("nodal_data", shape=nodal.shape, dtype="<f4",
+                             chunks=(8, 4, 60), compression="gzip",
+                             fillvalue=0.25)
+        d[:, :4, :] = nodal[:, :4, :]  # timesteps 4.. stay unwritten
+        g.create_dataset("mesh_edge", data=edges)
+    fast, slow = stats(path), stats_hdf5_path(path)
+    assert all(fast[g] == slow[g] for g in ("node", "edge", "delta"))
+    check(fast, oracle.reference(path))
+    assert fast["node"]["max"][0] >= 0.25
+
+
 @case
 def big_endian_floats_and_int32_edges_are_converted():
     rng = np.random.default_rng(3)

@@ -111,6 +111,37 @@ Test(pipeline, direct_and_hdf5_read_paths_give_identical_results,
     free(path);
 }
 
+Test(pipeline, gzip_chunks_decoded_by_workers_equal_hdf5_decoding,
+     .init = setup, .fini = teardown)
+{
+    char *path = helper_path(dir, "gz.h5");
+    struct ms_generate_options g;
+    ms_generate_options_init(&g);
+    g.samples = 3;
+    g.timesteps = 45;
+    g.nodes = 700;
+    g.gzip = true;
+    cr_assert_eq(ms_generate(path, &g, NULL), 0);
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
+    struct ms_sample_name name = {0, "0"};
+    struct ms_sample_shape shape;
+    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    cr_expect_neq(shape.chunk[0], 0, "gzip+shuffle chunks are decodable");
+    cr_expect(shape.filters.shuffle && shape.filters.deflate);
+    ms__file_close(f);
+    for (unsigned mode = 0; mode < 2; mode++) {
+        ms__reader_force_hdf5(false);
+        char *workers = json_with(path, 3, 256 << 20, mode ? 6 : 0);
+        ms__reader_force_hdf5(true);
+        char *hdf5 = json_with(path, 3, 256 << 20, mode ? 6 : 0);
+        cr_expect_str_eq(workers, hdf5, "-s %u", mode ? 6 : 0);
+        free(workers);
+        free(hdf5);
+    }
+    free(path);
+}
+
 Test(pipeline, chunked_and_float64_datasets_go_through_hdf5, .init = setup,
      .fini = teardown)
 {
