@@ -4,8 +4,8 @@
  * float32; reader.c decides, once per sample, on the calling thread).
  *
  * Each row of each run of consecutive timesteps is one contiguous byte
- * range at H5Dget_offset + ((row * T + t) * N) * 4, read with pread and
- * widened to double.  No HDF5 call and no lock: reads from several workers
+ * range at H5Dget_offset + ((row * T + t) * N) * 4, read with pread
+ * straight into the unit's float block: no copy, no conversion.  No HDF5 call and no lock: reads from several workers
  * run in parallel.  It also holds the benchmark throttle that slows every
  * read down to a chosen rate.
  */
@@ -25,41 +25,29 @@ ms__reader_throttle(uint64_t bytes_per_second)
     atomic_store(&throttle_bps, bytes_per_second);
 }
 
-/* Read count floats at byte offset into dst as doubles, through staging. */
+/* Read exactly count floats at byte offset into dst: errno, or 0. */
 static int
-pread_floats(int fd, uint64_t offset, size_t count, double *dst,
-             float *staging)
+pread_floats(int fd, uint64_t offset, size_t count, float *dst)
 {
-    while (count > 0) {
-        size_t n = count < MS_STAGING_FLOATS ? count : MS_STAGING_FLOATS;
-        size_t want = n * sizeof(float), got = 0;
-        while (got < want) {
-            ssize_t r = pread(fd, (char *)staging + got, want - got,
-                              (off_t)(offset + got));
-            if (r < 0 && errno == EINTR) {
-                continue;
-            }
-            if (r <= 0) {
-                return r == 0 ? EIO : errno;
-            }
-            got += (size_t)r;
+    size_t want = count * sizeof(float), got = 0;
+    while (got < want) {
+        ssize_t r = pread(fd, (char *)dst + got, want - got,
+                          (off_t)(offset + got));
+        if (r < 0 && errno == EINTR) {
+            continue;
         }
-        for (size_t i = 0; i < n; i++) {
-            dst[i] = (double)staging[i];
+        if (r <= 0) {
+            return r == 0 ? EIO : errno;
         }
-        dst += n;
-        offset += want;
-        count -= n;
+        got += (size_t)r;
     }
     return 0;
 }
 
-/* Read directly: for each row and each run of consecutive timesteps, one
- * contiguous byte range of the dataset, without HDF5's lock. */
 int
 ms__direct_read_slots(const struct ms_direct_source *src,
-                      const struct ms_slot_list *sl, double *buf,
-                      float *staging, struct ms_error *err)
+                      const struct ms_slot_list *sl, float *buf,
+                      struct ms_error *err)
 {
     const struct ms_sample_name *s = src->sample;
     const struct ms_sample_shape *shape = src->shape;
@@ -79,8 +67,8 @@ ms__direct_read_slots(const struct ms_direct_source *src,
             }
             uint64_t at = shape->direct_offset +
                           ((uint64_t)row * T + sl->t[i]) * N * sizeof(float);
-            double *dst = buf + (row * sl->n + i) * N;
-            int e = pread_floats(src->fd, at, run * N, dst, staging);
+            float *dst = buf + (row * sl->n + i) * N;
+            int e = pread_floats(src->fd, at, run * N, dst);
             if (e != 0) {
                 return ms__error_set(
                     err, MS_EIO,

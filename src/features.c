@@ -42,21 +42,21 @@ feature_values(const struct feature_src *src, unsigned k, double *values)
     const struct ms_block *b = src->b;
     size_t N = b->N;
     if (src->kind == KIND_NODE) {
-        const double *x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, src->slot);
+        struct ms_row x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, src->slot);
         for (size_t n = 0; n < N; n++) {
-            values[n] = x[n];
+            values[n] = ms_row_at(x, n);
         }
     } else if (src->kind == KIND_DELTA) {
-        const double *x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, src->slot);
+        struct ms_row x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, src->slot);
         if (src->next_slot == SIZE_MAX) {
             for (size_t n = 0; n < N; n++) {
-                values[n] = x[n];
+                values[n] = ms_row_at(x, n);
             }
         } else {
-            const double *y =
+            struct ms_row y =
                 ms_block_row(b, MS_ROW_DISPLACEMENT + k, src->next_slot);
             for (size_t n = 0; n < N; n++) {
-                values[n] = y[n] - x[n];
+                values[n] = ms_row_at(y, n) - ms_row_at(x, n);
             }
         }
     } else {
@@ -122,11 +122,12 @@ find_nonfinite(const struct ms_block *b, size_t row0, size_t row1,
 {
     size_t count = nodes != NULL ? nnodes : b->N;
     for (size_t row = row0; row < row1; row++) {
-        const double *x = ms_block_row(b, row, slot);
+        struct ms_row x = ms_block_row(b, row, slot);
         for (size_t i = 0; i < count; i++) {
             size_t n = nodes != NULL ? nodes[i] : i;
-            if (!isfinite(x[n])) {
-                *site = (struct ms_nonfinite_site){row, slot, n, x[n]};
+            double v = ms_row_at(x, n);
+            if (!isfinite(v)) {
+                *site = (struct ms_nonfinite_site){row, slot, n, v};
                 return true;
             }
         }
@@ -189,8 +190,9 @@ ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
                   struct ms_nonfinite_site *site)
 {
     for (unsigned k = 0; k < nvar; k++) {
-        ms__moments_of(&out[k], ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot),
-                      b->N);
+        ms__moments_of_row(&out[k],
+                           ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot),
+                           b->N);
     }
     struct feature_src src = {.kind = KIND_NODE, .b = b, .slot = slot};
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
@@ -203,14 +205,12 @@ ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
                    uint64_t *skipped, struct ms_nonfinite_site *site)
 {
     for (unsigned k = 0; k < nvar; k++) {
-        const double *x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot);
-        const double *y =
-            next_slot == SIZE_MAX
-                ? NULL
-                : ms_block_row(b, MS_ROW_DISPLACEMENT + k, next_slot);
-        if (y == NULL) {
-            ms__moments_of(&out[k], x, b->N);
+        struct ms_row x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot);
+        if (next_slot == SIZE_MAX) {
+            ms__moments_of_row(&out[k], x, b->N);
         } else {
+            struct ms_row y =
+                ms_block_row(b, MS_ROW_DISPLACEMENT + k, next_slot);
             ms__moments_of_difference(&out[k], x, y, b->N);
         }
     }
@@ -219,68 +219,110 @@ ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
 }
 
+/* The sums of one pass over the edges: per r component the sum of squares
+ * and the largest |r_k|; for |r| the sums shifted by len_shift. */
+struct edge_sums {
+    ms_v2d sq[3], big[3];
+    ms_v2d s1, s2, lo, hi; /* |r| - len_shift */
+};
+
+static inline double
+edge_length(const double *px, const double *py, const double *pz, uint32_t i,
+            uint32_t j)
+{
+    double dx = px[j] - px[i], dy = py[j] - py[i], dz = pz[j] - pz[i];
+    return sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+/* One pass over the E edges, two at a time (lane 0 even, lane 1 odd), so
+ * the order of operations is fixed. */
+static void
+edge_pass(const double *pos, size_t N, const uint32_t *edges, size_t E,
+          double len_shift, struct edge_sums *S)
+{
+    const uint32_t *a = edges, *b = edges + E;
+    const double *px = pos, *py = pos + N, *pz = pos + 2 * N;
+    ms_v2d zero = {0, 0}, shift = {len_shift, len_shift};
+    ms_v2d first = {edge_length(px, py, pz, a[0], b[0]),
+                    edge_length(px, py, pz, a[0], b[0])};
+    *S = (struct edge_sums){{zero, zero, zero}, {zero, zero, zero}, zero,
+                            zero, first, first};
+    size_t e = 0;
+    for (; e + 2 <= E; e += 2) {
+        ms_v2d d[3] = {
+            (ms_v2d){px[b[e]] - px[a[e]], px[b[e + 1]] - px[a[e + 1]]},
+            (ms_v2d){py[b[e]] - py[a[e]], py[b[e + 1]] - py[a[e + 1]]},
+            (ms_v2d){pz[b[e]] - pz[a[e]], pz[b[e + 1]] - pz[a[e + 1]]},
+        };
+        ms_v2d sum = zero;
+        for (int k = 0; k < 3; k++) {
+            ms_v2d d2 = d[k] * d[k];
+            S->sq[k] += d2;
+            sum += d2;
+            S->big[k] = ms_v2d_max(ms_v2d_max(d[k], -d[k]), S->big[k]);
+        }
+        ms_v2d len = ms_v2d_sqrt(sum), dl = len - shift;
+        S->s1 += dl;
+        S->s2 += dl * dl;
+        S->lo = ms_v2d_min(len, S->lo);
+        S->hi = ms_v2d_max(len, S->hi);
+    }
+    for (; e < E; e++) {
+        double d[3] = {px[b[e]] - px[a[e]], py[b[e]] - py[a[e]],
+                       pz[b[e]] - pz[a[e]]};
+        double sum = 0;
+        for (int k = 0; k < 3; k++) {
+            double d2 = d[k] * d[k], m = d[k] > -d[k] ? d[k] : -d[k];
+            S->sq[k][0] += d2;
+            sum += d2;
+            S->big[k][0] = m > S->big[k][0] ? m : S->big[k][0];
+        }
+        double len = sqrt(sum), dl = len - len_shift;
+        S->s1[0] += dl;
+        S->s2[0] += dl * dl;
+        S->lo[0] = len < S->lo[0] ? len : S->lo[0];
+        S->hi[0] = len > S->hi[0] ? len : S->hi[0];
+    }
+}
+
 /* The edge features of one direction, in the form the both-direction step
  * expects.  Over both directions the mean of each r component is exactly
  * 0, so its exact sum of squared deviations is twice the one-direction sum
- * of squares: one pass, no provisional mean, reported as moments with mean
- * 0, m2 = sum r^2 and min/max = -/+ max |r| (which the symmetrizing step
- * then doubles).  |r| has a real mean: each chunk of lengths is stored and
- * summarised by the two-pass, and chunks are merged in order.  Two edges at
- * a time, lane by lane, so the order of operations is fixed. */
+ * of squares: no shift needed, reported as moments with mean 0,
+ * m2 = sum r^2 and min/max = -/+ max |r| (which the symmetrizing step then
+ * doubles).  |r| has a real mean: its sums are shifted by the first edge's
+ * length, and if that proves too far from the mean, the edges are passed
+ * over again around the mean found (as moments.c does for a block). */
 static void
 edge_moments_one_direction(const double *pos, size_t N, const uint32_t *edges,
-                           size_t E, double *len, struct ms_moments out[4])
+                           size_t E, struct ms_moments out[4])
 {
-    const uint32_t *ei = edges, *ej = edges + E;
-    const double *px = pos, *py = pos + N, *pz = pos + 2 * N;
-    ms_v2d zero = {0, 0}, sq[3] = {zero, zero, zero}, big[3] = {zero, zero,
-                                                                 zero};
-    ms__moments_init(&out[3]);
-    for (size_t e0 = 0; e0 < E; e0 += MS_EDGE_CHUNK) {
-        size_t n = E - e0 < MS_EDGE_CHUNK ? E - e0 : MS_EDGE_CHUNK;
-        const uint32_t *a = ei + e0, *b = ej + e0;
-        size_t e = 0;
-        for (; e + 2 <= n; e += 2) {
-            ms_v2d d[3] = {
-                (ms_v2d){px[b[e]] - px[a[e]], px[b[e + 1]] - px[a[e + 1]]},
-                (ms_v2d){py[b[e]] - py[a[e]], py[b[e + 1]] - py[a[e + 1]]},
-                (ms_v2d){pz[b[e]] - pz[a[e]], pz[b[e + 1]] - pz[a[e + 1]]},
-            };
-            ms_v2d sum = zero;
-            for (int k = 0; k < 3; k++) {
-                ms_v2d d2 = d[k] * d[k];
-                sq[k] += d2;
-                sum += d2;
-                big[k] = ms_v2d_max(ms_v2d_max(d[k], -d[k]), big[k]);
-            }
-            ms_v2d r = ms_v2d_sqrt(sum);
-            __builtin_memcpy(len + e, &r, sizeof(r));
-        }
-        for (; e < n; e++) {
-            double d[3] = {px[b[e]] - px[a[e]], py[b[e]] - py[a[e]],
-                           pz[b[e]] - pz[a[e]]};
-            double sum = 0;
-            for (int k = 0; k < 3; k++) {
-                double d2 = d[k] * d[k], m = d[k] > -d[k] ? d[k] : -d[k];
-                sq[k][0] += d2;
-                sum += d2;
-                big[k][0] = m > big[k][0] ? m : big[k][0];
-            }
-            len[e] = sqrt(sum);
-        }
-        struct ms_moments part;
-        ms__moments_of(&part, len, n);
-        ms__moments_merge(&out[3], &part);
-    }
-    for (int k = 0; k < 3; k++) {
-        double m = big[k][0] > big[k][1] ? big[k][0] : big[k][1];
+    for (int k = 0; k < 4; k++) {
         ms__moments_init(&out[k]);
-        if (E > 0) {
-            out[k].count = E;
-            out[k].m2 = sq[k][0] + sq[k][1];
-            out[k].min = -m;
-            out[k].max = m;
-        }
+    }
+    if (E == 0) {
+        return;
+    }
+    const double *px = pos, *py = pos + N, *pz = pos + 2 * N;
+    double shift = edge_length(px, py, pz, edges[0], edges[E]);
+    struct edge_sums S;
+    edge_pass(pos, N, edges, E, shift, &S);
+    double s1 = S.s1[0] + S.s1[1], s2 = S.s2[0] + S.s2[1];
+    if (ms__moments_cancels(E, s1, s2)) {
+        shift += s1 / (double)E;
+        edge_pass(pos, N, edges, E, shift, &S);
+        s1 = S.s1[0] + S.s1[1];
+        s2 = S.s2[0] + S.s2[1];
+    }
+    ms__moments_from_sums(&out[3], E, shift, s1, s2,
+                          S.lo[0] < S.lo[1] ? S.lo[0] : S.lo[1],
+                          S.hi[0] > S.hi[1] ? S.hi[0] : S.hi[1]);
+    for (int k = 0; k < 3; k++) {
+        double m = S.big[k][0] > S.big[k][1] ? S.big[k][0] : S.big[k][1];
+        out[k].count = E;
+        out[k].m2 = S.sq[k][0] + S.sq[k][1];
+        out[k].min = -m;
+        out[k].max = m;
     }
 }
 
@@ -304,14 +346,20 @@ ms__edge_features(const struct ms_block *b, size_t slot,
     size_t N = b->N;
     double *pos = scratch->pos;
     for (size_t c = 0; c < 3; c++) {
-        const double *ref = ms_block_row(b, MS_ROW_POSITION + c, slot);
-        const double *disp = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
+        struct ms_row ref = ms_block_row(b, MS_ROW_POSITION + c, slot);
+        struct ms_row disp = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
         double *p = pos + c * N;
-        for (size_t n = 0; n < N; n++) {
-            p[n] = ref[n] + disp[n];
+        if (ref.f != NULL) {
+            for (size_t n = 0; n < N; n++) {
+                p[n] = (double)ref.f[n] + (double)disp.f[n];
+            }
+        } else {
+            for (size_t n = 0; n < N; n++) {
+                p[n] = ref.d[n] + disp.d[n];
+            }
         }
     }
-    edge_moments_one_direction(pos, N, edges, E, scratch->edge_chunk, out);
+    edge_moments_one_direction(pos, N, edges, E, out);
     struct feature_src src = {.kind = KIND_EDGE,
                               .b = b,
                               .slot = slot,

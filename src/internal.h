@@ -47,6 +47,20 @@ int ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
 int ms__size_mul(size_t a, size_t b, size_t *out);
 int ms__size_add(size_t a, size_t b, size_t *out);
 
+/* A row of values as read: float32 data stays float (f), anything wider is
+ * double (d); exactly one is set.  Widening a float to double is exact, so
+ * computing from either gives the same bits. */
+struct ms_row {
+    const float *f;
+    const double *d;
+};
+
+static inline double
+ms_row_at(struct ms_row r, size_t i)
+{
+    return r.f != NULL ? (double)r.f[i] : r.d[i];
+}
+
 /* ------------------------------------------------------------------ */
 /* moments.c: mergeable moments (no I/O, no locks).
  *
@@ -67,9 +81,17 @@ struct ms_moments {
 void ms__moments_init(struct ms_moments *m);
 /* Moments of n doubles (corrected two-pass); n may be 0. */
 void ms__moments_of(struct ms_moments *m, const double *x, size_t n);
-/* Moments of the n differences y[i] - x[i], without storing them. */
-void ms__moments_of_difference(struct ms_moments *m, const double *x,
-                               const double *y, size_t n);
+/* Moments of n values of a row, and of the n differences y[i] - x[i]
+ * (x and y stored alike), without storing them. */
+void ms__moments_of_row(struct ms_moments *m, struct ms_row x, size_t n);
+void ms__moments_of_difference(struct ms_moments *m, struct ms_row x,
+                               struct ms_row y, size_t n);
+/* The cancellation factor above which shifted sums are recomputed around
+ * the mean: m2 = s2 - s1^2/n loses about log2(s2 / m2) bits, so 1024 keeps
+ * the error below 1e-12 relative whatever the data. */
+#define MS_MAX_CANCELLATION 1024.0
+/* Whether shifted sums s1, s2 over n values cancel too much to be used. */
+bool ms__moments_cancels(uint64_t n, double s1, double s2);
 /* Finish a block from the two-pass sums: shift (the provisional mean), the
  * sum and the sum of squares of (x - shift), min and max over n values. */
 void ms__moments_from_sums(struct ms_moments *m, uint64_t n, double shift,
@@ -164,19 +186,22 @@ void ms__delta_timesteps(size_t T, unsigned max_timesteps,
 /* The features of one timestep (features.c).  Pure computation: the caller
  * hands in the rows it read. */
 
-/* The shape of the data a unit holds: rows 0..nrows-1 of nodal_data for
- * nslots timesteps of N nodes, as data[(row * nslots + slot) * N + n]. */
+/* The data a unit holds: rows 0..nrows-1 of nodal_data for nslots
+ * timesteps of N nodes, at [(row * nslots + slot) * N + n] of f or d. */
 struct ms_block {
-    const double *data;
+    const float *f;
+    const double *d;
     size_t nrows;
     size_t nslots;
     size_t N;
 };
 
-static inline const double *
+static inline struct ms_row
 ms_block_row(const struct ms_block *b, size_t row, size_t slot)
 {
-    return b->data + (row * b->nslots + slot) * b->N;
+    size_t at = (row * b->nslots + slot) * b->N;
+    return b->f != NULL ? (struct ms_row){b->f + at, NULL}
+                        : (struct ms_row){NULL, b->d + at};
 }
 
 /* Where a non-finite value was found, for the error message. */
@@ -187,14 +212,9 @@ struct ms_nonfinite_site {
     double value;
 };
 
-/* Edges are summarised in chunks of this many, merged in order, so their
- * scratch stays in cache whatever the mesh size. */
-#define MS_EDGE_CHUNK 2048
-
 /* Scratch a feature computation needs.  Owned by the caller. */
 struct ms_feature_scratch {
     double *pos; /* 3 * N deformed positions */
-    double *edge_chunk; /* MS_EDGE_CHUNK edge lengths */
     double *values; /* max(N, E), used by the skip path only */
     unsigned char *mask; /* max(N, E) */
 };
@@ -239,6 +259,7 @@ struct ms_chunk_filters {
 struct ms_sample_shape {
     size_t F, T, N, E;
     size_t elem_size;  /* bytes per stored nodal_data value */
+    bool single;       /* stored as IEEE float32: read into float blocks */
     /* Where nodal_data's bytes start in the file when they can be read
      * directly (contiguous, unfiltered, native float32, no userblock);
      * MS_NO_DIRECT_READ otherwise. */
@@ -280,13 +301,9 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape,
                           uint32_t *edges, struct ms_error *err);
 
-/* Bytes of staging a direct read needs (see ms__sample_read_slots). */
-#define MS_STAGING_FLOATS 65536
-
-/* A worker's scratch for reading: staging for direct reads; for chunked
- * data a growable buffer of stored bytes and two of decoded chunk_bytes. */
+/* A worker's scratch for reading chunked data: a growable buffer of stored
+ * bytes and two of decoded chunk bytes. */
 struct ms_read_scratch {
-    float *staging;
     unsigned char *raw;
     size_t raw_cap;
     unsigned char *chunk, *tmp;
@@ -303,15 +320,15 @@ struct ms_slot_list {
 };
 
 /* Read the rows of nodal_data that sl asks for into buf, laid out as
- * struct ms_block describes (rows a slot does not need are left as they
- * were; nothing reads them).  Where shape->direct_offset allows, the bytes
- * are read with pread outside HDF5's global lock, through staging
- * (MS_STAGING_FLOATS floats, owned by the caller), and widened to double;
- * otherwise H5Dread converts every row.  Both give the same doubles for
- * every row that is used.  Safe to call from worker threads. */
+ * struct ms_block describes, as float if shape->single, else as double
+ * (rows a slot does not need are left as they were; nothing reads them).
+ * Contiguous native float32 is read with pread straight into buf, outside
+ * HDF5's global lock; chunked shuffle/deflate data is fetched raw and
+ * decoded here (rs is the worker's scratch); everything else goes through
+ * H5Dread.  Every path gives the same values.  Safe from worker threads. */
 int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape,
-                          const struct ms_slot_list *sl, double *buf,
+                          const struct ms_slot_list *sl, void *buf,
                           struct ms_read_scratch *rs, struct ms_error *err);
 
 /* Whether slot i of sl needs row. */
@@ -339,8 +356,8 @@ struct ms_direct_source {
 };
 
 int ms__direct_read_slots(const struct ms_direct_source *src,
-                          const struct ms_slot_list *sl, double *buf,
-                          float *staging, struct ms_error *err);
+                          const struct ms_slot_list *sl, float *buf,
+                          struct ms_error *err);
 /* Sleep until a read of bytes started at start has taken at least
  * bytes / throttle seconds (no-op unless ms__reader_throttle set a rate). */
 struct timespec;
@@ -430,7 +447,7 @@ struct ms_unit_buffers {
     size_t cap_slots, cap_N, cap_E, cap_rows, cap_parts;
     size_t *slots;
     unsigned char *slot_full;
-    double *data;
+    void *data; /* max_values doubles, or as many floats */
     struct ms_feature_scratch scratch;
     /* Per-timestep partials, in timestep order: node (nnode x input_var),
      * edge (nnode x 4), delta (ndelta x output_var). */

@@ -91,31 +91,48 @@ lanes_add(struct lanes *L, v2d va, v2d vb, v2d shift)
     L->hi_b = ms_v2d_max(vb, L->hi_b);
 }
 
+typedef float v2f __attribute__((vector_size(8)));
+
+INLINE v2d
+load2f(const float *p)
+{
+    v2f v;
+    __builtin_memcpy(&v, p, sizeof(v));
+    return __builtin_convertvector(v, v2d);
+}
+
 /* The sums of v - shift and of its squares, min and max over the n values
- * (v = x[i], or y[i] - x[i] when y is given), in one pass. */
+ * (v = x[i], or y[i] - x[i] when y is given), in one pass.  The four loops
+ * differ only in how they load: float rows are widened in registers. */
 struct sums {
     double s1, s2, min, max;
 };
 
+#define SUM_LOOP(VA, VB)                                                     \
+    for (; i + 4 <= n; i += 4) {                                             \
+        lanes_add(&L, (VA), (VB), vshift);                                   \
+    }
+
 static struct sums
-shifted_sums(const double *x, const double *y, size_t n, double shift)
+shifted_sums(struct ms_row x, const struct ms_row *y, size_t n, double shift)
 {
-    double first = y ? y[0] - x[0] : x[0];
+    double first = y ? ms_row_at(*y, 0) - ms_row_at(x, 0) : ms_row_at(x, 0);
     v2d zero = {0, 0}, vshift = {shift, shift}, vfirst = {first, first};
     struct lanes L = {zero,   zero,   zero,   zero,
                       vfirst, vfirst, vfirst, vfirst};
     size_t i = 0;
-    if (y == NULL) {
-        for (; i + 4 <= n; i += 4) {
-            lanes_add(&L, ms_v2d_load(x + i), ms_v2d_load(x + i + 2),
-                      vshift);
-        }
+    const float *xf = x.f, *yf = y ? y->f : NULL;
+    const double *xd = x.d, *yd = y ? y->d : NULL;
+    if (y == NULL && xf != NULL) {
+        SUM_LOOP(load2f(xf + i), load2f(xf + i + 2))
+    } else if (y == NULL) {
+        SUM_LOOP(ms_v2d_load(xd + i), ms_v2d_load(xd + i + 2))
+    } else if (xf != NULL) {
+        SUM_LOOP(load2f(yf + i) - load2f(xf + i),
+                 load2f(yf + i + 2) - load2f(xf + i + 2))
     } else {
-        for (; i + 4 <= n; i += 4) {
-            lanes_add(&L, ms_v2d_load(y + i) - ms_v2d_load(x + i),
-                      ms_v2d_load(y + i + 2) - ms_v2d_load(x + i + 2),
-                      vshift);
-        }
+        SUM_LOOP(ms_v2d_load(yd + i) - ms_v2d_load(xd + i),
+                 ms_v2d_load(yd + i + 2) - ms_v2d_load(xd + i + 2))
     }
     struct sums r;
     r.s1 = (L.sd_a[0] + L.sd_a[1]) + (L.sd_b[0] + L.sd_b[1]);
@@ -129,7 +146,8 @@ shifted_sums(const double *x, const double *y, size_t n, double shift)
         r.max = his[l] > r.max ? his[l] : r.max;
     }
     for (; i < n; i++) {
-        double v = y ? y[i] - x[i] : x[i], d = v - shift;
+        double v = y ? ms_row_at(*y, i) - ms_row_at(x, i) : ms_row_at(x, i);
+        double d = v - shift;
         r.s1 += d;
         r.s2 += d * d;
         r.min = v < r.min ? v : r.min;
@@ -138,10 +156,12 @@ shifted_sums(const double *x, const double *y, size_t n, double shift)
     return r;
 }
 
-/* The cancellation factor above which the one-pass result is recomputed:
- * the m2 of shifted sums loses about log2(s2 / m2) bits, so 1024 keeps the
- * error below 1e-12 relative whatever the data. */
-#define MAX_CANCELLATION 1024.0
+bool
+ms__moments_cancels(uint64_t n, double s1, double s2)
+{
+    double m2 = s2 - s1 * (s1 / (double)n);
+    return !(s2 <= MS_MAX_CANCELLATION * m2) && s2 > 0 && isfinite(s2);
+}
 
 /*
  * Moments of a block.  One pass of sums shifted by the first value, which
@@ -152,17 +172,16 @@ shifted_sums(const double *x, const double *y, size_t n, double shift)
  * data, so results stay deterministic.
  */
 static void
-block_moments(struct ms_moments *m, const double *x, const double *y,
+block_moments(struct ms_moments *m, struct ms_row x, const struct ms_row *y,
               size_t n)
 {
     if (n == 0) {
         ms__moments_init(m);
         return;
     }
-    double shift = y ? y[0] - x[0] : x[0];
+    double shift = y ? ms_row_at(*y, 0) - ms_row_at(x, 0) : ms_row_at(x, 0);
     struct sums r = shifted_sums(x, y, n, shift);
-    double m2 = r.s2 - r.s1 * (r.s1 / (double)n);
-    if (!(r.s2 <= MAX_CANCELLATION * m2) && r.s2 > 0 && isfinite(r.s2)) {
+    if (ms__moments_cancels(n, r.s1, r.s2)) {
         shift += r.s1 / (double)n;
         r = shifted_sums(x, y, n, shift);
     }
@@ -172,14 +191,20 @@ block_moments(struct ms_moments *m, const double *x, const double *y,
 void
 ms__moments_of(struct ms_moments *m, const double *x, size_t n)
 {
+    block_moments(m, (struct ms_row){NULL, x}, NULL, n);
+}
+
+void
+ms__moments_of_row(struct ms_moments *m, struct ms_row x, size_t n)
+{
     block_moments(m, x, NULL, n);
 }
 
 void
-ms__moments_of_difference(struct ms_moments *m, const double *x,
-                          const double *y, size_t n)
+ms__moments_of_difference(struct ms_moments *m, struct ms_row x,
+                          struct ms_row y, size_t n)
 {
-    block_moments(m, x, y, n);
+    block_moments(m, x, &y, n);
 }
 
 void

@@ -52,11 +52,11 @@ ms__reader_force_hdf5(bool force)
 static int
 direct_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                   const struct ms_sample_shape *shape,
-                  const struct ms_slot_list *sl, double *buf, float *staging,
+                  const struct ms_slot_list *sl, float *buf,
                   struct ms_error *err)
 {
     struct ms_direct_source src = {f->fd, f->path, s, shape};
-    return ms__direct_read_slots(&src, sl, buf, staging, err);
+    return ms__direct_read_slots(&src, sl, buf, err);
 }
 
 void
@@ -452,6 +452,10 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
     hid_t type = H5Dget_type(dset);
     hid_t dcpl = H5Dget_create_plist(dset);
     shape->elem_size = type >= 0 ? H5Tget_size(type) : sizeof(double);
+    /* IEEE float32 in either byte order converts to a native float
+     * exactly; everything else is read as double. */
+    shape->single = type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
+                                  H5Tequal(type, H5T_IEEE_F32BE) > 0);
     shape->direct_offset = MS_NO_DIRECT_READ;
     shape->chunk_t = 1;
     shape->chunk[0] = 0;
@@ -698,7 +702,7 @@ select_slots(hid_t fspace, size_t nrows, const size_t *slots, size_t nslots,
 static int
 read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
                 const struct ms_sample_shape *shape, size_t nrows,
-                const size_t *slots, size_t nslots, double *buf,
+                const size_t *slots, size_t nslots, void *buf,
                 struct ms_error *err)
 {
     hid_t dset, fspace = -1, mspace = -1;
@@ -711,8 +715,8 @@ read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
     mspace = H5Screate_simple(3, mdims, NULL);
     if (fspace < 0 || mspace < 0 ||
         select_slots(fspace, nrows, slots, nslots, shape->N) < 0 ||
-        H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf) <
-            0) {
+        H5Dread(dset, shape->single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
+                mspace, fspace, H5P_DEFAULT, buf) < 0) {
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));
         SAMPLE_FAIL(MS_EIO,
@@ -761,11 +765,11 @@ fetch_chunk(hid_t dset, const hsize_t offset[3], struct ms_read_scratch *rs,
 }
 
 /* Copy what the slots need of one decoded chunk (at chunk origin o, of
- * dims c) into the block. */
+ * dims c) into the block (float: decodable chunks are float32). */
 static void
 scatter_chunk(const float *chunk, const size_t o[3], const size_t c[3],
               const struct ms_slot_list *sl, size_t first, size_t last,
-              size_t N, double *buf)
+              size_t N, float *buf)
 {
     size_t n_end = o[2] + c[2] < N ? o[2] + c[2] : N;
     size_t r_end = o[0] + c[0] < sl->nrows ? o[0] + c[0] : sl->nrows;
@@ -776,10 +780,8 @@ scatter_chunk(const float *chunk, const size_t o[3], const size_t c[3],
             }
             const float *src =
                 chunk + ((row - o[0]) * c[1] + (sl->t[i] - o[1])) * c[2];
-            double *dst = buf + (row * sl->n + i) * N + o[2];
-            for (size_t n = 0; n < n_end - o[2]; n++) {
-                dst[n] = (double)src[n];
-            }
+            float *dst = buf + (row * sl->n + i) * N + o[2];
+            memcpy(dst, src, (n_end - o[2]) * sizeof(float));
         }
     }
 }
@@ -804,7 +806,7 @@ rows_needed(const struct ms_slot_list *sl, size_t first, size_t last,
 static int
 read_time_chunk(hid_t dset, const struct ms_sample_shape *shape,
                 const struct ms_slot_list *sl, size_t first, size_t last,
-                double *buf, struct ms_read_scratch *rs, size_t *where)
+                float *buf, struct ms_read_scratch *rs, size_t *where)
 {
     const size_t *c = shape->chunk;
     size_t chunk_bytes = c[0] * c[1] * c[2] * sizeof(float);
@@ -844,7 +846,7 @@ read_time_chunk(hid_t dset, const struct ms_sample_shape *shape,
 static int
 read_slots_chunked(struct ms_file *f, const struct ms_sample_name *s,
                    const struct ms_sample_shape *shape,
-                   const struct ms_slot_list *sl, double *buf,
+                   const struct ms_slot_list *sl, float *buf,
                    struct ms_read_scratch *rs, struct ms_error *err)
 {
     hid_t dset;
@@ -880,7 +882,7 @@ read_slots_chunked(struct ms_file *f, const struct ms_sample_name *s,
 int
 ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape,
-                      const struct ms_slot_list *sl, double *buf,
+                      const struct ms_slot_list *sl, void *buf,
                       struct ms_read_scratch *rs, struct ms_error *err)
 {
     ms__hdf5_quiet();
@@ -889,7 +891,7 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     int rc;
     bool fast = !atomic_load(&force_hdf5);
     if (fast && shape->direct_offset != MS_NO_DIRECT_READ) {
-        rc = direct_read_slots(f, s, shape, sl, buf, rs->staging, err);
+        rc = direct_read_slots(f, s, shape, sl, buf, err);
     } else if (fast && shape->chunk[0] != 0 && rs->chunk != NULL) {
         rc = read_slots_chunked(f, s, shape, sl, buf, rs, err);
     } else {

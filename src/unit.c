@@ -32,13 +32,11 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     size_t nnode = p->max_node_ts, ndelta = p->max_delta_ts;
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
     b->slot_full = ms__calloc(p->max_slots, 1);
-    b->data = ms__malloc(p->max_values * sizeof(*b->data));
+    b->data = ms__malloc(p->max_values * sizeof(double));
     b->scratch.pos = ms__calloc(p->max_N, 3 * sizeof(double));
-    b->scratch.edge_chunk = ms__malloc(MS_EDGE_CHUNK * sizeof(double));
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
-    b->read.staging = ms__malloc(MS_STAGING_FLOATS * sizeof(float));
     if (p->max_chunk_bytes > 0) {
         b->read.chunk_cap = p->max_chunk_bytes;
         b->read.chunk = ms__malloc(p->max_chunk_bytes);
@@ -47,8 +45,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
         b->read.raw = ms__malloc(p->max_chunk_bytes);
     }
     bool ok = b->slots && b->slot_full && b->data && b->scratch.pos &&
-              b->scratch.edge_chunk && b->node && b->edge && b->delta &&
-              b->read.staging &&
+              b->node && b->edge && b->delta &&
               (p->max_chunk_bytes == 0 ||
                (b->read.chunk && b->read.tmp && b->read.raw));
     if (ok && opts->skip_nonfinite) {
@@ -73,13 +70,11 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->slot_full);
     ms__free(b->data);
     ms__free(b->scratch.pos);
-    ms__free(b->scratch.edge_chunk);
     ms__free(b->scratch.values);
     ms__free(b->scratch.mask);
     ms__free(b->node);
     ms__free(b->edge);
     ms__free(b->delta);
-    ms__free(b->read.staging);
     ms__free(b->read.raw);
     ms__free(b->read.chunk);
     ms__free(b->read.tmp);
@@ -165,7 +160,13 @@ compute_unit(struct ms_file *f, const struct ms_plan *plan,
     const struct ms_plan_sample *ps = &plan->samples[u->sample];
     const struct ms_sample_shape *sh = &ps->shape;
     int rc;
-    struct ms_block block = {b->data, plan->nrows, u->nslots, sh->N};
+    struct ms_block block = {.nrows = plan->nrows, .nslots = u->nslots,
+                             .N = sh->N};
+    if (sh->single) {
+        block.f = b->data;
+    } else {
+        block.d = b->data;
+    }
     struct ms_nonfinite_site site = {0};
     bool skip = opts->skip_nonfinite;
     memset(b->skipped, 0, sizeof(b->skipped));

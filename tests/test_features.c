@@ -46,11 +46,12 @@ setup_mesh(void)
     at(6, 1)[2] = 8.0;
 }
 
-static struct ms_block block = {data, ROWS, SLOTS, N};
-static double pos[3 * N], chunk[4 * MS_EDGE_CHUNK], values[E > N ? E : N];
+static struct ms_block block = {
+    .d = data, .nrows = ROWS, .nslots = SLOTS, .N = N};
+static double pos[3 * N], values[E > N ? E : N];
 static unsigned char mask[E > N ? E : N];
 static struct ms_feature_scratch scratch = {
-    .pos = pos, .edge_chunk = chunk, .values = values, .mask = mask};
+    .pos = pos, .values = values, .mask = mask};
 
 Test(features, edges_count_both_directions_with_deformed_positions,
      .init = setup_mesh)
