@@ -13,33 +13,33 @@
 #include <math.h>
 #include <string.h>
 
-#define N 4
-#define E 5
+#define NODES 4
+#define EDGES 5
 #define ROWS 8
 #define SLOTS 2
 
-static double data[ROWS * SLOTS * N];
-static const uint32_t edges[2 * E] = {0, 1, 2, 1, 3, /* i */
+static double data[ROWS * SLOTS * NODES];
+static const uint32_t edges[2 * EDGES] = {0, 1, 2, 1, 3, /* i */
                                       1, 2, 0, 3, 2 /* j */};
 
 static double *
 at(size_t row, size_t slot)
 {
-    return data + (row * SLOTS + slot) * N;
+    return data + (row * SLOTS + slot) * NODES;
 }
 
 static void
 setup_mesh(void)
 {
     memset(data, 0, sizeof(data));
-    static const double x[N] = {0, 1, 0, 1}, y[N] = {0, 0, 1, 1};
+    static const double x[NODES] = {0, 1, 0, 1}, y[NODES] = {0, 0, 1, 1};
     for (size_t s = 0; s < SLOTS; s++) {
         memcpy(at(0, s), x, sizeof(x));
         memcpy(at(1, s), y, sizeof(y));
     }
     at(5, 0)[3] = 1.0;            /* node 3 up by 1 at t = 0 */
     at(5, 1)[3] = 1.0;
-    for (size_t n = 1; n < N; n++) {
+    for (size_t n = 1; n < NODES; n++) {
         at(3, 1)[n] = 1.0;        /* nodes 1..3 right by 1 at t = 1 */
     }
     at(6, 0)[2] = 5.0;            /* stress row, node 2 */
@@ -47,9 +47,9 @@ setup_mesh(void)
 }
 
 static struct ms_block block = {
-    .d = data, .nrows = ROWS, .nslots = SLOTS, .N = N};
-static double pos[3 * N], values[E > N ? E : N];
-static unsigned char mask[E > N ? E : N];
+    .d = data, .nrows = ROWS, .nslots = SLOTS, .N = NODES};
+static double pos[3 * NODES], values[EDGES > NODES ? EDGES : NODES];
+static unsigned char mask[EDGES > NODES ? EDGES : NODES];
 static struct ms_feature_scratch scratch = {
     .pos = pos, .values = values, .mask = mask};
 
@@ -59,7 +59,7 @@ Test(features, edges_count_both_directions_with_deformed_positions,
     struct ms_moments m[4];
     uint64_t skipped = 0;
     struct ms_nonfinite_site site;
-    cr_assert_eq(ms__edge_features(&block, 0, edges, E, false, &scratch, m,
+    cr_assert_eq(ms__edge_features(&block, 0, edges, EDGES, false, &scratch, m,
                                    &skipped, &site),
                  0);
     /* Deformed at t = 0: p0 (0,0,0) p1 (1,0,0) p2 (0,1,0) p3 (1,1,1).
@@ -91,7 +91,7 @@ Test(features, edges_follow_the_displacement_of_the_timestep,
     struct ms_moments m[4];
     uint64_t skipped = 0;
     struct ms_nonfinite_site site;
-    cr_assert_eq(ms__edge_features(&block, 1, edges, E, false, &scratch, m,
+    cr_assert_eq(ms__edge_features(&block, 1, edges, EDGES, false, &scratch, m,
                                    &skipped, &site),
                  0);
     /* t = 1: p0 (0,0,0) p1 (2,0,0) p2 (1,1,0) p3 (2,1,1).  One direction
@@ -173,12 +173,12 @@ Test(features, nonfinite_position_fails_edges_naming_the_node,
     uint64_t skipped = 0;
     struct ms_nonfinite_site site = {0};
     at(1, 0)[3] = INFINITY; /* node 3's reference y */
-    cr_expect_eq(ms__edge_features(&block, 0, edges, E, false, &scratch, m,
+    cr_expect_eq(ms__edge_features(&block, 0, edges, EDGES, false, &scratch, m,
                                    &skipped, &site),
                  MS_ENONFINITE);
     cr_expect_eq(site.row, 1);
     cr_expect_eq(site.node, 3);
-    cr_expect_eq(ms__edge_features(&block, 0, edges, E, true, &scratch, m,
+    cr_expect_eq(ms__edge_features(&block, 0, edges, EDGES, true, &scratch, m,
                                    &skipped, &site),
                  0);
     cr_expect_eq(skipped, 4); /* edges 1-3 and 3-2, both directions */
