@@ -541,6 +541,22 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
                     s->name, (unsigned long long)dims[2],
                     (unsigned long)UINT32_MAX);
     }
+    if (dims[0] > SIZE_MAX / 8 / dims[1] / dims[2]) {
+        SAMPLE_FAIL(MS_EOVERFLOW,
+                    "data/%s/nodal_data: its size (%llu x %llu x %llu "
+                    "values) overflows",
+                    s->name, (unsigned long long)dims[0],
+                    (unsigned long long)dims[1], (unsigned long long)dims[2]);
+    }
+    if (H5Dget_storage_size(dset) == 0) {
+        /* Declared but never written: every value would be the fill
+         * value, which is never what a simulation produced. */
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/nodal_data: declared (%llu x %llu x %llu) but "
+                    "never written: no data is stored",
+                    s->name, (unsigned long long)dims[0],
+                    (unsigned long long)dims[1], (unsigned long long)dims[2]);
+    }
     shape->F = (size_t)dims[0];
     shape->T = (size_t)dims[1];
     shape->N = (size_t)dims[2];
@@ -879,6 +895,25 @@ read_slots_chunked(struct ms_file *f, const struct ms_sample_name *s,
     return 0;
 }
 
+#ifdef MS_FAULT_INJECTION
+/* Test hook, compiled out of release builds: MESHSTATS_FAULT_READ=N makes
+ * the N-th read of the process fail as a damaged disk would. */
+static bool
+injected_fault(void)
+{
+    static atomic_long reads;
+    const char *env = getenv("MESHSTATS_FAULT_READ");
+    long n = env ? atol(env) : 0;
+    return n > 0 && atomic_fetch_add(&reads, 1) + 1 == n;
+}
+#else
+static bool
+injected_fault(void)
+{
+    return false;
+}
+#endif
+
 int
 ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape,
@@ -886,6 +921,14 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                       struct ms_read_scratch *rs, struct ms_error *err)
 {
     ms__hdf5_quiet();
+    if (injected_fault()) {
+        return ms__error_set(err, MS_EIO,
+                             "%s: sample %lld: data/%s/nodal_data: read of "
+                             "timesteps %zu..%zu failed: injected fault "
+                             "(MESHSTATS_FAULT_READ)",
+                             f->path, (long long)s->id, s->name, sl->t[0],
+                             sl->t[sl->n - 1]);
+    }
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int rc;

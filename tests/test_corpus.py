@@ -1,0 +1,345 @@
+"""The bad-input corpus: every malformation of SPEC section 1 we can think of,
+built by this file (no committed binaries), each with the exit status and
+the words of the message a user must see.  A run that dies by a signal, or
+takes longer than TIMEOUT seconds, fails whatever it printed.
+
+Usage: python3 test_corpus.py /path/to/meshstats   (prints TAP)
+"""
+
+import atexit
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+from tap import case, main  # noqa: E402
+
+MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
+TMP = tempfile.mkdtemp(prefix="meshstats-corpus-")
+atexit.register(shutil.rmtree, TMP, True)
+TIMEOUT = 60
+RNG = np.random.default_rng(2026)
+
+
+def good(F=8, T=4, nx=4, ny=3):
+    return oracle.random_sample(RNG, F, T, nx, ny)
+
+
+def h5(name, build):
+    path = os.path.join(TMP, name)
+    with h5py.File(path, "w") as f:
+        build(f)
+    return path
+
+
+def sample(f, sid, nodal, edges, nodal_dtype="<f4", edge_dtype="<i8", **kw):
+    g = f.require_group(f"data/{sid}")
+    if nodal is not None:
+        g.create_dataset("nodal_data", data=nodal, dtype=nodal_dtype, **kw)
+    if edges is not None:
+        g.create_dataset("mesh_edge", data=edges, dtype=edge_dtype)
+
+
+def with_good_sample(build):
+    """A file with a good sample 1 and whatever build adds as sample 7."""
+    def both(f):
+        sample(f, 1, *good())
+        build(f)
+    return both
+
+
+def run(path, *args, config_dir=None):
+    p = subprocess.run([MESHSTATS, *map(str, args), path],
+                       capture_output=True, text=True,
+                       cwd=config_dir or TMP, timeout=TIMEOUT)
+    assert p.returncode >= 0, f"killed by signal {-p.returncode}: {p.stderr}"
+    return p
+
+
+def expect(path, status, *words, args=()):
+    p = run(path, *args)
+    assert p.returncode == status, (
+        f"exit {p.returncode}, expected {status}: {p.stderr[-500:]}")
+    for w in words:
+        assert w in p.stderr, f"{w!r} not in {p.stderr[-500:]!r}"
+    return p
+
+
+# ---------------------------------------------------------------------------
+# The table: (name, build, args, status, words of the message).  A sample
+# that is bad while another is good is skipped (exit 0, warned, listed in
+# the JSON); the same file under --strict fails (exit 1).
+
+def edges_with(i, j, value):
+    nodal, edges = good()
+    edges = edges.astype(np.uint64 if value >= 2**63 else np.int64)
+    edges[i, j] = value
+    return nodal, edges
+
+
+BAD_SAMPLES = [
+    ("nodal_rank_2", lambda f: sample(f, 7, good()[0][:, 0, :], good()[1]),
+     "has rank 2; expected 3"),
+    ("nodal_rank_4", lambda f: sample(f, 7, good()[0][None], good()[1]),
+     "has rank 4; expected 3"),
+    ("too_few_feature_rows", lambda f: sample(f, 7, good(F=5)[0], good()[1]),
+     "has 5 feature rows; needs at least 7"),
+    ("integer_nodal_data",
+     lambda f: sample(f, 7, *good(), nodal_dtype="<i4"), "non-float type"),
+    ("edges_three_rows",
+     lambda f: sample(f, 7, good()[0], np.zeros((3, 4), np.int64)),
+     "expected shape (2, E)"),
+    ("edges_rank_1",
+     lambda f: sample(f, 7, good()[0], np.zeros(4, np.int64)),
+     "expected shape (2, E)"),
+    ("edges_float",
+     lambda f: sample(f, 7, *good(), edge_dtype="<f8"), "non-integer type"),
+    ("edge_index_too_large", lambda f: sample(f, 7, *edges_with(1, 2, 12)),
+     "has a node index outside [0, 12)"),
+    ("edge_index_negative", lambda f: sample(f, 7, *edges_with(0, 0, -1)),
+     "has a node index outside [0, 12)"),
+    ("edge_index_huge_unsigned",
+     lambda f: sample(f, 7, *edges_with(0, 1, 2**63), edge_dtype="<u8"),
+     "has a node index outside"),
+    ("missing_nodal_data", lambda f: sample(f, 7, None, good()[1]),
+     "data/7/nodal_data: missing"),
+    ("missing_mesh_edge", lambda f: sample(f, 7, good()[0], None),
+     "data/7/mesh_edge: missing"),
+    ("sample_is_a_dataset",
+     lambda f: f.create_dataset("data/7", data=np.arange(3)),
+     "data/7: is not a group"),
+    ("no_nodes",
+     lambda f: sample(f, 7, np.zeros((8, 3, 0)), np.zeros((2, 0), np.int64)),
+     "0 nodes"),
+    ("no_timesteps",
+     lambda f: sample(f, 7, np.zeros((8, 0, 5)), np.zeros((2, 0), np.int64)),
+     "0 timesteps"),
+    ("declared_huge_never_written", lambda f: f.require_group(
+        "data/7").create_dataset("nodal_data", shape=(8, 2**40, 1000),
+                                 dtype="<f4", chunks=(1, 1, 1000)) and
+     sample(f, 7, None, good()[1]), "never written"),
+    ("more_nodes_than_supported", lambda f: f.require_group(
+        "data/7").create_dataset("nodal_data", shape=(8, 2, 2**33),
+                                 dtype="<f4", chunks=(1, 1, 2**20)) and
+     sample(f, 7, None, good()[1]), "more than meshstats supports"),
+    ("size_overflows", lambda f: f.require_group(
+        "data/7").create_dataset("nodal_data", shape=(2**62, 2, 2),
+                                 dtype="<f4", chunks=(1, 1, 2)) and
+     sample(f, 7, None, good()[1]), "overflows"),
+]
+
+for _name, _build, _words in BAD_SAMPLES:
+    def _make(name=_name, build=_build, words=_words):
+        def check():
+            path = h5(f"{name}.h5", with_good_sample(build))
+            p = expect(path, 0, "warning:", "sample 7", path, words)
+            out = run(path, "--json", "-").stdout
+            assert '"used": 1' in out and '"id": 7' in out, out
+            expect(path, 1, "sample 7", words, args=("--strict",))
+        check.__name__ = f"bad_sample_{name}_is_skipped_or_fails_strict"
+        return check
+    case(_make())
+
+
+# ---------------------------------------------------------------------------
+# Whole-file problems: exit 1 with the file named.
+
+@case
+def not_hdf5_text_file():
+    path = os.path.join(TMP, "notes.h5")
+    with open(path, "w") as f:
+        f.write("timestep,value\n1,2\n")
+    expect(path, 1, "not an HDF5 file", path)
+
+
+@case
+def empty_file():
+    path = os.path.join(TMP, "empty.h5")
+    open(path, "w").close()
+    expect(path, 1, "not an HDF5 file")
+
+
+@case
+def missing_file_and_directory():
+    expect(os.path.join(TMP, "nope.h5"), 1, "No such file")
+    expect(TMP, 1, "is a directory")
+
+
+@case
+def no_data_group_or_data_not_a_group():
+    expect(h5("nodata.h5", lambda f: f.create_group("meta")), 1,
+           "no group 'data'")
+    expect(h5("dataset.h5", lambda f: f.create_dataset("data", data=[1])),
+           1, "no group 'data'")
+
+
+@case
+def no_sample_ids_under_data():
+    def build(f):
+        f.create_group("data/train")
+        f.create_group("data/sample_1")
+    expect(h5("noids.h5", build), 1, "no samples", "not a sample id")
+    expect(h5("emptydata.h5", lambda f: f.create_group("data")), 1,
+           "no samples")
+
+
+@case
+def only_sample_bad_means_no_usable_samples():
+    path = h5("onlybad.h5", lambda f: sample(f, 3, good(F=5)[0], good()[1]))
+    expect(path, 1, "no usable samples", "feature rows")
+
+
+@case
+def names_that_are_not_ids_are_skipped_with_a_warning():
+    def build(f):
+        sample(f, 0, *good())
+        f.create_group("data/readme")
+    p = expect(h5("mixed.h5", build), 0, "data/readme", "not a sample id")
+    assert "1 used of 1 found" in p.stdout
+
+
+@case
+def float64_big_endian_varying_shapes_t1_and_e0_are_valid():
+    def build(f):
+        sample(f, 0, *good(T=1), nodal_dtype=">f8", edge_dtype=">i2")
+        sample(f, 1, *good(T=6, nx=5, ny=2))
+        sample(f, 2, good(T=3)[0], np.zeros((2, 0), np.int64))
+    p = expect(h5("valid.h5", build), 0)
+    assert "3 used of 3 found" in p.stdout
+
+
+@case
+def no_edges_anywhere_is_null_in_json_and_refused_by_write_back():
+    path = h5("noedges.h5", lambda f: sample(f, 0, good()[0],
+                                             np.zeros((2, 0), np.int64)))
+    out = run(path, "--json", "-").stdout
+    assert '"edge": {"count": 0' in out and "null" in out
+    expect(path, 1, "edge group has no rows", args=("--write-back",))
+
+
+@case
+def nan_fails_and_inf_is_skipped_on_request():
+    nodal, edges = good()
+    nodal = nodal.copy()
+    nodal[3, 2, 5] = np.nan
+    nodal[4, 1, 0] = np.inf
+    path = h5("nonfinite.h5", lambda f: sample(f, 0, nodal, edges))
+    # The first bad value in timestep order is named: the Inf at t = 1.
+    expect(path, 1, "non-finite value inf", "feature row 4, timestep 1, node 0")
+    p = run(path, "--json", "-", "--skip-nonfinite")
+    assert p.returncode == 0 and '"nonfinite_skipped"' in p.stdout
+
+
+@case
+def one_timestep_larger_than_the_memory_limit():
+    nodal = np.zeros((8, 2, 50000), np.float32)
+    path = h5("wide.h5", lambda f: sample(f, 0, nodal,
+                                          np.zeros((2, 1), np.int64)))
+    expect(path, 1, "one work unit needs", "--memory-limit",
+           args=("--memory-limit", "1M"))
+
+
+@case
+def userblock_file_is_read_through_hdf5():
+    path = os.path.join(TMP, "userblock.h5")
+    with h5py.File(path, "w", userblock_size=512) as f:
+        sample(f, 0, *good())
+    expect(path, 0)
+
+
+@case
+def truncated_files_fail_cleanly():
+    src = os.path.join(TMP, "whole.h5")
+    subprocess.run([MESHSTATS, "generate", src, "-q", "--samples", "3",
+                    "--timesteps", "5", "--nodes", "200"], check=True)
+    data = open(src, "rb").read()
+    for frac in (0.05, 0.3, 0.6, 0.9, 0.999):
+        path = os.path.join(TMP, f"trunc{frac}.h5")
+        with open(path, "wb") as f:
+            f.write(data[:int(len(data) * frac)])
+        p = run(path)
+        assert p.returncode in (1,), (frac, p.returncode, p.stderr)
+        assert path in p.stderr, p.stderr
+
+
+@case
+def bit_flipped_files_never_crash_or_hang():
+    src = os.path.join(TMP, "flipsrc.h5")
+    subprocess.run([MESHSTATS, "generate", src, "-q", "--samples", "2",
+                    "--timesteps", "4", "--nodes", "60"], check=True)
+    data = bytearray(open(src, "rb").read())
+    rnd = random.Random(7)
+    outcomes = set()
+    for trial in range(40):
+        flipped = bytearray(data)
+        for _ in range(8):
+            i = rnd.randrange(len(flipped))
+            flipped[i] ^= 1 << rnd.randrange(8)
+        path = os.path.join(TMP, f"flip{trial}.h5")
+        with open(path, "wb") as f:
+            f.write(flipped)
+        p = run(path)
+        assert p.returncode in (0, 1), (trial, p.returncode, p.stderr[-300:])
+        if p.returncode == 1:
+            assert path in p.stderr, p.stderr
+        outcomes.add(p.returncode)
+
+
+@case
+def bad_config_values_exit_2_naming_the_line():
+    path = h5("cfgdata.h5", lambda f: sample(f, 0, *good()))
+    for text, words in (("input_var four\n", "config.txt:1: input_var"),
+                        ("\nstats_memory_limit 12Q\n",
+                         "config.txt:2: stats_memory_limit"),
+                        ("use_parallel_stats maybe\n", "True or False"),
+                        ("progress\n", "missing value")):
+        d = tempfile.mkdtemp(dir=TMP)
+        with open(os.path.join(d, "config.txt"), "w") as f:
+            f.write(text)
+        p = run(path, config_dir=d)
+        assert p.returncode == 2, (text, p.returncode, p.stderr)
+        assert words in p.stderr, (words, p.stderr)
+
+
+def faulted(path, fault, *args):
+    env = dict(os.environ, MESHSTATS_FAULT_READ=str(fault))
+    p = subprocess.run([MESHSTATS, *map(str, args), path], capture_output=True,
+                       text=True, cwd=TMP, timeout=TIMEOUT, env=env)
+    assert p.returncode >= 0, f"killed by signal {-p.returncode}"
+    return p
+
+
+@case
+def a_read_failing_halfway_skips_its_sample_or_fails_strict():
+    path = os.path.join(TMP, "fault.h5")
+    subprocess.run([MESHSTATS, "generate", path, "-q", "--samples", "4",
+                    "--timesteps", "60", "--nodes", "3000"], check=True)
+    # 1M and one unit in flight: each sample is 15 units, read in order,
+    # so the 20th read is inside sample 1, after part of it was folded.
+    args = ("--memory-limit", "1M", "-j", "1", "--prefetch", "1")
+    p = faulted(path, 20, "--json", "-", *args)
+    assert p.returncode == 0, p.stderr
+    assert "injected fault" in p.stderr and "sample 1" in p.stderr
+    assert '"used": 3' in p.stdout and '"id": 1' in p.stdout
+    # The result is that of the other three samples alone.
+    ref = run(path, "--json", "-", *args).stdout
+    assert ref != p.stdout
+    p = faulted(path, 20, "--strict", *args)
+    assert p.returncode == 1 and "injected fault" in p.stderr
+    # With two workers and deep prefetch, whichever unit fails, the pass
+    # still ends with one sample skipped and nothing hanging.
+    for fault in (1, 3, 7, 12):
+        p = faulted(path, fault, "--json", "-", "-j", "2", "--prefetch", "8",
+                    "--memory-limit", "4M")
+        assert p.returncode == 0 and '"used": 3' in p.stdout, p.stderr
+
+
+if __name__ == "__main__":
+    sys.exit(main("corpus"))
