@@ -161,8 +161,13 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
         ms__hdf5_last_error(msg, sizeof(msg));
         ms__free(f->path);
         ms__free(f);
-        return ms__error_set(err, MS_EIO, "%s: cannot open with HDF5: %s",
-                             path, msg);
+        return ms__error_set(
+            err, MS_EIO, "%s: cannot open with HDF5: %s%s", path, msg,
+            strstr(msg, "lock") == NULL
+                ? ""
+                : ". Another program has it open for writing; wait for it "
+                  "or close it. If the file system does not support "
+                  "locking, set HDF5_USE_FILE_LOCKING=FALSE");
     }
     f->fd = direct_read_fd(f->id, path);
     *out = f;

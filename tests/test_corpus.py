@@ -341,5 +341,51 @@ def a_read_failing_halfway_skips_its_sample_or_fails_strict():
         assert p.returncode == 0 and '"used": 3' in p.stdout, p.stderr
 
 
+def holding(path, mode):
+    """Another process that holds path open (h5py mode 'r' or 'r+'), as a
+    training run or a notebook might."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import h5py, sys, time; f = h5py.File(sys.argv[1], sys.argv[2]); "
+         "print('open', flush=True); time.sleep(30)", path, mode],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+@case
+def file_locked_by_another_writer_or_reader():
+    path = os.path.join(TMP, "locked.h5")
+    subprocess.run([MESHSTATS, "generate", path, "-q", "--samples", "2",
+                    "--timesteps", "4", "--nodes", "50"], check=True)
+    out = os.path.join(TMP, "locked.json")
+    # A writer holds an exclusive lock: even reading is refused.
+    holder = holding(path, "r+")
+    try:
+        p = run(path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "unable to lock file" in p.stderr, p.stderr
+    assert "HDF5_USE_FILE_LOCKING=FALSE" in p.stderr, p.stderr
+    # A reader holds a shared lock: the pass runs, the write-back is refused
+    # after the table and the JSON are out, and the file is untouched.  (The
+    # snapshot is taken now: HDF5 itself writes to a file opened 'r+'.)
+    before = open(path, "rb").read()
+    holder = holding(path, "r")
+    try:
+        p = run(path, "--write-back", "--json", out)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "cannot open for writing" in p.stderr, p.stderr
+    assert "HDF5_USE_FILE_LOCKING=FALSE" in p.stderr, p.stderr
+    assert "node" in p.stdout, "the table is still printed"
+    assert os.path.getsize(out) > 0, "the JSON is still written"
+    assert open(path, "rb").read() == before, "the file changed"
+
+
 if __name__ == "__main__":
     sys.exit(main("corpus"))
