@@ -421,8 +421,12 @@ decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
 {
     memset(out, 0, sizeof(*out));
     out->elem_size = elem_size;
+    /* Unfiltered chunks are left to H5Dread: for them HDF5 reports the
+     * nominal chunk size while H5Dread_chunk reads the size recorded in the
+     * chunk index, and a damaged file can make the two disagree (the
+     * dataset fuzzer found it: tests/fuzz/corpus/dataset/crash-*). */
     int n = H5Pget_nfilters(dcpl);
-    if (n < 0 || n > 2) {
+    if (n < 1 || n > 2) {
         return false;
     }
     for (int i = 0; i < n; i++) {
@@ -762,13 +766,18 @@ done:
  * few microseconds under the lock).  *bytes is 0 for a chunk never
  * written. */
 static int
-fetch_chunk(hid_t dset, const hsize_t offset[3], struct ms_read_scratch *rs,
-            size_t *bytes, uint32_t *mask)
+fetch_chunk(hid_t dset, const hsize_t offset[3], size_t chunk_bytes,
+            struct ms_read_scratch *rs, size_t *bytes, uint32_t *mask)
 {
     hsize_t stored = 0;
     *bytes = 0;
     if (H5Dget_chunk_storage_size(dset, offset, &stored) < 0 || stored == 0) {
         return 0; /* not allocated: the fill value */
+    }
+    /* Deflate grows incompressible data by a few bytes per 16 KiB; a chunk
+     * claiming far more than its values is damaged, not to be allocated. */
+    if (stored > chunk_bytes + chunk_bytes / 8 + 1024) {
+        return MS_EIO;
     }
     if (stored > rs->raw_cap) {
         void *grown = ms__reallocarray(rs->raw, stored, 1);
@@ -841,7 +850,7 @@ read_time_chunk(hid_t dset, const struct ms_sample_shape *shape,
             size_t o[3] = {f0, t0, n0}, bytes;
             uint32_t mask = 0;
             *where = t0;
-            int rc = fetch_chunk(dset, offset, rs, &bytes, &mask);
+            int rc = fetch_chunk(dset, offset, chunk_bytes, rs, &bytes, &mask);
             if (rc != 0) {
                 return rc;
             }

@@ -163,6 +163,42 @@ Test(pipeline, chunked_and_float64_datasets_go_through_hdf5, .init = setup,
     free(path);
 }
 
+Test(pipeline, unfiltered_chunks_are_read_by_hdf5_not_by_workers,
+     .init = setup, .fini = teardown)
+{
+    /* For unfiltered chunks HDF5 1.10.8 reports the nominal chunk size but
+     * H5Dread_chunk reads the size in the chunk index: a damaged file made
+     * it write past our buffer (found by the dataset fuzzer).  Such data
+     * must go through H5Dread. */
+    char *path = helper_path(dir, "plainchunks.h5");
+    hid_t h = helper_h5_create(path, 1);
+    hid_t g = H5Gcreate2(h, "data/0", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[3] = {8, 4, 6}, chunk[3] = {2, 2, 3};
+    hid_t space = H5Screate_simple(3, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 3, chunk);
+    float values[8 * 4 * 6] = {0};
+    hid_t d = H5Dcreate2(g, "nodal_data", H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                         dcpl, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Gclose(g);
+    int64_t edges[2] = {0, 1};
+    helper_h5_edges(h, "0", H5T_STD_I64LE, edges, 1);
+    H5Fclose(h);
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
+    struct ms_sample_name name = {0, "0"};
+    struct ms_sample_shape shape;
+    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    cr_expect_eq(shape.chunk[0], 0, "no worker decoding without a filter");
+    cr_expect_eq(shape.chunk_t, 2, "units still align to the chunks");
+    ms__file_close(f);
+    free(path);
+}
+
 /* A file of `samples` chain meshes (node n linked to n + 1) of F = 8 rows,
  * T timesteps and N nodes; spoil(s, values, edges) may damage sample s. */
 typedef void (*spoil_fn)(int s, double *values, int64_t *edges, size_t T,

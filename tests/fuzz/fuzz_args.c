@@ -1,0 +1,54 @@
+/*
+ * fuzz_args.c: libFuzzer target for the command-line parser.
+ * The input is argv: NUL-separated arguments after the program name.  It
+ * runs in an empty folder, so no ./config.txt is found and -c paths fail.
+ */
+#include "args.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    char dir[] = "/tmp/meshstats-fuzz-args-XXXXXX";
+    if (mkdtemp(dir) == NULL || chdir(dir) != 0) {
+        abort();
+    }
+    return 0; /* run with -close_fd_mask=3: the messages are not tested */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    char *argv[MAX_ARGS + 2] = {"meshstats"};
+    int argc = 1;
+    for (size_t i = 0; i <= size && argc <= MAX_ARGS; argc++) {
+        argv[argc] = text + i;
+        i += strlen(text + i) + 1;
+        if (i > size) {
+            argc++;
+            break;
+        }
+    }
+    argv[argc] = NULL;
+    struct cli c = {0};
+    bool done = false;
+    ms_settings_init(&c.settings);
+    cli_parse(&c, argc, argv, size > 0 && data[0] == 'd', &done);
+    ms_settings_finish(&c.settings);
+    free(text);
+    return 0;
+}
