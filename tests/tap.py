@@ -1,8 +1,14 @@
 """A small TAP harness for the Python tests: register cases with @case,
 run them with main(); each prints one `ok`/`not ok` line."""
 
+import os
+import shlex
 import sys
 import traceback
+
+# A command to run meshstats under (for example valgrind), from the
+# environment: every test that runs the program puts it in front.
+WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
 
 CASES = []
 

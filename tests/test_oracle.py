@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import case, main  # noqa: E402
+from tap import WRAPPER, case, main  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-oracle-")
@@ -28,7 +28,7 @@ atexit.register(shutil.rmtree, TMP, True)
 
 
 def run(*args, expect=0):
-    p = subprocess.run([MESHSTATS, *map(str, args)], capture_output=True,
+    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)], capture_output=True,
                        text=True, cwd=TMP)
     if p.returncode != expect:
         raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
@@ -148,7 +148,7 @@ def chunked_gzip_and_contiguous_copies_agree():
 def stats_hdf5_path(path, *args):
     """The same run with every read through H5Dread."""
     env = dict(os.environ, MESHSTATS_NO_PREAD="1")
-    p = subprocess.run([MESHSTATS, "--json", "-", *map(str, args), path],
+    p = subprocess.run([*WRAPPER, MESHSTATS, "--json", "-", *map(str, args), path],
                        capture_output=True, text=True, cwd=TMP, env=env)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
