@@ -55,10 +55,19 @@ def with_good_sample(build):
     return both
 
 
-def run(path, *args, config_dir=None):
+def damaged_env():
+    """HDF5 1.10.8 leaks small blocks on the error paths of damaged files:
+    under LeakSanitizer, those runs skip leak detection (the valgrind stage
+    checks them with a suppression limited to HDF5's own allocations)."""
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    return env
+
+
+def run(path, *args, config_dir=None, env=None):
     p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args), path],
                        capture_output=True, text=True,
-                       cwd=config_dir or TMP, timeout=TIMEOUT)
+                       cwd=config_dir or TMP, timeout=TIMEOUT, env=env)
     assert p.returncode >= 0, f"killed by signal {-p.returncode}: {p.stderr}"
     return p
 
@@ -264,7 +273,7 @@ def truncated_files_fail_cleanly():
         path = os.path.join(TMP, f"trunc{frac}.h5")
         with open(path, "wb") as f:
             f.write(data[:int(len(data) * frac)])
-        p = run(path)
+        p = run(path, env=damaged_env())
         assert p.returncode in (1,), (frac, p.returncode, p.stderr)
         assert path in p.stderr, p.stderr
 
@@ -285,7 +294,7 @@ def bit_flipped_files_never_crash_or_hang():
         path = os.path.join(TMP, f"flip{trial}.h5")
         with open(path, "wb") as f:
             f.write(flipped)
-        p = run(path)
+        p = run(path, env=damaged_env())
         assert p.returncode in (0, 1), (trial, p.returncode, p.stderr[-300:])
         if p.returncode == 1:
             assert path in p.stderr, p.stderr
