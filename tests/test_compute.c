@@ -557,3 +557,28 @@ Test(compute, empty_edge_group_reports_null_and_refuses_write_back,
     ms_stats_destroy(s);
     free(path);
 }
+
+Test(compute, generate_fails_cleanly_on_allocation_failure, .init = setup,
+     .fini = teardown)
+{
+    char *path = helper_path(dir, "gen-alloc.h5");
+    struct ms_generate_options g;
+    ms_generate_options_init(&g);
+    g.samples = 1;
+    g.timesteps = 3;
+    g.nodes = 20;
+    for (uint64_t n = 1; n < 100; n++) {
+        struct ms_error err;
+        ms__alloc_fail_after(n);
+        int rc = ms_generate(path, &g, &err);
+        ms__alloc_fail_after(0);
+        if (rc == 0) {
+            free(path);
+            return;
+        }
+        cr_expect_eq(rc, MS_ENOMEM, "allocation %llu: %s",
+                     (unsigned long long)n, err.message);
+    }
+    cr_expect_fail("generate never succeeded");
+    free(path);
+}

@@ -172,3 +172,24 @@ Test(config, integers_bools_and_auto_are_range_checked)
     cr_expect_eq(ms_parse_progress("Always", &p), 0);
     cr_expect_eq(p, MS_PROGRESS_ALWAYS);
 }
+
+Test(config, every_allocation_failure_returns_enomem)
+{
+    static const char text[] = "dataset_dir ./a/b.h5\ninput_var 5\n";
+    for (uint64_t n = 1; n < 100; n++) {
+        struct ms_settings s;
+        struct ms_error err;
+        ms_settings_init(&s);
+        ms__alloc_fail_after(n);
+        int rc = ms_settings_parse_config(&s, text, strlen(text), "c", &err);
+        ms__alloc_fail_after(0);
+        ms_settings_finish(&s);
+        if (rc == 0) {
+            cr_expect_gt(n, 1, "parsing allocates");
+            return;
+        }
+        cr_expect_eq(rc, MS_ENOMEM, "allocation %llu: %s",
+                     (unsigned long long)n, err.message);
+    }
+    cr_expect_fail("parsing never succeeded");
+}
