@@ -47,7 +47,8 @@ extern "C" {
     X(EOVERFLOW, -12, "size overflows")                                      \
     X(EBADSAMPLE, -13, "bad sample (strict mode)")                           \
     X(ECANCELED, -14, "operation canceled")                                  \
-    X(EEMPTY, -15, "a statistics group has no rows")
+    X(EEMPTY, -15, "a statistics group has no rows")                         \
+    X(ENOTFOUND, -16, "selected samples are not in the dataset")
 
 enum ms_errno {
     MS_OK = 0,
@@ -98,6 +99,28 @@ struct ms_progress {
  * once more with finished set when it ends (successfully or not). */
 typedef void (*ms_progress_fn)(void *userdata, const struct ms_progress *p);
 
+/* Which samples a pass uses: sorted, distinct ids, and where they came
+ * from ("samples 1-80,85", "list ids.txt", "split train").  Made by the
+ * ms_selection_* functions, released with ms_selection_finish. */
+struct ms_selection {
+    int64_t *ids;
+    size_t count;
+    char *source;
+};
+
+/* Parse "1-80,85,90-99" (inclusive ranges; overlaps and duplicates merge).
+ * MS_EINVAL names the bad piece: garbage, a negative or reversed range. */
+int ms_selection_parse(struct ms_selection *sel, const char *text,
+                       struct ms_error *err);
+/* Read ids from a file (one per line, `#` comments, blank lines ignored);
+ * path "-" reads standard input. */
+int ms_selection_read_list(struct ms_selection *sel, const char *path,
+                           struct ms_error *err);
+/* The ids stored in the dataset at metadata/splits/<name> (integers). */
+int ms_selection_from_split(struct ms_selection *sel, const char *dataset,
+                            const char *name, struct ms_error *err);
+void ms_selection_finish(struct ms_selection *sel);
+
 struct ms_options {
     unsigned input_var;     /* node features per node (rows 3..3+input_var) */
     unsigned output_var;    /* delta features per node */
@@ -110,6 +133,8 @@ struct ms_options {
     bool handle_signals;    /* SIGINT/SIGTERM stop the pass: MS_ECANCELED */
     uint64_t read_throttle; /* bytes/s each read is slowed to, emulating
                              * slow storage for benchmarks; 0: off */
+    const struct ms_selection *selection; /* NULL: every sample; borrowed */
+    bool per_sample;        /* keep each sample's statistics too */
     ms_warning_fn on_warning; /* may be NULL */
     ms_progress_fn on_progress; /* may be NULL */
     void *userdata;
@@ -159,8 +184,19 @@ struct ms_run_info {
     double compute_seconds; /* summed over workers */
 };
 
+/* One sample's statistics (with ms_options.per_sample). */
+struct ms_sample_report {
+    int64_t id;
+    size_t N, E;
+    size_t timesteps; /* node timesteps used */
+    struct ms_group_stats groups[MS_GROUP_COUNT];
+};
+
 struct ms_stats {
     char *dataset; /* the path as given */
+    char *selection; /* its source, or NULL when every sample was used */
+    int64_t *selection_ids; /* the selected ids (NULL: every sample) */
+    size_t nselection_ids;
     unsigned input_var;
     unsigned output_var;
     unsigned max_timesteps;
@@ -170,6 +206,8 @@ struct ms_stats {
     size_t nskipped;
     struct ms_skipped_sample *skipped;
     struct ms_group_stats groups[MS_GROUP_COUNT];
+    size_t nreports;                   /* with per_sample: samples_used */
+    struct ms_sample_report *reports;  /* in id order */
     struct ms_run_info info;
 };
 
@@ -189,6 +227,16 @@ void ms_stats_destroy(struct ms_stats *stats);
 int ms_stats_write_json(const struct ms_stats *stats, FILE *out);
 /* Write the result as a human-readable table. */
 int ms_stats_write_table(const struct ms_stats *stats, FILE *out);
+
+/* How far sample report i lies from the dataset: the largest
+ * |sample mean - dataset mean| / dataset std over every feature of every
+ * group, and which group and feature that is. */
+double ms_stats_outlier_score(const struct ms_stats *stats, size_t i,
+                              enum ms_group_kind *group, size_t *feature);
+/* Write the per-sample reports as CSV: id, N, E, timesteps, then count,
+ * mean, std, min, max of every feature of every group, then the outlier
+ * score and its feature. */
+int ms_stats_write_per_sample_csv(const struct ms_stats *stats, FILE *out);
 
 /*
  * Store the result in the dataset at path, under
@@ -223,6 +271,7 @@ enum ms_origin_kind {
 struct ms_settings {
     struct ms_options options;
     char *dataset;            /* dataset_dir; owned, may be NULL */
+    char *samples;            /* stats_samples ("1-80,85"); owned, may be NULL */
     bool write_back;          /* write_normalization_params */
     bool use_parallel_stats;  /* False forces one worker */
     bool workers_set;         /* workers came from stats_workers or -j */

@@ -39,7 +39,9 @@ ms_settings_finish(struct ms_settings *s)
         return;
     }
     ms__free(s->dataset);
+    ms__free(s->samples);
     s->dataset = NULL;
+    s->samples = NULL;
 }
 
 unsigned
@@ -246,6 +248,25 @@ apply_dataset(struct ms_settings *s, const char *v)
     return 0;
 }
 
+static int
+apply_samples(struct ms_settings *s, const char *v)
+{
+    /* Checked here so that a bad list names the config line. */
+    struct ms_selection sel;
+    int rc = ms_selection_parse(&sel, v, NULL);
+    ms_selection_finish(&sel);
+    if (rc != 0) {
+        return rc;
+    }
+    char *copy = ms__strdup(v);
+    if (copy == NULL) {
+        return MS_ENOMEM;
+    }
+    ms__free(s->samples);
+    s->samples = copy;
+    return 0;
+}
+
 static const struct key keys[] = {
     {"input_var", "an integer 1..1024", apply_input_var},
     {"output_var", "an integer 1..1024", apply_output_var},
@@ -260,6 +281,8 @@ static const struct key keys[] = {
     {"progress", "auto, always or never", apply_progress},
     {"stats_skip_nonfinite", "True or False", apply_skip_nonfinite},
     {"dataset_dir", "a path", apply_dataset},
+    {"stats_samples", "sample ids and ranges such as 1-80,85,90-99",
+     apply_samples},
 };
 
 static const struct key *

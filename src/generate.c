@@ -7,7 +7,9 @@
  * width and depth depend on the sample; the displacement grows with time, the
  * stress follows the bending, and the part number marks the clamped border.
  * Everything derives from the seed through splitmix64, so the same options
- * give the same bytes.  It writes the file in blocks of timesteps and never
+ * give the same bytes.  The train/val/test splits (80/10/10 of the ids) go
+ * to metadata/splits, as the training pipeline's dataset builder writes
+ * them.  It writes the file in blocks of timesteps and never
  * holds a whole sample.  It is the only code besides writeback.c that
  * writes HDF5, and it writes only the file it creates.
  */
@@ -231,6 +233,55 @@ write_file_attributes(hid_t file, const struct ms_generate_options *o)
     return 0;
 }
 
+/* metadata/splits/{train,val,test}: the first 80% of the ids, the next
+ * 10%, the rest (each non-empty where the sample count allows). */
+static int
+write_splits(hid_t file, unsigned samples)
+{
+    unsigned train = samples * 8 / 10, val = samples / 10;
+    if (train == 0) {
+        train = 1;
+    }
+    if (samples - train > 1 && val == 0) {
+        val = 1;
+    }
+    if (train + val > samples) {
+        val = samples - train;
+    }
+    const char *names[3] = {"train", "val", "test"};
+    unsigned first[3] = {0, train, train + val};
+    unsigned count[3] = {train, val, samples - train - val};
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    herr_t rc = 0;
+    for (int i = 0; rc >= 0 && i < 3; i++) {
+        int64_t *ids = ms__calloc(count[i] ? count[i] : 1, sizeof(*ids));
+        if (ids == NULL) {
+            H5Pclose(lcpl);
+            return MS_ENOMEM;
+        }
+        for (unsigned k = 0; k < count[i]; k++) {
+            ids[k] = first[i] + k;
+        }
+        char path[64];
+        snprintf(path, sizeof(path), "metadata/splits/%s", names[i]);
+        hsize_t dims[1] = {count[i]};
+        hid_t space = H5Screate_simple(1, dims, NULL);
+        hid_t d = H5Dcreate2(file, path, H5T_STD_I64LE, space, lcpl,
+                             H5P_DEFAULT, H5P_DEFAULT);
+        rc = d < 0 ? -1
+                   : H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
+                              H5P_DEFAULT, ids);
+        if (d >= 0) {
+            H5Dclose(d);
+        }
+        H5Sclose(space);
+        ms__free(ids);
+    }
+    H5Pclose(lcpl);
+    return rc < 0 ? MS_EIO : 0;
+}
+
 static int
 check_generate_options(const struct ms_generate_options *o,
                        struct ms_error *err)
@@ -278,13 +329,18 @@ ms_generate(const char *path, const struct ms_generate_options *o,
     hid_t data = H5Gcreate2(file, "data", H5P_DEFAULT, H5P_DEFAULT,
                             H5P_DEFAULT);
     herr_t status = data < 0 ? -1 : write_file_attributes(file, o);
+    int splits = status < 0 ? 0 : write_splits(file, o->samples);
+    if (splits == MS_ENOMEM) {
+        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+    }
+    status = status < 0 || splits != 0 ? -1 : status;
     for (unsigned s = 0; status >= 0 && s < o->samples; s++) {
         status = write_sample(data, s, o, &p, edges, E, buf, block_t);
     }
     if (data >= 0) {
         H5Gclose(data);
     }
-    if (status < 0) {
+    if (status < 0 && rc == 0) {
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));
         rc = ms__error_set(err, MS_EIO, "%s: writing failed: %s", path, msg);

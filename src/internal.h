@@ -373,6 +373,11 @@ void ms__reader_throttle(uint64_t bytes_per_second);
 void ms__hdf5_quiet(void);
 /* HDF5's innermost message for the failure that just happened. */
 void ms__hdf5_last_error(char *buf, size_t size);
+/* The ids stored at metadata/splits/<name> of the dataset at path (any
+ * integer type, rank 0 or 1), in a new array (free with ms__free). */
+int ms__read_split(const char *path, const char *name, int64_t **ids,
+                   size_t *count, struct ms_error *err);
+
 /* The HDF5 library version, for --version. */
 void ms__hdf5_version(char *buf, size_t size);
 
@@ -511,5 +516,8 @@ int ms__stats_create(const char *path, const struct ms_options *opts,
                      struct ms_stats **out);
 void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
 int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
+/* Keep one sample's statistics (in fold order, so id order). */
+int ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
+                         const struct ms_accumulator *acc);
 
 #endif /* MESHSTATS_INTERNAL_H */

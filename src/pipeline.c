@@ -209,6 +209,12 @@ fold_task(struct pipeline *p, struct job *j)
         if (!p->folding_failed) {
             ms__accumulator_merge(&p->total, &p->sample);
             p->used++;
+            if (p->opts->per_sample &&
+                ms__stats_add_report(p->stats, &p->plan->samples[t->sample],
+                                     &p->sample) != 0) {
+                struct ms_error e;
+                stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+            }
         }
         p->progress.samples_done++;
         ms__free(p->edges[t->sample]);

@@ -433,6 +433,58 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
     return rc;
 }
 
+static int
+compare_id(const void *key, const void *elem)
+{
+    int64_t a = *(const int64_t *)key, b = *(const int64_t *)elem;
+    return a < b ? -1 : a > b;
+}
+
+/* Keep only the selected samples; MS_ENOTFOUND lists selected ids that are
+ * not in the file. */
+static int
+apply_selection(struct ms_sample_name *names, size_t *count,
+                const struct ms_selection *sel, const char *path,
+                struct ms_error *err)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *count; i++) {
+        if (bsearch(&names[i].id, sel->ids, sel->count, sizeof(int64_t),
+                    compare_id) != NULL) {
+            names[kept++] = names[i];
+        } else {
+            ms__free(names[i].name);
+        }
+    }
+    *count = kept;
+    char missing[512] = "";
+    size_t nmissing = 0, used = 0;
+    for (size_t k = 0; k < sel->count; k++) {
+        bool found = false;
+        for (size_t i = 0; i < kept && !found; i++) {
+            found = names[i].id == sel->ids[k];
+        }
+        if (!found) {
+            if (nmissing < 20 && used < sizeof(missing) - 32) {
+                used += (size_t)snprintf(missing + used,
+                                         sizeof(missing) - used, "%s%lld",
+                                         nmissing ? ", " : "",
+                                         (long long)sel->ids[k]);
+            }
+            nmissing++;
+        }
+    }
+    if (nmissing > 0) {
+        return ms__error_set(err, MS_ENOTFOUND,
+                             "%s: %zu selected sample id%s not in the "
+                             "dataset (%s): %s%s",
+                             path, nmissing, nmissing == 1 ? " is" : "s are",
+                             sel->source ? sel->source : "selection",
+                             missing, nmissing > 20 ? ", ..." : "");
+    }
+    return 0;
+}
+
 int
 ms__plan_create(struct ms_file *f, const struct ms_options *opts,
                 struct ms_plan **out, struct ms_error *err)
@@ -455,6 +507,14 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
                                    &names, &count, err);
     if (rc != 0) {
         goto fail;
+    }
+    if (opts->selection != NULL) {
+        rc = apply_selection(names, &count, opts->selection, ms__file_path(f),
+                             err);
+        if (rc != 0) {
+            ms__sample_names_free(names, count);
+            goto fail;
+        }
     }
     if (count == 0) {
         rc = ms__error_set(err, MS_ENOSAMPLES,

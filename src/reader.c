@@ -959,6 +959,82 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     return rc;
 }
 
+int
+ms__read_split(const char *path, const char *name, int64_t **ids,
+               size_t *count, struct ms_error *err)
+{
+    *ids = NULL;
+    *count = 0;
+    struct ms_file *f;
+    int rc = ms__file_open(path, &f, err);
+    if (rc != 0) {
+        return rc;
+    }
+    char where[320];
+    snprintf(where, sizeof(where), "metadata/splits/%s", name);
+    hid_t dset = -1, space = -1;
+    if (strchr(name, '/') != NULL || strlen(name) > 200 ||
+        object_type(f->id, where) != H5I_DATASET) {
+        rc = ms__error_set(err, MS_ENOTFOUND,
+                           "%s: no split '%s' (expected an integer dataset "
+                           "at %s)",
+                           path, name, where);
+        goto done;
+    }
+    dset = H5Dopen2(f->id, where, H5P_DEFAULT);
+    hid_t type = dset >= 0 ? H5Dget_type(dset) : -1;
+    bool integer = type >= 0 && H5Tget_class(type) == H5T_INTEGER;
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    space = dset >= 0 ? H5Dget_space(dset) : -1;
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    if (!integer || rank < 0 || rank > 1 || n < 0 || n > (1 << 26)) {
+        rc = ms__error_set(err, MS_ELAYOUT,
+                           "%s: %s: expected a one-dimensional array of "
+                           "integer sample ids",
+                           path, where);
+        goto done;
+    }
+    *ids = ms__calloc(n ? (size_t)n : 1, sizeof(**ids));
+    if (*ids == NULL) {
+        rc = ms__error_set(err, MS_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (n > 0 && H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
+                         H5P_DEFAULT, *ids) < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        rc = ms__error_set(err, MS_EIO, "%s: %s: cannot read: %s", path,
+                           where, msg);
+        goto done;
+    }
+    for (hssize_t i = 0; i < n; i++) {
+        if ((*ids)[i] < 0) {
+            rc = ms__error_set(err, MS_ELAYOUT,
+                               "%s: %s: entry %lld is %lld, not a sample id",
+                               path, where, (long long)i,
+                               (long long)(*ids)[i]);
+            goto done;
+        }
+    }
+    *count = (size_t)n;
+done:
+    if (rc != 0) {
+        ms__free(*ids);
+        *ids = NULL;
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    if (dset >= 0) {
+        H5Dclose(dset);
+    }
+    ms__file_close(f);
+    return rc;
+}
+
 void
 ms__hdf5_version(char *buf, size_t size)
 {

@@ -101,6 +101,16 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     fprintf(out, ",\n  \"input_var\": %u, \"output_var\": %u,\n",
             s->input_var, s->output_var);
     fprintf(out, "  \"max_timesteps_for_stats\": %u,\n", s->max_timesteps);
+    fputs("  \"selection\": {\"source\": ", out);
+    json_string(out, s->selection ? s->selection : "all");
+    if (s->selection_ids != NULL) {
+        fputs(", \"ids\": [", out);
+        for (size_t i = 0; i < s->nselection_ids; i++) {
+            fprintf(out, "%s%" PRId64, i ? ", " : "", s->selection_ids[i]);
+        }
+        fputc(']', out);
+    }
+    fputs("},\n", out);
     fprintf(out, "  \"samples\": {\"found\": %zu, \"used\": %zu, \"skipped\": [",
             s->samples_found, s->samples_used);
     for (size_t i = 0; i < s->nskipped; i++) {
@@ -121,6 +131,9 @@ int
 ms_stats_write_table(const struct ms_stats *s, FILE *out)
 {
     fprintf(out, "dataset   %s\n", s->dataset);
+    if (s->selection != NULL) {
+        fprintf(out, "selection %s\n", s->selection);
+    }
     fprintf(out, "samples   %zu used of %zu found", s->samples_used,
             s->samples_found);
     if (s->nskipped) {

@@ -106,6 +106,17 @@ ms__stats_create(const char *path, const struct ms_options *opts,
     if (s->dataset == NULL) {
         goto fail;
     }
+    if (opts->selection != NULL && opts->selection->source != NULL) {
+        const struct ms_selection *sel = opts->selection;
+        s->selection = ms__strdup(sel->source);
+        s->selection_ids = ms__calloc(sel->count ? sel->count : 1,
+                                      sizeof(*s->selection_ids));
+        if (s->selection == NULL || s->selection_ids == NULL) {
+            goto fail;
+        }
+        memcpy(s->selection_ids, sel->ids, sel->count * sizeof(int64_t));
+        s->nselection_ids = sel->count;
+    }
     s->input_var = opts->input_var;
     s->output_var = opts->output_var;
     s->max_timesteps = opts->max_timesteps;
@@ -128,23 +139,62 @@ fail:
     return MS_ENOMEM;
 }
 
+/* One group's statistics from its accumulator (features already sized). */
+static void
+fill_group(struct ms_group_stats *gs, const struct ms_moments *feat,
+           uint64_t skipped)
+{
+    gs->count = gs->nfeatures ? feat[0].count : 0;
+    gs->nonfinite_skipped = skipped;
+    for (size_t k = 0; k < gs->nfeatures; k++) {
+        const struct ms_moments *m = &feat[k];
+        gs->features[k] = (struct ms_feature_stats){
+            .mean = ms__moments_mean(m),
+            .std = ms__moments_std(m),
+            .min = m->min,
+            .max = m->max,
+        };
+    }
+}
+
 void
 ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc)
 {
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
-        struct ms_group_stats *gs = &s->groups[g];
-        gs->count = gs->nfeatures ? acc->feat[g][0].count : 0;
-        gs->nonfinite_skipped = acc->skipped[g];
-        for (size_t k = 0; k < gs->nfeatures; k++) {
-            const struct ms_moments *m = &acc->feat[g][k];
-            gs->features[k] = (struct ms_feature_stats){
-                .mean = ms__moments_mean(m),
-                .std = ms__moments_std(m),
-                .min = m->min,
-                .max = m->max,
-            };
-        }
+        fill_group(&s->groups[g], acc->feat[g], acc->skipped[g]);
     }
+}
+
+int
+ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
+                     const struct ms_accumulator *acc)
+{
+    void *grown =
+        ms__reallocarray(s->reports, s->nreports + 1, sizeof(*s->reports));
+    if (grown == NULL) {
+        return MS_ENOMEM;
+    }
+    s->reports = grown;
+    struct ms_sample_report *r = &s->reports[s->nreports];
+    memset(r, 0, sizeof(*r));
+    r->id = ps->name.id;
+    r->N = ps->shape.N;
+    r->E = ps->shape.E;
+    r->timesteps = ps->node_ts.count;
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        r->groups[g].nfeatures = acc->nfeat[g];
+        r->groups[g].features =
+            ms__calloc(acc->nfeat[g], sizeof(*r->groups[g].features));
+        if (r->groups[g].features == NULL) {
+            for (int k = 0; k < g; k++) {
+                ms__free(r->groups[k].features);
+            }
+            return MS_ENOMEM;
+        }
+        fill_group(&r->groups[g], acc->feat[g], acc->skipped[g]);
+    }
+    s->nreports++;
+    return 0;
 }
 
 int
@@ -178,6 +228,14 @@ ms_stats_destroy(struct ms_stats *s)
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         ms__free(s->groups[g].features);
     }
+    for (size_t i = 0; i < s->nreports; i++) {
+        for (int g = 0; g < MS_GROUP_COUNT; g++) {
+            ms__free(s->reports[i].groups[g].features);
+        }
+    }
+    ms__free(s->reports);
+    ms__free(s->selection);
+    ms__free(s->selection_ids);
     ms__free(s->dataset);
     ms__free(s);
 }

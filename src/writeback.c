@@ -127,6 +127,8 @@ write_params(hid_t group, const struct ms_stats *s)
     if (write_string_attribute(group, "meshstats_version",
                                MS_VERSION_STRING) < 0 ||
         write_string_attribute(group, "mode", mode) < 0 ||
+        write_string_attribute(group, "selection",
+                               s->selection ? s->selection : "all") < 0 ||
         write_attribute(group, "max_timesteps_for_stats", H5T_NATIVE_UINT,
                         H5T_STD_U32LE, &mts) < 0 ||
         write_attribute(group, "input_var", H5T_NATIVE_UINT, H5T_STD_U32LE,

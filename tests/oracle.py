@@ -76,14 +76,16 @@ def group_stats(blocks, nfeat):
     return out
 
 
-def reference(path, iv=4, ov=4, M=0, skip_ids=()):
-    """The statistics of the dataset at path, as meshstats' JSON groups."""
+def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None):
+    """The statistics of the dataset at path, as meshstats' JSON groups
+    (over only_ids when given)."""
     node, edge, delta = [], [], []
     with h5py.File(path, "r") as f:
         ids = sorted((int(k), k) for k in f["data"].keys() if k.isdigit())
         used = 0
         for sid, name in ids:
-            if sid in skip_ids:
+            if sid in skip_ids or (only_ids is not None and
+                                   sid not in only_ids):
                 continue
             g = f["data"][name]
             a, b, c = sample_rows(g["nodal_data"][...], g["mesh_edge"][...],

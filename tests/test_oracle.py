@@ -330,5 +330,86 @@ def skip_nonfinite_leaves_out_rows_and_counts_them():
     assert abs(got["node"]["mean"][0] - col.mean()) < 1e-12 * col.std()
 
 
+@case
+def split_train_equals_samples_list_equals_numpy():
+    path = generated("splits.h5", "--samples", 10, "--timesteps", 7,
+                     "--nodes", 90)
+    with h5py.File(path, "r") as f:
+        train = [int(i) for i in f["metadata/splits/train"][...]]
+    by_split = stats(path, "--split", "train")
+    by_ids = stats(path, "--samples", ",".join(map(str, train)))
+    for g in ("node", "edge", "delta"):
+        assert by_split[g] == by_ids[g], g
+    assert by_split["selection"] == {"source": "split train", "ids": train}
+    assert by_split["samples"]["used"] == len(train) == 8
+    check(by_split, oracle.reference(path, only_ids=set(train)))
+    # Any worker count gives the same bytes with a selection too.
+    outs = {run("--json", "-", "--split", "train", "-j", j, "--prefetch", p,
+                path).stdout for j in (1, 2) for p in (1, 5)}
+    assert len(outs) == 1
+    # The list file form and standard input agree.
+    ids_file = os.path.join(TMP, "train.txt")
+    with open(ids_file, "w") as f:
+        f.write("# train\n" + "\n".join(map(str, reversed(train))) + "\n")
+    by_file = stats(path, "--sample-list", ids_file)
+    p = subprocess.run([*WRAPPER, MESHSTATS, "--json", "-", "--sample-list",
+                        "-", path], input="\n".join(map(str, train)),
+                       capture_output=True, text=True, cwd=TMP)
+    by_stdin = json.loads(p.stdout)
+    for g in ("node", "edge", "delta"):
+        assert by_file[g] == by_split[g] == by_stdin[g], g
+
+
+def read_csv(path):
+    rows = np.genfromtxt(path, delimiter=",", names=True, dtype=None,
+                         encoding="utf-8")
+    return np.atleast_1d(rows)
+
+
+@case
+def per_sample_csv_rows_equal_one_sample_runs_and_merge_to_the_whole():
+    path = generated("splits.h5", "--samples", 10, "--timesteps", 7,
+                     "--nodes", 90)
+    csv = os.path.join(TMP, "per_sample.csv")
+    whole = stats(path, "--per-sample", csv)
+    rows = read_csv(csv)
+    assert len(rows) == 10 and list(rows["id"]) == list(range(10))
+    assert np.all(rows["timesteps"] == 7)
+    # Each row is exactly the result of a run on that sample alone.
+    for sid in (0, 4, 9):
+        one = stats(path, "--samples", sid)
+        row = rows[rows["id"] == sid][0]
+        assert row["node_disp_x_mean"] == one["node"]["mean"][0]
+        assert row["edge_r_x_std"] == one["edge"]["std"][0]
+        assert row["delta_d_stress_max"] == one["delta"]["max"][3]
+        assert row["node_disp_x_count"] == one["node"]["count"]
+    # Chan-merging the rows gives the whole-dataset result.
+    n = rows["node_disp_z_count"].astype(float)
+    mean = rows["node_disp_z_mean"]
+    m2 = rows["node_disp_z_std"] ** 2 * n
+    total_n = n.sum()
+    total_mean = (n * mean).sum() / total_n
+    total_m2 = m2.sum() + (n * (mean - total_mean) ** 2).sum()
+    want_std = whole["node"]["std"][2]
+    assert abs(total_mean - whole["node"]["mean"][2]) < 1e-12 * want_std
+    assert abs(np.sqrt(total_m2 / total_n) - want_std) < 1e-10 * want_std
+    # The outlier column is the worst |mean - dataset mean| / std.
+    z = np.abs(rows["node_disp_z_mean"] - whole["node"]["mean"][2]) / want_std
+    assert np.all(rows["outlier_std"] >= z - 1e-12)
+
+
+@case
+def top_k_names_the_most_outlying_samples():
+    rng = np.random.default_rng(12)
+    samples = [(s, *oracle.random_sample(rng, 8, 4, 4, 4)) for s in range(6)]
+    samples[3][1][6] += 50.0  # sample 3's stress is far off
+    path = os.path.join(TMP, "outlier.h5")
+    oracle.write_dataset(path, samples, dtype="<f8")
+    p = run("-q", "--top", 2, path)
+    lines = [l for l in p.stderr.splitlines() if l.startswith("  sample")]
+    assert len(lines) == 2 and lines[0].startswith("  sample 3:"), p.stderr
+    assert "stress" in lines[0], lines[0]
+
+
 if __name__ == "__main__":
     sys.exit(main("oracle"))

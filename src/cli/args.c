@@ -40,11 +40,19 @@ const char cli_usage_text[] =
     "      --memory-limit SIZE   bound on buffered data, e.g. 256M, 1G "
     "(256M)\n"
     "      --throttle MBPS       slow each read to MBPS MB/s (benchmarks)\n"
+    "Samples:\n"
+    "      --samples LIST        only these ids, e.g. 1-80,85,90-99\n"
+    "      --sample-list FILE    only the ids in FILE, one a line ('-': "
+    "stdin)\n"
+    "      --split NAME          only the ids at metadata/splits/NAME\n"
     "Output:\n"
     "      --json FILE           write the result as JSON ('-': stdout)\n"
     "      --write-back          store the result in the dataset\n"
     "      --no-write-back       do not, whatever the config says\n"
     "      --progress WHEN       auto, always or never (auto)\n"
+    "      --per-sample FILE     one CSV row of statistics per sample\n"
+    "      --top K               name the K most outlying samples on "
+    "stderr\n"
     "  -q, --quiet               no table on stdout\n"
     "Behaviour:\n"
     "  -c, --config FILE         config file (./config.txt if present)\n"
@@ -67,6 +75,11 @@ enum long_only {
     OPT_STRICT,
     OPT_SKIP_NONFINITE,
     OPT_THROTTLE,
+    OPT_SAMPLES,
+    OPT_SAMPLE_LIST,
+    OPT_SPLIT,
+    OPT_PER_SAMPLE,
+    OPT_TOP,
 };
 
 static const char short_options[] = ":c:s:j:qhV";
@@ -85,6 +98,11 @@ static const struct option long_options[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"skip-nonfinite", no_argument, NULL, OPT_SKIP_NONFINITE},
     {"throttle", required_argument, NULL, OPT_THROTTLE},
+    {"samples", required_argument, NULL, OPT_SAMPLES},
+    {"sample-list", required_argument, NULL, OPT_SAMPLE_LIST},
+    {"split", required_argument, NULL, OPT_SPLIT},
+    {"per-sample", required_argument, NULL, OPT_PER_SAMPLE},
+    {"top", required_argument, NULL, OPT_TOP},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -161,6 +179,22 @@ apply_option(struct cli *c, int opt, const char *arg)
     case OPT_JSON:
         c->json = arg;
         return 0;
+    case OPT_SAMPLES:
+        c->samples = arg;
+        return 0;
+    case OPT_SAMPLE_LIST:
+        c->sample_list = arg;
+        return 0;
+    case OPT_SPLIT:
+        c->split = arg;
+        return 0;
+    case OPT_PER_SAMPLE:
+        c->per_sample = arg;
+        return 0;
+    case OPT_TOP:
+        return ms_parse_uint(arg, 1, 1000000, &c->top)
+                   ? cli_bad_value("--top", arg, "an integer >= 1")
+                   : 0;
     case OPT_WRITE_BACK:
     case OPT_NO_WRITE_BACK:
         c->settings.write_back = opt == OPT_WRITE_BACK;

@@ -17,6 +17,11 @@ struct cli {
     const char *json;
     bool quiet;
     const char *dataset;
+    const char *samples;     /* --samples (overrides stats_samples) */
+    const char *sample_list; /* --sample-list FILE or - */
+    const char *split;       /* --split NAME */
+    const char *per_sample;  /* --per-sample FILE.csv */
+    unsigned top;            /* --top K */
 };
 
 extern const char cli_usage_text[];

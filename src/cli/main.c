@@ -58,11 +58,100 @@ write_json(const struct ms_stats *stats, const char *path)
     return 0;
 }
 
+/* The selection the command line or config asks for; *have is false when
+ * every sample is used.  Returns 0 or the exit status. */
+static int
+resolve_selection(const struct cli *c, struct ms_selection *sel, bool *have)
+{
+    const char *samples = c->samples ? c->samples : c->settings.samples;
+    int given = (samples != NULL) + (c->sample_list != NULL) +
+                (c->split != NULL);
+    *have = given > 0;
+    if (given > 1) {
+        return cli_usage_error("--samples (or stats_samples), --sample-list "
+                               "and --split choose samples each in their own "
+                               "way: give one");
+    }
+    if (given == 0) {
+        return 0;
+    }
+    struct ms_error err;
+    int rc = samples        ? ms_selection_parse(sel, samples, &err)
+             : c->split     ? ms_selection_from_split(sel, c->dataset,
+                                                      c->split, &err)
+                            : ms_selection_read_list(sel, c->sample_list,
+                                                     &err);
+    if (rc != 0) {
+        fprintf(stderr, "meshstats: error: %s\n", err.message);
+        return rc == MS_EIO || rc == MS_ENOMEM || rc == MS_ENOTHDF5
+                   ? EXIT_DATA
+                   : EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* --per-sample FILE.csv and --top K. */
+static int
+write_reports(const struct cli *c, const struct ms_stats *stats)
+{
+    int status = 0;
+    if (c->per_sample != NULL) {
+        FILE *f = fopen(c->per_sample, "w");
+        if (f == NULL || ms_stats_write_per_sample_csv(stats, f) != 0 ||
+            fclose(f) != 0) {
+            fprintf(stderr, "meshstats: error: %s: cannot write the "
+                            "per-sample report: %s\n",
+                    c->per_sample, strerror(errno));
+            status = EXIT_DATA;
+        }
+    }
+    size_t top = c->top < stats->nreports ? c->top : stats->nreports;
+    if (top == 0) {
+        return status;
+    }
+    fprintf(stderr, "meshstats: the %zu most outlying samples (|sample mean "
+                    "- dataset mean| / dataset std, worst feature):\n",
+            top);
+    bool *shown = calloc(stats->nreports, sizeof(*shown));
+    for (size_t n = 0; shown != NULL && n < top; n++) {
+        size_t best = 0;
+        double best_z = -1;
+        for (size_t i = 0; i < stats->nreports; i++) {
+            enum ms_group_kind g;
+            size_t k;
+            double z = ms_stats_outlier_score(stats, i, &g, &k);
+            if (!shown[i] && z > best_z) {
+                best = i;
+                best_z = z;
+            }
+        }
+        shown[best] = true;
+        enum ms_group_kind g;
+        size_t k;
+        char name[32];
+        double z = ms_stats_outlier_score(stats, best, &g, &k);
+        ms_feature_name(g, k, name, sizeof(name));
+        fprintf(stderr, "  sample %lld: %.2f std (%s %s)\n",
+                (long long)stats->reports[best].id, z, ms_group_name(g),
+                name);
+    }
+    free(shown);
+    return status;
+}
+
 /* Compute, report, write back: the main job. */
 static int
 run_stats(struct cli *c)
 {
     struct ms_options opts = c->settings.options;
+    struct ms_selection sel = {0};
+    bool selected;
+    int rc = resolve_selection(c, &sel, &selected);
+    if (rc != 0) {
+        return rc;
+    }
+    opts.selection = selected ? &sel : NULL;
+    opts.per_sample = c->per_sample != NULL || c->top > 0;
     struct bar bar;
     enum ms_progress_mode mode = c->settings.progress;
     bar_init(&bar, c->quiet && mode == MS_PROGRESS_AUTO ? MS_PROGRESS_NEVER
@@ -74,7 +163,8 @@ run_stats(struct cli *c)
     opts.userdata = &bar;
     struct ms_stats *stats;
     struct ms_error err;
-    int rc = ms_stats_compute(c->dataset, &opts, &stats, &err);
+    rc = ms_stats_compute(c->dataset, &opts, &stats, &err);
+    ms_selection_finish(&sel);
     bar_clear(&bar);
     if (rc == MS_ECANCELED && err.signal != 0) {
         fprintf(stderr, "meshstats: %s\n", err.message);
@@ -82,14 +172,15 @@ run_stats(struct cli *c)
     }
     if (rc != 0) {
         fprintf(stderr, "meshstats: error: %s\n", err.message);
-        return rc == MS_EINVAL ? EXIT_USAGE : EXIT_DATA;
+        return rc == MS_EINVAL || rc == MS_ENOTFOUND ? EXIT_USAGE
+                                                     : EXIT_DATA;
     }
-    int status = 0;
+    int status = write_reports(c, stats);
     if (!c->quiet && !(c->json && strcmp(c->json, "-") == 0)) {
         ms_stats_write_table(stats, stdout);
     }
-    if (c->json != NULL) {
-        status = write_json(stats, c->json);
+    if (c->json != NULL && write_json(stats, c->json) != 0) {
+        status = EXIT_DATA;
     }
     if (c->settings.write_back) {
         if (ms_stats_write_back(stats, c->dataset, &err) != 0) {
