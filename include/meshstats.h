@@ -265,6 +265,30 @@ enum ms_origin_kind {
     MS_ORIGIN_DEFAULT = 0,
     MS_ORIGIN_FILE,
     MS_ORIGIN_COMMAND_LINE,
+    MS_ORIGIN_ENVIRONMENT,
+};
+
+/* Where a setting's value came from (line: of the config file). */
+struct ms_origin {
+    enum ms_origin_kind kind;
+    unsigned line;
+};
+
+/* Every setting config.txt can hold, by its key. */
+enum ms_setting {
+    MS_SET_INPUT_VAR = 0,
+    MS_SET_OUTPUT_VAR,
+    MS_SET_MAX_TIMESTEPS,
+    MS_SET_WORKERS,
+    MS_SET_PARALLEL,
+    MS_SET_PREFETCH,
+    MS_SET_MEMORY_LIMIT,
+    MS_SET_WRITE_BACK,
+    MS_SET_PROGRESS,
+    MS_SET_SKIP_NONFINITE,
+    MS_SET_DATASET,
+    MS_SET_SAMPLES,
+    MS_SET_COUNT
 };
 
 /* Everything config.txt can set, with the options of a computation. */
@@ -276,7 +300,15 @@ struct ms_settings {
     bool use_parallel_stats;  /* False forces one worker */
     bool workers_set;         /* workers came from stats_workers or -j */
     enum ms_progress_mode progress;
+    struct ms_origin origin[MS_SET_COUNT];
+    char *config_path;        /* the file FILE origins refer to; owned */
 };
+
+/* The config key of a setting ("input_var"). */
+const char *ms_setting_key(enum ms_setting setting);
+/* The effective value of a setting as text ("auto", "256M", "True"). */
+void ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
+                      char *buf, size_t size);
 
 void ms_settings_init(struct ms_settings *s);
 void ms_settings_finish(struct ms_settings *s);

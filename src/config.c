@@ -40,8 +40,10 @@ ms_settings_finish(struct ms_settings *s)
     }
     ms__free(s->dataset);
     ms__free(s->samples);
+    ms__free(s->config_path);
     s->dataset = NULL;
     s->samples = NULL;
+    s->config_path = NULL;
 }
 
 unsigned
@@ -172,6 +174,7 @@ struct key {
     const char *name;
     const char *expected;
     int (*apply)(struct ms_settings *s, const char *value);
+    enum ms_setting setting;
 };
 
 static int
@@ -268,21 +271,21 @@ apply_samples(struct ms_settings *s, const char *v)
 }
 
 static const struct key keys[] = {
-    {"input_var", "an integer 1..1024", apply_input_var},
-    {"output_var", "an integer 1..1024", apply_output_var},
+    {"input_var", "an integer 1..1024", apply_input_var, MS_SET_INPUT_VAR},
+    {"output_var", "an integer 1..1024", apply_output_var, MS_SET_OUTPUT_VAR},
     {"max_timesteps_for_stats", "an integer >= 0 (0: every timestep)",
-     apply_max_timesteps},
-    {"stats_workers", "auto or an integer 1..1024", apply_workers},
-    {"use_parallel_stats", "True or False", apply_parallel},
-    {"prefetch_depth", "auto or an integer 1..4096", apply_prefetch},
+     apply_max_timesteps, MS_SET_MAX_TIMESTEPS},
+    {"stats_workers", "auto or an integer 1..1024", apply_workers, MS_SET_WORKERS},
+    {"use_parallel_stats", "True or False", apply_parallel, MS_SET_PARALLEL},
+    {"prefetch_depth", "auto or an integer 1..4096", apply_prefetch, MS_SET_PREFETCH},
     {"stats_memory_limit", "a size such as 256M, 1G or 65536",
-     apply_memory},
-    {"write_normalization_params", "True or False", apply_write_back},
-    {"progress", "auto, always or never", apply_progress},
-    {"stats_skip_nonfinite", "True or False", apply_skip_nonfinite},
-    {"dataset_dir", "a path", apply_dataset},
+     apply_memory, MS_SET_MEMORY_LIMIT},
+    {"write_normalization_params", "True or False", apply_write_back, MS_SET_WRITE_BACK},
+    {"progress", "auto, always or never", apply_progress, MS_SET_PROGRESS},
+    {"stats_skip_nonfinite", "True or False", apply_skip_nonfinite, MS_SET_SKIP_NONFINITE},
+    {"dataset_dir", "a path", apply_dataset, MS_SET_DATASET},
     {"stats_samples", "sample ids and ranges such as 1-80,85,90-99",
-     apply_samples},
+     apply_samples, MS_SET_SAMPLES},
 };
 
 static const struct key *
@@ -339,6 +342,10 @@ apply_line(struct ms_settings *s, char *line, const char *name,
                              name, lineno, k->name, k->expected);
     }
     int rc = k->apply(s, value);
+    if (rc == 0) {
+        s->origin[k->setting] = (struct ms_origin){MS_ORIGIN_FILE,
+                                                   (unsigned)lineno};
+    }
     if (rc == MS_ENOMEM) {
         return ms__error_set(err, rc, "%s:%zu: out of memory", name, lineno);
     }
@@ -354,6 +361,12 @@ int
 ms_settings_parse_config(struct ms_settings *s, const char *text, size_t len,
                          const char *name, struct ms_error *err)
 {
+    char *path = ms__strdup(name);
+    if (path == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory", name);
+    }
+    ms__free(s->config_path);
+    s->config_path = path;
     char *line = ms__malloc(len + 1);
     if (line == NULL) {
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory", name);
@@ -412,4 +425,86 @@ done:
     ms__free(text);
     fclose(f);
     return rc;
+}
+
+const char *
+ms_setting_key(enum ms_setting setting)
+{
+    for (size_t i = 0; i < MS_ARRAY_SIZE(keys); i++) {
+        if (keys[i].setting == setting) {
+            return keys[i].name;
+        }
+    }
+    return "?";
+}
+
+static void
+count_or_auto(unsigned v, char *buf, size_t size)
+{
+    if (v == 0) {
+        snprintf(buf, size, "auto");
+    } else {
+        snprintf(buf, size, "%u", v);
+    }
+}
+
+void
+ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
+                 char *buf, size_t size)
+{
+    const struct ms_options *o = &s->options;
+    static const char *const progress[] = {"auto", "always", "never"};
+    switch (setting) {
+    case MS_SET_INPUT_VAR:
+        snprintf(buf, size, "%u", o->input_var);
+        break;
+    case MS_SET_OUTPUT_VAR:
+        snprintf(buf, size, "%u", o->output_var);
+        break;
+    case MS_SET_MAX_TIMESTEPS:
+        snprintf(buf, size, "%u", o->max_timesteps);
+        break;
+    case MS_SET_WORKERS:
+        count_or_auto(o->workers, buf, size);
+        break;
+    case MS_SET_PARALLEL:
+        snprintf(buf, size, "%s", s->use_parallel_stats ? "True" : "False");
+        break;
+    case MS_SET_PREFETCH:
+        count_or_auto(o->prefetch, buf, size);
+        break;
+    case MS_SET_MEMORY_LIMIT: {
+        uint64_t v = o->memory_limit;
+        const char *unit = "";
+        if (v % (1ULL << 30) == 0) {
+            v >>= 30;
+            unit = "G";
+        } else if (v % (1ULL << 20) == 0) {
+            v >>= 20;
+            unit = "M";
+        } else if (v % 1024 == 0) {
+            v >>= 10;
+            unit = "K";
+        }
+        snprintf(buf, size, "%llu%s", (unsigned long long)v, unit);
+        break;
+    }
+    case MS_SET_WRITE_BACK:
+        snprintf(buf, size, "%s", s->write_back ? "True" : "False");
+        break;
+    case MS_SET_PROGRESS:
+        snprintf(buf, size, "%s", progress[s->progress]);
+        break;
+    case MS_SET_SKIP_NONFINITE:
+        snprintf(buf, size, "%s", o->skip_nonfinite ? "True" : "False");
+        break;
+    case MS_SET_DATASET:
+        snprintf(buf, size, "%s", s->dataset ? s->dataset : "(none)");
+        break;
+    case MS_SET_SAMPLES:
+        snprintf(buf, size, "%s", s->samples ? s->samples : "(all)");
+        break;
+    default:
+        snprintf(buf, size, "?");
+    }
 }

@@ -10,6 +10,7 @@
 #include "args.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +58,8 @@ const char cli_usage_text[] =
     "Behaviour:\n"
     "  -c, --config FILE         config file (./config.txt if present)\n"
     "      --strict              a bad sample fails the run\n"
+    "      --print-config        print every setting and where it came "
+    "from\n"
     "  -h, --help                this help\n"
     "  -V, --version             versions of meshstats, HDF5 and libuv\n"
     "\n"
@@ -80,6 +83,7 @@ enum long_only {
     OPT_SPLIT,
     OPT_PER_SAMPLE,
     OPT_TOP,
+    OPT_PRINT_CONFIG,
 };
 
 static const char short_options[] = ":c:s:j:qhV";
@@ -103,6 +107,7 @@ static const struct option long_options[] = {
     {"split", required_argument, NULL, OPT_SPLIT},
     {"per-sample", required_argument, NULL, OPT_PER_SAMPLE},
     {"top", required_argument, NULL, OPT_TOP},
+    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -139,9 +144,54 @@ print_version(void)
     printf("meshstats %s (%s)\n", ms_version(), deps);
 }
 
+/* The setting an option sets, or MS_SET_COUNT for none. */
+static enum ms_setting
+setting_of(int opt)
+{
+    switch (opt) {
+    case OPT_INPUT_VAR:
+        return MS_SET_INPUT_VAR;
+    case OPT_OUTPUT_VAR:
+        return MS_SET_OUTPUT_VAR;
+    case 's':
+        return MS_SET_MAX_TIMESTEPS;
+    case 'j':
+        return MS_SET_WORKERS;
+    case OPT_PREFETCH:
+        return MS_SET_PREFETCH;
+    case OPT_MEMORY_LIMIT:
+        return MS_SET_MEMORY_LIMIT;
+    case OPT_PROGRESS:
+        return MS_SET_PROGRESS;
+    case OPT_WRITE_BACK:
+    case OPT_NO_WRITE_BACK:
+        return MS_SET_WRITE_BACK;
+    case OPT_SKIP_NONFINITE:
+        return MS_SET_SKIP_NONFINITE;
+    case OPT_SAMPLES:
+        return MS_SET_SAMPLES;
+    default:
+        return MS_SET_COUNT;
+    }
+}
+
+static int apply_option_value(struct cli *c, int opt, const char *arg);
+
 /* One option of the second pass: apply it on top of the config. */
 static int
 apply_option(struct cli *c, int opt, const char *arg)
+{
+    int rc = apply_option_value(c, opt, arg);
+    enum ms_setting set = setting_of(opt);
+    if (rc == 0 && set != MS_SET_COUNT) {
+        c->settings.origin[set] =
+            (struct ms_origin){MS_ORIGIN_COMMAND_LINE, 0};
+    }
+    return rc;
+}
+
+static int
+apply_option_value(struct cli *c, int opt, const char *arg)
 {
     struct ms_options *o = &c->settings.options;
     switch (opt) {
@@ -181,6 +231,9 @@ apply_option(struct cli *c, int opt, const char *arg)
         return 0;
     case OPT_SAMPLES:
         c->samples = arg;
+        return 0;
+    case OPT_PRINT_CONFIG:
+        c->print_config = true;
         return 0;
     case OPT_SAMPLE_LIST:
         c->sample_list = arg;
@@ -287,6 +340,14 @@ cli_parse(struct cli *c, int argc, char **argv, bool demo, bool *done)
             return rc;
         }
     }
+    if (optind < argc && !demo && argc - optind == 1) {
+        c->settings.origin[MS_SET_DATASET] =
+            (struct ms_origin){MS_ORIGIN_COMMAND_LINE, 0};
+    }
+    if (c->print_config) {
+        c->dataset = optind < argc ? argv[optind] : c->settings.dataset;
+        return 0;
+    }
     if (optind < argc) {
         if (demo || argc - optind > 1) {
             return cli_usage_error("unexpected argument '%s'",
@@ -303,3 +364,49 @@ cli_parse(struct cli *c, int argc, char **argv, bool demo, bool *done)
     return 0;
 }
 
+
+void
+cli_print_config(const struct cli *c, FILE *out)
+{
+    const struct ms_settings *s = &c->settings;
+    for (int k = 0; k < MS_SET_COUNT; k++) {
+        struct ms_origin o = s->origin[k];
+        char value[512], from[300];
+        ms_setting_value(s, (enum ms_setting)k, value, sizeof(value));
+        const char *note = "";
+        if (k == MS_SET_DATASET && o.kind == MS_ORIGIN_COMMAND_LINE) {
+            snprintf(value, sizeof(value), "%s", c->dataset);
+        }
+        if (k == MS_SET_SAMPLES && c->samples != NULL) {
+            snprintf(value, sizeof(value), "%s", c->samples);
+        }
+        if (k == MS_SET_WORKERS && ms_settings_workers(s) == 1 &&
+            s->options.workers == 0) {
+            o = s->origin[MS_SET_PARALLEL];
+            snprintf(value, sizeof(value), "1");
+            note = "  (use_parallel_stats False)";
+        } else if (k == MS_SET_WORKERS && s->options.workers == 0 &&
+                   getenv("UV_THREADPOOL_SIZE") != NULL) {
+            o.kind = MS_ORIGIN_ENVIRONMENT;
+            snprintf(value, sizeof(value), "%s",
+                     getenv("UV_THREADPOOL_SIZE"));
+            note = "  (UV_THREADPOOL_SIZE)";
+        }
+        switch (o.kind) {
+        case MS_ORIGIN_FILE:
+            snprintf(from, sizeof(from), "file:%s:%u",
+                     s->config_path ? s->config_path : "?", o.line);
+            break;
+        case MS_ORIGIN_COMMAND_LINE:
+            snprintf(from, sizeof(from), "command line");
+            break;
+        case MS_ORIGIN_ENVIRONMENT:
+            snprintf(from, sizeof(from), "environment");
+            break;
+        default:
+            snprintf(from, sizeof(from), "default");
+        }
+        fprintf(out, "%-24s %-28s %s%s\n", from,
+                ms_setting_key((enum ms_setting)k), value, note);
+    }
+}

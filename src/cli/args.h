@@ -6,6 +6,8 @@
 
 #include "meshstats.h"
 
+#include <stdio.h>
+
 #define EXIT_DATA 1
 #define EXIT_USAGE 2
 
@@ -22,7 +24,11 @@ struct cli {
     const char *split;       /* --split NAME */
     const char *per_sample;  /* --per-sample FILE.csv */
     unsigned top;            /* --top K */
+    bool print_config;       /* --print-config / meshstats config */
 };
+
+/* Print every effective setting with where it came from. */
+void cli_print_config(const struct cli *c, FILE *out);
 
 extern const char cli_usage_text[];
 

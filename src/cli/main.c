@@ -203,7 +203,9 @@ cmd_main(int argc, char **argv)
     ms_settings_init(&c.settings);
     bool done = false;
     int rc = cli_parse(&c, argc, argv, false, &done);
-    if (rc == 0 && !done) {
+    if (rc == 0 && !done && c.print_config) {
+        cli_print_config(&c, stdout);
+    } else if (rc == 0 && !done) {
         rc = run_stats(&c);
     }
     ms_settings_finish(&c.settings);
@@ -337,6 +339,21 @@ main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "demo") == 0) {
         return cmd_demo(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "config") == 0) {
+        /* meshstats config [OPTIONS]: the same as --print-config. */
+        char **args = calloc((size_t)argc + 1, sizeof(*args));
+        if (args == NULL) {
+            return EXIT_DATA;
+        }
+        args[0] = argv[0];
+        args[1] = "--print-config";
+        for (int i = 2; i < argc; i++) {
+            args[i] = argv[i];
+        }
+        int rc = cmd_main(argc, args);
+        free(args);
+        return rc;
     }
     return cmd_main(argc, argv);
 }
