@@ -24,6 +24,7 @@ const char cli_usage_text[] =
     "[--nodes N]\n"
     "                 [--features F] [--seed X] [--chunked] [--gzip]\n"
     "       meshstats demo [OPTIONS]\n"
+    "       meshstats config [OPTIONS]   (every setting and its origin)\n"
     "\n"
     "Compute the normalization statistics (count, mean, std, min, max) of\n"
     "the node, edge and delta features of an HDF5 mesh dataset.\n"
@@ -64,7 +65,7 @@ const char cli_usage_text[] =
     "  -V, --version             versions of meshstats, HDF5 and libuv\n"
     "\n"
     "Exit status: 0 success, 1 the data could not be processed, 2 usage or\n"
-    "configuration error.  See docs/cli.md and docs/config.md.\n";
+    "configuration error; 130/143 interrupted.  See meshstats(1).\n";
 
 enum long_only {
     OPT_INPUT_VAR = 256,
