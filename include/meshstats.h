@@ -259,6 +259,18 @@ void ms_feature_name(enum ms_group_kind group, size_t i, char *buf,
 const char *ms_group_name(enum ms_group_kind group);
 
 /* ------------------------------------------------------------------ */
+/* Several processes (MPI).                                            */
+
+/* Start MPI when the program was launched by mpirun or srun (and the
+ * library was built with MPI); otherwise do nothing.  Every rank then runs
+ * ms_stats_compute on its share of the samples, and rank 0's result is the
+ * whole dataset's, byte-identical to one process.  Returns the rank. */
+int ms_parallel_init(int *argc, char ***argv);
+void ms_parallel_finish(void);
+int ms_parallel_rank(void);
+int ms_parallel_size(void);
+
+/* ------------------------------------------------------------------ */
 /* Settings: config.txt and the command line.                          */
 
 enum ms_origin_kind {

@@ -98,7 +98,32 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
         rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
         goto fail_stats;
     }
-    rc = ms__pipeline_run(file, plan, opts, stats, err);
+    bool mpi = ms__mpi_active();
+    if (mpi) {
+        ms__mpi_restrict(plan);
+    }
+    struct ms_accumulator total;
+    struct ms_outcomes mine = {0};
+    rc = ms__accumulator_init(&total, opts->input_var, opts->output_var);
+    if (rc != 0) {
+        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+        goto fail_run;
+    }
+    rc = ms__pipeline_run(file, plan, opts, stats, &total,
+                          mpi ? &mine : NULL, err);
+    if (mpi) {
+        rc = ms__mpi_combine(plan, opts, stats, &total, &mine, rc, err);
+    }
+    ms__outcomes_finish(&mine);
+    if (rc == 0 && stats->samples_used == 0) {
+        rc = ms__error_set(err, MS_ENOSAMPLES,
+                           "%s: no usable samples: all %zu were skipped",
+                           path, plan->nsamples);
+    }
+    if (rc == 0) {
+        ms__stats_fill(stats, &total);
+    }
+    ms__accumulator_finish(&total);
     if (rc != 0) {
         goto fail_run;
     }

@@ -392,6 +392,7 @@ struct ms_plan_sample {
     size_t first_unit; /* units [first_unit, first_unit + nunits) */
     size_t nunits;
     bool bad;          /* failed validation: no units */
+    bool elsewhere;    /* another MPI rank processes it */
     char *reason;      /* why it is bad, owned */
 };
 
@@ -481,13 +482,6 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
 /* ------------------------------------------------------------------ */
 /* pipeline.c: the event loop. */
 
-/* Run every unit of plan on the libuv threadpool (opts->workers threads, at
- * most plan->prefetch units in flight) and fold the partials in order into
- * stats.  Called on, and returns on, the calling thread. */
-int ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
-                     const struct ms_options *opts, struct ms_stats *stats,
-                     struct ms_error *err);
-
 /* ------------------------------------------------------------------ */
 /* stats.c: the result object. */
 
@@ -519,5 +513,45 @@ int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
 /* Keep one sample's statistics (in fold order, so id order). */
 int ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
                          const struct ms_accumulator *acc);
+
+/* ------------------------------------------------------------------ */
+/* pipeline.c and mpi.c: runs and their combination. */
+
+/* What became of each sample this process handled, in order: kept when
+ * the samples are combined with other processes (mpi.c). */
+struct ms_outcome {
+    size_t sample;               /* plan index */
+    bool used;
+    struct ms_accumulator acc;   /* when used */
+    char *reason;                /* when skipped */
+};
+
+struct ms_outcomes {
+    struct ms_outcome *items;
+    size_t count, cap;
+};
+
+void ms__outcomes_finish(struct ms_outcomes *o);
+
+/* Run every unit of plan on the libuv threadpool (opts->workers threads, at
+ * most plan->prefetch units in flight) and fold the partials in order into
+ * stats.  With collect, also record each sample's outcome.  Called on, and
+ * returns on, the calling thread.  *total receives the dataset accumulator
+ * (initialised by the caller) so that more samples can be folded after. */
+int ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
+                     const struct ms_options *opts, struct ms_stats *stats,
+                     struct ms_accumulator *total,
+                     struct ms_outcomes *collect, struct ms_error *err);
+
+/* mpi.c: nothing unless MPI is running with more than one rank. */
+bool ms__mpi_active(void);
+/* Mark the samples other ranks process (a contiguous block each). */
+void ms__mpi_restrict(struct ms_plan *plan);
+/* Combine every rank's outcomes into rank 0's result (total and stats),
+ * in sample order; make every rank fail if one did (rc: this rank's). */
+int ms__mpi_combine(const struct ms_plan *plan, const struct ms_options *opts,
+                    struct ms_stats *stats, struct ms_accumulator *total,
+                    const struct ms_outcomes *mine, int rc,
+                    struct ms_error *err);
 
 #endif /* MESHSTATS_INTERNAL_H */

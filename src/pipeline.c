@@ -84,7 +84,8 @@ struct pipeline {
     unsigned char *sample_state;  /* enum sample_state, per sample */
     size_t next_bad;              /* bad samples reported up to here */
     bool folding_failed;          /* the sample being folded has failed */
-    struct ms_accumulator total, sample;
+    struct ms_accumulator *total, sample;
+    struct ms_outcomes *collect;
     size_t used;
 
     int rc; /* the pass's outcome, set once */
@@ -145,12 +146,58 @@ stop(struct pipeline *p, int rc, const struct ms_error *why)
     }
 }
 
+/* Record a sample's outcome for combining with other processes. */
+static void
+record_outcome(struct pipeline *p, size_t sample, const char *reason)
+{
+    struct ms_outcomes *o = p->collect;
+    if (o == NULL) {
+        return;
+    }
+    int rc = 0;
+    if (o->count == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        void *grown = ms__reallocarray(o->items, cap, sizeof(*o->items));
+        rc = grown == NULL ? MS_ENOMEM : 0;
+        if (grown != NULL) {
+            o->items = grown;
+            o->cap = cap;
+        }
+    }
+    struct ms_outcome *out = rc == 0 ? &o->items[o->count] : NULL;
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+        out->sample = sample;
+        out->used = reason == NULL;
+        if (out->used) {
+            rc = ms__accumulator_init(&out->acc, p->opts->input_var,
+                                      p->opts->output_var);
+            if (rc == 0) {
+                ms__accumulator_merge(&out->acc, &p->sample);
+            }
+        } else {
+            out->reason = ms__strdup(reason);
+            rc = out->reason == NULL ? MS_ENOMEM : 0;
+        }
+        if (rc == 0) {
+            o->count++;
+        } else {
+            ms__accumulator_finish(&out->acc);
+        }
+    }
+    if (rc != 0) {
+        struct ms_error e;
+        stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+    }
+}
+
 static void
 report_bad_samples_before(struct pipeline *p, size_t limit)
 {
     for (; p->next_bad < limit; p->next_bad++) {
         const struct ms_plan_sample *ps = &p->plan->samples[p->next_bad];
-        if (ps->bad) {
+        if (ps->bad && !ps->elsewhere) {
+            record_outcome(p, p->next_bad, ps->reason);
             if (ms__stats_add_skipped(p->stats, ps->name.id, ps->reason)) {
                 struct ms_error e;
                 stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
@@ -178,6 +225,7 @@ fail_sample(struct pipeline *p, const struct task *t, struct job *j)
         struct ms_error e;
         stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
     }
+    record_outcome(p, t->sample, j->err.message);
 }
 
 /* Consume one done task, in task order. */
@@ -207,7 +255,8 @@ fold_task(struct pipeline *p, struct job *j)
     }
     if (t->last) {
         if (!p->folding_failed) {
-            ms__accumulator_merge(&p->total, &p->sample);
+            ms__accumulator_merge(p->total, &p->sample);
+            record_outcome(p, t->sample, NULL);
             p->used++;
             if (p->opts->per_sample &&
                 ms__stats_add_report(p->stats, &p->plan->samples[t->sample],
@@ -406,7 +455,7 @@ build_tasks(struct pipeline *p)
     const struct ms_plan *plan = p->plan;
     size_t n = plan->nunits;
     for (size_t s = 0; s < plan->nsamples; s++) {
-        n += !plan->samples[s].bad;
+        n += !plan->samples[s].bad && !plan->samples[s].elsewhere;
     }
     p->tasks = ms__calloc(n, sizeof(*p->tasks));
     if (p->tasks == NULL) {
@@ -414,7 +463,7 @@ build_tasks(struct pipeline *p)
     }
     for (size_t s = 0; s < plan->nsamples; s++) {
         const struct ms_plan_sample *ps = &plan->samples[s];
-        if (ps->bad) {
+        if (ps->bad || ps->elsewhere) {
             continue;
         }
         p->tasks[p->ntasks++] = (struct task){TASK_EDGES, ps->nunits == 0, s,
@@ -442,7 +491,6 @@ alloc_state(struct pipeline *p)
     p->sample_state = ms__calloc(p->plan->nsamples, 1);
     if (p->ring == NULL || p->edges == NULL || p->sample_state == NULL ||
         build_tasks(p) != 0 ||
-        ms__accumulator_init(&p->total, o->input_var, o->output_var) != 0 ||
         ms__accumulator_init(&p->sample, o->input_var, o->output_var) != 0) {
         return MS_ENOMEM;
     }
@@ -468,7 +516,6 @@ free_state(struct pipeline *p)
     ms__free(p->edges);
     ms__free(p->sample_state);
     ms__free(p->tasks);
-    ms__accumulator_finish(&p->total);
     ms__accumulator_finish(&p->sample);
 }
 
@@ -517,13 +564,28 @@ fill_info(struct pipeline *p, unsigned workers)
     info->compute_seconds = (double)p->compute_ns * 1e-9;
 }
 
+void
+ms__outcomes_finish(struct ms_outcomes *o)
+{
+    for (size_t i = 0; o != NULL && i < o->count; i++) {
+        ms__accumulator_finish(&o->items[i].acc);
+        ms__free(o->items[i].reason);
+    }
+    if (o != NULL) {
+        ms__free(o->items);
+        memset(o, 0, sizeof(*o));
+    }
+}
+
 int
 ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                  const struct ms_options *opts, struct ms_stats *stats,
+                 struct ms_accumulator *total, struct ms_outcomes *collect,
                  struct ms_error *err)
 {
     struct pipeline p = {.opts = opts, .file = file, .plan = plan,
-                         .stats = stats, .err = err, .halt = SIZE_MAX};
+                         .stats = stats, .err = err, .halt = SIZE_MAX,
+                         .total = total, .collect = collect};
     unsigned workers = ms__resolve_workers(opts);
     size_threadpool(workers);
     ms__reader_throttle(opts->read_throttle);
@@ -557,13 +619,6 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
     if (rc == 0) {
         stats->samples_found = plan->nsamples;
         stats->samples_used = p.used;
-        if (p.used == 0) {
-            rc = ms__error_set(err, MS_ENOSAMPLES,
-                               "%s: no usable samples: all %zu were skipped",
-                               ms__file_path(file), plan->nsamples);
-        } else {
-            ms__stats_fill(stats, &p.total);
-        }
     }
     free_state(&p);
     return rc;

@@ -161,6 +161,12 @@ run_stats(struct cli *c)
     opts.on_warning = print_warning;
     opts.on_progress = bar_update;
     opts.userdata = &bar;
+    bool leader = ms_parallel_rank() == 0;
+    if (!leader) {
+        /* Under MPI only rank 0 reports, writes JSON and writes back. */
+        opts.on_warning = NULL;
+        opts.on_progress = NULL;
+    }
     struct ms_stats *stats;
     struct ms_error err;
     rc = ms_stats_compute(c->dataset, &opts, &stats, &err);
@@ -170,10 +176,17 @@ run_stats(struct cli *c)
         fprintf(stderr, "meshstats: %s\n", err.message);
         return 128 + err.signal; /* 130 for SIGINT, 143 for SIGTERM */
     }
+    if (rc != 0 && !leader) {
+        return rc == MS_EINVAL || rc == MS_ENOTFOUND ? EXIT_USAGE : EXIT_DATA;
+    }
     if (rc != 0) {
         fprintf(stderr, "meshstats: error: %s\n", err.message);
         return rc == MS_EINVAL || rc == MS_ENOTFOUND ? EXIT_USAGE
                                                      : EXIT_DATA;
+    }
+    if (!leader) {
+        ms_stats_destroy(stats);
+        return 0;
     }
     int status = write_reports(c, stats);
     if (!c->quiet && !(c->json && strcmp(c->json, "-") == 0)) {
@@ -331,8 +344,21 @@ out:
     return rc;
 }
 
+static int dispatch(int argc, char **argv);
+
 int
 main(int argc, char **argv)
+{
+    /* Under mpirun or srun, every rank runs the same command on its share
+     * of the samples; otherwise this does nothing. */
+    ms_parallel_init(&argc, &argv);
+    int rc = dispatch(argc, argv);
+    ms_parallel_finish();
+    return rc;
+}
+
+static int
+dispatch(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "generate") == 0) {
         return cmd_generate(argc - 1, argv + 1);

@@ -1,0 +1,121 @@
+"""meshstats under mpirun gives the bytes of one process.
+
+Usage: python3 test_mpi.py /path/to/meshstats /path/to/mpirun   (TAP)
+"""
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+from tap import case, main  # noqa: E402
+
+MESHSTATS, MPIRUN = sys.argv[1], sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="meshstats-mpi-")
+atexit.register(shutil.rmtree, TMP, True)
+
+
+def single(*args):
+    return subprocess.run([MESHSTATS, *map(str, args)], capture_output=True,
+                          text=True, cwd=TMP, timeout=120)
+
+
+def ranks(n, *args):
+    return subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe",
+                           "-n", str(n), MESHSTATS, *map(str, args)],
+                          capture_output=True, text=True, cwd=TMP,
+                          timeout=180)
+
+
+def generated(name, samples, T=20, N=200):
+    path = os.path.join(TMP, name)
+    if not os.path.exists(path):
+        single("generate", path, "-q", "--samples", samples, "--timesteps",
+               T, "--nodes", N)
+    return path
+
+
+@case
+def two_and_three_ranks_give_the_bytes_of_one_process():
+    path = generated("seven.h5", 7)
+    for args in ((), ("-s", 5), ("--split", "train"), ("--memory-limit", "1M")):
+        want = single("-q", "--json", "-", *args, path)
+        assert want.returncode == 0, want.stderr
+        for n in (2, 3):
+            got = ranks(n, "-q", "--json", "-", *args, path)
+            assert got.returncode == 0, (n, args, got.stderr[-500:])
+            assert got.stdout == want.stdout, (n, args)
+
+
+@case
+def per_sample_report_is_the_same_under_mpi():
+    path = generated("seven.h5", 7)
+    one = os.path.join(TMP, "one.csv")
+    many = os.path.join(TMP, "many.csv")
+    single("-q", "--per-sample", one, path)
+    p = ranks(3, "-q", "--per-sample", many, path)
+    assert p.returncode == 0, p.stderr
+    assert open(one).read() == open(many).read()
+
+
+@case
+def fewer_samples_than_ranks():
+    path = generated("two.h5", 2)
+    want = single("-q", "--json", "-", path).stdout
+    p = ranks(3, "-q", "--json", "-", path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == want
+
+
+@case
+def a_bad_sample_on_a_rank_is_skipped_or_fails_all_ranks_named():
+    rng = np.random.default_rng(3)
+    samples = [(s, *oracle.random_sample(rng, 8, 6, 5, 4)) for s in range(6)]
+    edges = samples[5][2].copy()
+    edges[1, 2] = 999  # sample 5, in the last rank's block
+    samples[5] = (5, samples[5][1], edges)
+    path = os.path.join(TMP, "bad.h5")
+    oracle.write_dataset(path, samples, dtype="<f8")
+    want = single("-q", "--json", "-", path)
+    got = ranks(3, "-q", "--json", "-", path)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert "sample 5" in got.stderr and "warning" in got.stderr
+    assert got.stderr.count("warning") == 1, got.stderr  # rank 0 only
+    p = ranks(3, "-q", "--strict", path)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "sample 5" in p.stderr and "edge 2" in p.stderr, p.stderr
+    # A failure in the data (not the layout) names the rank.
+    nodal = samples[4][1].copy()
+    nodal[3, 2, 1] = np.nan
+    samples[4] = (4, nodal, samples[4][2])
+    samples[5] = (5, samples[5][1], samples[0][2])
+    nan_path = os.path.join(TMP, "nan.h5")
+    oracle.write_dataset(nan_path, samples, dtype="<f8")
+    p = ranks(3, "-q", nan_path)
+    assert p.returncode == 1, p.stderr
+    assert "rank 2 of 3" in p.stderr and "sample 4" in p.stderr, p.stderr
+
+
+@case
+def only_rank_zero_writes_back():
+    path = generated("wb.h5", 4)
+    p = ranks(2, "-q", "--write-back", path)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("wrote metadata") <= 1
+    want = single("-q", "--json", "-", path).stdout
+    import h5py
+    import json
+    with h5py.File(path, "r") as f:
+        mean = f["metadata/normalization_params/node_mean"][...]
+    assert np.array_equal(mean, np.float32(json.loads(want)["node"]["mean"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main("mpi"))
