@@ -545,6 +545,10 @@ int ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
 
 /* mpi.c: nothing unless MPI is running with more than one rank. */
 bool ms__mpi_active(void);
+/* The progress of every rank: ranks > 0 send theirs to rank 0 (called by
+ * the pipeline's timer); rank 0 adds what has arrived into *p, and gets the
+ * totals of the whole plan. */
+void ms__mpi_progress(const struct ms_plan *plan, struct ms_progress *p);
 /* Mark the samples other ranks process (a contiguous block each). */
 void ms__mpi_restrict(struct ms_plan *plan);
 /* Combine every rank's outcomes into rank 0's result (total and stats),

@@ -192,6 +192,115 @@ fold_blob(const unsigned char *p, size_t size, const struct ms_plan *plan,
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Progress across ranks.  Ranks > 0 send {bytes, units, samples} done with
+ * TAG_TICK from their timer and TAG_FINAL when their pipeline ends; rank 0
+ * keeps the latest of each. */
+
+enum { TAG_TICK = 11, TAG_FINAL = 12 };
+
+static uint64_t (*others)[3]; /* rank 0: latest counts of every rank */
+static int finals;
+static bool final_sent; /* ranks > 0: TAG_FINAL is out */
+
+static void
+receive_ticks(bool wait_for_finals)
+{
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        if (wait_for_finals && finals < ranks - 1) {
+            MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+            flag = 1;
+        } else {
+            MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag,
+                       &st);
+        }
+        if (!flag || (st.MPI_TAG != TAG_TICK && st.MPI_TAG != TAG_FINAL)) {
+            return;
+        }
+        uint64_t counts[3];
+        MPI_Recv(counts, 3, MPI_UINT64_T, st.MPI_SOURCE, st.MPI_TAG,
+                 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (others != NULL) {
+            memcpy(others[st.MPI_SOURCE], counts, sizeof(counts));
+        }
+        finals += st.MPI_TAG == TAG_FINAL;
+    }
+}
+
+static void
+plan_totals(const struct ms_plan *plan, struct ms_progress *p)
+{
+    p->bytes_total = 0;
+    for (size_t u = 0; u < plan->nunits; u++) {
+        const struct ms_plan_sample *ps = &plan->samples[plan->units[u].sample];
+        p->bytes_total += plan->nrows * plan->units[u].nslots * ps->shape.N *
+                          ps->shape.elem_size;
+    }
+    p->units_total = plan->nunits;
+}
+
+void
+ms__mpi_progress(const struct ms_plan *plan, struct ms_progress *p)
+{
+    if (rank_id != 0) {
+        uint64_t counts[3] = {p->bytes_done, p->units_done, p->samples_done};
+        MPI_Send(counts, 3, MPI_UINT64_T, 0,
+                 p->finished ? TAG_FINAL : TAG_TICK, MPI_COMM_WORLD);
+        final_sent = final_sent || p->finished;
+        return;
+    }
+    if (others == NULL) {
+        others = calloc((size_t)ranks, sizeof(*others));
+    }
+    receive_ticks(false);
+    for (int r = 1; others != NULL && r < ranks; r++) {
+        p->bytes_done += others[r][0];
+        p->units_done += others[r][1];
+        p->samples_done += others[r][2];
+    }
+    plan_totals(plan, p);
+}
+
+/* Rank 0: wait for every rank's last count, draw the finished bar. */
+static void
+final_progress(const struct ms_plan *plan, const struct ms_options *opts,
+               const struct ms_stats *stats)
+{
+    if (rank_id != 0) {
+        if (!final_sent) {
+            /* The pipeline ended before it could report (an early
+             * failure): rank 0 still waits for this. */
+            uint64_t none[3] = {0, 0, 0};
+            MPI_Send(none, 3, MPI_UINT64_T, 0, TAG_FINAL, MPI_COMM_WORLD);
+        }
+        final_sent = false;
+        return;
+    }
+    receive_ticks(true);
+    struct ms_progress p = {0};
+    p.samples_total = plan->nsamples;
+    for (int r = 1; others != NULL && r < ranks; r++) {
+        p.bytes_done += others[r][0];
+        p.units_done += others[r][1];
+        p.samples_done += others[r][2];
+    }
+    free(others);
+    others = NULL;
+    finals = 0;
+    if (opts->on_progress != NULL) {
+        struct ms_progress mine = p;
+        plan_totals(plan, &mine);
+        mine.bytes_done = mine.bytes_total;
+        mine.units_done = mine.units_total;
+        mine.samples_done = plan->nsamples;
+        mine.elapsed = stats->info.wall_seconds;
+        mine.finished = true;
+        opts->on_progress(opts->userdata, &mine);
+    }
+}
+
 /* If any rank failed, every rank returns the first failure, named. */
 static int
 agree_on_failure(int rc, struct ms_error *err)
@@ -224,6 +333,7 @@ ms__mpi_combine(const struct ms_plan *plan, const struct ms_options *opts,
                 const struct ms_outcomes *mine, int rc, struct ms_error *err)
 {
     struct blob b = {0};
+    final_progress(plan, opts, stats);
     if (rc == 0 && rank_id != 0 && serialize(mine, &b) != 0) {
         rc = ms__error_set(err, MS_ENOMEM, "out of memory");
     }
@@ -278,6 +388,13 @@ ms__mpi_combine(const struct ms_plan *plan, const struct ms_options *opts,
 }
 
 #else /* no MPI */
+
+void
+ms__mpi_progress(const struct ms_plan *plan, struct ms_progress *p)
+{
+    (void)plan;
+    (void)p;
+}
 
 int
 ms_parallel_init(int *argc, char ***argv)

@@ -392,12 +392,20 @@ dispatch(struct pipeline *p)
 static void
 report_progress(struct pipeline *p, bool finished)
 {
-    if (p->opts->on_progress == NULL) {
-        return;
-    }
     p->progress.elapsed = (double)(uv_hrtime() - p->start_ns) * 1e-9;
     p->progress.finished = finished;
-    p->opts->on_progress(p->opts->userdata, &p->progress);
+    struct ms_progress shown = p->progress;
+    if (p->collect != NULL) {
+        /* Under MPI: send ours to rank 0, or add the others' to ours.  The
+         * final report comes from mpi.c, once every rank is done. */
+        ms__mpi_progress(p->plan, &shown);
+        if (finished) {
+            return;
+        }
+    }
+    if (p->opts->on_progress != NULL) {
+        p->opts->on_progress(p->opts->userdata, &shown);
+    }
 }
 
 static void
