@@ -220,3 +220,29 @@ helper_generate(const char *dir, const char *name, unsigned samples,
     }
     return path;
 }
+
+char *helper_dir;
+
+void
+helper_dir_setup(void)
+{
+    helper_dir = helper_tmpdir();
+}
+
+void
+helper_dir_teardown(void)
+{
+    helper_tmpdir_remove(helper_dir);
+    helper_dir = NULL;
+}
+
+char *
+helper_write_text(const char *name, const char *text)
+{
+    char *path = helper_path(helper_dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+        abort();
+    }
+    return path;
+}

@@ -13,6 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The fixture folder of the running test: made by helper_dir_setup and
+ * removed by helper_dir_teardown (use them as .init and .fini). */
+extern char *helper_dir;
+void helper_dir_setup(void);
+void helper_dir_teardown(void);
+/* helper_dir/name holding text (caller frees the path). */
+char *helper_write_text(const char *name, const char *text);
+
 /* A new temporary folder (removed by helper_tmpdir_remove). */
 char *helper_tmpdir(void);
 void helper_tmpdir_remove(char *dir);

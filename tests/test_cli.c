@@ -12,32 +12,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *dir;
 static char *data;
 static char err[8192];
 
 static void
 setup(void)
 {
-    dir = helper_tmpdir();
-    data = helper_generate(dir, "cli.h5", 2, 4, 30);
+    helper_dir_setup();
+    data = helper_generate(helper_dir, "cli.h5", 2, 4, 30);
 }
 
 static void
 teardown(void)
 {
     free(data);
-    helper_tmpdir_remove(dir);
-}
-
-static char *
-write_text(const char *name, const char *text)
-{
-    char *p = helper_path(dir, name);
-    FILE *f = fopen(p, "w");
-    fputs(text, f);
-    fclose(f);
-    return p;
+    helper_dir_teardown();
 }
 
 #define RUN(...)                                                             \
@@ -93,7 +82,7 @@ Test(cli, usage_errors_exit_two_with_a_message, .init = setup,
 Test(cli, no_dataset_anywhere_is_a_usage_error, .init = setup,
      .fini = teardown)
 {
-    char *cfg = write_text("empty.txt", "% nothing\n");
+    char *cfg = helper_write_text("empty.txt", "% nothing\n");
     cr_expect_eq(RUN("-c", cfg), 2);
     cr_expect(strstr(err, "no dataset given") != NULL, "%s", err);
     free(cfg);
@@ -102,7 +91,7 @@ Test(cli, no_dataset_anywhere_is_a_usage_error, .init = setup,
 Test(cli, bad_config_value_exits_two_naming_file_and_line, .init = setup,
      .fini = teardown)
 {
-    char *cfg = write_text("bad.txt", "input_var 4\nstats_workers many\n");
+    char *cfg = helper_write_text("bad.txt", "input_var 4\nstats_workers many\n");
     cr_expect_eq(RUN("-c", cfg, data), 2);
     cr_expect(strstr(err, "bad.txt:2: stats_workers") != NULL, "%s", err);
     free(cfg);
@@ -113,7 +102,7 @@ Test(cli, config_supplies_dataset_and_command_line_overrides_it,
 {
     char text[4096];
     snprintf(text, sizeof(text), "dataset_dir %s\ninput_var 9\n", data);
-    char *cfg = write_text("ok.txt", text);
+    char *cfg = helper_write_text("ok.txt", text);
     /* input_var 9 needs 12 rows; the generated file has 8: all skipped. */
     cr_expect_eq(RUN("-c", cfg), 1);
     cr_expect(strstr(err, "needs at least 12") != NULL, "%s", err);
@@ -124,8 +113,8 @@ Test(cli, config_supplies_dataset_and_command_line_overrides_it,
 Test(cli, data_errors_exit_one_naming_the_file, .init = setup,
      .fini = teardown)
 {
-    char *text = write_text("notes.h5", "hello\n");
-    char *missing = helper_path(dir, "missing.h5");
+    char *text = helper_write_text("notes.h5", "hello\n");
+    char *missing = helper_path(helper_dir, "missing.h5");
     cr_expect_eq(RUN(missing), 1);
     cr_expect(strstr(err, missing) != NULL, "%s", err);
     cr_expect_eq(RUN(text), 1);
@@ -139,7 +128,7 @@ Test(cli, data_errors_exit_one_naming_the_file, .init = setup,
 Test(cli, write_back_to_read_only_file_fails_after_printing, .init = setup,
      .fini = teardown)
 {
-    char *json = helper_path(dir, "out.json");
+    char *json = helper_path(helper_dir, "out.json");
     chmod(data, 0444);
     int rc = RUN("--write-back", "--json", json, data);
     chmod(data, 0644);
@@ -160,7 +149,7 @@ Test(cli, write_back_to_read_only_file_fails_after_printing, .init = setup,
 
 Test(cli, generate_and_demo_work, .init = setup, .fini = teardown)
 {
-    char *out = helper_path(dir, "gen.h5");
+    char *out = helper_path(helper_dir, "gen.h5");
     cr_expect_eq(RUN("generate", out, "--samples", "2", "--timesteps", "3",
                      "--nodes", "20", "--gzip"),
                  0, "%s", err);

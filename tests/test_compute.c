@@ -12,19 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dir;
-
-static void
-setup(void)
-{
-    dir = helper_tmpdir();
-}
-
-static void
-teardown(void)
-{
-    helper_tmpdir_remove(dir);
-}
 
 /* The two-triangle mesh of test_features.c: 4 nodes, 5 edges. */
 static const int64_t square_edges[10] = {0, 1, 2, 1, 3, 1, 2, 0, 3, 2};
@@ -46,7 +33,7 @@ square_values(double *v, size_t T)
 static char *
 square_file(const char *name, size_t T)
 {
-    char *path = helper_path(dir, name);
+    char *path = helper_path(helper_dir, name);
     double v[8 * 3 * 4];
     square_values(v, T);
     hid_t f = helper_h5_create(path, 1);
@@ -65,8 +52,8 @@ compute_ok(const char *path, const struct ms_options *o)
     return s;
 }
 
-Test(compute, two_triangle_mesh_over_three_timesteps, .init = setup,
-     .fini = teardown)
+Test(compute, two_triangle_mesh_over_three_timesteps, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
     char *path = square_file("square.h5", 3);
     struct ms_options o;
@@ -93,10 +80,10 @@ Test(compute, two_triangle_mesh_over_three_timesteps, .init = setup,
     free(path);
 }
 
-Test(compute, single_timestep_deltas_are_the_values, .init = setup,
-     .fini = teardown)
+Test(compute, single_timestep_deltas_are_the_values, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_path(dir, "t1.h5");
+    char *path = helper_path(helper_dir, "t1.h5");
     double v[8 * 4];
     square_values(v, 1);
     v[(3 * 1 + 0) * 4 + 2] = 2.0; /* disp_x of node 2 */
@@ -222,7 +209,7 @@ count_warning(void *userdata, int64_t id, const char *message)
 }
 
 Test(compute, each_defective_sample_is_skipped_or_fails_under_strict,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
 {
     static const struct {
         enum defect defect;
@@ -244,7 +231,7 @@ Test(compute, each_defective_sample_is_skipped_or_fails_under_strict,
     for (size_t c = 0; c < MS_ARRAY_SIZE(cases); c++) {
         char name[32];
         snprintf(name, sizeof(name), "bad%zu.h5", c);
-        char *path = helper_path(dir, name);
+        char *path = helper_path(helper_dir, name);
         double v[8 * 2 * 4];
         square_values(v, 2);
         hid_t f = helper_h5_create(path, 1);
@@ -283,14 +270,14 @@ Test(compute, each_defective_sample_is_skipped_or_fails_under_strict,
     }
 }
 
-Test(compute, file_level_errors_have_codes_and_name_the_file, .init = setup,
-     .fini = teardown)
+Test(compute, file_level_errors_have_codes_and_name_the_file, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *missing = helper_path(dir, "missing.h5");
-    char *text = helper_path(dir, "text.h5");
-    char *nodata = helper_path(dir, "nodata.h5");
-    char *empty = helper_path(dir, "empty.h5");
-    char *names = helper_path(dir, "names.h5");
+    char *missing = helper_path(helper_dir, "missing.h5");
+    char *text = helper_path(helper_dir, "text.h5");
+    char *nodata = helper_path(helper_dir, "nodata.h5");
+    char *empty = helper_path(helper_dir, "empty.h5");
+    char *names = helper_path(helper_dir, "names.h5");
     FILE *t = fopen(text, "w");
     fputs("this is not HDF5\n", t);
     fclose(t);
@@ -311,7 +298,7 @@ Test(compute, file_level_errors_have_codes_and_name_the_file, .init = setup,
         {2, MS_ELAYOUT, "no group 'data'"}, {3, MS_ENOSAMPLES, "no samples"},
         {4, MS_ENOSAMPLES, "no samples"},   {5, MS_ENOENT, "is a directory"},
     };
-    const char *paths[] = {missing, text, nodata, empty, names, dir};
+    const char *paths[] = {missing, text, nodata, empty, names, helper_dir};
     for (size_t c = 0; c < MS_ARRAY_SIZE(cases); c++) {
         struct ms_options o;
         ms_options_init(&o);
@@ -337,9 +324,9 @@ Test(compute, file_level_errors_have_codes_and_name_the_file, .init = setup,
 }
 
 Test(compute, nonfinite_value_fails_the_run_naming_row_and_timestep,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
 {
-    char *path = helper_path(dir, "nan.h5");
+    char *path = helper_path(helper_dir, "nan.h5");
     double v[8 * 3 * 4];
     square_values(v, 3);
     v[(5 * 3 + 2) * 4 + 1] = INFINITY; /* row 5, t 2, node 1 */
@@ -385,10 +372,10 @@ json_of(const struct ms_stats *s)
     return out;
 }
 
-Test(compute, json_numbers_round_trip_exactly, .init = setup,
-     .fini = teardown)
+Test(compute, json_numbers_round_trip_exactly, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_generate(dir, "rt.h5", 2, 6, 80);
+    char *path = helper_generate(helper_dir, "rt.h5", 2, 6, 80);
     struct ms_options o;
     ms_options_init(&o);
     struct ms_stats *s = compute_ok(path, &o);
@@ -414,10 +401,10 @@ Test(compute, json_numbers_round_trip_exactly, .init = setup,
     free(path);
 }
 
-Test(compute, json_is_byte_identical_across_memory_limits, .init = setup,
-     .fini = teardown)
+Test(compute, json_is_byte_identical_across_memory_limits, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_generate(dir, "det.h5", 3, 29, 70);
+    char *path = helper_generate(helper_dir, "det.h5", 3, 29, 70);
     static const uint64_t limits[] = {13 << 10, 16 << 10, 40 << 10,
                                       256 << 20};
     static const unsigned modes[] = {0, 5};
@@ -461,7 +448,7 @@ read_vector(hid_t f, const char *name, float *out)
 }
 
 Test(compute, write_back_is_read_back_and_samples_are_unchanged,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
 {
     char *path = square_file("wb.h5", 3);
     double before[8 * 3 * 4], after[8 * 3 * 4];
@@ -504,10 +491,10 @@ Test(compute, write_back_is_read_back_and_samples_are_unchanged,
     free(path);
 }
 
-Test(compute, every_allocation_failure_returns_enomem, .init = setup,
-     .fini = teardown)
+Test(compute, every_allocation_failure_returns_enomem, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_generate(dir, "alloc.h5", 2, 5, 40);
+    char *path = helper_generate(helper_dir, "alloc.h5", 2, 5, 40);
     for (uint64_t n = 1; n < 10000; n++) {
         struct ms_options o;
         ms_options_init(&o);
@@ -530,9 +517,9 @@ Test(compute, every_allocation_failure_returns_enomem, .init = setup,
 }
 
 Test(compute, empty_edge_group_reports_null_and_refuses_write_back,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
 {
-    char *path = helper_path(dir, "noedges.h5");
+    char *path = helper_path(helper_dir, "noedges.h5");
     double v[8 * 2 * 4];
     square_values(v, 2);
     hid_t f = helper_h5_create(path, 1);
@@ -558,10 +545,10 @@ Test(compute, empty_edge_group_reports_null_and_refuses_write_back,
     free(path);
 }
 
-Test(compute, generate_fails_cleanly_on_allocation_failure, .init = setup,
-     .fini = teardown)
+Test(compute, generate_fails_cleanly_on_allocation_failure, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_path(dir, "gen-alloc.h5");
+    char *path = helper_path(helper_dir, "gen-alloc.h5");
     struct ms_generate_options g;
     ms_generate_options_init(&g);
     g.samples = 1;

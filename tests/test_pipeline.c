@@ -15,19 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dir;
-
-static void
-setup(void)
-{
-    dir = helper_tmpdir();
-}
 
 static void
 teardown(void)
 {
     ms__reader_force_hdf5(false);
-    helper_tmpdir_remove(dir);
+    helper_dir_teardown();
+}
+
+/* The checked shape of sample "0" of the file at path. */
+static struct ms_sample_shape
+shape_of(const char *path)
+{
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
+    struct ms_sample_name name = {0, "0"};
+    struct ms_sample_shape shape;
+    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    ms__file_close(f);
+    return shape;
 }
 
 static char *
@@ -56,11 +62,11 @@ json_with(const char *path, unsigned prefetch, uint64_t limit,
 }
 
 Test(pipeline, json_identical_for_any_prefetch_and_memory_limit,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
     /* 3000 nodes x 7 rows: 168 KB a timestep, so 1M splits each 60-step
      * sample into many units and the default into three. */
-    char *path = helper_generate(dir, "p.h5", 5, 60, 3000);
+    char *path = helper_generate(helper_dir, "p.h5", 5, 60, 3000);
     static const struct {
         unsigned prefetch;
         uint64_t limit;
@@ -88,17 +94,12 @@ Test(pipeline, json_identical_for_any_prefetch_and_memory_limit,
 }
 
 Test(pipeline, direct_and_hdf5_read_paths_give_identical_results,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
-    char *path = helper_generate(dir, "paths.h5", 3, 20, 500);
-    struct ms_file *f;
-    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
-    struct ms_sample_name name = {0, "0"};
-    struct ms_sample_shape shape;
-    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    char *path = helper_generate(helper_dir, "paths.h5", 3, 20, 500);
+    struct ms_sample_shape shape = shape_of(path);
     cr_expect_neq(shape.direct_offset, MS_NO_DIRECT_READ,
                   "a contiguous float32 dataset is read directly");
-    ms__file_close(f);
     for (unsigned mode = 0; mode < 2; mode++) {
         ms__reader_force_hdf5(false);
         char *direct = json_with(path, 3, 1 << 20, mode ? 4 : 0);
@@ -112,9 +113,9 @@ Test(pipeline, direct_and_hdf5_read_paths_give_identical_results,
 }
 
 Test(pipeline, gzip_chunks_decoded_by_workers_equal_hdf5_decoding,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
-    char *path = helper_path(dir, "gz.h5");
+    char *path = helper_path(helper_dir, "gz.h5");
     struct ms_generate_options g;
     ms_generate_options_init(&g);
     g.samples = 3;
@@ -122,14 +123,9 @@ Test(pipeline, gzip_chunks_decoded_by_workers_equal_hdf5_decoding,
     g.nodes = 700;
     g.gzip = true;
     cr_assert_eq(ms_generate(path, &g, NULL), 0);
-    struct ms_file *f;
-    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
-    struct ms_sample_name name = {0, "0"};
-    struct ms_sample_shape shape;
-    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    struct ms_sample_shape shape = shape_of(path);
     cr_expect_neq(shape.chunk[0], 0, "gzip+shuffle chunks are decodable");
     cr_expect(shape.filters.shuffle && shape.filters.deflate);
-    ms__file_close(f);
     for (unsigned mode = 0; mode < 2; mode++) {
         ms__reader_force_hdf5(false);
         char *workers = json_with(path, 3, 256 << 20, mode ? 6 : 0);
@@ -142,35 +138,30 @@ Test(pipeline, gzip_chunks_decoded_by_workers_equal_hdf5_decoding,
     free(path);
 }
 
-Test(pipeline, chunked_and_float64_datasets_go_through_hdf5, .init = setup,
+Test(pipeline, chunked_and_float64_datasets_go_through_hdf5, .init = helper_dir_setup,
      .fini = teardown)
 {
-    char *path = helper_path(dir, "f64.h5");
+    char *path = helper_path(helper_dir, "f64.h5");
     double v[8 * 2 * 3];
     helper_fill(v, 8, 2, 3, 0.5);
     int64_t edges[4] = {0, 1, 1, 2};
     hid_t h = helper_h5_create(path, 1);
     helper_h5_sample(h, "0", 8, 2, 3, v, edges, 2);
     H5Fclose(h);
-    struct ms_file *f;
-    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
-    struct ms_sample_name name = {0, "0"};
-    struct ms_sample_shape shape;
-    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    struct ms_sample_shape shape = shape_of(path);
     cr_expect_eq(shape.direct_offset, MS_NO_DIRECT_READ);
     cr_expect_eq(shape.elem_size, 8);
-    ms__file_close(f);
     free(path);
 }
 
 Test(pipeline, unfiltered_chunks_are_read_by_hdf5_not_by_workers,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
     /* For unfiltered chunks HDF5 1.10.8 reports the nominal chunk size but
      * H5Dread_chunk reads the size in the chunk index: a damaged file made
      * it write past our buffer (found by the dataset fuzzer).  Such data
      * must go through H5Dread. */
-    char *path = helper_path(dir, "plainchunks.h5");
+    char *path = helper_path(helper_dir, "plainchunks.h5");
     hid_t h = helper_h5_create(path, 1);
     hid_t g = H5Gcreate2(h, "data/0", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t dims[3] = {8, 4, 6}, chunk[3] = {2, 2, 3};
@@ -188,14 +179,9 @@ Test(pipeline, unfiltered_chunks_are_read_by_hdf5_not_by_workers,
     int64_t edges[2] = {0, 1};
     helper_h5_edges(h, "0", H5T_STD_I64LE, edges, 1);
     H5Fclose(h);
-    struct ms_file *f;
-    cr_assert_eq(ms__file_open(path, &f, NULL), 0);
-    struct ms_sample_name name = {0, "0"};
-    struct ms_sample_shape shape;
-    cr_assert_eq(ms__sample_shape(f, &name, 4, 4, &shape, NULL), 0);
+    struct ms_sample_shape shape = shape_of(path);
     cr_expect_eq(shape.chunk[0], 0, "no worker decoding without a filter");
     cr_expect_eq(shape.chunk_t, 2, "units still align to the chunks");
-    ms__file_close(f);
     free(path);
 }
 
@@ -207,7 +193,7 @@ typedef void (*spoil_fn)(int s, double *values, int64_t *edges, size_t T,
 static char *
 chain_file(const char *name, int samples, size_t T, size_t N, spoil_fn spoil)
 {
-    char *path = helper_path(dir, name);
+    char *path = helper_path(helper_dir, name);
     size_t F = 8, E = N - 1;
     double *v = malloc(F * T * N * sizeof(*v));
     int64_t *edges = malloc(2 * E * sizeof(*edges));
@@ -258,7 +244,7 @@ ignore_warning(void *userdata, int64_t id, const char *message)
     *(int64_t *)userdata = id;
 }
 
-Test(pipeline, bad_sample_among_units_in_flight_is_skipped, .init = setup,
+Test(pipeline, bad_sample_among_units_in_flight_is_skipped, .init = helper_dir_setup,
      .fini = teardown)
 {
     char *path = chain_file("bad.h5", 6, 30, 400, spoil_edge_of_sample_3);
@@ -291,7 +277,7 @@ Test(pipeline, bad_sample_among_units_in_flight_is_skipped, .init = setup,
 }
 
 Test(pipeline, nonfinite_in_a_late_unit_fails_with_the_first_in_order,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
     char *path =
         chain_file("nan.h5", 4, 40, 300, spoil_value_of_samples_2_and_3);
@@ -314,9 +300,9 @@ Test(pipeline, nonfinite_in_a_late_unit_fails_with_the_first_in_order,
 }
 
 Test(pipeline, explicit_prefetch_that_does_not_fit_names_both_options,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
-    char *path = helper_generate(dir, "fit.h5", 2, 10, 3000);
+    char *path = helper_generate(helper_dir, "fit.h5", 2, 10, 3000);
     struct ms_options o;
     ms_options_init(&o);
     o.prefetch = 16;
@@ -346,9 +332,9 @@ record_progress(void *userdata, const struct ms_progress *p)
 }
 
 Test(pipeline, progress_ends_finished_with_everything_counted,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = teardown)
 {
-    char *path = helper_generate(dir, "prog.h5", 4, 12, 200);
+    char *path = helper_generate(helper_dir, "prog.h5", 4, 12, 200);
     struct ms_options o;
     ms_options_init(&o);
     o.on_progress = record_progress;

@@ -9,21 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dir;
 static char *path;
 
 static void
 setup(void)
 {
-    dir = helper_tmpdir();
-    path = helper_generate(dir, "plan.h5", 3, 37, 90);
+    helper_dir_setup();
+    path = helper_generate(helper_dir, "plan.h5", 3, 37, 90);
 }
 
 static void
 teardown(void)
 {
     free(path);
-    helper_tmpdir_remove(dir);
+    helper_dir_teardown();
 }
 
 /* The index of timestep t in slots, or -1. */

@@ -70,34 +70,11 @@ Test(selection, garbage_and_reversed_ranges_are_clear_errors)
     }
 }
 
-static char *dir;
-
-static void
-setup(void)
-{
-    dir = helper_tmpdir();
-}
-
-static void
-teardown(void)
-{
-    helper_tmpdir_remove(dir);
-}
-
-static char *
-text_file(const char *name, const char *text)
-{
-    char *path = helper_path(dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 Test(selection, list_files_take_one_id_a_line_with_comments,
-     .init = setup, .fini = teardown)
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
 {
-    char *good = text_file("ids.txt", "# training ids\n3\n\n  1 # first\n"
+    char *good = helper_write_text("ids.txt", "# training ids\n3\n\n  1 # first\n"
                                       "3\r\n2\n");
     struct ms_selection sel;
     struct ms_error err;
@@ -107,13 +84,13 @@ Test(selection, list_files_take_one_id_a_line_with_comments,
     cr_expect_eq(sel.ids[0], 1);
     cr_expect_eq(sel.ids[2], 3);
     ms_selection_finish(&sel);
-    char *bad = text_file("bad.txt", "1\n2\nthree\n");
+    char *bad = helper_write_text("bad.txt", "1\n2\nthree\n");
     cr_expect_eq(ms_selection_read_list(&sel, bad, &err), MS_EINVAL);
     cr_expect(strstr(err.message, "bad.txt:3") != NULL, "%s", err.message);
-    char *two = text_file("two.txt", "1 2\n");
+    char *two = helper_write_text("two.txt", "1 2\n");
     cr_expect_eq(ms_selection_read_list(&sel, two, &err), MS_EINVAL);
     cr_expect(strstr(err.message, "one id per line") != NULL);
-    char *missing = helper_path(dir, "nope.txt");
+    char *missing = helper_path(helper_dir, "nope.txt");
     cr_expect_eq(ms_selection_read_list(&sel, missing, &err), MS_ENOENT);
     free(good);
     free(bad);
@@ -121,10 +98,10 @@ Test(selection, list_files_take_one_id_a_line_with_comments,
     free(missing);
 }
 
-Test(selection, splits_come_from_the_dataset, .init = setup,
-     .fini = teardown)
+Test(selection, splits_come_from_the_dataset, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_generate(dir, "splits.h5", 10, 2, 20);
+    char *path = helper_generate(helper_dir, "splits.h5", 10, 2, 20);
     static const struct {
         const char *name;
         size_t count;
@@ -149,10 +126,10 @@ Test(selection, splits_come_from_the_dataset, .init = setup,
     free(path);
 }
 
-Test(selection, ids_missing_from_the_file_are_listed, .init = setup,
-     .fini = teardown)
+Test(selection, ids_missing_from_the_file_are_listed, .init = helper_dir_setup,
+     .fini = helper_dir_teardown)
 {
-    char *path = helper_generate(dir, "few.h5", 3, 2, 20);
+    char *path = helper_generate(helper_dir, "few.h5", 3, 2, 20);
     struct ms_selection sel;
     cr_assert_eq(ms_selection_parse(&sel, "1,2,7,40-41", NULL), 0);
     struct ms_options o;
