@@ -121,6 +121,9 @@ int ms_selection_from_split(struct ms_selection *sel, const char *dataset,
                             const char *name, struct ms_error *err);
 void ms_selection_finish(struct ms_selection *sel);
 
+/* The largest input_var and output_var accepted. */
+#define MS_MAX_VARS 1024
+
 struct ms_options {
     unsigned input_var;     /* node features per node (rows 3..3+input_var) */
     unsigned output_var;    /* delta features per node */

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #define DEFAULT_MEMORY_LIMIT (256ULL << 20)
-#define MAX_VARS 1024
 
 void
 ms_options_init(struct ms_options *opts)
@@ -60,11 +59,11 @@ ms__resolve_workers(const struct ms_options *opts)
 static int
 check_options(const struct ms_options *o, struct ms_error *err)
 {
-    if (o->input_var < 1 || o->input_var > MAX_VARS || o->output_var < 1 ||
-        o->output_var > MAX_VARS) {
+    if (o->input_var < 1 || o->input_var > MS_MAX_VARS || o->output_var < 1 ||
+        o->output_var > MS_MAX_VARS) {
         return ms__error_set(err, MS_EINVAL,
                              "input_var and output_var must be 1..%d",
-                             MAX_VARS);
+                             MS_MAX_VARS);
     }
     if (o->memory_limit == 0) {
         return ms__error_set(err, MS_EINVAL, "memory limit must be > 0");

@@ -20,7 +20,6 @@
 
 #define MAX_WORKERS 1024
 #define MAX_PREFETCH 4096
-#define MAX_VARS 1024
 #define MAX_CONFIG_BYTES (16u << 20)
 
 void
@@ -180,13 +179,13 @@ struct key {
 static int
 apply_input_var(struct ms_settings *s, const char *v)
 {
-    return ms_parse_uint(v, 1, MAX_VARS, &s->options.input_var);
+    return ms_parse_uint(v, 1, MS_MAX_VARS, &s->options.input_var);
 }
 
 static int
 apply_output_var(struct ms_settings *s, const char *v)
 {
-    return ms_parse_uint(v, 1, MAX_VARS, &s->options.output_var);
+    return ms_parse_uint(v, 1, MS_MAX_VARS, &s->options.output_var);
 }
 
 static int

@@ -150,7 +150,7 @@ fill_block(float *buf, size_t F, size_t nt, size_t t0, size_t T,
 }
 
 static hid_t
-nodal_dcpl(const struct ms_generate_options *o, size_t F, size_t T, size_t N)
+nodal_dcpl(const struct ms_generate_options *o, size_t T, size_t N)
 {
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (o->chunked || o->gzip) {
@@ -163,7 +163,6 @@ nodal_dcpl(const struct ms_generate_options *o, size_t F, size_t T, size_t N)
             H5Pset_deflate(dcpl, 4);
         }
     }
-    (void)F;
     return dcpl;
 }
 
@@ -187,7 +186,7 @@ write_sample(hid_t data, unsigned s, const struct ms_generate_options *o,
 
     hsize_t dims[3] = {F, T, N};
     hid_t space = H5Screate_simple(3, dims, NULL);
-    hid_t dcpl = nodal_dcpl(o, F, T, N);
+    hid_t dcpl = nodal_dcpl(o, T, N);
     hid_t dset = H5Dcreate2(g, "nodal_data", H5T_IEEE_F32LE, space,
                             H5P_DEFAULT, dcpl, H5P_DEFAULT);
     struct load l = load_of(o->seed, s);

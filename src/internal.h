@@ -439,6 +439,10 @@ int ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N,
                         size_t *out);
 /* The bytes a sample's edge list takes. */
 int ms__plan_edge_bytes(size_t E, size_t *out);
+/* The stored bytes of nodal_data a unit covers (its rows x slots x nodes):
+ * what progress and throughput count. */
+size_t ms__unit_stored_bytes(const struct ms_plan *plan,
+                             const struct ms_unit *u);
 /* Fill slots (nslots entries) with the timesteps the unit reads, and full
  * with whether each needs every row (a node timestep) or only the
  * displacement rows 3..3+output_var (a delta timestep or its successor). */

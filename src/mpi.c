@@ -234,9 +234,7 @@ plan_totals(const struct ms_plan *plan, struct ms_progress *p)
 {
     p->bytes_total = 0;
     for (size_t u = 0; u < plan->nunits; u++) {
-        const struct ms_plan_sample *ps = &plan->samples[plan->units[u].sample];
-        p->bytes_total += plan->nrows * plan->units[u].nslots * ps->shape.N *
-                          ps->shape.elem_size;
+        p->bytes_total += ms__unit_stored_bytes(plan, &plan->units[u]);
     }
     p->units_total = plan->nunits;
 }

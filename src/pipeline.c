@@ -479,9 +479,8 @@ build_tasks(struct pipeline *p)
         for (size_t u = 0; u < ps->nunits; u++) {
             p->tasks[p->ntasks++] = (struct task){
                 TASK_UNIT, u + 1 == ps->nunits, s, ps->first_unit + u};
-            const struct ms_unit *unit = &plan->units[ps->first_unit + u];
-            p->progress.bytes_total += plan->nrows * unit->nslots *
-                                       ps->shape.N * ps->shape.elem_size;
+            p->progress.bytes_total +=
+                ms__unit_stored_bytes(plan, &plan->units[ps->first_unit + u]);
         }
     }
     p->progress.units_total = plan->nunits;

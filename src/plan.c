@@ -331,6 +331,14 @@ cut_sample(struct ms_plan *plan, size_t s, size_t max_slots, size_t *cap)
     return 0;
 }
 
+size_t
+ms__unit_stored_bytes(const struct ms_plan *plan, const struct ms_unit *u)
+{
+    /* Within the memory limit, so the product cannot overflow. */
+    const struct ms_sample_shape *sh = &plan->samples[u->sample].shape;
+    return plan->nrows * u->nslots * sh->N * sh->elem_size;
+}
+
 void
 ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
                size_t *slots, unsigned char *full)

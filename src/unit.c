@@ -140,7 +140,7 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
                                    err);
     uint64_t t1 = now_ns();
     b->read_ns = t1 - t0;
-    b->bytes = plan->nrows * u->nslots * sh->N * sh->elem_size;
+    b->bytes = ms__unit_stored_bytes(plan, u);
     b->compute_ns = 0;
     if (rc != 0) {
         return rc;

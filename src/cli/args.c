@@ -197,11 +197,11 @@ apply_option_value(struct cli *c, int opt, const char *arg)
     struct ms_options *o = &c->settings.options;
     switch (opt) {
     case OPT_INPUT_VAR:
-        return ms_parse_uint(arg, 1, 1024, &o->input_var)
+        return ms_parse_uint(arg, 1, MS_MAX_VARS, &o->input_var)
                    ? cli_bad_value("--input-var", arg, "an integer 1..1024")
                    : 0;
     case OPT_OUTPUT_VAR:
-        return ms_parse_uint(arg, 1, 1024, &o->output_var)
+        return ms_parse_uint(arg, 1, MS_MAX_VARS, &o->output_var)
                    ? cli_bad_value("--output-var", arg, "an integer 1..1024")
                    : 0;
     case 's':
