@@ -390,7 +390,9 @@ done:
     return rc;
 }
 
-/* The class, rank and dims (up to 3) of a dataset. */
+/* The class, rank and dims (up to 3) of a dataset: 0, -1 if they cannot
+ * be read, or -2 if a dimension exceeds its declared maximum, which only a
+ * damaged dataspace message can say. */
 static int
 dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
 {
@@ -400,10 +402,16 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
     if (type >= 0 && space >= 0) {
         *cls = H5Tget_class(type);
         *rank = H5Sget_simple_extent_ndims(space);
-        if (*rank >= 0 && *rank <= 3) {
-            H5Sget_simple_extent_dims(space, dims, NULL);
-        }
         rc = *rank >= 0 ? 0 : -1;
+        hsize_t max[3];
+        if (*rank >= 0 && *rank <= 3 &&
+            H5Sget_simple_extent_dims(space, dims, max) >= 0) {
+            for (int i = 0; i < *rank; i++) {
+                if (max[i] != H5S_UNLIMITED && dims[i] > max[i]) {
+                    rc = -2;
+                }
+            }
+        }
     }
     if (type >= 0) {
         H5Tclose(type);
@@ -411,6 +419,121 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
     if (space >= 0) {
         H5Sclose(space);
     }
+    return rc;
+}
+
+/* The shape of data/<name>/<leaf>, or a sample failure explaining why it
+ * cannot be read. */
+static int
+read_shape(struct ms_file *f, const struct ms_sample_name *s,
+           const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
+           hsize_t dims[3], struct ms_error *err)
+{
+    int rc = 0;
+    switch (dataset_shape(dset, cls, rank, dims)) {
+    case 0:
+        break;
+    case -2:
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: its dataspace is damaged (a dimension "
+                    "exceeds its declared maximum)",
+                    s->name, leaf);
+    default:
+        SAMPLE_FAIL(MS_EIO, "data/%s/%s: cannot read its shape", s->name,
+                    leaf);
+    }
+done:
+    return rc;
+}
+
+/* "8 x 400 x 1300" */
+static void
+format_dims(char *out, size_t size, int rank, const hsize_t *dims)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < rank && used < size; i++) {
+        int n = snprintf(out + used, size - used, "%s%llu", i ? " x " : "",
+                         (unsigned long long)dims[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* A dataset must be written in full.  HDF5 returns the fill value for
+ * storage never written: for a dataset never written at all, or for the
+ * chunks an aborted export did not reach.  Those values would enter the
+ * statistics as if a simulation had produced them (and a damaged file
+ * declaring millions of unwritten timesteps would take minutes to read),
+ * so the sample is refused instead.  So is a chunk shape larger than the
+ * maximum dimensions, which HDF5 never creates and 1.10.8 reads past its
+ * own buffers with.  The dims are non-zero. */
+static int
+check_storage(struct ms_file *f, const struct ms_sample_name *s,
+              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
+              struct ms_error *err)
+{
+    int rc = 0;
+    char shape[96];
+    format_dims(shape, sizeof(shape), rank, dims);
+    if (H5Dget_storage_size(dset) == 0) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: declared (%s) but never written: no data "
+                    "is stored",
+                    s->name, leaf, shape);
+    }
+    hid_t dcpl = H5Dget_create_plist(dset);
+    hsize_t chunk[3];
+    hsize_t expected = 1;
+    hsize_t stored = 0;
+    bool chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
+                   H5Pget_chunk(dcpl, rank, chunk) == rank;
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (!chunked) {
+        return 0; /* contiguous and compact storage is written whole */
+    }
+    for (int i = 0; i < rank; i++) {
+        hsize_t along = chunk[i] ? (dims[i] - 1) / chunk[i] + 1 : 1;
+        expected = expected > UINT64_MAX / along ? UINT64_MAX
+                                                 : expected * along;
+    }
+    hid_t space = H5Dget_space(dset); /* required, though unused */
+    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, &stored)
+                                : -1;
+    hsize_t max[3];
+    bool oversized = false; /* HDF5 refuses to create such a layout */
+    if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
+        for (int i = 0; i < rank; i++) {
+            oversized |= max[i] != H5S_UNLIMITED && chunk[i] > max[i];
+        }
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    if (oversized) {
+        char chunks[96];
+        format_dims(chunks, sizeof(chunks), rank, chunk);
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: its layout is damaged: chunks of %s are "
+                    "larger than its maximum dimensions",
+                    s->name, leaf, chunks);
+    }
+    if (counted < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        SAMPLE_FAIL(MS_EIO, "data/%s/%s: cannot count its chunks: %s",
+                    s->name, leaf, msg);
+    }
+    if (stored < expected) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: partly written: %llu of its %llu chunks "
+                    "are stored, the rest would read as the fill value "
+                    "(declared %s)",
+                    s->name, leaf, (unsigned long long)stored,
+                    (unsigned long long)expected, shape);
+    }
+done:
     return rc;
 }
 
@@ -514,9 +637,9 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
     unsigned need = MS_MIN_FEATURE_ROWS;
     need = 3 + iv > need ? 3 + iv : need;
     need = 3 + ov > need ? 3 + ov : need;
-    if (dataset_shape(dset, &cls, &rank, dims) != 0) {
-        SAMPLE_FAIL(MS_EIO, "data/%s/nodal_data: cannot read its shape",
-                    s->name);
+    rc = read_shape(f, s, "nodal_data", dset, &cls, &rank, dims, err);
+    if (rc != 0) {
+        goto done;
     }
     if (cls != H5T_FLOAT) {
         SAMPLE_FAIL(MS_ELAYOUT,
@@ -557,14 +680,9 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
                     s->name, (unsigned long long)dims[0],
                     (unsigned long long)dims[1], (unsigned long long)dims[2]);
     }
-    if (H5Dget_storage_size(dset) == 0) {
-        /* Declared but never written: every value would be the fill
-         * value, which is never what a simulation produced. */
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/nodal_data: declared (%llu x %llu x %llu) but "
-                    "never written: no data is stored",
-                    s->name, (unsigned long long)dims[0],
-                    (unsigned long long)dims[1], (unsigned long long)dims[2]);
+    rc = check_storage(f, s, "nodal_data", dset, 3, dims, err);
+    if (rc != 0) {
+        goto done;
     }
     shape->F = (size_t)dims[0];
     shape->T = (size_t)dims[1];
@@ -589,9 +707,9 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     H5T_class_t cls;
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
-    if (dataset_shape(dset, &cls, &rank, dims) != 0) {
-        SAMPLE_FAIL(MS_EIO, "data/%s/mesh_edge: cannot read its shape",
-                    s->name);
+    rc = read_shape(f, s, "mesh_edge", dset, &cls, &rank, dims, err);
+    if (rc != 0) {
+        goto done;
     }
     if (cls != H5T_INTEGER) {
         SAMPLE_FAIL(MS_ELAYOUT,
@@ -608,6 +726,12 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     if (dims[1] > SIZE_MAX / 16) {
         SAMPLE_FAIL(MS_EOVERFLOW, "data/%s/mesh_edge: %llu edges overflow",
                     s->name, (unsigned long long)dims[1]);
+    }
+    if (dims[1] > 0) {
+        rc = check_storage(f, s, "mesh_edge", dset, 2, dims, err);
+        if (rc != 0) {
+            goto done;
+        }
     }
     shape->E = (size_t)dims[1];
 done:

@@ -10,6 +10,7 @@ import atexit
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,38 @@ def edges_with(i, j, value):
     return nodal, edges
 
 
+def partly_written(f, leaf):
+    """Sample 7 with <leaf> chunked and only its first chunk written (an
+    export that stopped early): the rest reads as the fill value."""
+    nodal, edges = good()
+    g = f.require_group("data/7")
+    data = nodal if leaf == "nodal_data" else edges
+    other = edges if leaf == "nodal_data" else nodal
+    chunks = (8, 1, 12) if leaf == "nodal_data" else (2, 2)
+    d = g.create_dataset(leaf, shape=data.shape, dtype=data.dtype,
+                         chunks=chunks, fillvalue=0)
+    d[tuple(slice(0, c) for c in chunks)] = data[
+        tuple(slice(0, c) for c in chunks)]
+    g.create_dataset("mesh_edge" if leaf == "nodal_data" else "nodal_data",
+                     data=other)
+
+
+def dims_beyond_maximum(f):
+    """Sample 7's nodal_data dataspace says 2**40 timesteps but a maximum of
+    5, which only damage can write (h5py cannot): the dims are patched in
+    the file afterwards by patch_dataspace."""
+    sample(f, 7, *good(T=5), chunks=(8, 1, 12), maxshape=(8, 5, 12))
+
+
+def patch_dataspace(path):
+    raw = bytearray(open(path, "rb").read())
+    dims = struct.pack("<6Q", 8, 5, 12, 8, 5, 12)
+    at = raw.find(dims)
+    assert at >= 0 and raw.find(dims, at + 1) < 0
+    raw[at + 8:at + 16] = struct.pack("<Q", 2**40)
+    open(path, "wb").write(raw)
+
+
 BAD_SAMPLES = [
     ("nodal_rank_2", lambda f: sample(f, 7, good()[0][:, 0, :], good()[1]),
      "has rank 2; expected 3"),
@@ -134,6 +167,14 @@ BAD_SAMPLES = [
         "data/7").create_dataset("nodal_data", shape=(8, 2**40, 1000),
                                  dtype="<f4", chunks=(1, 1, 1000)) and
      sample(f, 7, None, good()[1]), "never written"),
+    ("nodal_partly_written", lambda f: partly_written(f, "nodal_data"),
+     "data/7/nodal_data: partly written: 1 of its 4 chunks are stored"),
+    ("edges_partly_written", lambda f: partly_written(f, "mesh_edge"),
+     "data/7/mesh_edge: partly written: 1 of its"),
+    ("edges_never_written", lambda f: f.require_group(
+        "data/7").create_dataset("mesh_edge", shape=(2, 5), dtype="<i8") and
+     sample(f, 7, good()[0], None), "data/7/mesh_edge: declared (2 x 5) but "
+     "never written"),
     ("more_nodes_than_supported", lambda f: f.require_group(
         "data/7").create_dataset("nodal_data", shape=(8, 2, 2**33),
                                  dtype="<f4", chunks=(1, 1, 2**20)) and
@@ -155,6 +196,35 @@ for _name, _build, _words in BAD_SAMPLES:
         check.__name__ = f"bad_sample_{name}_is_skipped_or_fails_strict"
         return check
     case(_make())
+
+
+@case
+def damaged_chunk_shape_beyond_the_maximum_is_refused_without_reading():
+    # Found by the dataset fuzzer: chunks of 65536 x 4 x 10 in a dataset of
+    # at most 8 x 4 x 10 made HDF5 1.10.8 read past its chunk buffer.
+    path = h5("chunk-beyond-maximum.h5", with_good_sample(
+        lambda f: sample(f, 7, *good(), chunks=(8, 1, 12))))
+    raw = bytearray(open(path, "rb").read())
+    layout = struct.pack("<4I", 8, 1, 12, 4)  # chunk dims, element size
+    at = raw.find(layout)
+    assert at >= 0 and raw.find(layout, at + 1) < 0
+    raw[at + 4:at + 8] = struct.pack("<I", 64)
+    open(path, "wb").write(raw)
+    words = ("sample 7", "data/7/nodal_data: its layout is damaged: chunks "
+             "of 8 x 64 x 12 are larger than its maximum dimensions")
+    expect(path, 0, "warning:", path, *words)
+    expect(path, 1, path, *words, args=("--strict",))
+
+
+@case
+def damaged_dataspace_beyond_its_maximum_is_refused_without_reading():
+    # Found by the dataset fuzzer: a flipped byte declared 2**18 timesteps
+    # of a dataset with at most 4, and the run read fill values for seconds.
+    path = h5("beyond-maximum.h5", with_good_sample(dims_beyond_maximum))
+    patch_dataspace(path)
+    words = ("sample 7", "data/7/nodal_data: its dataspace is damaged")
+    expect(path, 0, "warning:", path, *words)
+    expect(path, 1, path, *words, args=("--strict",))
 
 
 # ---------------------------------------------------------------------------

@@ -190,7 +190,9 @@ def shuffle_only_deflate_only_and_unwritten_chunks_decode():
         fast, slow = stats(path), stats_hdf5_path(path)
         assert all(fast[g] == slow[g] for g in ("node", "edge", "delta"))
         check(fast, oracle.reference(path))
-    # Chunks never written hold the fill value.
+    # A sample whose chunks were not all written (an export that stopped
+    # at timestep 4) is left out, on both read paths: its fill values would
+    # otherwise count as data.  The statistics are the other sample's.
     path = os.path.join(TMP, "unwritten.h5")
     with h5py.File(path, "w") as f:
         g = f.create_group("data/0")
@@ -199,10 +201,14 @@ def shuffle_only_deflate_only_and_unwritten_chunks_decode():
                              fillvalue=0.25)
         d[:, :4, :] = nodal[:, :4, :]  # timesteps 4.. stay unwritten
         g.create_dataset("mesh_edge", data=edges)
+        g = f.create_group("data/1")
+        g.create_dataset("nodal_data", data=nodal, chunks=(8, 4, 60),
+                         compression="gzip")
+        g.create_dataset("mesh_edge", data=edges)
     fast, slow = stats(path), stats_hdf5_path(path)
     assert all(fast[g] == slow[g] for g in ("node", "edge", "delta"))
-    check(fast, oracle.reference(path))
-    assert fast["node"]["max"][0] >= 0.25
+    assert [s["id"] for s in fast["samples"]["skipped"]] == [0], fast
+    check(fast, oracle.reference(path, skip_ids=[0]))
 
 
 @case
