@@ -270,7 +270,6 @@ struct ms_sample_shape {
      * the chunk dims, decoded by the workers; chunk[0] == 0 otherwise. */
     size_t chunk[3];
     struct ms_chunk_filters filters;
-    float fill; /* the value of chunks never written */
 };
 
 #define MS_NO_DIRECT_READ UINT64_MAX

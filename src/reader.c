@@ -598,9 +598,7 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
         if (H5Pget_chunk(dcpl, 3, dims) == 3) {
             shape->chunk_t = dims[1];
             if (f->fd >= 0 && native &&
-                decodable_filters(dcpl, sizeof(float), &shape->filters) &&
-                H5Pget_fill_value(dcpl, H5T_NATIVE_FLOAT, &shape->fill) >=
-                    0) {
+                decodable_filters(dcpl, sizeof(float), &shape->filters)) {
                 for (int i = 0; i < 3; i++) {
                     shape->chunk[i] = dims[i];
                 }
@@ -887,8 +885,8 @@ done:
 /* Chunked data decoded by the workers. */
 
 /* Fetch the stored bytes of the chunk at offset (the only HDF5 calls, a
- * few microseconds under the lock).  *bytes is 0 for a chunk never
- * written. */
+ * few microseconds under the lock).  check_storage made sure every chunk
+ * is stored: one that is not is an error, never the fill value. */
 static int
 fetch_chunk(hid_t dset, const hsize_t offset[3], size_t chunk_bytes,
             struct ms_read_scratch *rs, size_t *bytes, uint32_t *mask)
@@ -896,7 +894,7 @@ fetch_chunk(hid_t dset, const hsize_t offset[3], size_t chunk_bytes,
     hsize_t stored = 0;
     *bytes = 0;
     if (H5Dget_chunk_storage_size(dset, offset, &stored) < 0 || stored == 0) {
-        return 0; /* not allocated: the fill value */
+        return MS_EIO;
     }
     /* Deflate grows incompressible data by a few bytes per 16 KiB; a chunk
      * claiming far more than its values is damaged, not to be allocated. */
@@ -978,12 +976,7 @@ read_time_chunk(hid_t dset, const struct ms_sample_shape *shape,
             if (rc != 0) {
                 return rc;
             }
-            if (bytes == 0) {
-                float *fill = (float *)rs->chunk;
-                for (size_t k = 0; k < chunk_bytes / sizeof(float); k++) {
-                    fill[k] = shape->fill;
-                }
-            } else if (ms__chunk_decode(&shape->filters, mask, rs->raw, bytes,
+            if (ms__chunk_decode(&shape->filters, mask, rs->raw, bytes,
                                         rs->chunk, chunk_bytes,
                                         rs->tmp) != 0) {
                 return MS_EIO;

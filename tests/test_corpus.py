@@ -371,6 +371,32 @@ def bit_flipped_files_never_crash_or_hang():
         outcomes.add(p.returncode)
 
 
+# Inputs the dataset fuzzer found (tests/fuzz/corpus/dataset/regress-*),
+# and what meshstats now says of each: the first made it read 2**18
+# timesteps of fill values, the second made HDF5 read past its chunk
+# buffer, the third crashed HDF5 in H5Pget_fill_value (meshstats no longer
+# asks for the fill value: a chunk that is not stored is an error).
+FUZZ_FINDINGS = {
+    "regress-dims-beyond-maximum.h5": "its dataspace is damaged",
+    "regress-chunk-beyond-maximum.h5": "its layout is damaged: chunks of "
+                                       "65536 x 4 x 10",
+    "regress-fill-value-type.h5": "the chunk at timestep 0 cannot be read",
+}
+
+
+@case
+def fuzzer_findings_are_refused_cleanly():
+    corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "fuzz", "corpus", "dataset")
+    found = sorted(n for n in os.listdir(corpus) if n.startswith("regress-"))
+    assert found == sorted(FUZZ_FINDINGS), found
+    for name, words in FUZZ_FINDINGS.items():
+        path = os.path.join(TMP, name)
+        shutil.copyfile(os.path.join(corpus, name), path)
+        expect(path, 1, path, "sample 0", "data/0/nodal_data", words,
+               "no usable samples")
+
+
 @case
 def bad_config_values_exit_2_naming_the_line():
     path = h5("cfgdata.h5", lambda f: sample(f, 0, *good()))
