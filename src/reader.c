@@ -390,24 +390,40 @@ done:
     return rc;
 }
 
-/* The class, rank and dims (up to 3) of a dataset: 0, -1 if they cannot
- * be read, or -2 if a dimension exceeds its declared maximum, which only a
- * damaged dataspace message can say. */
+/* Numbers wider than this are not numbers a simulation wrote: a damaged
+ * datatype message (a 2.9 MB float made HDF5 1.10.8 crash converting). */
+#define MAX_NUMBER_BYTES 16
+
+/* The class, rank, dims (up to 3) and value size of a dataset: 0, -1 if
+ * they cannot be read, -2 if a dimension exceeds its declared maximum
+ * (which only a damaged dataspace message can say), or -3 if a float or
+ * integer type is wider than MAX_NUMBER_BYTES or has more bits of
+ * precision than it has bits. */
 static int
-dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3])
+dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
+              size_t *size)
 {
     hid_t type = H5Dget_type(dset);
     hid_t space = H5Dget_space(dset);
     int rc = -1;
     if (type >= 0 && space >= 0) {
         *cls = H5Tget_class(type);
+        *size = H5Tget_size(type);
         *rank = H5Sget_simple_extent_ndims(space);
         rc = *rank >= 0 ? 0 : -1;
+        if (*cls == H5T_FLOAT || *cls == H5T_INTEGER) {
+            size_t bits = H5Tget_precision(type);
+            if (*size == 0 || *size > MAX_NUMBER_BYTES || bits == 0 ||
+                bits > 8 * *size) {
+                rc = -3;
+            }
+        }
         hsize_t max[3];
         if (*rank >= 0 && *rank <= 3 &&
             H5Sget_simple_extent_dims(space, dims, max) >= 0) {
             for (int i = 0; i < *rank; i++) {
-                if (max[i] != H5S_UNLIMITED && dims[i] > max[i]) {
+                if (max[i] != H5S_UNLIMITED && dims[i] > max[i] &&
+                    rc == 0) {
                     rc = -2;
                 }
             }
@@ -430,9 +446,15 @@ read_shape(struct ms_file *f, const struct ms_sample_name *s,
            hsize_t dims[3], struct ms_error *err)
 {
     int rc = 0;
-    switch (dataset_shape(dset, cls, rank, dims)) {
+    size_t size = 0;
+    switch (dataset_shape(dset, cls, rank, dims, &size)) {
     case 0:
         break;
+    case -3:
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: its datatype is damaged or unsupported: "
+                    "%zu-byte values (at most %d)",
+                    s->name, leaf, size, MAX_NUMBER_BYTES);
     case -2:
         SAMPLE_FAIL(MS_ELAYOUT,
                     "data/%s/%s: its dataspace is damaged (a dimension "
@@ -475,7 +497,8 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     char shape[96];
     format_dims(shape, sizeof(shape), rank, dims);
-    if (H5Dget_storage_size(dset) == 0) {
+    hsize_t bytes = H5Dget_storage_size(dset);
+    if (bytes == 0) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "data/%s/%s: declared (%s) but never written: no data "
                     "is stored",
@@ -487,6 +510,7 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
     hsize_t stored = 0;
     bool chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
                    H5Pget_chunk(dcpl, rank, chunk) == rank;
+    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
     if (dcpl >= 0) {
         H5Pclose(dcpl);
     }
@@ -524,6 +548,30 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
         ms__hdf5_last_error(msg, sizeof(msg));
         SAMPLE_FAIL(MS_EIO, "data/%s/%s: cannot count its chunks: %s",
                     s->name, leaf, msg);
+    }
+    /* Unfiltered chunks are stored at their full size, edge chunks too:
+     * an index recording other sizes is damaged, and HDF5 1.10.8 reads
+     * past its own buffers with it. */
+    hid_t type = H5Dget_type(dset);
+    size_t elem = type >= 0 ? H5Tget_size(type) : 0;
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    hsize_t chunk_bytes = elem;
+    for (int i = 0; i < rank; i++) {
+        chunk_bytes = chunk[i] && chunk_bytes > UINT64_MAX / chunk[i]
+                          ? UINT64_MAX
+                          : chunk_bytes * chunk[i];
+    }
+    if (!filtered && stored == expected &&
+        (chunk_bytes == 0 || bytes / chunk_bytes != stored ||
+         bytes % chunk_bytes != 0)) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: its layout is damaged: %llu bytes stored "
+                    "for %llu uncompressed chunks of %llu bytes",
+                    s->name, leaf, (unsigned long long)bytes,
+                    (unsigned long long)stored,
+                    (unsigned long long)chunk_bytes);
     }
     if (stored < expected) {
         SAMPLE_FAIL(MS_ELAYOUT,

@@ -110,22 +110,6 @@ def partly_written(f, leaf):
                      data=other)
 
 
-def dims_beyond_maximum(f):
-    """Sample 7's nodal_data dataspace says 2**40 timesteps but a maximum of
-    5, which only damage can write (h5py cannot): the dims are patched in
-    the file afterwards by patch_dataspace."""
-    sample(f, 7, *good(T=5), chunks=(8, 1, 12), maxshape=(8, 5, 12))
-
-
-def patch_dataspace(path):
-    raw = bytearray(open(path, "rb").read())
-    dims = struct.pack("<6Q", 8, 5, 12, 8, 5, 12)
-    at = raw.find(dims)
-    assert at >= 0 and raw.find(dims, at + 1) < 0
-    raw[at + 8:at + 16] = struct.pack("<Q", 2**40)
-    open(path, "wb").write(raw)
-
-
 BAD_SAMPLES = [
     ("nodal_rank_2", lambda f: sample(f, 7, good()[0][:, 0, :], good()[1]),
      "has rank 2; expected 3"),
@@ -198,33 +182,61 @@ for _name, _build, _words in BAD_SAMPLES:
     case(_make())
 
 
-@case
-def damaged_chunk_shape_beyond_the_maximum_is_refused_without_reading():
-    # Found by the dataset fuzzer: chunks of 65536 x 4 x 10 in a dataset of
-    # at most 8 x 4 x 10 made HDF5 1.10.8 read past its chunk buffer.
-    path = h5("chunk-beyond-maximum.h5", with_good_sample(
-        lambda f: sample(f, 7, *good(), chunks=(8, 1, 12))))
+def patched(name, build, old, new, at=0):
+    """A file made by build, with the one occurrence of the bytes old
+    overwritten by new at offset at: damage h5py cannot write."""
+    path = h5(name, with_good_sample(build))
     raw = bytearray(open(path, "rb").read())
-    layout = struct.pack("<4I", 8, 1, 12, 4)  # chunk dims, element size
-    at = raw.find(layout)
-    assert at >= 0 and raw.find(layout, at + 1) < 0
-    raw[at + 4:at + 8] = struct.pack("<I", 64)
+    where = raw.find(old)
+    assert where >= 0 and raw.find(old, where + 1) < 0, name
+    raw[where + at:where + at + len(new)] = new
     open(path, "wb").write(raw)
-    words = ("sample 7", "data/7/nodal_data: its layout is damaged: chunks "
-             "of 8 x 64 x 12 are larger than its maximum dimensions")
-    expect(path, 0, "warning:", path, *words)
-    expect(path, 1, path, *words, args=("--strict",))
+    return path
 
 
-@case
-def damaged_dataspace_beyond_its_maximum_is_refused_without_reading():
-    # Found by the dataset fuzzer: a flipped byte declared 2**18 timesteps
-    # of a dataset with at most 4, and the run read fill values for seconds.
-    path = h5("beyond-maximum.h5", with_good_sample(dims_beyond_maximum))
-    patch_dataspace(path)
-    words = ("sample 7", "data/7/nodal_data: its dataspace is damaged")
-    expect(path, 0, "warning:", path, *words)
-    expect(path, 1, path, *words, args=("--strict",))
+def chunked(**kw):
+    return lambda f: sample(f, 7, *good(**kw), chunks=(8, 1, 12),
+                            maxshape=(8, kw.get("T", 4), 12))
+
+
+# Damage the dataset fuzzer found in sample metadata, rebuilt by patching
+# the bytes of one HDF5 message of sample 7: (name, build, bytes to find,
+# offset and bytes written there, words of the message).  Each is refused
+# before any data is read, and each made HDF5 1.10.8 or meshstats misbehave
+# before: a dataspace declaring 2**18 timesteps of a dataset with at most 4
+# (seconds of fill values read), chunks larger than the maximum dimensions
+# and an unfiltered chunk recorded at another size (HDF5 copied past its
+# buffer), and a 2.9 MB float type (HDF5 crashed converting it).
+DAMAGED = [
+    ("dataspace_beyond_its_maximum", chunked(T=5),
+     struct.pack("<6Q", 8, 5, 12, 8, 5, 12), 8, struct.pack("<Q", 2**40),
+     "data/7/nodal_data: its dataspace is damaged"),
+    ("chunk_shape_beyond_the_maximum", chunked(),
+     struct.pack("<4I", 8, 1, 12, 4), 4, struct.pack("<I", 64),
+     "data/7/nodal_data: its layout is damaged: chunks of 8 x 64 x 12 are "
+     "larger than its maximum dimensions"),
+    ("chunk_index_size", chunked(),
+     struct.pack("<II4Q", 384, 0, 0, 1, 0, 0), 0, struct.pack("<I", 100),
+     "data/7/nodal_data: its layout is damaged: 1252 bytes stored for 4 "
+     "uncompressed chunks of 384 bytes"),
+    ("absurdly_wide_float_type",
+     lambda f: sample(f, 7, *good(), nodal_dtype="<f8"),
+     struct.pack("<IHHBBBBI", 8, 0, 64, 52, 11, 0, 52, 1023), 0,
+     struct.pack("<I", 2**20),
+     "data/7/nodal_data: its datatype is damaged or unsupported: "
+     "1048576-byte values (at most 16)"),
+]
+
+for _name, _build, _old, _at, _new, _words in DAMAGED:
+    def _make(name=_name, build=_build, old=_old, at=_at, new=_new,
+              words=_words):
+        def check():
+            path = patched(f"{name}.h5", build, old, new, at)
+            expect(path, 0, "warning:", "sample 7", path, words)
+            expect(path, 1, "sample 7", path, words, args=("--strict",))
+        check.__name__ = f"damaged_{name}_is_refused_without_reading"
+        return check
+    case(_make())
 
 
 # ---------------------------------------------------------------------------
@@ -372,15 +384,22 @@ def bit_flipped_files_never_crash_or_hang():
 
 
 # Inputs the dataset fuzzer found (tests/fuzz/corpus/dataset/regress-*),
-# and what meshstats now says of each: the first made it read 2**18
-# timesteps of fill values, the second made HDF5 read past its chunk
-# buffer, the third crashed HDF5 in H5Pget_fill_value (meshstats no longer
-# asks for the fill value: a chunk that is not stored is an error).
+# and what meshstats now says of each (DAMAGED above rebuilds most of them
+# from good files).  Before: 2**18 timesteps of fill values read; HDF5
+# reading past its chunk buffer (twice, the second time giving exit 0 and
+# statistics); HDF5 crashing in H5Pget_fill_value (meshstats no longer asks
+# for the fill value: a chunk that is not stored is an error); and HDF5
+# crashing (exit 139) converting a 2.9 MB float type.
 FUZZ_FINDINGS = {
     "regress-dims-beyond-maximum.h5": "its dataspace is damaged",
     "regress-chunk-beyond-maximum.h5": "its layout is damaged: chunks of "
                                        "65536 x 4 x 10",
+    "regress-chunk-index-size.h5": "its layout is damaged: 432 bytes "
+                                   "stored for 8 uncompressed chunks",
     "regress-fill-value-type.h5": "the chunk at timestep 0 cannot be read",
+    "regress-unfiltered-chunk-size.h5": "partly written: 12 of its 18",
+    "regress-wide-float-type.h5": "its datatype is damaged or unsupported: "
+                                  "2949124-byte values",
 }
 
 
