@@ -110,6 +110,11 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
     }
     rc = ms__pipeline_run(file, plan, opts, stats, &total,
                           mpi ? &mine : NULL, err);
+    /* Closed before the ranks combine: the combine starts with a
+     * collective, so once rank 0 is past it no rank holds the file open,
+     * and rank 0's write-back can take HDF5's exclusive lock. */
+    ms__file_close(file);
+    file = NULL;
     if (mpi) {
         rc = ms__mpi_combine(plan, opts, stats, &total, &mine, rc, err);
     }
