@@ -3,6 +3,7 @@ run them with main(); each prints one `ok`/`not ok` line."""
 
 import os
 import shlex
+import subprocess
 import sys
 import traceback
 
@@ -11,6 +12,13 @@ import traceback
 WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
 
 CASES = []
+
+
+def sanitized(program):
+    """Whether program is an AddressSanitizer build (which handles SIGSEGV
+    itself, so meshstats' crash guard is left out of it)."""
+    p = subprocess.run(["ldd", program], capture_output=True, text=True)
+    return "libasan" in p.stdout
 
 
 def case(fn):

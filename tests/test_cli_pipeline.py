@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import case, main  # noqa: E402
+from tap import case, main, sanitized  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-pipeline-")
@@ -99,6 +99,24 @@ def sigint_stops_cleanly_with_status_130_and_no_write_back():
 @case
 def sigterm_stops_cleanly_with_status_143():
     interrupt(signal.SIGTERM, 143)
+
+
+@case
+def a_sigsegv_sent_by_another_process_is_not_taken_for_a_crash():
+    # The crash guard (src/cli/crash.c) reports crashes inside HDF5 as a
+    # damaged file; a SIGSEGV from kill(2) is no crash and ends the process
+    # as the signal does, with no message.
+    path = dataset("slow.h5", 8, 200, 2000)
+    proc = subprocess.Popen([MESHSTATS, "--throttle", "5", "-j", "2", "-q",
+                             path], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    time.sleep(0.7)
+    proc.send_signal(signal.SIGSEGV)
+    _, err = proc.communicate(timeout=20)
+    # Under ASan, ASan takes the signal and aborts (abort_on_error).
+    killed_by = signal.SIGABRT if sanitized(MESHSTATS) else signal.SIGSEGV
+    assert proc.returncode == -killed_by, (proc.returncode, err)
+    assert b"HDF5 crashed" not in err and b"internal error" not in err, err
 
 
 @case

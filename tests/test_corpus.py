@@ -9,6 +9,7 @@ Usage: python3 test_corpus.py /path/to/meshstats   (prints TAP)
 import atexit
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -20,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import WRAPPER, case, main, sanitized  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-corpus-")
@@ -414,6 +415,33 @@ def fuzzer_findings_are_refused_cleanly():
         shutil.copyfile(os.path.join(corpus, name), path)
         expect(path, 1, path, "sample 0", "data/0/nodal_data", words,
                "no usable samples")
+
+
+@case
+def a_crash_inside_hdf5_on_a_damaged_file_exits_1_naming_it():
+    # Found by the dataset fuzzer: a damaged local heap makes HDF5 1.10.8
+    # copy from a NULL pointer inside H5Lexists (SIGSEGV), before meshstats
+    # sees any sample.  The program's crash guard finds HDF5 first on the
+    # crashed stack and reports the damaged file.  Run without the wrapper:
+    # valgrind reports HDF5's invalid read.  In the sanitizer build, which
+    # leaves the crash to ASan, the report must show the crash in libhdf5.
+    corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "fuzz", "corpus", "dataset")
+    path = os.path.join(TMP, "hdf5-crash.h5")
+    shutil.copyfile(os.path.join(corpus, "hdf5-crash-local-heap.h5"), path)
+    p = subprocess.run([MESHSTATS, path], capture_output=True, text=True,
+                       cwd=TMP, timeout=TIMEOUT, env=damaged_env())
+    if sanitized(MESHSTATS):
+        frames = [ln for ln in p.stderr.splitlines()
+                  if re.match(r"\s+#\d+ ", ln) and
+                  ("libhdf5" in ln or "/src/" in ln)]
+        assert "SEGV" in p.stderr and frames, p.stderr[-800:]
+        assert "libhdf5" in frames[0], frames[:3]
+        return
+    assert p.returncode == 1, (p.returncode, p.stderr[-500:])
+    assert (f"meshstats: error: {path}: HDF5 crashed reading this file: it "
+            "is damaged" in p.stderr), p.stderr
+    assert "nothing was written" in p.stderr
 
 
 @case

@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "bar.h"
+#include "crash.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -167,7 +168,9 @@ run_stats(struct cli *c)
     }
     struct ms_stats *stats;
     struct ms_error err;
+    crash_guard_arm(c->dataset);
     rc = ms_stats_compute(c->dataset, &opts, &stats, &err);
+    crash_guard_disarm();
     ms_selection_finish(&sel);
     bar_clear(&bar);
     if (rc == MS_ECANCELED && err.signal != 0) {
