@@ -1,7 +1,8 @@
 /*
  * direct_read.c: nodal_data read without HDF5, for datasets whose bytes
  * are already what the workers need (contiguous, unfiltered, native
- * float32; reader.c decides, once per sample, on the calling thread).
+ * float32; sample_check.c decides, once per sample, on the calling
+ * thread).
  *
  * Each row of each run of consecutive timesteps is one contiguous byte
  * range at H5Dget_offset + ((row * T + t) * N) * 4, read with pread

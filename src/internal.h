@@ -2,8 +2,9 @@
  * internal.h: the single private header of libmeshstats.
  *
  * Everything the modules share and the tests link against, but a user of the
- * library never sees.  HDF5 types stay inside reader.c, writeback.c and
- * generate.c; nothing here names them.
+ * library never sees.  HDF5 types stay inside reader.c, sample_check.c
+ * (through hdf5_file.h), writeback.c and generate.c; nothing here names
+ * them.
  */
 #ifndef MESHSTATS_INTERNAL_H
 #define MESHSTATS_INTERNAL_H
@@ -240,7 +241,7 @@ int ms__delta_features(const struct ms_block *b, size_t slot,
                        struct ms_nonfinite_site *site);
 
 /* ------------------------------------------------------------------ */
-/* reader.c: every HDF5 call made while reading. */
+/* reader.c and sample_check.c: every HDF5 call made while reading. */
 
 struct ms_file;
 

@@ -1,0 +1,38 @@
+/*
+ * hdf5_file.h: the open dataset, shared by the two files that make HDF5
+ * calls while reading (reader.c and sample_check.c) and by no other.
+ */
+#ifndef MESHSTATS_HDF5_FILE_H
+#define MESHSTATS_HDF5_FILE_H
+
+#include "internal.h"
+
+#include <hdf5.h>
+
+struct ms_file {
+    hid_t id;
+    char *path;
+    int fd; /* for direct reads; -1 if they are off */
+};
+
+/* Fail the sample: set rc and err to "<file>: sample <id>: <what>" and go
+ * to the function's done label (f, s, rc and err are in scope). */
+#define SAMPLE_FAIL(code, ...)                                               \
+    do {                                                                     \
+        char what_[640];                                                     \
+        snprintf(what_, sizeof(what_), __VA_ARGS__);                         \
+        rc = ms__error_set(err, (code), "%s: sample %lld: %s", f->path,     \
+                           (long long)s->id, what_);                         \
+        goto done;                                                           \
+    } while (0)
+
+/* The HDF5 object type at path, or H5I_BADID if there is none. */
+H5I_type_t ms__object_type(hid_t loc, const char *path);
+
+/* Open data/<name>/<leaf> as a dataset into *out (close it with
+ * H5Dclose), or explain why it cannot be: 0 or a sample failure. */
+int ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
+                            const char *leaf, hid_t *out,
+                            struct ms_error *err);
+
+#endif
