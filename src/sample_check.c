@@ -124,22 +124,32 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     char shape[96];
     format_dims(shape, sizeof(shape), rank, dims);
+    hid_t dcpl = H5Dget_create_plist(dset);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    hsize_t chunk[3];
+    hsize_t expected = 1;
+    hsize_t stored = 0;
+    bool chunked = layout == H5D_CHUNKED &&
+                   H5Pget_chunk(dcpl, rank, chunk) == rank;
+    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (layout == H5D_VIRTUAL) {
+        /* Its data lives in other files, which HDF5 silently replaces by
+         * the fill value when they are missing. */
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: is a virtual dataset (its data lives in "
+                    "other files); meshstats reads only data stored in "
+                    "this file: copy it in (h5repack -l CONTI)",
+                    s->name, leaf);
+    }
     hsize_t bytes = H5Dget_storage_size(dset);
     if (bytes == 0) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "data/%s/%s: declared (%s) but never written: no data "
                     "is stored",
                     s->name, leaf, shape);
-    }
-    hid_t dcpl = H5Dget_create_plist(dset);
-    hsize_t chunk[3];
-    hsize_t expected = 1;
-    hsize_t stored = 0;
-    bool chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
-                   H5Pget_chunk(dcpl, rank, chunk) == rank;
-    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
-    if (dcpl >= 0) {
-        H5Pclose(dcpl);
     }
     if (!chunked) {
         return 0; /* contiguous and compact storage is written whole */

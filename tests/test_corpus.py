@@ -111,6 +111,19 @@ def partly_written(f, leaf):
                      data=other)
 
 
+def virtual(f, sid):
+    """Sample sid's nodal_data as a virtual dataset over another file's."""
+    nodal, edges = good()
+    source = os.path.join(TMP, f"virtual-source-{sid}.h5")
+    with h5py.File(source, "w") as src:
+        src.create_dataset("nodal", data=nodal.astype("<f4"))
+    layout = h5py.VirtualLayout(shape=nodal.shape, dtype="<f4")
+    layout[...] = h5py.VirtualSource(source, "nodal", shape=nodal.shape)
+    g = f.require_group(f"data/{sid}")
+    g.create_virtual_dataset("nodal_data", layout)
+    g.create_dataset("mesh_edge", data=edges)
+
+
 BAD_SAMPLES = [
     ("nodal_rank_2", lambda f: sample(f, 7, good()[0][:, 0, :], good()[1]),
      "has rank 2; expected 3"),
@@ -160,6 +173,8 @@ BAD_SAMPLES = [
         "data/7").create_dataset("mesh_edge", shape=(2, 5), dtype="<i8") and
      sample(f, 7, good()[0], None), "data/7/mesh_edge: declared (2 x 5) but "
      "never written"),
+    ("virtual_nodal_data", lambda f: virtual(f, 7),
+     "data/7/nodal_data: is a virtual dataset"),
     ("more_nodes_than_supported", lambda f: f.require_group(
         "data/7").create_dataset("nodal_data", shape=(8, 2, 2**33),
                                  dtype="<f4", chunks=(1, 1, 2**20)) and
