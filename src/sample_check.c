@@ -108,52 +108,31 @@ format_dims(char *out, size_t size, int rank, const hsize_t *dims)
     }
 }
 
-/* A dataset must be written in full.  HDF5 returns the fill value for
- * storage never written: for a dataset never written at all, or for the
- * chunks an aborted export did not reach.  Those values would enter the
- * statistics as if a simulation had produced them (and a damaged file
- * declaring millions of unwritten timesteps would take minutes to read),
- * so the sample is refused instead.  So is a chunk shape larger than the
- * maximum dimensions, which HDF5 never creates and 1.10.8 reads past its
- * own buffers with.  The dims are non-zero. */
+/* elem x dims[0] x ... x dims[rank - 1], or UINT64_MAX if it overflows. */
+static hsize_t
+bytes_of(size_t elem, int rank, const hsize_t *dims)
+{
+    hsize_t n = elem;
+    for (int i = 0; i < rank; i++) {
+        n = dims[i] && n > UINT64_MAX / dims[i] ? UINT64_MAX : n * dims[i];
+    }
+    return n;
+}
+
+/* The chunk index of a chunked dataset holding bytes in all: every chunk
+ * of the grid stored (unwritten chunks would read as the fill value, see
+ * check_storage), no chunk larger than the maximum dimensions (HDF5 never
+ * creates one), and unfiltered chunks all stored at their full size, edge
+ * chunks too.  HDF5 1.10.8 reads past its own buffers on the last two. */
 static int
-check_storage(struct ms_file *f, const struct ms_sample_name *s,
-              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
-              struct ms_error *err)
+check_chunks(struct ms_file *f, const struct ms_sample_name *s,
+             const char *leaf, hid_t dset, int rank, const hsize_t *dims,
+             const hsize_t *chunk, bool filtered, hsize_t bytes,
+             size_t elem, struct ms_error *err)
 {
     int rc = 0;
-    char shape[96];
-    format_dims(shape, sizeof(shape), rank, dims);
-    hid_t dcpl = H5Dget_create_plist(dset);
-    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
-    hsize_t chunk[3];
     hsize_t expected = 1;
     hsize_t stored = 0;
-    bool chunked = layout == H5D_CHUNKED &&
-                   H5Pget_chunk(dcpl, rank, chunk) == rank;
-    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
-    if (dcpl >= 0) {
-        H5Pclose(dcpl);
-    }
-    if (layout == H5D_VIRTUAL) {
-        /* Its data lives in other files, which HDF5 silently replaces by
-         * the fill value when they are missing. */
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: is a virtual dataset (its data lives in "
-                    "other files); meshstats reads only data stored in "
-                    "this file: copy it in (h5repack -l CONTI)",
-                    s->name, leaf);
-    }
-    hsize_t bytes = H5Dget_storage_size(dset);
-    if (bytes == 0) {
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: declared (%s) but never written: no data "
-                    "is stored",
-                    s->name, leaf, shape);
-    }
-    if (!chunked) {
-        return 0; /* contiguous and compact storage is written whole */
-    }
     for (int i = 0; i < rank; i++) {
         hsize_t along = chunk[i] ? (dims[i] - 1) / chunk[i] + 1 : 1;
         expected = expected > UINT64_MAX / along ? UINT64_MAX
@@ -163,7 +142,7 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
     herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, &stored)
                                 : -1;
     hsize_t max[3];
-    bool oversized = false; /* HDF5 refuses to create such a layout */
+    bool oversized = false;
     if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
         for (int i = 0; i < rank; i++) {
             oversized |= max[i] != H5S_UNLIMITED && chunk[i] > max[i];
@@ -186,20 +165,7 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_EIO, "data/%s/%s: cannot count its chunks: %s",
                     s->name, leaf, msg);
     }
-    /* Unfiltered chunks are stored at their full size, edge chunks too:
-     * an index recording other sizes is damaged, and HDF5 1.10.8 reads
-     * past its own buffers with it. */
-    hid_t type = H5Dget_type(dset);
-    size_t elem = type >= 0 ? H5Tget_size(type) : 0;
-    if (type >= 0) {
-        H5Tclose(type);
-    }
-    hsize_t chunk_bytes = elem;
-    for (int i = 0; i < rank; i++) {
-        chunk_bytes = chunk[i] && chunk_bytes > UINT64_MAX / chunk[i]
-                          ? UINT64_MAX
-                          : chunk_bytes * chunk[i];
-    }
+    hsize_t chunk_bytes = bytes_of(elem, rank, chunk);
     if (!filtered && stored == expected &&
         (chunk_bytes == 0 || bytes / chunk_bytes != stored ||
          bytes % chunk_bytes != 0)) {
@@ -211,12 +177,77 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
                     (unsigned long long)chunk_bytes);
     }
     if (stored < expected) {
+        char shape[96];
+        format_dims(shape, sizeof(shape), rank, dims);
         SAMPLE_FAIL(MS_ELAYOUT,
                     "data/%s/%s: partly written: %llu of its %llu chunks "
                     "are stored, the rest would read as the fill value "
                     "(declared %s)",
                     s->name, leaf, (unsigned long long)stored,
                     (unsigned long long)expected, shape);
+    }
+done:
+    return rc;
+}
+
+/* A dataset must be written in full.  HDF5 returns the fill value for
+ * storage never written: for a dataset never written at all, or for the
+ * chunks an aborted export did not reach.  Those values would enter the
+ * statistics as if a simulation had produced them (and a damaged file
+ * declaring millions of unwritten timesteps would take minutes to read),
+ * so the sample is refused instead, and so is a virtual dataset, whose
+ * missing source files read as the fill value too.  Stored sizes must
+ * match the declared ones: compact or contiguous storage of other than
+ * the dataset's bytes, or a chunk index that does not add up, is damage
+ * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
+static int
+check_storage(struct ms_file *f, const struct ms_sample_name *s,
+              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
+              struct ms_error *err)
+{
+    int rc = 0;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    hsize_t chunk[3];
+    bool chunked = layout == H5D_CHUNKED &&
+                   H5Pget_chunk(dcpl, rank, chunk) == rank;
+    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
+    bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    hid_t type = H5Dget_type(dset);
+    size_t elem = type >= 0 ? H5Tget_size(type) : 0;
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    if (layout == H5D_VIRTUAL) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: is a virtual dataset (its data lives in "
+                    "other files); meshstats reads only data stored in "
+                    "this file: copy it in (h5repack -l CONTI)",
+                    s->name, leaf);
+    }
+    char shape[96];
+    format_dims(shape, sizeof(shape), rank, dims);
+    hsize_t bytes = H5Dget_storage_size(dset);
+    if (bytes == 0) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: declared (%s) but never written: no data "
+                    "is stored",
+                    s->name, leaf, shape);
+    }
+    if (chunked) {
+        return check_chunks(f, s, leaf, dset, rank, dims, chunk, filtered,
+                            bytes, elem, err);
+    }
+    hsize_t want = bytes_of(elem, rank, dims);
+    if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
+        bytes != want) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "data/%s/%s: its layout is damaged: %llu bytes stored "
+                    "for %s values of %zu bytes",
+                    s->name, leaf, (unsigned long long)bytes, shape, elem);
     }
 done:
     return rc;

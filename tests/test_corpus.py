@@ -210,6 +210,22 @@ def patched(name, build, old, new, at=0):
     return path
 
 
+def compact_edges(f):
+    """Sample 7 with mesh_edge in compact storage (inside its header)."""
+    nodal, edges = good()
+    g = f.require_group("data/7")
+    g.create_dataset("nodal_data", data=nodal.astype("<f4"))
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_layout(h5py.h5d.COMPACT)
+    space = h5py.h5s.create_simple(edges.shape)
+    d = h5py.h5d.create(g.id, b"mesh_edge", h5py.h5t.STD_I64LE, space,
+                        dcpl=dcpl)
+    d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(edges, "<i8"))
+
+
+EDGES = good()[1]  # the plate's edges do not depend on the random values
+
+
 def chunked(**kw):
     return lambda f: sample(f, 7, *good(**kw), chunks=(8, 1, 12),
                             maxshape=(8, kw.get("T", 4), 12))
@@ -220,9 +236,10 @@ def chunked(**kw):
 # offset and bytes written there, words of the message).  Each is refused
 # before any data is read, and each made HDF5 1.10.8 or meshstats misbehave
 # before: a dataspace declaring 2**18 timesteps of a dataset with at most 4
-# (seconds of fill values read), chunks larger than the maximum dimensions
-# and an unfiltered chunk recorded at another size (HDF5 copied past its
-# buffer), and a 2.9 MB float type (HDF5 crashed converting it).
+# (seconds of fill values read), chunks larger than the maximum dimensions,
+# an unfiltered chunk recorded at another size and compact storage smaller
+# than its dataset (HDF5 copied past its buffer), and a 2.9 MB float type
+# (HDF5 crashed converting it).
 DAMAGED = [
     ("dataspace_beyond_its_maximum", chunked(T=5),
      struct.pack("<6Q", 8, 5, 12, 8, 5, 12), 8, struct.pack("<Q", 2**40),
@@ -235,6 +252,11 @@ DAMAGED = [
      struct.pack("<II4Q", 384, 0, 0, 1, 0, 0), 0, struct.pack("<I", 100),
      "data/7/nodal_data: its layout is damaged: 1252 bytes stored for 4 "
      "uncompressed chunks of 384 bytes"),
+    ("compact_storage_size", compact_edges,
+     struct.pack("<BBH", 3, 0, EDGES.size * 8) +
+     EDGES.astype("<i8").tobytes()[:16], 2, struct.pack("<H", 14),
+     f"data/7/mesh_edge: its layout is damaged: 14 bytes stored for 2 x "
+     f"{EDGES.shape[1]} values of 8 bytes"),
     ("absurdly_wide_float_type",
      lambda f: sample(f, 7, *good(), nodal_dtype="<f8"),
      struct.pack("<IHHBBBBI", 8, 0, 64, 52, 11, 0, 52, 1023), 0,
@@ -412,6 +434,8 @@ FUZZ_FINDINGS = {
                                        "65536 x 4 x 10",
     "regress-chunk-index-size.h5": "its layout is damaged: 432 bytes "
                                    "stored for 8 uncompressed chunks",
+    "regress-compact-size.h5": "data/0/mesh_edge: its layout is damaged: "
+                               "14 bytes stored for 2 x 17 values",
     "regress-fill-value-type.h5": "the chunk at timestep 0 cannot be read",
     "regress-unfiltered-chunk-size.h5": "partly written: 12 of its 18",
     "regress-wide-float-type.h5": "its datatype is damaged or unsupported: "
@@ -428,7 +452,7 @@ def fuzzer_findings_are_refused_cleanly():
     for name, words in FUZZ_FINDINGS.items():
         path = os.path.join(TMP, name)
         shutil.copyfile(os.path.join(corpus, name), path)
-        expect(path, 1, path, "sample 0", "data/0/nodal_data", words,
+        expect(path, 1, path, "sample 0", "data/0/", words,
                "no usable samples")
 
 
