@@ -48,7 +48,7 @@ static struct range hdf5[MAX_RANGES], ours[MAX_RANGES];
 static int nhdf5, nours;
 static char damaged[1024]; /* the messages, made before any crash */
 static char internal[1024];
-static const int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+static const int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 static char altstack[64 * 1024]; /* a stack overflow still gets a message */
 
 static int
@@ -147,14 +147,24 @@ say(const char *text)
     }
 }
 
+/* A fault the kernel raised, or an abort() of this process (glibc's
+ * malloc aborts on a heap HDF5 has corrupted, as does a failed assert);
+ * not a signal another process sent. */
+static bool
+crashed(const siginfo_t *info)
+{
+    return info->si_code > 0 ||
+           (info->si_code == SI_TKILL && info->si_pid == getpid());
+}
+
 static void
 on_crash(int sig, siginfo_t *info, void *context)
 {
-    if (info->si_code > 0 && hdf5_crashed(context)) {
+    if (crashed(info) && hdf5_crashed(context)) {
         say(damaged);
         _exit(EXIT_CRASH_DAMAGED);
     }
-    if (info->si_code > 0) {
+    if (crashed(info)) {
         say(internal);
     }
     signal(sig, SIG_DFL);

@@ -11,7 +11,7 @@
  * that cannot be processed. */
 #define EXIT_CRASH_DAMAGED 1
 
-/* Catch SIGSEGV, SIGBUS, SIGFPE and SIGILL while dataset (borrowed for the
+/* Catch SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT while dataset (borrowed for the
  * message, which is made now) is read.  Does nothing in sanitizer builds. */
 void crash_guard_arm(const char *dataset);
 
