@@ -26,7 +26,9 @@ struct ms_file {
         goto done;                                                           \
     } while (0)
 
-/* The HDF5 object type at path, or H5I_BADID if there is none. */
+/* The HDF5 object type at path: H5I_BADID if there is none, H5I_UNINIT
+ * if HDF5 fails to look it up or open it (damaged metadata, or out of
+ * memory; ms__hdf5_last_error says which). */
 H5I_type_t ms__object_type(hid_t loc, const char *path);
 
 /* Open data/<name>/<leaf> as a dataset into *out (close it with

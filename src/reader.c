@@ -286,12 +286,13 @@ ms__sample_names_free(struct ms_sample_name *names, size_t count)
 H5I_type_t
 ms__object_type(hid_t loc, const char *path)
 {
-    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0) {
+    htri_t exists = H5Lexists(loc, path, H5P_DEFAULT);
+    if (exists == 0) {
         return H5I_BADID;
     }
-    hid_t obj = H5Oopen(loc, path, H5P_DEFAULT);
+    hid_t obj = exists > 0 ? H5Oopen(loc, path, H5P_DEFAULT) : -1;
     if (obj < 0) {
-        return H5I_BADID;
+        return H5I_UNINIT;
     }
     H5I_type_t type = H5Iget_type(obj);
     H5Oclose(obj);
@@ -358,6 +359,11 @@ ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
     H5I_type_t type = ms__object_type(f->id, path);
     if (type == H5I_BADID) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s: missing", path);
+    }
+    if (type == H5I_UNINIT) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
     }
     if (type != H5I_DATASET) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a dataset", path);

@@ -464,7 +464,13 @@ ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     char path[96];
     snprintf(path, sizeof(path), "data/%s", s->name);
-    if (ms__object_type(f->id, path) != H5I_GROUP) {
+    H5I_type_t type = ms__object_type(f->id, path);
+    if (type == H5I_UNINIT) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
+    }
+    if (type != H5I_GROUP) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a group", path);
     }
     rc = check_nodal_data(f, s, input_var, output_var, shape, err);
