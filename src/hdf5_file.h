@@ -31,6 +31,12 @@ struct ms_file {
  * memory; ms__hdf5_last_error says which). */
 H5I_type_t ms__object_type(hid_t loc, const char *path);
 
+/* ms__object_type of path inside sample s, as a sample failure ("cannot
+ * be looked up: <HDF5's reason>") when HDF5 fails to look it up. */
+int ms__sample_object_type(struct ms_file *f, const struct ms_sample_name *s,
+                           const char *path, H5I_type_t *type,
+                           struct ms_error *err);
+
 /* Open data/<name>/<leaf> as a dataset into *out (close it with
  * H5Dclose), or explain why it cannot be: 0 or a sample failure. */
 int ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,

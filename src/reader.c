@@ -349,6 +349,22 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
 /* A sample's datasets (their checks are in sample_check.c). */
 
 int
+ms__sample_object_type(struct ms_file *f, const struct ms_sample_name *s,
+                       const char *path, H5I_type_t *type,
+                       struct ms_error *err)
+{
+    int rc = 0;
+    *type = ms__object_type(f->id, path);
+    if (*type == H5I_UNINIT) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
+    }
+done:
+    return rc;
+}
+
+int
 ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
              const char *leaf, hid_t *out, struct ms_error *err)
 {
@@ -356,14 +372,13 @@ ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
     char path[128];
     snprintf(path, sizeof(path), "data/%s/%s", s->name, leaf);
     *out = -1;
-    H5I_type_t type = ms__object_type(f->id, path);
+    H5I_type_t type;
+    rc = ms__sample_object_type(f, s, path, &type, err);
+    if (rc != 0) {
+        goto done;
+    }
     if (type == H5I_BADID) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s: missing", path);
-    }
-    if (type == H5I_UNINIT) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
     }
     if (type != H5I_DATASET) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a dataset", path);

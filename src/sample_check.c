@@ -65,16 +65,18 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
     return rc;
 }
 
-/* The shape of data/<name>/<leaf>, or a sample failure explaining why it
- * cannot be read. */
+/* The shape and value size of data/<name>/<leaf>, or a sample failure
+ * explaining why they cannot be read. */
 static int
 read_shape(struct ms_file *f, const struct ms_sample_name *s,
            const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
-           hsize_t dims[3], struct ms_error *err)
+           hsize_t dims[3], size_t *elem, struct ms_error *err)
 {
     int rc = 0;
     size_t size = 0;
-    switch (dataset_shape(dset, cls, rank, dims, &size)) {
+    int shape_rc = dataset_shape(dset, cls, rank, dims, &size);
+    *elem = size;
+    switch (shape_rc) {
     case 0:
         break;
     case -3:
@@ -203,7 +205,7 @@ done:
 static int
 check_storage(struct ms_file *f, const struct ms_sample_name *s,
               const char *leaf, hid_t dset, int rank, const hsize_t *dims,
-              struct ms_error *err)
+              size_t elem, struct ms_error *err)
 {
     int rc = 0;
     hid_t dcpl = H5Dget_create_plist(dset);
@@ -215,11 +217,6 @@ check_storage(struct ms_file *f, const struct ms_sample_name *s,
     bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
     if (dcpl >= 0) {
         H5Pclose(dcpl);
-    }
-    hid_t type = H5Dget_type(dset);
-    size_t elem = type >= 0 ? H5Tget_size(type) : 0;
-    if (type >= 0) {
-        H5Tclose(type);
     }
     if (layout == H5D_VIRTUAL) {
         SAMPLE_FAIL(MS_ELAYOUT,
@@ -351,7 +348,8 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
     unsigned need = MS_MIN_FEATURE_ROWS;
     need = 3 + iv > need ? 3 + iv : need;
     need = 3 + ov > need ? 3 + ov : need;
-    rc = read_shape(f, s, "nodal_data", dset, &cls, &rank, dims, err);
+    size_t elem = 0;
+    rc = read_shape(f, s, "nodal_data", dset, &cls, &rank, dims, &elem, err);
     if (rc != 0) {
         goto done;
     }
@@ -394,7 +392,7 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
                     s->name, (unsigned long long)dims[0],
                     (unsigned long long)dims[1], (unsigned long long)dims[2]);
     }
-    rc = check_storage(f, s, "nodal_data", dset, 3, dims, err);
+    rc = check_storage(f, s, "nodal_data", dset, 3, dims, elem, err);
     if (rc != 0) {
         goto done;
     }
@@ -421,7 +419,8 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     H5T_class_t cls;
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
-    rc = read_shape(f, s, "mesh_edge", dset, &cls, &rank, dims, err);
+    size_t elem = 0;
+    rc = read_shape(f, s, "mesh_edge", dset, &cls, &rank, dims, &elem, err);
     if (rc != 0) {
         goto done;
     }
@@ -442,7 +441,7 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
                     s->name, (unsigned long long)dims[1]);
     }
     if (dims[1] > 0) {
-        rc = check_storage(f, s, "mesh_edge", dset, 2, dims, err);
+        rc = check_storage(f, s, "mesh_edge", dset, 2, dims, elem, err);
         if (rc != 0) {
             goto done;
         }
@@ -464,11 +463,10 @@ ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     char path[96];
     snprintf(path, sizeof(path), "data/%s", s->name);
-    H5I_type_t type = ms__object_type(f->id, path);
-    if (type == H5I_UNINIT) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
+    H5I_type_t type;
+    rc = ms__sample_object_type(f, s, path, &type, err);
+    if (rc != 0) {
+        goto done;
     }
     if (type != H5I_GROUP) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a group", path);
