@@ -3,35 +3,62 @@
  *
  * Every allocation libmeshstats makes goes through here, so that the tests
  * can fail the Nth one and check that each caller unwinds cleanly and
- * returns MS_ENOMEM.  The counter is process-wide and not thread-safe: the
- * failure hook is for single-threaded tests only.
+ * returns MS_ENOMEM.  Allocations happen on the loop thread and on the
+ * workers of any number of passes at once, so the counter is atomic; the
+ * failure hook itself is process-wide, for tests that run one pass at a
+ * time (in a build that is not a release one, MESHSTATS_FAULT_ALLOC=N sets
+ * it for the whole process at its first allocation, so that a test can
+ * reach allocations of programs it runs, the MPI combine among them).
  */
 #include "internal.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t alloc_count;
-static uint64_t fail_at; /* 0: never fail */
+static atomic_uint_fast64_t alloc_count;
+static atomic_uint_fast64_t fail_at; /* 0: never fail */
+
+#ifdef MS_FAULT_INJECTION
+static void
+fault_from_environment(void)
+{
+    static atomic_bool read;
+    if (!atomic_exchange(&read, true)) {
+        const char *env = getenv("MESHSTATS_FAULT_ALLOC");
+        long long n = env != NULL ? atoll(env) : 0;
+        if (n > 0) {
+            atomic_store(&fail_at, (uint64_t)n);
+        }
+    }
+}
+#else
+static void
+fault_from_environment(void)
+{
+}
+#endif
 
 static bool
 should_fail(void)
 {
-    alloc_count++;
-    return fail_at != 0 && alloc_count >= fail_at;
+    fault_from_environment();
+    uint64_t n = atomic_fetch_add(&alloc_count, 1) + 1;
+    uint64_t at = atomic_load(&fail_at);
+    return at != 0 && n >= at;
 }
 
 void
 ms__alloc_fail_after(uint64_t n)
 {
-    alloc_count = 0;
-    fail_at = n;
+    atomic_store(&alloc_count, 0);
+    atomic_store(&fail_at, n);
 }
 
 uint64_t
 ms__alloc_count(void)
 {
-    return alloc_count;
+    return atomic_load(&alloc_count);
 }
 
 void *

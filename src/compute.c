@@ -6,10 +6,12 @@
  * it to the pipeline (pipeline.c), which runs the units on the threadpool
  * and folds them in order.  It never opens the file for writing.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "internal.h"
 
 #include <uv.h>
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +48,12 @@ ms__resolve_workers(const struct ms_options *opts)
     if (opts->workers != 0) {
         return opts->workers;
     }
-    /* libuv's own variable, if the user set it, then the online cores. */
-    const char *env = getenv("UV_THREADPOOL_SIZE");
-    unsigned n;
-    if (env != NULL && ms_parse_uint(env, 1, 1024, &n) == 0) {
-        return n;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs this process may run on (taskset, cgroup cpusets), else
+     * the online ones. */
+    cpu_set_t set;
+    long cores = sched_getaffinity(0, sizeof(set), &set) == 0
+                     ? CPU_COUNT(&set)
+                     : sysconf(_SC_NPROCESSORS_ONLN);
     return cores < 1 ? 1 : cores > 1024 ? 1024 : (unsigned)cores;
 }
 

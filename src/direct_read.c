@@ -13,18 +13,9 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static atomic_uint_fast64_t throttle_bps;
-
-void
-ms__reader_throttle(uint64_t bytes_per_second)
-{
-    atomic_store(&throttle_bps, bytes_per_second);
-}
 
 /* Read exactly count floats at byte offset into dst: errno, or 0. */
 static int
@@ -85,9 +76,8 @@ ms__direct_read_slots(const struct ms_direct_source *src,
 }
 
 void
-ms__throttle_reads(const struct timespec *start, size_t bytes)
+ms__throttle_reads(const struct timespec *start, size_t bytes, uint64_t bps)
 {
-    uint64_t bps = atomic_load(&throttle_bps);
     if (bps == 0) {
         return;
     }

@@ -301,13 +301,15 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape,
                           uint32_t *edges, struct ms_error *err);
 
-/* A worker's scratch for reading chunked data: a growable buffer of stored
- * bytes and two of decoded chunk bytes. */
+/* A worker's scratch for reading: for chunked data a growable buffer of
+ * stored bytes and two of decoded chunk bytes; and the pass's read rate
+ * limit (bytes/s, 0: none), which emulates slow storage. */
 struct ms_read_scratch {
     unsigned char *raw;
     size_t raw_cap;
     unsigned char *chunk, *tmp;
     size_t chunk_cap;
+    uint64_t throttle;
 };
 
 /* The timesteps a unit reads and which rows of each it needs. */
@@ -359,15 +361,14 @@ int ms__direct_read_slots(const struct ms_direct_source *src,
                           const struct ms_slot_list *sl, float *buf,
                           struct ms_error *err);
 /* Sleep until a read of bytes started at start has taken at least
- * bytes / throttle seconds (no-op unless ms__reader_throttle set a rate). */
+ * bytes / bps seconds (no-op for bps 0): the pass's --throttle. */
 struct timespec;
-void ms__throttle_reads(const struct timespec *start, size_t bytes);
+void ms__throttle_reads(const struct timespec *start, size_t bytes,
+                        uint64_t bps);
 
-/* Test and benchmark hooks (process-wide; set before a pass):
- * force every read through H5Dread, and slow reads down to at most
- * bytes_per_second (0: no limit) to emulate slow storage. */
+/* Test hook (process-wide, set between passes): force every read through
+ * H5Dread, to compare the read paths. */
 void ms__reader_force_hdf5(bool force);
-void ms__reader_throttle(uint64_t bytes_per_second);
 
 /* Turn off HDF5's automatic error printing for the calling thread. */
 void ms__hdf5_quiet(void);

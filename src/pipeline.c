@@ -11,7 +11,10 @@
  * Workers only read and compute; the after-work callback marks the task
  * done, the fold consumes done tasks strictly in task order (the reorder
  * buffer is the ring itself), then more tasks are dispatched.  So the merge
- * order, and with it the result, never depends on timing.
+ * order, and with it the result, never depends on timing.  The workers are
+ * the pass's own threads (workers.c), started here and joined before it
+ * returns: each pass runs on the number it asks for, whatever else the
+ * process runs.
  *
  * Errors travel back in the task: a sample-level failure (bad edges, a
  * read error) marks the sample failed so its remaining units are not run,
@@ -23,9 +26,7 @@
  * such error in task order.  SIGINT and SIGTERM do the same through
  * uv_signal_t.  Every libuv status is translated here.
  */
-#include "internal.h"
-
-#include <uv.h>
+#include "workers.h"
 
 #include <assert.h>
 #include <signal.h>
@@ -50,7 +51,7 @@ struct pipeline;
 
 /* A ring slot: the task it runs and the buffers it owns. */
 struct job {
-    uv_work_t req;
+    struct ms_work work; /* first: a job is its work */
     struct pipeline *pipe;
     size_t task;
     enum job_state state;
@@ -64,9 +65,11 @@ enum sample_state { SAMPLE_WAITING, SAMPLE_READY, SAMPLE_FAILED };
 
 struct pipeline {
     uv_loop_t loop;
+    struct ms_workers workers;
+    bool workers_on;
     uv_timer_t timer;
     uv_signal_t sigint, sigterm;
-    bool signals_on;
+    bool timer_on, sigint_on, sigterm_on;
     const struct ms_options *opts;
     struct ms_file *file;
     const struct ms_plan *plan;
@@ -102,9 +105,9 @@ static void maybe_finish(struct pipeline *p);
 /* Worker side: runs on a threadpool thread and touches only its job. */
 
 static void
-work_cb(uv_work_t *req)
+work_cb(struct ms_work *work)
 {
-    struct job *j = req->data;
+    struct job *j = (struct job *)work;
     struct pipeline *p = j->pipe;
     const struct task *t = &p->tasks[j->task];
     const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
@@ -141,7 +144,7 @@ stop(struct pipeline *p, int rc, const struct ms_error *why)
     p->stopping = true;
     for (unsigned i = 0; i < p->nring; i++) {
         if (p->ring[i].state == JOB_RUNNING) {
-            uv_cancel((uv_req_t *)&p->ring[i].req); /* fails if started */
+            ms__workers_cancel(&p->workers, &p->ring[i].work);
         }
     }
 }
@@ -291,14 +294,14 @@ fold(struct pipeline *p)
 }
 
 static void
-after_work_cb(uv_work_t *req, int status)
+after_work_cb(struct ms_work *work, bool canceled)
 {
-    struct job *j = req->data;
+    struct job *j = (struct job *)work;
     struct pipeline *p = j->pipe;
     const struct task *t = &p->tasks[j->task];
     p->running--;
     j->state = JOB_DONE;
-    if (status == UV_ECANCELED) {
+    if (canceled) {
         j->rc = ms__error_set(&j->err, MS_ECANCELED, "canceled");
     } else if (t->kind == TASK_UNIT) {
         p->progress.bytes_done += j->buffers.bytes;
@@ -349,15 +352,9 @@ dispatch_one(struct pipeline *p)
             return false;
         }
     }
-    j->req.data = j;
-    int rc = uv_queue_work(&p->loop, &j->req, work_cb, after_work_cb);
-    if (rc != 0) {
-        struct ms_error e;
-        stop(p, ms__error_set(&e, MS_EIO, "cannot queue work: %s",
-                              uv_strerror(rc)),
-             &e);
-        return false;
-    }
+    j->work.run = work_cb;
+    j->work.done = after_work_cb;
+    ms__workers_submit(&p->workers, &j->work);
     j->state = JOB_RUNNING;
     p->running++;
     p->next_dispatch++;
@@ -447,9 +444,16 @@ maybe_finish(struct pipeline *p)
         return;
     }
     p->closing = true;
-    uv_close((uv_handle_t *)&p->timer, NULL);
-    if (p->signals_on) {
+    if (p->workers_on) {
+        ms__workers_stop(&p->workers); /* idle: nothing runs */
+    }
+    if (p->timer_on) {
+        uv_close((uv_handle_t *)&p->timer, NULL);
+    }
+    if (p->sigint_on) {
         uv_close((uv_handle_t *)&p->sigint, NULL);
+    }
+    if (p->sigterm_on) {
         uv_close((uv_handle_t *)&p->sigterm, NULL);
     }
 }
@@ -526,36 +530,52 @@ free_state(struct pipeline *p)
     ms__accumulator_finish(&p->sample);
 }
 
-/* libuv reads UV_THREADPOOL_SIZE once, when the process first queues work:
- * set it before.  The pool is per process, so a second pass in the same
- * process keeps the first one's size. */
+/* What a handle or the workers failed to start with, as the pass's error. */
 static void
-size_threadpool(unsigned workers)
+fail_start(struct pipeline *p, const char *what, int rc)
 {
-    char value[16];
-    snprintf(value, sizeof(value), "%u", workers);
-    setenv("UV_THREADPOOL_SIZE", value, 1);
+    struct ms_error e;
+    stop(p, ms__error_set(&e, rc == UV_ENOMEM || rc == UV_EAGAIN ? MS_ENOMEM
+                                                                 : MS_EIO,
+                          "cannot start %s: %s", what, uv_strerror(rc)),
+         &e);
 }
 
+/* The progress timer, the signal handlers and the worker threads.  Each
+ * that started is marked so that maybe_finish closes exactly those. */
 static int
-start_handles(struct pipeline *p)
+start_handles(struct pipeline *p, unsigned workers)
 {
     int rc = uv_timer_init(&p->loop, &p->timer);
+    if (rc != 0) {
+        fail_start(p, "the progress timer", rc);
+        return rc;
+    }
+    p->timer_on = true;
     p->timer.data = p;
-    if (rc == 0) {
-        rc = uv_timer_start(&p->timer, timer_cb, PROGRESS_MS, PROGRESS_MS);
-    }
+    rc = uv_timer_start(&p->timer, timer_cb, PROGRESS_MS, PROGRESS_MS);
     if (rc == 0 && p->opts->handle_signals) {
-        uv_signal_init(&p->loop, &p->sigint);
-        uv_signal_init(&p->loop, &p->sigterm);
+        rc = uv_signal_init(&p->loop, &p->sigint);
+        p->sigint_on = rc == 0;
+        rc = rc == 0 ? uv_signal_init(&p->loop, &p->sigterm) : rc;
+        p->sigterm_on = p->sigint_on && rc == 0;
         p->sigint.data = p->sigterm.data = p;
-        p->signals_on = true;
-        rc = uv_signal_start(&p->sigint, signal_cb, SIGINT);
-        if (rc == 0) {
-            rc = uv_signal_start(&p->sigterm, signal_cb, SIGTERM);
-        }
+        rc = rc == 0 ? uv_signal_start(&p->sigint, signal_cb, SIGINT) : rc;
+        rc = rc == 0 ? uv_signal_start(&p->sigterm, signal_cb, SIGTERM) : rc;
     }
-    return rc;
+    if (rc != 0) {
+        fail_start(p, "the event loop's handles", rc);
+        return rc;
+    }
+    rc = ms__workers_start(&p->workers, &p->loop, workers);
+    if (rc != 0) {
+        char what[64];
+        snprintf(what, sizeof(what), "%u worker threads", workers);
+        fail_start(p, what, rc);
+        return rc;
+    }
+    p->workers_on = true;
+    return 0;
 }
 
 static void
@@ -594,8 +614,6 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                          .stats = stats, .err = err, .halt = SIZE_MAX,
                          .total = total, .collect = collect};
     unsigned workers = ms__resolve_workers(opts);
-    size_threadpool(workers);
-    ms__reader_throttle(opts->read_throttle);
     if (alloc_state(&p) != 0) {
         free_state(&p);
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
@@ -608,17 +626,21 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                              uv_strerror(rc));
     }
     p.start_ns = uv_hrtime();
-    rc = start_handles(&p);
+    if (start_handles(&p, workers) == 0) {
+        report_progress(&p, false); /* the bar at 0%: reading starts now */
+        dispatch(&p);
+    }
+    maybe_finish(&p);
+    uv_run(&p.loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&p.loop);
     if (rc != 0) {
+        /* A handle is still open: a bug, reported rather than leaked. */
         struct ms_error e;
-        stop(&p, ms__error_set(&e, MS_EIO, "cannot start the event loop: %s",
+        stop(&p, ms__error_set(&e, MS_EIO, "internal error: the event loop "
+                               "did not close: %s; please report it",
                                uv_strerror(rc)),
              &e);
     }
-    dispatch(&p);
-    maybe_finish(&p);
-    uv_run(&p.loop, UV_RUN_DEFAULT);
-    uv_loop_close(&p.loop);
     report_bad_samples_before(&p, plan->nsamples);
     report_progress(&p, true);
     fill_info(&p, workers);

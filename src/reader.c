@@ -705,8 +705,8 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     } else {
         rc = read_slots_hdf5(f, s, shape, sl->nrows, sl->t, sl->n, buf, err);
     }
-    ms__throttle_reads(&start, sl->nrows * sl->n * shape->N *
-                                   shape->elem_size);
+    ms__throttle_reads(&start, sl->nrows * sl->n * shape->N * shape->elem_size,
+                       rs->throttle);
     return rc;
 }
 

@@ -37,6 +37,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
+    b->read.throttle = opts->read_throttle;
     if (p->max_chunk_bytes > 0) {
         b->read.chunk_cap = p->max_chunk_bytes;
         b->read.chunk = ms__malloc(p->max_chunk_bytes);

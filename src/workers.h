@@ -1,0 +1,62 @@
+/*
+ * workers.h: the worker threads of one pass (see workers.c), shared by
+ * workers.c and pipeline.c and by no other file: the only private header
+ * besides hdf5_file.h that names a libuv type.
+ */
+#ifndef MESHSTATS_WORKERS_H
+#define MESHSTATS_WORKERS_H
+
+#include "internal.h"
+
+#include <uv.h>
+
+struct ms_work;
+
+/* Runs on a worker thread. */
+typedef void (*ms_work_fn)(struct ms_work *work);
+/* Runs on the loop thread once work has run, or instead of it when it was
+ * canceled before it started. */
+typedef void (*ms_work_done_fn)(struct ms_work *work, bool canceled);
+
+/* One piece of work, embedded in the caller's own struct.  Owned by the
+ * caller; the pool links it into its queues between submit and done. */
+struct ms_work {
+    ms_work_fn run;
+    ms_work_done_fn done;
+    struct ms_work *next;
+    bool canceled;
+};
+
+/* A queue of work served by nthreads threads that belong to this pool
+ * alone, and a uv_async_t that hands finished work back to the loop. */
+struct ms_workers {
+    uv_loop_t *loop;
+    uv_async_t async;
+    uv_mutex_t lock;
+    uv_cond_t wake;
+    uv_thread_t *threads;
+    unsigned nthreads;
+    struct ms_work *queued, *queued_tail; /* not started, in submit order */
+    struct ms_work *finished, *finished_tail;
+    bool quit;
+};
+
+/*
+ * Start n threads serving a new queue whose done callbacks run on loop.
+ * Returns 0, or a libuv error code with nothing left running (the async
+ * handle is then closed, so run the loop once to release it).  Called on
+ * the loop thread.
+ */
+int ms__workers_start(struct ms_workers *w, uv_loop_t *loop, unsigned n);
+/* Queue work; its run callback starts on the first free thread, in submit
+ * order.  Loop thread. */
+void ms__workers_submit(struct ms_workers *w, struct ms_work *work);
+/* Take work off the queue if no thread has started it: true, and its done
+ * callback will run with canceled set.  False if it has started (it then
+ * finishes normally).  Loop thread. */
+bool ms__workers_cancel(struct ms_workers *w, struct ms_work *work);
+/* Stop the threads once the queue is empty and nothing runs: join them and
+ * close the async handle (run the loop to release it).  Loop thread. */
+void ms__workers_stop(struct ms_workers *w);
+
+#endif

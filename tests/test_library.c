@@ -1,0 +1,211 @@
+/*
+ * test_library.c: libmeshstats as a program that embeds it sees it.  This
+ * test links the shared library and includes only the public header: one
+ * process runs many passes, from several threads, beside other libuv
+ * users, and each pass runs on the workers it asks for and gives the bytes
+ * it gives alone.
+ */
+#include "meshstats.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+static char dir[] = "/tmp/meshstats-library-XXXXXX";
+static char small[4200], large[4200];
+
+static void
+make_file(char *path, size_t size, const char *name, unsigned samples,
+          unsigned T, unsigned N)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    struct ms_generate_options g;
+    ms_generate_options_init(&g);
+    g.samples = samples;
+    g.timesteps = T;
+    g.nodes = N;
+    g.seed = samples;
+    struct ms_error err;
+    cr_assert_eq(ms_generate(path, &g, &err), 0, "%s", err.message);
+}
+
+static void
+setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    make_file(small, sizeof(small), "small.h5", 3, 20, 300);
+    make_file(large, sizeof(large), "large.h5", 6, 40, 900);
+}
+
+static void
+teardown(void)
+{
+    unlink(small);
+    unlink(large);
+    rmdir(dir);
+}
+
+/* The threads of this process now, counted by the kernel. */
+static unsigned
+threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    unsigned n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+struct watch {
+    unsigned most; /* the most threads seen while the pass ran */
+};
+
+static void
+watch_threads(void *userdata, const struct ms_progress *p)
+{
+    struct watch *w = userdata;
+    unsigned n = threads_now();
+    if (!p->finished && n > w->most) {
+        w->most = n;
+    }
+}
+
+/* A pass with the given workers, slowed so that the progress callback sees
+ * it running; returns the most threads seen, less those before it. */
+static unsigned
+threads_of_a_pass(unsigned workers, unsigned *reported)
+{
+    struct ms_options o;
+    ms_options_init(&o);
+    o.workers = workers;
+    o.read_throttle = 20u << 20; /* 20 MB/s: a few hundred ms */
+    struct watch w = {0};
+    o.on_progress = watch_threads;
+    o.userdata = &w;
+    unsigned before = threads_now();
+    struct ms_stats *s = NULL;
+    struct ms_error err;
+    cr_assert_eq(ms_stats_compute(large, &o, &s, &err), 0, "%s",
+                 err.message);
+    *reported = s->info.workers;
+    ms_stats_destroy(s);
+    cr_expect_eq(threads_now(), before, "the pass joined its threads");
+    return w.most > before ? w.most - before : 0;
+}
+
+Test(library, each_pass_runs_on_the_workers_it_asks_for, .init = setup,
+     .fini = teardown)
+{
+    static const unsigned asked[] = {1, 3, 2, 5};
+    for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+        unsigned reported;
+        unsigned ran = threads_of_a_pass(asked[i], &reported);
+        cr_expect_eq(reported, asked[i], "pass %zu reports its workers", i);
+        cr_expect_eq(ran, asked[i], "pass %zu asked for %u threads, ran %u",
+                     i, asked[i], ran);
+    }
+}
+
+static void
+noop_work(uv_work_t *req)
+{
+    (void)req;
+}
+
+static void
+noop_after(uv_work_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+Test(library, another_libuv_user_and_the_environment_change_nothing,
+     .init = setup, .fini = teardown)
+{
+    /* The host uses libuv's own threadpool first (sized once, for the
+     * whole process, from UV_THREADPOOL_SIZE). */
+    setenv("UV_THREADPOOL_SIZE", "1", 1);
+    uv_work_t req;
+    cr_assert_eq(uv_queue_work(uv_default_loop(), &req, noop_work,
+                               noop_after), 0);
+    uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+    unsigned reported;
+    cr_expect_eq(threads_of_a_pass(3, &reported), 3);
+    cr_expect_eq(reported, 3);
+    const char *env = getenv("UV_THREADPOOL_SIZE");
+    cr_expect(env != NULL && strcmp(env, "1") == 0,
+              "the library left the host's environment as it was");
+    unsetenv("UV_THREADPOOL_SIZE");
+    threads_of_a_pass(2, &reported);
+    cr_expect_null(getenv("UV_THREADPOOL_SIZE"),
+                   "and sets nothing of its own");
+}
+
+/* The JSON of a pass over path with workers threads. */
+static char *
+json_of(const char *path, unsigned workers)
+{
+    struct ms_options o;
+    ms_options_init(&o);
+    o.workers = workers;
+    o.memory_limit = 1 << 20;
+    o.per_sample = true;
+    struct ms_stats *s = NULL;
+    struct ms_error err;
+    if (ms_stats_compute(path, &o, &s, &err) != 0) {
+        return strdup(err.message);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    ms_stats_write_json(s, m);
+    ms_stats_write_per_sample_csv(s, m);
+    fclose(m);
+    ms_stats_destroy(s);
+    return buf;
+}
+
+struct pass {
+    const char *path;
+    unsigned workers;
+    char *json;
+};
+
+static void *
+run_pass(void *arg)
+{
+    struct pass *p = arg;
+    p->json = json_of(p->path, p->workers);
+    return NULL;
+}
+
+Test(library, two_passes_at_once_give_the_bytes_of_each_alone, .init = setup,
+     .fini = teardown)
+{
+    char *alone[2] = {json_of(small, 1), json_of(large, 1)};
+    for (int round = 0; round < 4; round++) {
+        struct pass passes[2] = {{small, 2, NULL}, {large, 3, NULL}};
+        pthread_t threads[2];
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(pthread_create(&threads[i], NULL, run_pass,
+                                        &passes[i]), 0);
+        }
+        for (int i = 0; i < 2; i++) {
+            pthread_join(threads[i], NULL);
+            cr_expect_str_eq(passes[i].json, alone[i], "round %d, pass %d",
+                             round, i);
+            free(passes[i].json);
+        }
+    }
+    cr_expect_str_neq(alone[0], alone[1]);
+    free(alone[0]);
+    free(alone[1]);
+}
