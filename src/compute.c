@@ -72,6 +72,61 @@ check_options(const struct ms_options *o, struct ms_error *err)
     return 0;
 }
 
+/* Everything one pass holds between opening the file and its result. */
+struct pass {
+    const char *path;
+    const struct ms_options *opts;
+    struct ms_file *file;
+    struct ms_plan *plan;
+    struct ms_stats *stats;
+    struct ms_accumulator total;
+    struct ms_outcomes mine;  /* each sample's outcome, under MPI */
+    struct ms_mpi_pass mpi;
+};
+
+/* The pipeline's progress reports, straight to the caller's callback. */
+static void
+forward_progress(void *data, const struct ms_progress *p)
+{
+    const struct ms_options *opts = data;
+    if (opts->on_progress != NULL) {
+        opts->on_progress(opts->userdata, p);
+    }
+}
+
+/* Open, plan and run this process's share of the pass.  The file is
+ * closed before it returns: under MPI the ranks combine next, starting
+ * with a collective, so once rank 0 is past it no rank holds the file
+ * open and rank 0's write-back can take HDF5's exclusive lock. */
+static int
+accumulate(struct pass *ps, bool mpi, struct ms_error *err)
+{
+    int rc = ms__file_open(ps->path, &ps->file, err);
+    if (rc == 0) {
+        rc = ms__plan_create(ps->file, ps->opts, &ps->plan, err);
+    }
+    if (rc == 0 &&
+        (ms__stats_create(ps->path, ps->opts, &ps->stats) != 0 ||
+         ms__accumulator_init(&ps->total, ps->opts->input_var,
+                              ps->opts->output_var) != 0)) {
+        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", ps->path);
+    }
+    if (rc == 0) {
+        struct ms_pass_sinks sinks = {&ps->total, NULL, forward_progress,
+                                      (void *)ps->opts};
+        if (mpi) {
+            ms__mpi_restrict(&ps->mpi, ps->plan);
+            sinks = (struct ms_pass_sinks){&ps->total, &ps->mine,
+                                           ms__mpi_progress, &ps->mpi};
+        }
+        rc = ms__pipeline_run(ps->file, ps->plan, ps->opts, ps->stats,
+                              &sinks, err);
+    }
+    ms__file_close(ps->file);
+    ps->file = NULL;
+    return rc;
+}
+
 int
 ms_stats_compute(const char *path, const struct ms_options *opts,
                  struct ms_stats **out, struct ms_error *err)
@@ -79,67 +134,35 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
     struct ms_error local;
     err = err != NULL ? err : &local;
     *out = NULL;
-    struct ms_file *file = NULL;
-    struct ms_plan *plan = NULL;
-    struct ms_stats *stats = NULL;
     int rc = check_options(opts, err);
     if (rc != 0) {
-        return rc;
+        return rc; /* the same options on every rank: all fail alike */
     }
-    rc = ms__file_open(path, &file, err);
-    if (rc != 0) {
-        return rc;
-    }
-    rc = ms__plan_create(file, opts, &plan, err);
-    if (rc != 0) {
-        goto fail_plan;
-    }
-    if (ms__stats_create(path, opts, &stats) != 0) {
-        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
-        goto fail_stats;
-    }
+    struct pass ps = {.path = path, .opts = opts};
     bool mpi = ms__mpi_active();
+    ms__mpi_pass_init(&ps.mpi, opts);
+    rc = accumulate(&ps, mpi, err);
     if (mpi) {
-        ms__mpi_restrict(plan);
+        /* Every rank gets here, whatever failed, so that none waits. */
+        rc = ms__mpi_combine(&ps.mpi, ps.stats, &ps.total, &ps.mine, rc,
+                             err);
     }
-    struct ms_accumulator total;
-    struct ms_outcomes mine = {0};
-    rc = ms__accumulator_init(&total, opts->input_var, opts->output_var);
-    if (rc != 0) {
-        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
-        goto fail_run;
-    }
-    rc = ms__pipeline_run(file, plan, opts, stats, &total,
-                          mpi ? &mine : NULL, err);
-    /* Closed before the ranks combine: the combine starts with a
-     * collective, so once rank 0 is past it no rank holds the file open,
-     * and rank 0's write-back can take HDF5's exclusive lock. */
-    ms__file_close(file);
-    file = NULL;
-    if (mpi) {
-        rc = ms__mpi_combine(plan, opts, stats, &total, &mine, rc, err);
-    }
-    ms__outcomes_finish(&mine);
-    if (rc == 0 && stats->samples_used == 0) {
+    ms__outcomes_finish(&ps.mine);
+    /* Under MPI only rank 0 holds the whole result; another rank may have
+     * been given no sample at all. */
+    bool whole = !mpi || ms_parallel_rank() == 0;
+    if (rc == 0 && whole && ps.stats->samples_used == 0) {
         rc = ms__error_set(err, MS_ENOSAMPLES,
                            "%s: no usable samples: all %zu were skipped",
-                           path, plan->nsamples);
+                           path, ps.plan->nsamples);
     }
     if (rc == 0) {
-        ms__stats_fill(stats, &total);
+        ms__stats_fill(ps.stats, &ps.total);
+        *out = ps.stats;
+        ps.stats = NULL;
     }
-    ms__accumulator_finish(&total);
-    if (rc != 0) {
-        goto fail_run;
-    }
-    *out = stats;
-    stats = NULL;
-
-fail_run:
-    ms_stats_destroy(stats);
-fail_stats:
-    ms__plan_destroy(plan);
-fail_plan:
-    ms__file_close(file);
+    ms__accumulator_finish(&ps.total);
+    ms_stats_destroy(ps.stats);
+    ms__plan_destroy(ps.plan);
     return rc;
 }

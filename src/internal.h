@@ -538,28 +538,56 @@ struct ms_outcomes {
 
 void ms__outcomes_finish(struct ms_outcomes *o);
 
-/* Run every unit of plan on the libuv threadpool (opts->workers threads, at
+/* Where a pipeline run reports besides the result object: the dataset
+ * accumulator (initialised by the caller, so that more samples can be
+ * folded after), each sample's outcome when collect is not NULL, and the
+ * progress reports (progress may be NULL), all on the loop thread. */
+struct ms_pass_sinks {
+    struct ms_accumulator *total;
+    struct ms_outcomes *collect;
+    void (*progress)(void *data, const struct ms_progress *p);
+    void *progress_data;
+};
+
+/* Run every unit of plan on opts->workers threads of the pass's own (at
  * most plan->prefetch units in flight) and fold the partials in order into
- * stats.  With collect, also record each sample's outcome.  Called on, and
- * returns on, the calling thread.  *total receives the dataset accumulator
- * (initialised by the caller) so that more samples can be folded after. */
+ * stats and sinks.  Called on, and returns on, the calling thread, which
+ * runs the event loop; the threads are joined before it returns. */
 int ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                      const struct ms_options *opts, struct ms_stats *stats,
-                     struct ms_accumulator *total,
-                     struct ms_outcomes *collect, struct ms_error *err);
+                     const struct ms_pass_sinks *sinks, struct ms_error *err);
 
-/* mpi.c: nothing unless MPI is running with more than one rank. */
+/* ------------------------------------------------------------------ */
+/* mpi.c: one pass split across MPI ranks; nothing unless MPI is running
+ * with more than one rank.  Only the calling thread of a pass calls MPI,
+ * and one pass at a time runs under MPI (the header says so). */
+
 bool ms__mpi_active(void);
-/* The progress of every rank: ranks > 0 send theirs to rank 0 (called by
- * the pipeline's timer); rank 0 adds what has arrived into *p, and gets the
- * totals of the whole plan. */
-void ms__mpi_progress(const struct ms_plan *plan, struct ms_progress *p);
-/* Mark the samples other ranks process (a contiguous block each). */
-void ms__mpi_restrict(struct ms_plan *plan);
-/* Combine every rank's outcomes into rank 0's result (total and stats),
- * in sample order; make every rank fail if one did (rc: this rank's). */
-int ms__mpi_combine(const struct ms_plan *plan, const struct ms_options *opts,
-                    struct ms_stats *stats, struct ms_accumulator *total,
+
+/* One pass's state of the ranks' exchange, caller-owned storage. */
+struct ms_mpi_pass {
+    const struct ms_plan *plan;     /* NULL if this rank failed before */
+    const struct ms_options *opts;
+    uint64_t (*others)[3];          /* rank 0: every rank's latest counts */
+    int finals;                     /* rank 0: ranks whose last count came */
+    bool final_sent;                /* ranks > 0: the last count is out */
+};
+
+void ms__mpi_pass_init(struct ms_mpi_pass *mp, const struct ms_options *opts);
+/* Keep only this rank's contiguous block of the plan's samples (the others
+ * are marked elsewhere), and remember the plan for the progress totals. */
+void ms__mpi_restrict(struct ms_mpi_pass *mp, struct ms_plan *plan);
+/* The pipeline's progress sink under MPI (data: the ms_mpi_pass): ranks > 0
+ * send their counts to rank 0; rank 0 adds the others' to its own and
+ * passes the whole to opts->on_progress.  The finished report is drawn by
+ * ms__mpi_combine, once every rank is done. */
+void ms__mpi_progress(void *data, const struct ms_progress *p);
+/* Every rank calls this once per pass, whatever failed before (rc: this
+ * rank's outcome so far): if any rank failed, every rank returns the first
+ * failure, named with its rank; otherwise rank 0 folds every other rank's
+ * outcomes, in sample order, into total and stats.  Releases mp. */
+int ms__mpi_combine(struct ms_mpi_pass *mp, struct ms_stats *stats,
+                    struct ms_accumulator *total,
                     const struct ms_outcomes *mine, int rc,
                     struct ms_error *err);
 

@@ -83,17 +83,6 @@ ms__mpi_active(void)
     return started && ranks > 1;
 }
 
-void
-ms__mpi_restrict(struct ms_plan *plan)
-{
-    size_t n = plan->nsamples;
-    size_t lo = n * (size_t)rank_id / (size_t)ranks;
-    size_t hi = n * (size_t)(rank_id + 1) / (size_t)ranks;
-    for (size_t s = 0; s < n; s++) {
-        plan->samples[s].elsewhere = s < lo || s >= hi;
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* Outcomes as bytes: for each sample, its plan index, whether it was used,
  * then the raw moments of every feature (the same build on every rank, so
@@ -107,8 +96,12 @@ struct blob {
 static int
 put(struct blob *b, const void *p, size_t n)
 {
-    if (b->size + n > b->cap) {
-        size_t cap = (b->size + n) * 2;
+    if (n > b->cap - b->size) {
+        size_t cap;
+        if (ms__size_add(b->size, n, &cap) != 0 ||
+            ms__size_mul(cap, 2, &cap) != 0) {
+            return MS_ENOMEM;
+        }
         void *grown = ms__reallocarray(b->data, cap, 1);
         if (grown == NULL) {
             return MS_ENOMEM;
@@ -137,56 +130,79 @@ serialize(const struct ms_outcomes *o, struct blob *b)
                      put(b, &x->acc.skipped[g], sizeof(uint64_t));
             }
         } else if (rc == 0) {
-            uint32_t len = (uint32_t)strlen(x->reason);
+            uint64_t len = strlen(x->reason);
             rc = put(b, &len, sizeof(len)) || put(b, x->reason, len);
         }
     }
     return rc ? MS_ENOMEM : 0;
 }
 
-/* Fold one rank's outcomes (after rank 0's own) into the result. */
+/* Take n bytes at *p into out, if they are there. */
+static bool
+take(const unsigned char **p, const unsigned char *end, void *out, size_t n)
+{
+    if ((size_t)(end - *p) < n) {
+        return false;
+    }
+    memcpy(out, *p, n);
+    *p += n;
+    return true;
+}
+
+/* Fold one sample skipped on another rank. */
 static int
-fold_blob(const unsigned char *p, size_t size, const struct ms_plan *plan,
-          const struct ms_options *opts, struct ms_stats *stats,
-          struct ms_accumulator *total, struct ms_accumulator *acc)
+fold_skipped(const unsigned char **p, const unsigned char *end,
+             const struct ms_plan_sample *ps, const struct ms_options *opts,
+             struct ms_stats *stats)
+{
+    uint64_t len;
+    char reason[sizeof(((struct ms_error *)0)->message) + 64];
+    if (!take(p, end, &len, sizeof(len)) || len >= sizeof(reason) ||
+        !take(p, end, reason, (size_t)len)) {
+        return MS_EIO;
+    }
+    reason[len] = '\0';
+    /* Samples bad in the plan were warned about while planning. */
+    if (!ps->bad && opts->on_warning != NULL) {
+        opts->on_warning(opts->userdata, ps->name.id, reason);
+    }
+    return ms__stats_add_skipped(stats, ps->name.id, reason);
+}
+
+/* Fold one rank's outcomes (after rank 0's own) into the result; acc is
+ * scratch of the accumulator's shape. */
+static int
+fold_blob(const unsigned char *p, size_t size, struct ms_mpi_pass *mp,
+          struct ms_stats *stats, struct ms_accumulator *total,
+          struct ms_accumulator *acc)
 {
     const unsigned char *end = p + size;
     while (p < end) {
         uint64_t sample;
-        memcpy(&sample, p, sizeof(sample));
-        p += sizeof(sample);
-        uint8_t used = *p++;
-        const struct ms_plan_sample *ps = &plan->samples[sample];
-        if (used) {
-            for (int g = 0; g < MS_GROUP_COUNT; g++) {
-                size_t bytes = acc->nfeat[g] * sizeof(struct ms_moments);
-                memcpy(acc->feat[g], p, bytes);
-                p += bytes;
-                memcpy(&acc->skipped[g], p, sizeof(uint64_t));
-                p += sizeof(uint64_t);
+        uint8_t used;
+        if (!take(&p, end, &sample, sizeof(sample)) ||
+            sample >= mp->plan->nsamples || !take(&p, end, &used, 1)) {
+            return MS_EIO;
+        }
+        const struct ms_plan_sample *ps = &mp->plan->samples[sample];
+        if (!used) {
+            int rc = fold_skipped(&p, end, ps, mp->opts, stats);
+            if (rc != 0) {
+                return rc;
             }
-            ms__accumulator_merge(total, acc);
-            stats->samples_used++;
-            if (opts->per_sample &&
-                ms__stats_add_report(stats, ps, acc) != 0) {
-                return MS_ENOMEM;
+            continue;
+        }
+        for (int g = 0; g < MS_GROUP_COUNT; g++) {
+            if (!take(&p, end, acc->feat[g],
+                      acc->nfeat[g] * sizeof(struct ms_moments)) ||
+                !take(&p, end, &acc->skipped[g], sizeof(uint64_t))) {
+                return MS_EIO;
             }
-        } else {
-            uint32_t len;
-            memcpy(&len, p, sizeof(len));
-            p += sizeof(len);
-            char reason[1100];
-            len = len < sizeof(reason) - 1 ? len : sizeof(reason) - 1;
-            memcpy(reason, p, len);
-            reason[len] = '\0';
-            p += len;
-            /* Samples bad in the plan were warned about while planning. */
-            if (!ps->bad && opts->on_warning != NULL) {
-                opts->on_warning(opts->userdata, ps->name.id, reason);
-            }
-            if (ms__stats_add_skipped(stats, ps->name.id, reason) != 0) {
-                return MS_ENOMEM;
-            }
+        }
+        ms__accumulator_merge(total, acc);
+        stats->samples_used++;
+        if (mp->opts->per_sample && ms__stats_add_report(stats, ps, acc)) {
+            return MS_ENOMEM;
         }
     }
     return 0;
@@ -197,19 +213,35 @@ fold_blob(const unsigned char *p, size_t size, const struct ms_plan *plan,
  * TAG_TICK from their timer and TAG_FINAL when their pipeline ends; rank 0
  * keeps the latest of each. */
 
-enum { TAG_TICK = 11, TAG_FINAL = 12 };
+enum { TAG_TICK = 11, TAG_FINAL = 12, TAG_SIZE = 13, TAG_GO = 14,
+       TAG_DATA = 15 };
 
-static uint64_t (*others)[3]; /* rank 0: latest counts of every rank */
-static int finals;
-static bool final_sent; /* ranks > 0: TAG_FINAL is out */
+void
+ms__mpi_pass_init(struct ms_mpi_pass *mp, const struct ms_options *opts)
+{
+    memset(mp, 0, sizeof(*mp));
+    mp->opts = opts;
+}
+
+void
+ms__mpi_restrict(struct ms_mpi_pass *mp, struct ms_plan *plan)
+{
+    size_t n = plan->nsamples;
+    size_t lo = n * (size_t)rank_id / (size_t)ranks;
+    size_t hi = n * (size_t)(rank_id + 1) / (size_t)ranks;
+    for (size_t s = 0; s < n; s++) {
+        plan->samples[s].elsewhere = s < lo || s >= hi;
+    }
+    mp->plan = plan;
+}
 
 static void
-receive_ticks(bool wait_for_finals)
+receive_ticks(struct ms_mpi_pass *mp, bool wait_for_finals)
 {
     for (;;) {
         int flag = 0;
         MPI_Status st;
-        if (wait_for_finals && finals < ranks - 1) {
+        if (wait_for_finals && mp->finals < ranks - 1) {
             MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
             flag = 1;
         } else {
@@ -222,177 +254,196 @@ receive_ticks(bool wait_for_finals)
         uint64_t counts[3];
         MPI_Recv(counts, 3, MPI_UINT64_T, st.MPI_SOURCE, st.MPI_TAG,
                  MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (others != NULL) {
-            memcpy(others[st.MPI_SOURCE], counts, sizeof(counts));
+        if (mp->others != NULL) {
+            memcpy(mp->others[st.MPI_SOURCE], counts, sizeof(counts));
         }
-        finals += st.MPI_TAG == TAG_FINAL;
+        mp->finals += st.MPI_TAG == TAG_FINAL;
     }
 }
 
+/* p (+)= every other rank's latest counts, and the whole plan's totals. */
 static void
-plan_totals(const struct ms_plan *plan, struct ms_progress *p)
+add_others(const struct ms_mpi_pass *mp, struct ms_progress *p)
 {
-    p->bytes_total = 0;
-    for (size_t u = 0; u < plan->nunits; u++) {
-        p->bytes_total += ms__unit_stored_bytes(plan, &plan->units[u]);
+    for (int r = 1; mp->others != NULL && r < ranks; r++) {
+        p->bytes_done += mp->others[r][0];
+        p->units_done += mp->others[r][1];
+        p->samples_done += mp->others[r][2];
     }
-    p->units_total = plan->nunits;
+    p->bytes_total = 0;
+    for (size_t u = 0; mp->plan != NULL && u < mp->plan->nunits; u++) {
+        p->bytes_total += ms__unit_stored_bytes(mp->plan, &mp->plan->units[u]);
+    }
+    p->units_total = mp->plan != NULL ? mp->plan->nunits : 0;
+    p->samples_total = mp->plan != NULL ? mp->plan->nsamples : 0;
 }
 
 void
-ms__mpi_progress(const struct ms_plan *plan, struct ms_progress *p)
+ms__mpi_progress(void *data, const struct ms_progress *p)
 {
+    struct ms_mpi_pass *mp = data;
     if (rank_id != 0) {
         uint64_t counts[3] = {p->bytes_done, p->units_done, p->samples_done};
         MPI_Send(counts, 3, MPI_UINT64_T, 0,
                  p->finished ? TAG_FINAL : TAG_TICK, MPI_COMM_WORLD);
-        final_sent = final_sent || p->finished;
+        mp->final_sent = mp->final_sent || p->finished;
         return;
     }
-    if (others == NULL) {
-        others = calloc((size_t)ranks, sizeof(*others));
+    if (mp->others == NULL) {
+        /* Best effort: without it the bar shows rank 0's share. */
+        mp->others = ms__calloc((size_t)ranks, sizeof(*mp->others));
     }
-    receive_ticks(false);
-    for (int r = 1; others != NULL && r < ranks; r++) {
-        p->bytes_done += others[r][0];
-        p->units_done += others[r][1];
-        p->samples_done += others[r][2];
+    receive_ticks(mp, false);
+    if (p->finished || mp->opts->on_progress == NULL) {
+        return; /* the finished bar comes once every rank is done */
     }
-    plan_totals(plan, p);
+    struct ms_progress shown = *p;
+    add_others(mp, &shown);
+    mp->opts->on_progress(mp->opts->userdata, &shown);
 }
 
-/* Rank 0: wait for every rank's last count, draw the finished bar. */
+/* Rank 0: wait for every rank's last count, draw the finished bar.  Ranks
+ * whose pipeline never ran (an early failure) send an empty last count,
+ * for rank 0 waits for it. */
 static void
-final_progress(const struct ms_plan *plan, const struct ms_options *opts,
-               const struct ms_stats *stats)
+final_progress(struct ms_mpi_pass *mp, const struct ms_stats *stats)
 {
     if (rank_id != 0) {
-        if (!final_sent) {
-            /* The pipeline ended before it could report (an early
-             * failure): rank 0 still waits for this. */
+        if (!mp->final_sent) {
             uint64_t none[3] = {0, 0, 0};
             MPI_Send(none, 3, MPI_UINT64_T, 0, TAG_FINAL, MPI_COMM_WORLD);
         }
-        final_sent = false;
         return;
     }
-    receive_ticks(true);
+    receive_ticks(mp, true);
+    if (mp->opts->on_progress == NULL || mp->plan == NULL) {
+        return;
+    }
     struct ms_progress p = {0};
-    p.samples_total = plan->nsamples;
-    for (int r = 1; others != NULL && r < ranks; r++) {
-        p.bytes_done += others[r][0];
-        p.units_done += others[r][1];
-        p.samples_done += others[r][2];
-    }
-    free(others);
-    others = NULL;
-    finals = 0;
-    if (opts->on_progress != NULL) {
-        struct ms_progress mine = p;
-        plan_totals(plan, &mine);
-        mine.bytes_done = mine.bytes_total;
-        mine.units_done = mine.units_total;
-        mine.samples_done = plan->nsamples;
-        mine.elapsed = stats->info.wall_seconds;
-        mine.finished = true;
-        opts->on_progress(opts->userdata, &mine);
-    }
+    add_others(mp, &p);
+    p.bytes_done = p.bytes_total;
+    p.units_done = p.units_total;
+    p.samples_done = p.samples_total;
+    p.elapsed = stats != NULL ? stats->info.wall_seconds : 0;
+    p.finished = true;
+    mp->opts->on_progress(mp->opts->userdata, &p);
 }
 
 /* If any rank failed, every rank returns the first failure, named. */
 static int
 agree_on_failure(int rc, struct ms_error *err)
 {
-    int *all = calloc((size_t)ranks, sizeof(*all));
-    if (all == NULL) {
-        return ms__error_set(err, MS_ENOMEM, "out of memory");
-    }
-    MPI_Allgather(&rc, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
-    int failed = -1;
-    for (int r = 0; r < ranks && failed < 0; r++) {
-        failed = all[r] != 0 ? r : -1;
-    }
-    int code = failed >= 0 ? all[failed] : 0;
-    free(all);
-    if (failed < 0) {
+    /* The lowest rank that failed, and its code. */
+    int mine[2] = {rc != 0 ? rank_id : ranks, rc}, first[2];
+    MPI_Allreduce(mine, first, 1, MPI_2INT, MPI_MINLOC, MPI_COMM_WORLD);
+    if (first[0] >= ranks) {
         return 0;
     }
     char message[sizeof(err->message)];
-    snprintf(message, sizeof(message), "%s", err->message);
-    MPI_Bcast(message, (int)sizeof(message), MPI_CHAR, failed,
+    snprintf(message, sizeof(message), "%s", rc != 0 ? err->message : "");
+    MPI_Bcast(message, (int)sizeof(message), MPI_CHAR, first[0],
               MPI_COMM_WORLD);
-    return ms__error_set(err, code, "rank %d of %d: %s", failed, ranks,
+    return ms__error_set(err, first[1], "rank %d of %d: %s", first[0], ranks,
                          message);
 }
 
+/* Move size bytes between ranks in pieces an int can count. */
+#define PIECE ((size_t)1 << 30)
+
+static void
+send_bytes(const unsigned char *p, size_t size)
+{
+    for (size_t at = 0; at < size; at += PIECE) {
+        size_t n = size - at < PIECE ? size - at : PIECE;
+        MPI_Send(p + at, (int)n, MPI_BYTE, 0, TAG_DATA, MPI_COMM_WORLD);
+    }
+}
+
+static void
+receive_bytes(unsigned char *p, size_t size, int from)
+{
+    for (size_t at = 0; at < size; at += PIECE) {
+        size_t n = size - at < PIECE ? size - at : PIECE;
+        MPI_Recv(p + at, (int)n, MPI_BYTE, from, TAG_DATA, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+    }
+}
+
+/* Ranks > 0: offer the blob's size, send it if rank 0 says go. */
+static void
+send_outcomes(const struct blob *b)
+{
+    uint64_t size = b->size;
+    int go = 0;
+    MPI_Send(&size, 1, MPI_UINT64_T, 0, TAG_SIZE, MPI_COMM_WORLD);
+    MPI_Recv(&go, 1, MPI_INT, 0, TAG_GO, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (go) {
+        send_bytes(b->data, b->size);
+    }
+}
+
+/* Rank 0: receive and fold every other rank's outcomes in rank order.  A
+ * failure stops the folding, but every rank still gets its answer (no go),
+ * so none waits for ever. */
+static int
+receive_outcomes(struct ms_mpi_pass *mp, struct ms_stats *stats,
+                 struct ms_accumulator *total)
+{
+    struct ms_accumulator acc;
+    int rc = ms__accumulator_init(&acc, mp->opts->input_var,
+                                  mp->opts->output_var);
+    for (int r = 1; r < ranks; r++) {
+        uint64_t size;
+        MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_SIZE, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        unsigned char *data = NULL;
+        if (rc == 0 && size <= SIZE_MAX) {
+            data = ms__malloc((size_t)size);
+            rc = data != NULL ? 0 : MS_ENOMEM;
+        }
+        int go = data != NULL;
+        MPI_Send(&go, 1, MPI_INT, r, TAG_GO, MPI_COMM_WORLD);
+        if (go) {
+            receive_bytes(data, (size_t)size, r);
+            rc = fold_blob(data, (size_t)size, mp, stats, total, &acc);
+        }
+        ms__free(data);
+    }
+    ms__accumulator_finish(&acc);
+    return rc;
+}
+
 int
-ms__mpi_combine(const struct ms_plan *plan, const struct ms_options *opts,
-                struct ms_stats *stats, struct ms_accumulator *total,
-                const struct ms_outcomes *mine, int rc, struct ms_error *err)
+ms__mpi_combine(struct ms_mpi_pass *mp, struct ms_stats *stats,
+                struct ms_accumulator *total, const struct ms_outcomes *mine,
+                int rc, struct ms_error *err)
 {
     struct blob b = {0};
-    final_progress(plan, opts, stats);
+    final_progress(mp, stats);
+    ms__free(mp->others);
+    mp->others = NULL;
     if (rc == 0 && rank_id != 0 && serialize(mine, &b) != 0) {
         rc = ms__error_set(err, MS_ENOMEM, "out of memory");
     }
     rc = agree_on_failure(rc, err);
-    if (rc != 0) {
-        ms__free(b.data);
-        return rc;
-    }
-    long long size = (long long)b.size;
-    long long *sizes = rank_id == 0 ? calloc((size_t)ranks, sizeof(*sizes))
-                                    : NULL;
-    MPI_Gather(&size, 1, MPI_LONG_LONG, sizes, 1, MPI_LONG_LONG, 0,
-               MPI_COMM_WORLD);
-    int *counts = NULL, *displs = NULL;
-    unsigned char *all = NULL;
-    if (rank_id == 0) {
-        counts = calloc((size_t)ranks, sizeof(*counts));
-        displs = calloc((size_t)ranks, sizeof(*displs));
-        long long total_bytes = 0;
-        for (int r = 0; counts && displs && r < ranks; r++) {
-            counts[r] = (int)sizes[r];
-            displs[r] = (int)total_bytes;
-            total_bytes += sizes[r];
-        }
-        all = malloc(total_bytes ? (size_t)total_bytes : 1);
-    }
-    MPI_Gatherv(b.data, (int)b.size, MPI_BYTE, all, counts, displs, MPI_BYTE,
-                0, MPI_COMM_WORLD);
-    if (rank_id == 0) {
-        struct ms_accumulator acc;
-        rc = all && counts && displs
-                 ? ms__accumulator_init(&acc, opts->input_var,
-                                        opts->output_var)
-                 : MS_ENOMEM;
-        for (int r = 1; rc == 0 && r < ranks; r++) {
-            rc = fold_blob(all + displs[r], (size_t)counts[r], plan, opts,
-                           stats, total, &acc);
-        }
-        if (rc == 0 || rc == MS_ENOMEM) {
-            ms__accumulator_finish(&acc);
-        }
+    if (rc == 0 && rank_id != 0) {
+        send_outcomes(&b);
+    } else if (rc == 0) {
+        rc = receive_outcomes(mp, stats, total);
         if (rc != 0) {
-            rc = ms__error_set(err, rc, "out of memory");
+            rc = ms__error_set(err, rc, "%s",
+                               rc == MS_ENOMEM
+                                   ? "out of memory"
+                                   : "internal error: another rank's "
+                                     "outcomes do not parse; please report "
+                                     "it");
         }
     }
-    free(sizes);
-    free(counts);
-    free(displs);
-    free(all);
     ms__free(b.data);
     return rc;
 }
 
 #else /* no MPI */
-
-void
-ms__mpi_progress(const struct ms_plan *plan, struct ms_progress *p)
-{
-    (void)plan;
-    (void)p;
-}
 
 int
 ms_parallel_init(int *argc, char ***argv)
@@ -426,18 +477,31 @@ ms__mpi_active(void)
 }
 
 void
-ms__mpi_restrict(struct ms_plan *plan)
+ms__mpi_pass_init(struct ms_mpi_pass *mp, const struct ms_options *opts)
 {
-    (void)plan;
+    memset(mp, 0, sizeof(*mp));
+    mp->opts = opts;
+}
+
+void
+ms__mpi_restrict(struct ms_mpi_pass *mp, struct ms_plan *plan)
+{
+    mp->plan = plan;
+}
+
+void
+ms__mpi_progress(void *data, const struct ms_progress *p)
+{
+    (void)data;
+    (void)p;
 }
 
 int
-ms__mpi_combine(const struct ms_plan *plan, const struct ms_options *opts,
-                struct ms_stats *stats, struct ms_accumulator *total,
-                const struct ms_outcomes *mine, int rc, struct ms_error *err)
+ms__mpi_combine(struct ms_mpi_pass *mp, struct ms_stats *stats,
+                struct ms_accumulator *total, const struct ms_outcomes *mine,
+                int rc, struct ms_error *err)
 {
-    (void)plan;
-    (void)opts;
+    (void)mp;
     (void)stats;
     (void)total;
     (void)mine;

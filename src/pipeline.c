@@ -89,6 +89,7 @@ struct pipeline {
     bool folding_failed;          /* the sample being folded has failed */
     struct ms_accumulator *total, sample;
     struct ms_outcomes *collect;
+    const struct ms_pass_sinks *sinks;
     size_t used;
 
     int rc; /* the pass's outcome, set once */
@@ -391,17 +392,8 @@ report_progress(struct pipeline *p, bool finished)
 {
     p->progress.elapsed = (double)(uv_hrtime() - p->start_ns) * 1e-9;
     p->progress.finished = finished;
-    struct ms_progress shown = p->progress;
-    if (p->collect != NULL) {
-        /* Under MPI: send ours to rank 0, or add the others' to ours.  The
-         * final report comes from mpi.c, once every rank is done. */
-        ms__mpi_progress(p->plan, &shown);
-        if (finished) {
-            return;
-        }
-    }
-    if (p->opts->on_progress != NULL) {
-        p->opts->on_progress(p->opts->userdata, &shown);
+    if (p->sinks->progress != NULL) {
+        p->sinks->progress(p->sinks->progress_data, &p->progress);
     }
 }
 
@@ -607,12 +599,12 @@ ms__outcomes_finish(struct ms_outcomes *o)
 int
 ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                  const struct ms_options *opts, struct ms_stats *stats,
-                 struct ms_accumulator *total, struct ms_outcomes *collect,
-                 struct ms_error *err)
+                 const struct ms_pass_sinks *sinks, struct ms_error *err)
 {
     struct pipeline p = {.opts = opts, .file = file, .plan = plan,
                          .stats = stats, .err = err, .halt = SIZE_MAX,
-                         .total = total, .collect = collect};
+                         .total = sinks->total, .collect = sinks->collect,
+                         .sinks = sinks};
     unsigned workers = ms__resolve_workers(opts);
     if (alloc_state(&p) != 0) {
         free_state(&p);

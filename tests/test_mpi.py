@@ -1,6 +1,6 @@
 """meshstats under mpirun gives the bytes of one process.
 
-Usage: python3 test_mpi.py /path/to/meshstats /path/to/mpirun   (TAP)
+Usage: python3 test_mpi.py MESHSTATS MPIRUN MPI_SWEEP   (TAP)
 """
 
 import atexit
@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 from tap import case, main  # noqa: E402
 
-MESHSTATS, MPIRUN = sys.argv[1], sys.argv[2]
+MESHSTATS, MPIRUN, MPI_SWEEP = sys.argv[1], sys.argv[2], sys.argv[3]
 TMP = tempfile.mkdtemp(prefix="meshstats-mpi-")
 atexit.register(shutil.rmtree, TMP, True)
 
@@ -26,11 +26,11 @@ def single(*args):
                           text=True, cwd=TMP, timeout=120)
 
 
-def ranks(n, *args):
+def ranks(n, *args, program=MESHSTATS, timeout=180):
     return subprocess.run([MPIRUN, "--allow-run-as-root", "--oversubscribe",
-                           "-n", str(n), MESHSTATS, *map(str, args)],
+                           "-n", str(n), program, *map(str, args)],
                           capture_output=True, text=True, cwd=TMP,
-                          timeout=180)
+                          timeout=timeout)
 
 
 def generated(name, samples, T=20, N=200):
@@ -66,11 +66,36 @@ def per_sample_report_is_the_same_under_mpi():
 
 @case
 def fewer_samples_than_ranks():
-    path = generated("two.h5", 2)
-    want = single("-q", "--json", "-", path).stdout
-    p = ranks(3, "-q", "--json", "-", path)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout == want
+    # With one sample and three ranks, rank 1 is given none: it has no
+    # result of its own, which is no error.
+    for samples in (1, 2):
+        path = generated(f"few{samples}.h5", samples)
+        want = single("-q", "--json", "-", path).stdout
+        p = ranks(3, "-q", "--json", "-", path)
+        assert p.returncode == 0, (samples, p.stderr)
+        assert p.stdout == want, samples
+
+
+@case
+def every_allocation_failure_on_any_rank_fails_every_rank_cleanly():
+    # The library's allocation-failure sweep, with the fault on one rank at
+    # a time: the combine's allocations included, no rank may crash, return
+    # another code, or wait for ever in a collective (the timeout).
+    rng = np.random.default_rng(5)
+    samples = [(s, *oracle.random_sample(rng, 8, 7, 6, 5)) for s in range(5)]
+    edges = samples[4][2].copy()
+    edges[0, 1] = 10**6  # a skipped sample: its reason crosses ranks too
+    samples[4] = (4, samples[4][1], edges)
+    path = os.path.join(TMP, "sweep.h5")
+    oracle.write_dataset(path, samples, dtype="<f4")
+    p = ranks(2, path, program=MPI_SWEEP, timeout=500)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    lines = p.stdout.splitlines()
+    assert len(lines) == 2, p.stdout
+    for rank, line in enumerate(lines):
+        assert line.startswith(f"rank {rank}: "), line
+        assert line.endswith("every failure MS_ENOMEM"), line
+        assert int(line.split()[2]) > 20, line  # it did sweep
 
 
 @case
@@ -106,9 +131,10 @@ def a_bad_sample_on_a_rank_is_skipped_or_fails_all_ranks_named():
 @case
 def only_rank_zero_writes_back():
     path = generated("wb.h5", 4)
-    p = ranks(2, "-q", "--write-back", path)
+    p = ranks(2, "--write-back", path)
     assert p.returncode == 0, p.stderr
-    assert p.stderr.count("wrote metadata") <= 1
+    assert p.stderr.count("wrote metadata/normalization_params") == 1, \
+        p.stderr
     want = single("-q", "--json", "-", path).stdout
     import h5py
     import json
