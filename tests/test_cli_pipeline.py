@@ -63,6 +63,24 @@ def json_byte_identical_across_workers_prefetch_and_memory_limit():
 
 
 @case
+def per_sample_report_and_write_back_with_two_workers_equal_one_worker():
+    # The ThreadSanitizer stage runs this: the per-sample reports and the
+    # write-back are what a race in the fold would corrupt first.
+    outputs = []
+    for j in (1, 2):
+        path = os.path.join(TMP, f"wb{j}.h5")
+        shutil.copy(dataset("ident.h5", 5, 250, 300), path)
+        csv = os.path.join(TMP, f"wb{j}.csv")
+        out = run("-q", "--json", "-", "-j", j, "--memory-limit", "1M",
+                  "--per-sample", csv, "--write-back", path).stdout
+        with open(csv) as f:
+            report = f.read()
+        assert report.count("\n") == 6, report  # a header and 5 samples
+        outputs.append((out.replace(path.encode(), b"X"), report))
+    assert outputs[0] == outputs[1]
+
+
+@case
 def sampled_mode_byte_identical_across_workers():
     path = dataset("ident.h5", 5, 250, 300)
     outs = {run("-q", "--json", "-", "-s", 50, "-j", j, "--prefetch", p,
