@@ -133,7 +133,10 @@ parse(int argc, char **argv, struct config *c)
                       : opt == 'N' ? &c->gen.nodes
                       : opt == 'm' ? &c->mode
                                    : NULL;
-        if (u != NULL && ms_parse_uint(optarg, 0, 1000000000u, u) == 0) {
+        char *end;
+        unsigned long v = u != NULL ? strtoul(optarg, &end, 10) : 0;
+        if (u != NULL && *optarg != '\0' && *end == '\0' && v <= 1000000000u) {
+            *u = (unsigned)v;
             continue;
         }
         if (opt == 'd') {

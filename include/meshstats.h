@@ -121,8 +121,10 @@ int ms_selection_from_split(struct ms_selection *sel, const char *dataset,
                             const char *name, struct ms_error *err);
 void ms_selection_finish(struct ms_selection *sel);
 
-/* The largest input_var and output_var accepted. */
+/* The largest input_var and output_var, workers and prefetch accepted. */
 #define MS_MAX_VARS 1024
+#define MS_MAX_WORKERS 1024
+#define MS_MAX_PREFETCH 4096
 
 struct ms_options {
     unsigned input_var;     /* node features per node (rows 3..3+input_var) */
@@ -204,8 +206,9 @@ struct ms_stats {
     unsigned output_var;
     unsigned max_timesteps;
     bool skip_nonfinite;
-    size_t samples_found;
-    size_t samples_used;
+    size_t samples_found;    /* sample groups in the file */
+    size_t samples_selected; /* of those, the ones the selection names */
+    size_t samples_used;     /* of those, the ones not skipped */
     size_t nskipped;
     struct ms_skipped_sample *skipped;
     struct ms_group_stats groups[MS_GROUP_COUNT];
@@ -274,59 +277,118 @@ int ms_parallel_rank(void);
 int ms_parallel_size(void);
 
 /* ------------------------------------------------------------------ */
-/* Settings: config.txt and the command line.                          */
+/* Settings of a run: config.txt, the command line, the Python keywords.
+ * One table describes every setting (ms_setting_info); the front ends
+ * parse values through ms_settings_set and show them through
+ * ms_setting_value.  This group serves the project's own front ends and
+ * may change before 1.0.  Functions on one struct ms_settings are not
+ * thread-safe; distinct ones may be used from distinct threads. */
 
 enum ms_origin_kind {
     MS_ORIGIN_DEFAULT = 0,
-    MS_ORIGIN_FILE,
-    MS_ORIGIN_COMMAND_LINE,
-    MS_ORIGIN_ENVIRONMENT,
+    MS_ORIGIN_FILE,         /* a config file (line: its line) */
+    MS_ORIGIN_COMMAND_LINE, /* an argument of the command or the caller */
 };
 
-/* Where a setting's value came from (line: of the config file). */
+/* Where a setting's value came from. */
 struct ms_origin {
     enum ms_origin_kind kind;
     unsigned line;
 };
 
-/* Every setting config.txt can hold, by its key. */
+/* Every setting, in the order --help and --print-config list them. */
 enum ms_setting {
     MS_SET_INPUT_VAR = 0,
     MS_SET_OUTPUT_VAR,
     MS_SET_MAX_TIMESTEPS,
+    MS_SET_SKIP_NONFINITE,
     MS_SET_WORKERS,
     MS_SET_PARALLEL,
     MS_SET_PREFETCH,
     MS_SET_MEMORY_LIMIT,
+    MS_SET_THROTTLE,
+    MS_SET_SAMPLES,
+    MS_SET_SAMPLE_LIST,
+    MS_SET_SPLIT,
+    MS_SET_JSON,
     MS_SET_WRITE_BACK,
     MS_SET_PROGRESS,
-    MS_SET_SKIP_NONFINITE,
+    MS_SET_PER_SAMPLE,
+    MS_SET_TOP,
+    MS_SET_QUIET,
+    MS_SET_STRICT,
     MS_SET_DATASET,
-    MS_SET_SAMPLES,
     MS_SET_COUNT
 };
 
-/* Everything config.txt can set, with the options of a computation. */
+/* How a setting's value is written. */
+enum ms_value_type {
+    MS_VALUE_UINT,     /* an integer in [min, max] */
+    MS_VALUE_COUNT,    /* auto (0) or an integer in [min, max] */
+    MS_VALUE_SIZE,     /* bytes, with K, M, G, T suffixes */
+    MS_VALUE_MBPS,     /* MB/s in [min, max], stored as bytes/s */
+    MS_VALUE_BOOL,     /* True / False; on the command line, a flag */
+    MS_VALUE_PROGRESS, /* auto, always, never */
+    MS_VALUE_IDS,      /* sample ids and ranges: 1-80,85 */
+    MS_VALUE_TEXT,     /* a path or a name */
+};
+
+/* One row of the settings table. */
+struct ms_setting_info {
+    enum ms_setting setting;
+    const char *key;       /* config.txt key; NULL: not in config.txt */
+    const char *option;    /* long option; NULL: not on the command line */
+    char short_option;     /* 0: none */
+    const char *no_option; /* for a flag: the option that sets False */
+    const char *arg;       /* the value's placeholder in --help ("N") */
+    const char *group;     /* its heading in --help */
+    enum ms_value_type type;
+    uint64_t min, max;     /* for the integer types */
+    const char *help;      /* one line */
+};
+
+/* Everything a run can be asked: the options of the computation, what to
+ * read and where to write. */
 struct ms_settings {
     struct ms_options options;
-    char *dataset;            /* dataset_dir; owned, may be NULL */
-    char *samples;            /* stats_samples ("1-80,85"); owned, may be NULL */
-    bool write_back;          /* write_normalization_params */
-    bool use_parallel_stats;  /* False forces one worker */
-    bool workers_set;         /* workers came from stats_workers or -j */
+    char *dataset;            /* owned strings, NULL when not given */
+    char *samples;
+    char *sample_list;
+    char *split;
+    char *json;
+    char *per_sample;
+    unsigned top;
+    bool quiet;
+    bool write_back;
+    bool use_parallel_stats;
     enum ms_progress_mode progress;
     struct ms_origin origin[MS_SET_COUNT];
     char *config_path;        /* the file FILE origins refer to; owned */
 };
 
-/* The config key of a setting ("input_var"). */
-const char *ms_setting_key(enum ms_setting setting);
+/* The table row of a setting (NULL for a value out of range). */
+const struct ms_setting_info *ms_setting_info(enum ms_setting setting);
+/* The setting whose config.txt key is key (any case): 0 or MS_EINVAL. */
+int ms_setting_find_key(const char *key, enum ms_setting *out);
+/* What a valid value looks like ("an integer 1..1024"). */
+void ms_setting_expected(enum ms_setting setting, char *buf, size_t size);
+
+/* Defaults: those of ms_options_init, use_parallel_stats True. */
+void ms_settings_init(struct ms_settings *s);
+void ms_settings_finish(struct ms_settings *s);
+
+/*
+ * Parse value as the setting's type and store it, recording origin.
+ * MS_EINVAL with "<where>: '<value>' is not valid; expected ..." (where:
+ * "--workers", "config.txt:12: stats_workers", a keyword's name); the
+ * setting is then unchanged.  A flag takes "True" or "False".
+ */
+int ms_settings_set(struct ms_settings *s, enum ms_setting setting,
+                    const char *value, struct ms_origin origin,
+                    const char *where, struct ms_error *err);
 /* The effective value of a setting as text ("auto", "256M", "True"). */
 void ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
                       char *buf, size_t size);
-
-void ms_settings_init(struct ms_settings *s);
-void ms_settings_finish(struct ms_settings *s);
 
 /*
  * Apply the config text (len bytes, need not be NUL-terminated) to *s.
@@ -340,19 +402,9 @@ int ms_settings_parse_config(struct ms_settings *s, const char *text,
 int ms_settings_load_config(struct ms_settings *s, const char *path,
                             struct ms_error *err);
 /* The workers option the settings resolve to: 1 when use_parallel_stats
- * is False and no worker count was given, else the given count (0: auto,
- * which the library resolves to $UV_THREADPOOL_SIZE or the online cores). */
+ * is False and no worker count (nor auto) was given explicitly, else the
+ * given count (0: auto, the CPUs this process may use). */
 unsigned ms_settings_workers(const struct ms_settings *s);
-
-/* Parsers shared by the config file and the command line.  Each returns 0
- * or MS_EINVAL; values are range-checked. */
-int ms_parse_size(const char *text, uint64_t *out);      /* 256M, 1G, 4096 */
-int ms_parse_bool(const char *text, bool *out);          /* True / False */
-int ms_parse_uint(const char *text, unsigned min, unsigned max,
-                  unsigned *out);
-int ms_parse_count_or_auto(const char *text, unsigned max,
-                           unsigned *out);               /* auto -> 0 */
-int ms_parse_progress(const char *text, enum ms_progress_mode *out);
 
 /* ------------------------------------------------------------------ */
 /* Synthetic datasets.                                                 */

@@ -1,76 +1,14 @@
 /*
- * compute.c: one pass over a dataset, from path to result, and the
- * library's defaults and versions.
+ * compute.c: one pass over a dataset, from path to result.
  *
  * It checks the options, opens the file read-only, builds the plan and hands
- * it to the pipeline (pipeline.c), which runs the units on the threadpool
- * and folds them in order.  It never opens the file for writing.
+ * it to the pipeline (pipeline.c), which runs the units on the pass's
+ * worker threads and folds them in order; under MPI the ranks' results are
+ * then combined (mpi.c).  It never opens the file for writing.
  */
-#define _GNU_SOURCE /* sched_getaffinity */
 #include "internal.h"
 
-#include <uv.h>
-
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define DEFAULT_MEMORY_LIMIT (256ULL << 20)
-
-void
-ms_options_init(struct ms_options *opts)
-{
-    memset(opts, 0, sizeof(*opts));
-    opts->input_var = 4;
-    opts->output_var = 4;
-    opts->memory_limit = DEFAULT_MEMORY_LIMIT;
-}
-
-const char *
-ms_version(void)
-{
-    return MS_VERSION_STRING;
-}
-
-void
-ms_version_dependencies(char *buf, size_t size)
-{
-    char hdf5[32];
-    ms__hdf5_version(hdf5, sizeof(hdf5));
-    snprintf(buf, size, "HDF5 %s, libuv %s", hdf5, uv_version_string());
-}
-
-unsigned
-ms__resolve_workers(const struct ms_options *opts)
-{
-    if (opts->workers != 0) {
-        return opts->workers;
-    }
-    /* The CPUs this process may run on (taskset, cgroup cpusets), else
-     * the online ones. */
-    cpu_set_t set;
-    long cores = sched_getaffinity(0, sizeof(set), &set) == 0
-                     ? CPU_COUNT(&set)
-                     : sysconf(_SC_NPROCESSORS_ONLN);
-    return cores < 1 ? 1 : cores > 1024 ? 1024 : (unsigned)cores;
-}
-
-static int
-check_options(const struct ms_options *o, struct ms_error *err)
-{
-    if (o->input_var < 1 || o->input_var > MS_MAX_VARS || o->output_var < 1 ||
-        o->output_var > MS_MAX_VARS) {
-        return ms__error_set(err, MS_EINVAL,
-                             "input_var and output_var must be 1..%d",
-                             MS_MAX_VARS);
-    }
-    if (o->memory_limit == 0) {
-        return ms__error_set(err, MS_EINVAL, "memory limit must be > 0");
-    }
-    return 0;
-}
 
 /* Everything one pass holds between opening the file and its result. */
 struct pass {
@@ -134,7 +72,7 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
     struct ms_error local;
     err = err != NULL ? err : &local;
     *out = NULL;
-    int rc = check_options(opts, err);
+    int rc = ms__options_check(opts, err);
     if (rc != 0) {
         return rc; /* the same options on every rank: all fail alike */
     }
@@ -157,6 +95,8 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
                            path, ps.plan->nsamples);
     }
     if (rc == 0) {
+        ps.stats->samples_found = ps.plan->nfound;
+        ps.stats->samples_selected = ps.plan->nsamples;
         ms__stats_fill(ps.stats, &ps.total);
         *out = ps.stats;
         ps.stats = NULL;

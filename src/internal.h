@@ -39,6 +39,15 @@ void ms__alloc_fail_after(uint64_t n);
 uint64_t ms__alloc_count(void);
 
 /* ------------------------------------------------------------------ */
+/* options.c */
+
+/* The worker count opts resolve to: opts->workers, or (0) the CPUs this
+ * process may run on. */
+unsigned ms__resolve_workers(const struct ms_options *opts);
+/* MS_EINVAL, with a message, for options out of their ranges. */
+int ms__options_check(const struct ms_options *opts, struct ms_error *err);
+
+/* ------------------------------------------------------------------ */
 /* error.c */
 
 /* Fill err (if not NULL) with code and a formatted message; returns code. */
@@ -417,14 +426,13 @@ struct ms_plan {
     size_t max_delta_ts;  /* the most delta timesteps any unit owns */
     size_t max_N, max_E;  /* over the good samples */
     size_t max_chunk_bytes; /* the largest chunk the workers decode */
-    size_t nsamples;
+    size_t nfound;        /* sample groups in the file, before selection */
+    size_t nsamples;      /* the selected ones, planned here */
     struct ms_plan_sample *samples;
     size_t nunits;
     struct ms_unit *units;
 };
 
-/* The worker count opts resolve to: opts->workers, or the online cores. */
-unsigned ms__resolve_workers(const struct ms_options *opts);
 
 /* Build the plan: list and check every sample, choose its timesteps, choose
  * how many units may be in flight (plan->prefetch), and cut each sample

@@ -638,7 +638,6 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
     fill_info(&p, workers);
     rc = p.rc;
     if (rc == 0) {
-        stats->samples_found = plan->nsamples;
         stats->samples_used = p.used;
     }
     free_state(&p);

@@ -516,6 +516,7 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
     if (rc != 0) {
         goto fail;
     }
+    plan->nfound = count;
     if (opts->selection != NULL) {
         rc = apply_selection(names, &count, opts->selection, ms__file_path(f),
                              err);

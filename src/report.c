@@ -111,8 +111,10 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
         fputc(']', out);
     }
     fputs("},\n", out);
-    fprintf(out, "  \"samples\": {\"found\": %zu, \"used\": %zu, \"skipped\": [",
-            s->samples_found, s->samples_used);
+    fprintf(out,
+            "  \"samples\": {\"found\": %zu, \"selected\": %zu, "
+            "\"used\": %zu, \"skipped\": [",
+            s->samples_found, s->samples_selected, s->samples_used);
     for (size_t i = 0; i < s->nskipped; i++) {
         fprintf(out, "%s\n    {\"id\": %" PRId64 ", \"reason\": ",
                 i ? "," : "", s->skipped[i].id);
@@ -134,8 +136,13 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
     if (s->selection != NULL) {
         fprintf(out, "selection %s\n", s->selection);
     }
-    fprintf(out, "samples   %zu used of %zu found", s->samples_used,
-            s->samples_found);
+    if (s->selection != NULL) {
+        fprintf(out, "samples   %zu used of %zu selected (%zu in the file)",
+                s->samples_used, s->samples_selected, s->samples_found);
+    } else {
+        fprintf(out, "samples   %zu used of %zu found", s->samples_used,
+                s->samples_found);
+    }
     if (s->nskipped) {
         fprintf(out, " (%zu skipped: see the warnings)", s->nskipped);
     }

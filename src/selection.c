@@ -105,7 +105,7 @@ parse_piece(struct ms_selection *sel, size_t *cap, const char *piece,
     int64_t lo, hi;
     if (!read_id(&p, &lo)) {
         return ms__error_set(err, MS_EINVAL,
-                             "--samples: '%s' in '%s' is not an id or a "
+                             "'%s' in '%s' is not an id or a "
                              "range like 10-20",
                              piece, text);
     }
@@ -114,26 +114,26 @@ parse_piece(struct ms_selection *sel, size_t *cap, const char *piece,
         p++;
         if (!read_id(&p, &hi)) {
             return ms__error_set(err, MS_EINVAL,
-                                 "--samples: '%s' in '%s' is not a range "
+                                 "'%s' in '%s' is not a range "
                                  "like 10-20",
                                  piece, text);
         }
         if (hi < lo) {
             return ms__error_set(err, MS_EINVAL,
-                                 "--samples: the range '%s' in '%s' is "
+                                 "the range '%s' in '%s' is "
                                  "reversed; write %lld-%lld",
                                  piece, text, (long long)hi, (long long)lo);
         }
         if (hi - lo >= MAX_RANGE) {
             return ms__error_set(err, MS_EINVAL,
-                                 "--samples: the range '%s' is larger than "
+                                 "the range '%s' is larger than "
                                  "%d ids",
                                  piece, MAX_RANGE);
         }
     }
     if (*p != '\0') {
         return ms__error_set(err, MS_EINVAL,
-                             "--samples: '%s' in '%s' is not an id or a "
+                             "'%s' in '%s' is not an id or a "
                              "range like 10-20",
                              piece, text);
     }
@@ -193,6 +193,7 @@ ms_selection_read_list(struct ms_selection *sel, const char *path,
     char line[256];
     size_t cap = 0, lineno = 0;
     int rc = 0;
+    errno = 0;
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         char *hash = strchr(line, '#');
@@ -225,6 +226,11 @@ ms_selection_read_list(struct ms_selection *sel, const char *path,
         if (push_id(sel, &cap, id) != 0) {
             rc = ms__error_set(err, MS_ENOMEM, "out of memory");
         }
+    }
+    if (rc == 0 && ferror(f)) {
+        /* A read error (EIO, a directory): the list would be partial. */
+        rc = ms__error_set(err, MS_EIO, "%s: cannot read the sample list: %s",
+                           path, strerror(errno ? errno : EIO));
     }
     if (!std_in) {
         fclose(f);

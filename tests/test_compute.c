@@ -394,7 +394,8 @@ Test(compute, json_numbers_round_trip_exactly, .init = helper_dir_setup,
             p = end + 1;
         }
     }
-    cr_expect(strstr(json, "\"samples\": {\"found\": 2, \"used\": 2") !=
+    cr_expect(strstr(json, "\"samples\": {\"found\": 2, \"selected\": 2, "
+                           "\"used\": 2") !=
               NULL);
     free(json);
     ms_stats_destroy(s);

@@ -1,5 +1,6 @@
 /*
- * test_config.c: config.txt parsing and the shared value parsers.
+ * test_config.c: config.txt parsing and the settings table, through which
+ * the config file and the command line parse every value.
  */
 #include "internal.h"
 
@@ -127,6 +128,16 @@ Test(config, missing_file_is_enoent)
     ms_settings_finish(&s);
 }
 
+/* Set one setting from text as the command line would. */
+static int
+set(struct ms_settings *s, enum ms_setting k, const char *text,
+    struct ms_error *err)
+{
+    return ms_settings_set(s, k, text,
+                           (struct ms_origin){MS_ORIGIN_COMMAND_LINE, 0},
+                           "--x", err);
+}
+
 Test(config, sizes_parse_with_binary_suffixes)
 {
     static const struct {
@@ -144,33 +155,119 @@ Test(config, sizes_parse_with_binary_suffixes)
         {"17179869184G", 0, MS_EINVAL},
     };
     for (size_t c = 0; c < MS_ARRAY_SIZE(cases); c++) {
-        uint64_t v = 0;
-        cr_expect_eq(ms_parse_size(cases[c].text, &v), cases[c].rc, "'%s'",
-                     cases[c].text);
-        if (cases[c].rc == 0) {
-            cr_expect_eq(v, cases[c].want, "'%s'", cases[c].text);
-        }
+        struct ms_settings s;
+        ms_settings_init(&s);
+        cr_expect_eq(set(&s, MS_SET_MEMORY_LIMIT, cases[c].text, NULL),
+                     cases[c].rc, "'%s'", cases[c].text);
+        uint64_t want = cases[c].rc == 0 ? cases[c].want : 256ULL << 20;
+        cr_expect_eq(s.options.memory_limit, want,
+                     "'%s' (a bad value changes nothing)", cases[c].text);
+        ms_settings_finish(&s);
     }
 }
 
 Test(config, integers_bools_and_auto_are_range_checked)
 {
-    unsigned u;
-    bool b;
-    enum ms_progress_mode p;
-    cr_expect_eq(ms_parse_uint("12", 1, 20, &u), 0);
-    cr_expect_eq(u, 12);
-    cr_expect_eq(ms_parse_uint("21", 1, 20, &u), MS_EINVAL);
-    cr_expect_eq(ms_parse_uint(" 5", 1, 20, &u), MS_EINVAL);
-    cr_expect_eq(ms_parse_uint("+5", 1, 20, &u), MS_EINVAL);
-    cr_expect_eq(ms_parse_count_or_auto("AUTO", 8, &u), 0);
-    cr_expect_eq(u, 0);
-    cr_expect_eq(ms_parse_count_or_auto("0", 8, &u), MS_EINVAL);
-    cr_expect_eq(ms_parse_bool("tRuE", &b), 0);
-    cr_expect(b);
-    cr_expect_eq(ms_parse_bool("1", &b), MS_EINVAL);
-    cr_expect_eq(ms_parse_progress("Always", &p), 0);
-    cr_expect_eq(p, MS_PROGRESS_ALWAYS);
+    static const struct {
+        enum ms_setting setting;
+        const char *text;
+        int rc;
+    } cases[] = {
+        {MS_SET_INPUT_VAR, "12", 0},       {MS_SET_INPUT_VAR, "1024", 0},
+        {MS_SET_INPUT_VAR, "1025", MS_EINVAL},
+        {MS_SET_INPUT_VAR, " 5", MS_EINVAL},
+        {MS_SET_INPUT_VAR, "+5", MS_EINVAL},
+        {MS_SET_WORKERS, "AUTO", 0},       {MS_SET_WORKERS, "0", MS_EINVAL},
+        {MS_SET_PREFETCH, "4096", 0},      {MS_SET_PREFETCH, "4097", MS_EINVAL},
+        {MS_SET_WRITE_BACK, "tRuE", 0},    {MS_SET_WRITE_BACK, "1", MS_EINVAL},
+        {MS_SET_PROGRESS, "Always", 0},    {MS_SET_PROGRESS, "x", MS_EINVAL},
+        {MS_SET_THROTTLE, "700", 0},       {MS_SET_THROTTLE, "0", MS_EINVAL},
+        {MS_SET_SAMPLES, "1-3,7", 0},      {MS_SET_SAMPLES, "3-1", MS_EINVAL},
+        {MS_SET_TOP, "5", 0},              {MS_SET_TOP, "0", MS_EINVAL},
+    };
+    for (size_t c = 0; c < MS_ARRAY_SIZE(cases); c++) {
+        struct ms_settings s;
+        struct ms_error err;
+        ms_settings_init(&s);
+        int rc = set(&s, cases[c].setting, cases[c].text, &err);
+        cr_expect_eq(rc, cases[c].rc, "case %zu '%s'", c, cases[c].text);
+        char expected[96];
+        ms_setting_expected(cases[c].setting, expected, sizeof(expected));
+        /* Each bad value is named after where it was given, with what is
+         * expected (a selection says what is wrong in its own words). */
+        bool ids = cases[c].setting == MS_SET_SAMPLES;
+        if (rc != 0) {
+            cr_expect(strncmp(err.message, "--x: ", 5) == 0 &&
+                          (ids ? strstr(err.message, "reversed") != NULL
+                               : strstr(err.message, expected) != NULL),
+                      "case %zu: %s", c, err.message);
+        }
+        ms_settings_finish(&s);
+    }
+    struct ms_settings s;
+    ms_settings_init(&s);
+    cr_assert_eq(set(&s, MS_SET_THROTTLE, "700", NULL), 0);
+    cr_expect_eq(s.options.read_throttle, 700000000u, "MB/s as bytes/s");
+    cr_assert_eq(set(&s, MS_SET_WRITE_BACK, "tRuE", NULL), 0);
+    cr_expect(s.write_back);
+    cr_assert_eq(set(&s, MS_SET_PROGRESS, "Always", NULL), 0);
+    cr_expect_eq(s.progress, MS_PROGRESS_ALWAYS);
+    ms_settings_finish(&s);
+}
+
+Test(config, every_setting_has_one_row_and_distinct_names)
+{
+    for (int k = 0; k < MS_SET_COUNT; k++) {
+        const struct ms_setting_info *in = ms_setting_info(k);
+        cr_assert_not_null(in);
+        cr_expect_eq(in->setting, k, "row %d is its own setting", k);
+        cr_expect(in->key != NULL || in->option != NULL, "row %d", k);
+        cr_expect(in->help != NULL && in->help[0] != '\0', "row %d", k);
+        for (int j = 0; j < k; j++) {
+            const struct ms_setting_info *o = ms_setting_info(j);
+            cr_expect(!in->key || !o->key || strcmp(in->key, o->key) != 0,
+                      "key %s twice", in->key);
+            cr_expect(!in->option || !o->option ||
+                          strcmp(in->option, o->option) != 0,
+                      "option %s twice", in->option);
+            cr_expect(!in->short_option ||
+                          in->short_option != o->short_option,
+                      "-%c twice", in->short_option);
+        }
+        enum ms_setting found;
+        if (in->key != NULL) {
+            cr_expect_eq(ms_setting_find_key(in->key, &found), 0);
+            cr_expect_eq(found, k);
+        }
+    }
+    cr_expect_null(ms_setting_info(MS_SET_COUNT));
+}
+
+Test(config, explicit_workers_win_over_use_parallel_stats_false)
+{
+    /* use_parallel_stats False means one worker, unless a count or auto
+     * is given explicitly, in the file or on the command line. */
+    static const struct {
+        const char *file;
+        const char *option; /* -j, or NULL */
+        unsigned want;
+    } cases[] = {
+        {"use_parallel_stats False\n", NULL, 1},
+        {"use_parallel_stats False\n", "auto", 0},
+        {"use_parallel_stats False\n", "3", 3},
+        {"use_parallel_stats False\nstats_workers auto\n", NULL, 0},
+        {"stats_workers 2\nuse_parallel_stats False\n", NULL, 2},
+        {"use_parallel_stats True\n", NULL, 0},
+    };
+    for (size_t c = 0; c < MS_ARRAY_SIZE(cases); c++) {
+        struct ms_settings s;
+        cr_assert_eq(parse(&s, cases[c].file, NULL), 0);
+        if (cases[c].option != NULL) {
+            cr_assert_eq(set(&s, MS_SET_WORKERS, cases[c].option, NULL), 0);
+        }
+        cr_expect_eq(ms_settings_workers(&s), cases[c].want, "case %zu", c);
+        ms_settings_finish(&s);
+    }
 }
 
 Test(config, every_allocation_failure_returns_enomem)

@@ -249,7 +249,7 @@ def bad_sample_is_skipped_listed_and_fails_under_strict():
     oracle.write_dataset(path, good + [(5, nodal, edges)])
     p = run("--json", "-", path)
     got = json.loads(p.stdout)
-    assert got["samples"] == {"found": 3, "used": 2, "skipped": [
+    assert got["samples"] == {"found": 3, "selected": 3, "used": 2, "skipped": [
         got["samples"]["skipped"][0]]}
     skipped = got["samples"]["skipped"][0]
     assert skipped["id"] == 5 and "mesh_edge" in skipped["reason"]
@@ -347,7 +347,10 @@ def split_train_equals_samples_list_equals_numpy():
     for g in ("node", "edge", "delta"):
         assert by_split[g] == by_ids[g], g
     assert by_split["selection"] == {"source": "split train", "ids": train}
-    assert by_split["samples"]["used"] == len(train) == 8
+    # found counts the file's samples, selected the train split's.
+    assert by_split["samples"]["found"] == 10, by_split["samples"]
+    assert by_split["samples"]["selected"] == by_split["samples"]["used"] \
+        == len(train) == 8, by_split["samples"]
     check(by_split, oracle.reference(path, only_ids=set(train)))
     # Any worker count gives the same bytes with a selection too.
     outs = {run("--json", "-", "--split", "train", "-j", j, "--prefetch", p,

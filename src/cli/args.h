@@ -11,26 +11,14 @@
 #define EXIT_DATA 1
 #define EXIT_USAGE 2
 
-/* What the command line and the config file asked for. */
+/* What the config file and the command line asked for. */
 struct cli {
     struct ms_settings settings;
-    const char *config;
+    const char *config;       /* -c FILE */
     bool config_explicit;
-    const char *json;
-    bool quiet;
-    const char *dataset;
-    const char *samples;     /* --samples (overrides stats_samples) */
-    const char *sample_list; /* --sample-list FILE or - */
-    const char *split;       /* --split NAME */
-    const char *per_sample;  /* --per-sample FILE.csv */
-    unsigned top;            /* --top K */
-    bool print_config;       /* --print-config / meshstats config */
+    bool print_config;        /* --print-config / meshstats config */
+    const char *dataset;      /* the argument, or dataset_dir */
 };
-
-/* Print every effective setting with where it came from. */
-void cli_print_config(const struct cli *c, FILE *out);
-
-extern const char cli_usage_text[];
 
 /*
  * Parse argv (the main command's, or demo's when demo is set) into c,
@@ -41,9 +29,15 @@ extern const char cli_usage_text[];
  */
 int cli_parse(struct cli *c, int argc, char **argv, bool demo, bool *done);
 
+/* Print every effective setting with where it came from. */
+void cli_print_config(const struct cli *c, FILE *out);
+
 /* Print "meshstats: error: ..." and the help hint; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print that option's value is bad; returns EXIT_USAGE. */
-int cli_bad_value(const char *option, const char *value, const char *expected);
+
+/* The exit status of a failure with library error code: 2 for a value the
+ * user gave that cannot work (MS_EINVAL, selected ids the dataset lacks),
+ * 1 for everything that could not be read or processed. */
+int cli_status_of(int code);
 
 #endif

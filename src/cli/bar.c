@@ -38,13 +38,30 @@ terminal_columns(void)
     return n > 20 ? (unsigned)n : 80;
 }
 
+/* Note a failed write: the CLI then exits 1 (stderr cannot say why). */
+static void
+check(struct bar *bar, int written)
+{
+    if (written < 0 || fflush(stderr) != 0 || ferror(stderr)) {
+        bar->failed = true;
+    }
+}
+
 void
 bar_clear(struct bar *bar)
 {
     if (bar->enabled && bar->terminal && bar->drawn) {
-        fprintf(stderr, "\r%*s\r", (int)terminal_columns() - 1, "");
+        check(bar, fprintf(stderr, "\r%*s\r", (int)terminal_columns() - 1,
+                           ""));
         bar->drawn = false;
     }
+}
+
+void
+bar_warn(struct bar *bar, const char *message)
+{
+    bar_clear(bar);
+    check(bar, fprintf(stderr, "meshstats: warning: %s\n", message));
 }
 
 void
@@ -59,16 +76,12 @@ bar_update(void *userdata, const struct ms_progress *p)
         unsigned cols = terminal_columns();
         size_t len = ms_progress_format(p, cols - 1, line, sizeof(line));
         int pad = (int)cols - 1 - (int)len;
-        fprintf(stderr, "\r%s%*s", line, pad > 0 ? pad : 0, "");
-        bar->drawn = true;
-        if (p->finished) {
-            fputc('\n', stderr);
-            bar->drawn = false;
-        }
+        check(bar, fprintf(stderr, "\r%s%*s%s", line, pad > 0 ? pad : 0, "",
+                           p->finished ? "\n" : ""));
+        bar->drawn = !p->finished;
     } else if (p->finished || p->elapsed - bar->last_line >= 1.0) {
         ms_progress_format(p, 80, line, sizeof(line));
-        fprintf(stderr, "%s\n", line);
+        check(bar, fprintf(stderr, "%s\n", line));
         bar->last_line = p->elapsed;
     }
-    fflush(stderr);
 }

@@ -11,6 +11,7 @@ struct bar {
     bool terminal; /* redraw in place; else one plain line a second */
     bool drawn;    /* a bar line is on screen and not yet ended */
     double last_line; /* elapsed seconds of the last plain line */
+    bool failed;   /* a write to stderr failed (a full disk, a closed pipe) */
 };
 
 /* Decide from the mode and stderr whether and how to draw. */
@@ -19,5 +20,7 @@ void bar_init(struct bar *bar, enum ms_progress_mode mode);
 void bar_update(void *userdata, const struct ms_progress *p);
 /* Wipe the bar line before other output goes to stderr. */
 void bar_clear(struct bar *bar);
+/* Print "meshstats: warning: message" on stderr below the bar. */
+void bar_warn(struct bar *bar, const char *message);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ static char damaged[1024]; /* the messages, made before any crash */
 static char internal[1024];
 static const int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 static char altstack[64 * 1024]; /* a stack overflow still gets a message */
+static volatile sig_atomic_t reading_data; /* data reads have begun */
+static pid_t main_thread; /* the thread that armed the guard */
 
 static int
 add_ranges(struct dl_phdr_info *info, size_t size, void *data)
@@ -159,10 +162,19 @@ crashed(const siginfo_t *info)
            (info->si_code == SI_TKILL && info->si_pid == getpid());
 }
 
+/* Whether a SIGABRT may be blamed on the file (see the top). */
+static bool
+abort_may_be_damage(int sig)
+{
+    return sig != SIGABRT ||
+           (!reading_data && (pid_t)syscall(SYS_gettid) == main_thread);
+}
+
 static void
 on_crash(int sig, siginfo_t *info, void *context)
 {
-    if (crashed(info) && hdf5_crashed(context)) {
+    if (crashed(info) && abort_may_be_damage(sig) &&
+        hdf5_crashed(context)) {
         say(damaged);
         _exit(EXIT_CRASH_DAMAGED);
     }
@@ -186,6 +198,8 @@ crash_guard_arm(const char *dataset)
              "it with the command\n",
              dataset);
     nhdf5 = nours = 0;
+    reading_data = 0;
+    main_thread = (pid_t)syscall(SYS_gettid);
     dl_iterate_phdr(add_ranges, NULL);
     void *warm[1];
     backtrace(warm, 1); /* loads the unwinder now, not in the handler */
@@ -197,6 +211,12 @@ crash_guard_arm(const char *dataset)
     for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
         sigaction(signals[i], &sa, NULL);
     }
+}
+
+void
+crash_guard_reading_data(void)
+{
+    reading_data = 1;
 }
 
 void
@@ -213,6 +233,11 @@ void
 crash_guard_arm(const char *dataset)
 {
     (void)dataset;
+}
+
+void
+crash_guard_reading_data(void)
+{
 }
 
 void

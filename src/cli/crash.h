@@ -15,6 +15,11 @@
  * message, which is made now) is read.  Does nothing in sanitizer builds. */
 void crash_guard_arm(const char *dataset);
 
+/* From now on (the pass reads data into meshstats' buffers) an abort is
+ * never taken for a damaged file: heap corruption caught by the allocator
+ * inside HDF5 may be meshstats' own.  Async-signal-safe. */
+void crash_guard_reading_data(void);
+
 /* Restore the default actions (before writing back). */
 void crash_guard_disarm(void);
 

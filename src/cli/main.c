@@ -4,67 +4,54 @@
  *   meshstats [OPTIONS] [DATASET.h5]      compute and report
  *   meshstats generate OUT.h5 [OPTIONS]   write a synthetic dataset
  *   meshstats demo [OPTIONS]              generate a small one and run on it
+ *   meshstats config [OPTIONS]            every setting and its origin
  *
  * It owns stdout, stderr and the exit status (0 success, 1 the data could
- * not be processed, 2 usage or configuration error) and uses only the
- * public header.  Settings come from the defaults, then the config file,
- * then the command line, each overriding the one before.
+ * not be processed or an output could not be written, 2 usage or
+ * configuration error) and uses only the public header.  Settings come
+ * from the defaults, then the config file, then the command line, each
+ * overriding the one before.
  */
 #include "meshstats.h"
 
 #include "args.h"
 #include "bar.h"
+#include "commands.h"
 #include "crash.h"
+#include "output.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-
-/* userdata is the progress bar (may be NULL), wiped before the warning. */
 static void
 print_warning(void *userdata, int64_t id, const char *message)
 {
     (void)id;
-    if (userdata != NULL) {
-        bar_clear(userdata);
-    }
-    fprintf(stderr, "meshstats: warning: %s\n", message);
+    bar_warn(userdata, message);
 }
 
-static int
-write_json(const struct ms_stats *stats, const char *path)
+/* The first report comes as reading starts (at 0%): from then on an abort
+ * inside HDF5 is no longer taken for a damaged file (see crash.c). */
+static void
+on_progress(void *userdata, const struct ms_progress *p)
 {
-    if (strcmp(path, "-") == 0) {
-        ms_stats_write_json(stats, stdout);
-        return fflush(stdout) == 0 ? 0 : EXIT_DATA;
-    }
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "meshstats: error: %s: cannot write JSON: %s\n", path,
-                strerror(errno));
-        return EXIT_DATA;
-    }
-    int rc = ms_stats_write_json(stats, f);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "meshstats: error: %s: writing JSON failed\n", path);
-        return EXIT_DATA;
-    }
-    return 0;
+    crash_guard_reading_data();
+    bar_update(userdata, p);
 }
 
-/* The selection the command line or config asks for; *have is false when
- * every sample is used.  Returns 0 or the exit status. */
+/* The selection the settings ask for; *have is false when every sample is
+ * used.  Returns 0 or the exit status. */
 static int
 resolve_selection(const struct cli *c, struct ms_selection *sel, bool *have)
 {
-    const char *samples = c->samples ? c->samples : c->settings.samples;
-    int given = (samples != NULL) + (c->sample_list != NULL) +
-                (c->split != NULL);
+    const struct ms_settings *s = &c->settings;
+    int given = (s->samples != NULL) + (s->sample_list != NULL) +
+                (s->split != NULL);
     *have = given > 0;
     if (given > 1) {
         return cli_usage_error("--samples (or stats_samples), --sample-list "
@@ -75,72 +62,21 @@ resolve_selection(const struct cli *c, struct ms_selection *sel, bool *have)
         return 0;
     }
     struct ms_error err;
-    int rc = samples        ? ms_selection_parse(sel, samples, &err)
-             : c->split     ? ms_selection_from_split(sel, c->dataset,
-                                                      c->split, &err)
-                            : ms_selection_read_list(sel, c->sample_list,
-                                                     &err);
+    int rc = s->samples ? ms_selection_parse(sel, s->samples, &err)
+             : s->split ? ms_selection_from_split(sel, c->dataset, s->split,
+                                                  &err)
+                        : ms_selection_read_list(sel, s->sample_list, &err);
     if (rc != 0) {
         fprintf(stderr, "meshstats: error: %s\n", err.message);
-        return rc == MS_EIO || rc == MS_ENOMEM || rc == MS_ENOTHDF5
-                   ? EXIT_DATA
-                   : EXIT_USAGE;
+        return cli_status_of(rc);
     }
     return 0;
 }
 
-/* --per-sample FILE.csv and --top K. */
+/* The pass itself, with the bar and the crash guard; *stats on success.
+ * Returns 0 or the exit status. */
 static int
-write_reports(const struct cli *c, const struct ms_stats *stats)
-{
-    int status = 0;
-    if (c->per_sample != NULL) {
-        FILE *f = fopen(c->per_sample, "w");
-        if (f == NULL || ms_stats_write_per_sample_csv(stats, f) != 0 ||
-            fclose(f) != 0) {
-            fprintf(stderr, "meshstats: error: %s: cannot write the "
-                            "per-sample report: %s\n",
-                    c->per_sample, strerror(errno));
-            status = EXIT_DATA;
-        }
-    }
-    size_t top = c->top < stats->nreports ? c->top : stats->nreports;
-    if (top == 0) {
-        return status;
-    }
-    fprintf(stderr, "meshstats: the %zu most outlying samples (|sample mean "
-                    "- dataset mean| / dataset std, worst feature):\n",
-            top);
-    bool *shown = calloc(stats->nreports, sizeof(*shown));
-    for (size_t n = 0; shown != NULL && n < top; n++) {
-        size_t best = 0;
-        double best_z = -1;
-        for (size_t i = 0; i < stats->nreports; i++) {
-            enum ms_group_kind g;
-            size_t k;
-            double z = ms_stats_outlier_score(stats, i, &g, &k);
-            if (!shown[i] && z > best_z) {
-                best = i;
-                best_z = z;
-            }
-        }
-        shown[best] = true;
-        enum ms_group_kind g;
-        size_t k;
-        char name[32];
-        double z = ms_stats_outlier_score(stats, best, &g, &k);
-        ms_feature_name(g, k, name, sizeof(name));
-        fprintf(stderr, "  sample %lld: %.2f std (%s %s)\n",
-                (long long)stats->reports[best].id, z, ms_group_name(g),
-                name);
-    }
-    free(shown);
-    return status;
-}
-
-/* Compute, report, write back: the main job. */
-static int
-run_stats(struct cli *c)
+compute(struct cli *c, struct bar *bar, struct ms_stats **stats)
 {
     struct ms_options opts = c->settings.options;
     struct ms_selection sel = {0};
@@ -150,63 +86,72 @@ run_stats(struct cli *c)
         return rc;
     }
     opts.selection = selected ? &sel : NULL;
-    opts.per_sample = c->per_sample != NULL || c->top > 0;
-    struct bar bar;
-    enum ms_progress_mode mode = c->settings.progress;
-    bar_init(&bar, c->quiet && mode == MS_PROGRESS_AUTO ? MS_PROGRESS_NEVER
-                                                        : mode);
+    opts.per_sample = c->settings.per_sample != NULL || c->settings.top > 0;
     opts.workers = ms_settings_workers(&c->settings);
     opts.handle_signals = true;
-    opts.on_warning = print_warning;
-    opts.on_progress = bar_update;
-    opts.userdata = &bar;
     bool leader = ms_parallel_rank() == 0;
-    if (!leader) {
-        /* Under MPI only rank 0 reports, writes JSON and writes back. */
-        opts.on_warning = NULL;
-        opts.on_progress = NULL;
-    }
-    struct ms_stats *stats;
+    /* Under MPI only rank 0 reports, writes JSON and writes back. */
+    opts.on_warning = leader ? print_warning : NULL;
+    opts.on_progress = leader ? on_progress : NULL;
+    opts.userdata = bar;
     struct ms_error err;
     crash_guard_arm(c->dataset);
-    rc = ms_stats_compute(c->dataset, &opts, &stats, &err);
+    rc = ms_stats_compute(c->dataset, &opts, stats, &err);
     crash_guard_disarm();
     ms_selection_finish(&sel);
-    bar_clear(&bar);
+    bar_clear(bar);
     if (rc == MS_ECANCELED && err.signal != 0) {
         fprintf(stderr, "meshstats: %s\n", err.message);
         return 128 + err.signal; /* 130 for SIGINT, 143 for SIGTERM */
     }
-    if (rc != 0 && !leader) {
-        return rc == MS_EINVAL || rc == MS_ENOTFOUND ? EXIT_USAGE : EXIT_DATA;
-    }
-    if (rc != 0) {
+    if (rc != 0 && leader) {
         fprintf(stderr, "meshstats: error: %s\n", err.message);
-        return rc == MS_EINVAL || rc == MS_ENOTFOUND ? EXIT_USAGE
-                                                     : EXIT_DATA;
     }
-    if (!leader) {
-        ms_stats_destroy(stats);
-        return 0;
-    }
-    int status = write_reports(c, stats);
-    if (!c->quiet && !(c->json && strcmp(c->json, "-") == 0)) {
-        ms_stats_write_table(stats, stdout);
-    }
-    if (c->json != NULL && write_json(stats, c->json) != 0) {
-        status = EXIT_DATA;
-    }
-    if (c->settings.write_back) {
+    return rc != 0 ? cli_status_of(rc) : 0;
+}
+
+/* Reports, table, JSON and write-back, each checked. */
+static int
+write_outputs(const struct cli *c, const struct ms_stats *stats)
+{
+    const struct ms_settings *s = &c->settings;
+    int status = output_reports(s, stats);
+    status = output_table(s, stats) ? EXIT_DATA : status;
+    status = output_json(s, stats) ? EXIT_DATA : status;
+    if (s->write_back) {
+        struct ms_error err;
         if (ms_stats_write_back(stats, c->dataset, &err) != 0) {
             fprintf(stderr, "meshstats: error: %s\n", err.message);
             status = EXIT_DATA;
-        } else if (!c->quiet) {
+        } else if (!s->quiet) {
             fprintf(stderr,
                     "meshstats: wrote metadata/normalization_params to %s\n",
                     c->dataset);
         }
     }
+    return status;
+}
+
+/* Compute, report, write back: the main job. */
+static int
+run_stats(struct cli *c)
+{
+    struct bar bar;
+    enum ms_progress_mode mode = c->settings.progress;
+    bar_init(&bar, c->settings.quiet && mode == MS_PROGRESS_AUTO
+                       ? MS_PROGRESS_NEVER
+                       : mode);
+    struct ms_stats *stats = NULL;
+    int status = compute(c, &bar, &stats);
+    if (status == 0 && ms_parallel_rank() == 0) {
+        status = write_outputs(c, stats);
+    }
     ms_stats_destroy(stats);
+    if (bar.failed && status == 0) {
+        /* stderr failed: this may not be seen, but the status says it. */
+        fprintf(stderr, "meshstats: error: standard error: write failed\n");
+        status = EXIT_DATA;
+    }
     return status;
 }
 
@@ -226,80 +171,7 @@ cmd_main(int argc, char **argv)
     return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* meshstats generate */
-
-static int
-cmd_generate(int argc, char **argv)
-{
-    static const struct option gen_options[] = {
-        {"samples", required_argument, NULL, 'S'},
-        {"timesteps", required_argument, NULL, 'T'},
-        {"nodes", required_argument, NULL, 'N'},
-        {"features", required_argument, NULL, 'F'},
-        {"seed", required_argument, NULL, 'x'},
-        {"chunked", no_argument, NULL, 'k'},
-        {"gzip", no_argument, NULL, 'z'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct ms_generate_options o;
-    ms_generate_options_init(&o);
-    bool quiet = false;
-    int opt;
-    opterr = 0;
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", gen_options, NULL)) != -1) {
-        unsigned *target = opt == 'S'   ? &o.samples
-                           : opt == 'T' ? &o.timesteps
-                           : opt == 'N' ? &o.nodes
-                           : opt == 'F' ? &o.features
-                                        : NULL;
-        unsigned seed;
-        if (target != NULL) {
-            if (ms_parse_uint(optarg, 1, 1000000000u, target) != 0) {
-                return cli_bad_value(argv[optind - 1], optarg,
-                                 "a positive integer");
-            }
-        } else if (opt == 'x') {
-            if (ms_parse_uint(optarg, 0, UINT_MAX, &seed) != 0) {
-                return cli_bad_value("--seed", optarg, "an integer >= 0");
-            }
-            o.seed = seed;
-        } else if (opt == 'k' || opt == 'z') {
-            o.chunked = true;
-            o.gzip = o.gzip || opt == 'z';
-        } else if (opt == 'q') {
-            quiet = true;
-        } else if (opt == 'h') {
-            fputs(cli_usage_text, stdout);
-            return 0;
-        } else {
-            return cli_usage_error("generate: bad option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 1) {
-        return cli_usage_error("generate needs exactly one output file");
-    }
-    struct ms_error err;
-    if (ms_generate(argv[optind], &o, &err) != 0) {
-        fprintf(stderr, "meshstats: error: %s\n", err.message);
-        return err.code == MS_EINVAL ? EXIT_USAGE : EXIT_DATA;
-    }
-    if (!quiet) {
-        fprintf(stderr,
-                "meshstats: wrote %s: %u samples x %u timesteps x %u nodes, "
-                "%u feature rows%s\n",
-                argv[optind], o.samples, o.timesteps, o.nodes, o.features,
-                o.gzip ? ", gzip+shuffle chunks" : o.chunked ? ", chunked" : "");
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* meshstats demo */
-
+/* meshstats demo: a small generated dataset in a temporary folder. */
 static int
 cmd_demo(int argc, char **argv)
 {
@@ -345,16 +217,21 @@ out:
     return rc;
 }
 
-static int dispatch(int argc, char **argv);
-
-int
-main(int argc, char **argv)
+/* meshstats config [OPTIONS]: the same as --print-config. */
+static int
+cmd_config(int argc, char **argv)
 {
-    /* Under mpirun or srun, every rank runs the same command on its share
-     * of the samples; otherwise this does nothing. */
-    ms_parallel_init(&argc, &argv);
-    int rc = dispatch(argc, argv);
-    ms_parallel_finish();
+    char **args = calloc((size_t)argc + 2, sizeof(*args));
+    if (args == NULL) {
+        return EXIT_DATA;
+    }
+    args[0] = argv[0];
+    args[1] = "--print-config";
+    for (int i = 1; i < argc; i++) {
+        args[i + 1] = argv[i];
+    }
+    int rc = cmd_main(argc + 1, args);
+    free(args);
     return rc;
 }
 
@@ -368,19 +245,24 @@ dispatch(int argc, char **argv)
         return cmd_demo(argc - 1, argv + 1);
     }
     if (argc > 1 && strcmp(argv[1], "config") == 0) {
-        /* meshstats config [OPTIONS]: the same as --print-config. */
-        char **args = calloc((size_t)argc + 1, sizeof(*args));
-        if (args == NULL) {
-            return EXIT_DATA;
-        }
-        args[0] = argv[0];
-        args[1] = "--print-config";
-        for (int i = 2; i < argc; i++) {
-            args[i] = argv[i];
-        }
-        int rc = cmd_main(argc, args);
-        free(args);
-        return rc;
+        return cmd_config(argc - 1, argv + 1);
     }
     return cmd_main(argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+    /* A closed pipe is a write error to report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    /* Under mpirun or srun, every rank runs the same command on its share
+     * of the samples; otherwise this does nothing. */
+    ms_parallel_init(&argc, &argv);
+    int rc = dispatch(argc, argv);
+    ms_parallel_finish();
+    /* Whatever went to stdout (--help, the config, the table) got there. */
+    if (output_check(stdout, "standard output") != 0 && rc == 0) {
+        rc = EXIT_DATA;
+    }
+    return rc;
 }

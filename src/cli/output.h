@@ -1,0 +1,25 @@
+/*
+ * output.h: the results of a pass written where the user asked, every
+ * failure to write reported (see output.c).
+ */
+#ifndef MESHSTATS_CLI_OUTPUT_H
+#define MESHSTATS_CLI_OUTPUT_H
+
+#include "meshstats.h"
+
+#include <stdio.h>
+
+/* Flush stream and say whether anything written to it was lost: 0, or
+ * EXIT_DATA after "meshstats: error: <what>: write failed: <reason>" on
+ * stderr (best effort, when stderr itself is the stream that failed). */
+int output_check(FILE *stream, const char *what);
+
+/* The table on stdout, unless quiet or the JSON goes there. */
+int output_table(const struct ms_settings *s, const struct ms_stats *stats);
+/* --json FILE or -: */
+int output_json(const struct ms_settings *s, const struct ms_stats *stats);
+/* --per-sample FILE.csv, and --top K on stderr. */
+int output_reports(const struct ms_settings *s,
+                   const struct ms_stats *stats);
+
+#endif

@@ -1,0 +1,119 @@
+"""Every output that fails to write is an error: the table, the JSON, the
+per-sample CSV, the progress lines, --help and the config listing, to a full
+disk (/dev/full) or a closed pipe, each exits 1 with a message naming the
+output (where stderr itself still works).  And the exit statuses the docs
+promise for the ways a run can go wrong.
+
+Usage: python3 test_outputs.py /path/to/meshstats   (prints TAP)
+"""
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import WRAPPER, case, main  # noqa: E402
+
+MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
+TMP = tempfile.mkdtemp(prefix="meshstats-outputs-")
+atexit.register(shutil.rmtree, TMP, True)
+DATA = os.path.join(TMP, "small.h5")
+
+
+def run(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE):
+    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)], cwd=TMP,
+                       stdout=stdout, stderr=stderr, timeout=120)
+    assert p.returncode >= 0, f"killed by signal {-p.returncode}"
+    return p
+
+
+def setup():
+    p = run("generate", DATA, "-q", "--samples", 3, "--timesteps", 5,
+            "--nodes", 50)
+    assert p.returncode == 0, p.stderr
+
+
+def to_full(*args):
+    """Run with stdout on /dev/full."""
+    with open("/dev/full", "w") as full:
+        return run(*args, stdout=full)
+
+
+@case
+def table_json_help_and_config_to_a_full_disk_exit_1_with_a_message():
+    for args in ((DATA,), ("--json", "-", DATA), ("--help",),
+                 ("config", DATA), ("--per-sample", "-", "-q", DATA)):
+        p = to_full(*args)
+        assert p.returncode == 1, (args, p.returncode, p.stderr)
+        assert b"standard output" in p.stderr, (args, p.stderr)
+        assert b"No space left on device" in p.stderr, (args, p.stderr)
+
+
+@case
+def json_and_per_sample_files_on_a_full_disk_exit_1_naming_them():
+    for option, what in (("--json", b"the JSON"),
+                         ("--per-sample", b"the per-sample report")):
+        p = run("-q", option, "/dev/full", DATA)
+        assert p.returncode == 1, (option, p.stderr)
+        assert b"/dev/full (" + what + b")" in p.stderr, p.stderr
+        assert b"write failed" in p.stderr, p.stderr
+    p = run("-q", "--json", os.path.join(TMP, "no/such/dir.json"), DATA)
+    assert p.returncode == 1 and b"cannot write the JSON" in p.stderr
+
+
+@case
+def progress_lines_to_a_full_disk_exit_1():
+    with open("/dev/full", "w") as full:
+        p = run("-q", "--progress", "always", DATA, stderr=full)
+    assert p.returncode == 1, p.returncode
+    with open("/dev/full", "w") as full:
+        p = run("-q", "--progress", "never", DATA, stderr=full)
+    assert p.returncode == 0, "nothing to write, nothing lost"
+
+
+@case
+def a_closed_pipe_is_a_write_error_not_a_silent_death():
+    # The reader is gone before meshstats writes: SIGPIPE is ignored, the
+    # write fails with EPIPE, and that is reported.
+    r, w = os.pipe()
+    os.close(r)
+    p = run("--json", "-", DATA, stdout=w)
+    os.close(w)
+    assert p.returncode == 1, p.returncode
+    assert b"standard output" in p.stderr, p.stderr
+    assert b"Broken pipe" in p.stderr, p.stderr
+
+
+@case
+def a_missing_dataset_exits_1_with_or_without_a_selection():
+    missing = os.path.join(TMP, "missing.h5")
+    for args in ((), ("--split", "train"), ("--samples", "1-3")):
+        p = run(*args, missing)
+        assert p.returncode == 1, (args, p.returncode, p.stderr)
+        assert missing.encode() in p.stderr, (args, p.stderr)
+
+
+@case
+def usage_errors_exit_2_and_unreadable_inputs_exit_1():
+    cases = [
+        (("--samples", "3-1", DATA), 2, b"reversed"),
+        (("--samples", "7", DATA), 2, b"not in the dataset"),
+        (("--split", "nosuch", DATA), 2, b"no split 'nosuch'"),
+        (("--sample-list", os.path.join(TMP, "none.txt"), DATA), 1,
+         b"cannot open the sample list"),
+        (("--sample-list", TMP, DATA), 1, b"cannot read the sample list"),
+        (("-c", os.path.join(TMP, "none.txt"), DATA), 2,
+         b"cannot open config file"),
+    ]
+    for args, status, words in cases:
+        p = run("-q", *args)
+        assert p.returncode == status, (args, p.returncode, p.stderr)
+        assert words in p.stderr, (args, p.stderr)
+
+
+if __name__ == "__main__":
+    setup()
+    sys.exit(main("outputs"))
