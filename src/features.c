@@ -14,6 +14,7 @@
  * themselves (length): exact, and half the gathers.
  */
 #include "internal.h"
+#include "simd.h"
 
 #include <math.h>
 

@@ -43,4 +43,12 @@ int ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
                             const char *leaf, hid_t *out,
                             struct ms_error *err);
 
+/* chunk_read.c: read the slots of chunked native float32 whose filters
+ * chunk_decode.c can undo, chunk by chunk, decoding in the calling worker
+ * (rs: its scratch, sized for the plan's largest chunk). */
+int ms__read_slots_chunked(struct ms_file *f, const struct ms_sample_name *s,
+                           const struct ms_sample_shape *shape,
+                           const struct ms_slot_list *sl, float *buf,
+                           struct ms_read_scratch *rs, struct ms_error *err);
+
 #endif

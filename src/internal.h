@@ -117,57 +117,6 @@ double ms__moments_mean(const struct ms_moments *m);
 double ms__moments_std(const struct ms_moments *m);
 bool ms__moments_finite(const struct ms_moments *m);
 
-/* Two-lane SIMD helpers (moments.c and features.c): GCC vectors of two
- * doubles; on x86-64 the SSE2 instructions, elsewhere the same operations
- * lane by lane.  Every one is exact or correctly rounded, so all builds
- * give the same bits. */
-typedef double ms_v2d __attribute__((vector_size(16)));
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-/* MINPD/MAXPD are exactly v < lo ? v : lo and v > hi ? v : hi. */
-static inline ms_v2d
-ms_v2d_min(ms_v2d v, ms_v2d lo)
-{
-    return (ms_v2d)_mm_min_pd((__m128d)v, (__m128d)lo);
-}
-static inline ms_v2d
-ms_v2d_max(ms_v2d v, ms_v2d hi)
-{
-    return (ms_v2d)_mm_max_pd((__m128d)v, (__m128d)hi);
-}
-static inline ms_v2d
-ms_v2d_sqrt(ms_v2d v)
-{
-    return (ms_v2d)_mm_sqrt_pd((__m128d)v);
-}
-#else
-#include <math.h>
-static inline ms_v2d
-ms_v2d_min(ms_v2d v, ms_v2d lo)
-{
-    return (ms_v2d){v[0] < lo[0] ? v[0] : lo[0], v[1] < lo[1] ? v[1] : lo[1]};
-}
-static inline ms_v2d
-ms_v2d_max(ms_v2d v, ms_v2d hi)
-{
-    return (ms_v2d){v[0] > hi[0] ? v[0] : hi[0], v[1] > hi[1] ? v[1] : hi[1]};
-}
-static inline ms_v2d
-ms_v2d_sqrt(ms_v2d v)
-{
-    return (ms_v2d){sqrt(v[0]), sqrt(v[1])};
-}
-#endif
-
-static inline ms_v2d
-ms_v2d_load(const double *p)
-{
-    ms_v2d v;
-    __builtin_memcpy(&v, p, sizeof(v));
-    return v;
-}
-
 /* ------------------------------------------------------------------ */
 /* timesteps.c: which timesteps are used (SPEC section 3). */
 
@@ -493,9 +442,6 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
                  struct ms_error *err);
 
 /* ------------------------------------------------------------------ */
-/* pipeline.c: the event loop. */
-
-/* ------------------------------------------------------------------ */
 /* stats.c: the result object. */
 
 /* Per-group accumulators of one sample or of the whole dataset. */
@@ -516,6 +462,9 @@ void ms__accumulator_fold_unit(struct ms_accumulator *acc,
 /* acc (+)= other, group by group, feature by feature. */
 void ms__accumulator_merge(struct ms_accumulator *acc,
                            const struct ms_accumulator *other);
+/* dst: a new accumulator equal to src.  0 or MS_ENOMEM. */
+int ms__accumulator_copy(struct ms_accumulator *dst,
+                         const struct ms_accumulator *src);
 
 /* A result object with empty groups sized for opts; filled at the end of the
  * pass by ms__stats_fill. */
@@ -526,9 +475,6 @@ int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
 /* Keep one sample's statistics (in fold order, so id order). */
 int ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
                          const struct ms_accumulator *acc);
-
-/* ------------------------------------------------------------------ */
-/* pipeline.c and mpi.c: runs and their combination. */
 
 /* What became of each sample this process handled, in order: kept when
  * the samples are combined with other processes (mpi.c). */
@@ -544,7 +490,14 @@ struct ms_outcomes {
     size_t count, cap;
 };
 
+/* Append sample's outcome: a copy of acc when it was used, else (acc
+ * NULL) a copy of the reason it was skipped.  0 or MS_ENOMEM. */
+int ms__outcomes_add(struct ms_outcomes *o, size_t sample,
+                     const struct ms_accumulator *acc, const char *reason);
 void ms__outcomes_finish(struct ms_outcomes *o);
+
+/* ------------------------------------------------------------------ */
+/* pipeline.c: the event loop. */
 
 /* Where a pipeline run reports besides the result object: the dataset
  * accumulator (initialised by the caller, so that more samples can be

@@ -17,6 +17,7 @@
  * fused multiply-add changes a rounding between builds.
  */
 #include "internal.h"
+#include "simd.h"
 
 #include <math.h>
 

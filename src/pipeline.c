@@ -150,46 +150,14 @@ stop(struct pipeline *p, int rc, const struct ms_error *why)
     }
 }
 
-/* Record a sample's outcome for combining with other processes. */
+/* Record a sample's outcome for combining with other processes: its
+ * accumulator (p->sample) when used, else why it was skipped. */
 static void
 record_outcome(struct pipeline *p, size_t sample, const char *reason)
 {
-    struct ms_outcomes *o = p->collect;
-    if (o == NULL) {
-        return;
-    }
-    int rc = 0;
-    if (o->count == o->cap) {
-        size_t cap = o->cap ? 2 * o->cap : 16;
-        void *grown = ms__reallocarray(o->items, cap, sizeof(*o->items));
-        rc = grown == NULL ? MS_ENOMEM : 0;
-        if (grown != NULL) {
-            o->items = grown;
-            o->cap = cap;
-        }
-    }
-    struct ms_outcome *out = rc == 0 ? &o->items[o->count] : NULL;
-    if (out != NULL) {
-        memset(out, 0, sizeof(*out));
-        out->sample = sample;
-        out->used = reason == NULL;
-        if (out->used) {
-            rc = ms__accumulator_init(&out->acc, p->opts->input_var,
-                                      p->opts->output_var);
-            if (rc == 0) {
-                ms__accumulator_merge(&out->acc, &p->sample);
-            }
-        } else {
-            out->reason = ms__strdup(reason);
-            rc = out->reason == NULL ? MS_ENOMEM : 0;
-        }
-        if (rc == 0) {
-            o->count++;
-        } else {
-            ms__accumulator_finish(&out->acc);
-        }
-    }
-    if (rc != 0) {
+    if (p->collect != NULL &&
+        ms__outcomes_add(p->collect, sample,
+                         reason == NULL ? &p->sample : NULL, reason) != 0) {
         struct ms_error e;
         stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
     }
@@ -581,19 +549,6 @@ fill_info(struct pipeline *p, unsigned workers)
     info->wall_seconds = (double)(uv_hrtime() - p->start_ns) * 1e-9;
     info->read_seconds = (double)p->read_ns * 1e-9;
     info->compute_seconds = (double)p->compute_ns * 1e-9;
-}
-
-void
-ms__outcomes_finish(struct ms_outcomes *o)
-{
-    for (size_t i = 0; o != NULL && i < o->count; i++) {
-        ms__accumulator_finish(&o->items[i].acc);
-        ms__free(o->items[i].reason);
-    }
-    if (o != NULL) {
-        ms__free(o->items);
-        memset(o, 0, sizeof(*o));
-    }
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A unit's buffer aims at this size even when the memory limit allows more:
@@ -493,6 +494,48 @@ apply_selection(struct ms_sample_name *names, size_t *count,
     return 0;
 }
 
+/* The plan's samples: those listed under data/ that the selection keeps,
+ * in id order, owning their names. */
+static int
+list_samples(struct ms_plan *plan, struct ms_file *f,
+             const struct ms_options *opts, struct ms_error *err)
+{
+    struct ms_sample_name *names;
+    size_t count;
+    int rc = ms__file_list_samples(f, opts->on_warning, opts->userdata,
+                                   &names, &count, err);
+    if (rc != 0) {
+        return rc;
+    }
+    plan->nfound = count;
+    if (opts->selection != NULL) {
+        rc = apply_selection(names, &count, opts->selection, ms__file_path(f),
+                             err);
+    }
+    if (rc == 0 && count == 0) {
+        rc = ms__error_set(err, MS_ENOSAMPLES,
+                           "%s: no samples under data/ (expected groups "
+                           "named by decimal sample ids)",
+                           ms__file_path(f));
+    }
+    plan->samples = rc == 0 ? ms__calloc(count, sizeof(*plan->samples))
+                            : NULL;
+    if (rc == 0 && plan->samples == NULL) {
+        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                           ms__file_path(f));
+    }
+    if (rc != 0) {
+        ms__sample_names_free(names, count);
+        return rc;
+    }
+    for (size_t s = 0; s < count; s++) {
+        plan->samples[s].name = names[s];
+    }
+    ms__free(names); /* the name strings now belong to the plan */
+    plan->nsamples = count;
+    return 0;
+}
+
 int
 ms__plan_create(struct ms_file *f, const struct ms_options *opts,
                 struct ms_plan **out, struct ms_error *err)
@@ -509,51 +552,16 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
     if (plan->nrows < MS_MIN_FEATURE_ROWS) {
         plan->nrows = MS_MIN_FEATURE_ROWS;
     }
-    struct ms_sample_name *names;
-    size_t count;
-    int rc = ms__file_list_samples(f, opts->on_warning, opts->userdata,
-                                   &names, &count, err);
+    int rc = list_samples(plan, f, opts, err);
+    if (rc == 0) {
+        rc = plan_samples(plan, f, opts, err);
+    }
     if (rc != 0) {
-        goto fail;
-    }
-    plan->nfound = count;
-    if (opts->selection != NULL) {
-        rc = apply_selection(names, &count, opts->selection, ms__file_path(f),
-                             err);
-        if (rc != 0) {
-            ms__sample_names_free(names, count);
-            goto fail;
-        }
-    }
-    if (count == 0) {
-        rc = ms__error_set(err, MS_ENOSAMPLES,
-                           "%s: no samples under data/ (expected groups "
-                           "named by decimal sample ids)",
-                           ms__file_path(f));
-        goto fail;
-    }
-    plan->samples = ms__calloc(count, sizeof(*plan->samples));
-    if (plan->samples == NULL) {
-        ms__sample_names_free(names, count);
-        rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory",
-                           ms__file_path(f));
-        goto fail;
-    }
-    for (size_t s = 0; s < count; s++) {
-        plan->samples[s].name = names[s];
-    }
-    ms__free(names); /* the name strings now belong to the plan */
-    plan->nsamples = count;
-    rc = plan_samples(plan, f, opts, err);
-    if (rc != 0) {
-        goto fail;
+        ms__plan_destroy(plan);
+        return rc;
     }
     *out = plan;
     return 0;
-
-fail:
-    ms__plan_destroy(plan);
-    return rc;
 }
 
 void

@@ -121,6 +121,27 @@ bytes_of(size_t elem, int rank, const hsize_t *dims)
     return n;
 }
 
+/* The chunks a chunked dataset has stored, and whether its chunks are
+ * larger than its maximum dimensions: H5Dget_num_chunks's status. */
+static herr_t
+count_chunks(hid_t dset, int rank, const hsize_t *chunk, hsize_t *stored,
+             bool *oversized)
+{
+    hid_t space = H5Dget_space(dset); /* required, though unused */
+    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, stored)
+                                : -1;
+    hsize_t max[3];
+    if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
+        for (int i = 0; i < rank; i++) {
+            *oversized |= max[i] != H5S_UNLIMITED && chunk[i] > max[i];
+        }
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return counted;
+}
+
 /* The chunk index of a chunked dataset holding bytes in all: every chunk
  * of the grid stored (unwritten chunks would read as the fill value, see
  * check_storage), no chunk larger than the maximum dimensions (HDF5 never
@@ -140,19 +161,8 @@ check_chunks(struct ms_file *f, const struct ms_sample_name *s,
         expected = expected > UINT64_MAX / along ? UINT64_MAX
                                                  : expected * along;
     }
-    hid_t space = H5Dget_space(dset); /* required, though unused */
-    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, &stored)
-                                : -1;
-    hsize_t max[3];
     bool oversized = false;
-    if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
-        for (int i = 0; i < rank; i++) {
-            oversized |= max[i] != H5S_UNLIMITED && chunk[i] > max[i];
-        }
-    }
-    if (space >= 0) {
-        H5Sclose(space);
-    }
+    herr_t counted = count_chunks(dset, rank, chunk, &stored, &oversized);
     if (oversized) {
         char chunks[96];
         format_dims(chunks, sizeof(chunks), rank, chunk);
@@ -332,27 +342,18 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
     }
 }
 
+/* nodal_data's class and dims against the layout: float, (F, T, N) with
+ * enough feature rows for input_var iv and output_var ov, T and N >= 1,
+ * and sizes meshstats can index. */
 static int
-check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
-                 unsigned iv, unsigned ov, struct ms_sample_shape *shape,
-                 struct ms_error *err)
+check_nodal_dims(struct ms_file *f, const struct ms_sample_name *s,
+                 H5T_class_t cls, int rank, const hsize_t *dims, unsigned iv,
+                 unsigned ov, struct ms_error *err)
 {
-    hid_t dset;
-    int rc = ms__sample_dataset_open(f, s, "nodal_data", &dset, err);
-    if (rc != 0) {
-        return rc;
-    }
-    H5T_class_t cls;
-    int rank = 0;
-    hsize_t dims[3] = {0, 0, 0};
+    int rc = 0;
     unsigned need = MS_MIN_FEATURE_ROWS;
     need = 3 + iv > need ? 3 + iv : need;
     need = 3 + ov > need ? 3 + ov : need;
-    size_t elem = 0;
-    rc = read_shape(f, s, "nodal_data", dset, &cls, &rank, dims, &elem, err);
-    if (rc != 0) {
-        goto done;
-    }
     if (cls != H5T_FLOAT) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "data/%s/nodal_data: has a non-float type (class %d); "
@@ -392,18 +393,38 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
                     s->name, (unsigned long long)dims[0],
                     (unsigned long long)dims[1], (unsigned long long)dims[2]);
     }
-    rc = check_storage(f, s, "nodal_data", dset, 3, dims, elem, err);
-    if (rc != 0) {
-        goto done;
-    }
-    shape->F = (size_t)dims[0];
-    shape->T = (size_t)dims[1];
-    shape->N = (size_t)dims[2];
-    stored_layout(f, dset, shape);
 done:
-    if (dset >= 0) {
-        H5Dclose(dset);
+    return rc;
+}
+
+static int
+check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
+                 unsigned iv, unsigned ov, struct ms_sample_shape *shape,
+                 struct ms_error *err)
+{
+    hid_t dset;
+    int rc = ms__sample_dataset_open(f, s, "nodal_data", &dset, err);
+    if (rc != 0) {
+        return rc;
     }
+    H5T_class_t cls;
+    int rank = 0;
+    hsize_t dims[3] = {0, 0, 0};
+    size_t elem = 0;
+    rc = read_shape(f, s, "nodal_data", dset, &cls, &rank, dims, &elem, err);
+    if (rc == 0) {
+        rc = check_nodal_dims(f, s, cls, rank, dims, iv, ov, err);
+    }
+    if (rc == 0) {
+        rc = check_storage(f, s, "nodal_data", dset, 3, dims, elem, err);
+    }
+    if (rc == 0) {
+        shape->F = (size_t)dims[0];
+        shape->T = (size_t)dims[1];
+        shape->N = (size_t)dims[2];
+        stored_layout(f, dset, shape);
+    }
+    H5Dclose(dset);
     return rc;
 }
 

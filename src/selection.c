@@ -178,6 +178,38 @@ ms_selection_parse(struct ms_selection *sel, const char *text,
     return rc;
 }
 
+/* One line of a list file: blank, a comment, or one id. */
+static int
+list_line(struct ms_selection *sel, size_t *cap, char *line,
+          const char *path, size_t lineno, struct ms_error *err)
+{
+    line[strcspn(line, "#\r\n")] = '\0';
+    const char *p = line;
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    if (*p == '\0') {
+        return 0;
+    }
+    int64_t id;
+    if (!read_id(&p, &id)) {
+        return ms__error_set(err, MS_EINVAL, "%s:%zu: '%s' is not a sample id",
+                             path, lineno, line);
+    }
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    if (*p != '\0') {
+        return ms__error_set(err, MS_EINVAL,
+                             "%s:%zu: one id per line expected", path,
+                             lineno);
+    }
+    if (push_id(sel, cap, id) != 0) {
+        return ms__error_set(err, MS_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int
 ms_selection_read_list(struct ms_selection *sel, const char *path,
                        struct ms_error *err)
@@ -195,37 +227,7 @@ ms_selection_read_list(struct ms_selection *sel, const char *path,
     int rc = 0;
     errno = 0;
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL) {
-            *hash = '\0';
-        }
-        const char *p = line;
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        if (*p == '\0' || *p == '\n' || *p == '\r') {
-            continue;
-        }
-        int64_t id;
-        if (!read_id(&p, &id)) {
-            rc = ms__error_set(err, MS_EINVAL,
-                               "%s:%zu: '%s' is not a sample id", path,
-                               lineno, strtok(line, "\r\n"));
-            break;
-        }
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
-            p++;
-        }
-        if (*p != '\0') {
-            rc = ms__error_set(err, MS_EINVAL,
-                               "%s:%zu: one id per line expected", path,
-                               lineno);
-            break;
-        }
-        if (push_id(sel, &cap, id) != 0) {
-            rc = ms__error_set(err, MS_ENOMEM, "out of memory");
-        }
+        rc = list_line(sel, &cap, line, path, ++lineno, err);
     }
     if (rc == 0 && ferror(f)) {
         /* A read error (EIO, a directory): the list would be partial. */

@@ -95,6 +95,61 @@ ms__accumulator_merge(struct ms_accumulator *acc,
 }
 
 int
+ms__accumulator_copy(struct ms_accumulator *dst,
+                     const struct ms_accumulator *src)
+{
+    int rc = ms__accumulator_init(dst, (unsigned)src->nfeat[MS_GROUP_NODE],
+                                  (unsigned)src->nfeat[MS_GROUP_DELTA]);
+    if (rc == 0) {
+        ms__accumulator_merge(dst, src);
+    }
+    return rc;
+}
+
+int
+ms__outcomes_add(struct ms_outcomes *o, size_t sample,
+                 const struct ms_accumulator *acc, const char *reason)
+{
+    if (o->count == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        void *grown = ms__reallocarray(o->items, cap, sizeof(*o->items));
+        if (grown == NULL) {
+            return MS_ENOMEM;
+        }
+        o->items = grown;
+        o->cap = cap;
+    }
+    struct ms_outcome *out = &o->items[o->count];
+    memset(out, 0, sizeof(*out));
+    out->sample = sample;
+    out->used = acc != NULL;
+    int rc = 0;
+    if (out->used) {
+        rc = ms__accumulator_copy(&out->acc, acc);
+    } else {
+        out->reason = ms__strdup(reason);
+        rc = out->reason == NULL ? MS_ENOMEM : 0;
+    }
+    if (rc == 0) {
+        o->count++;
+    }
+    return rc;
+}
+
+void
+ms__outcomes_finish(struct ms_outcomes *o)
+{
+    for (size_t i = 0; o != NULL && i < o->count; i++) {
+        ms__accumulator_finish(&o->items[i].acc);
+        ms__free(o->items[i].reason);
+    }
+    if (o != NULL) {
+        ms__free(o->items);
+        memset(o, 0, sizeof(*o));
+    }
+}
+
+int
 ms__stats_create(const char *path, const struct ms_options *opts,
                  struct ms_stats **out)
 {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,8 +153,8 @@ helper_exe(void)
     return exe && *exe ? exe : "meshstats";
 }
 
-int
-helper_run(const char *const *args, char *err, size_t size)
+static int
+run_as(const char *const *args, char *err, size_t size, bool unprivileged)
 {
     int pipefd[2];
     if (pipe(pipefd) != 0) {
@@ -160,6 +162,11 @@ helper_run(const char *const *args, char *err, size_t size)
     }
     pid_t pid = fork();
     if (pid == 0) {
+        if (unprivileged && geteuid() == 0 &&
+            (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+             setuid(65534) != 0)) {
+            _exit(126);
+        }
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(pipefd[1], 2);
@@ -188,6 +195,18 @@ helper_run(const char *const *args, char *err, size_t size)
     int status;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+helper_run(const char *const *args, char *err, size_t size)
+{
+    return run_as(args, err, size, false);
+}
+
+int
+helper_run_unprivileged(const char *const *args, char *err, size_t size)
+{
+    return run_as(args, err, size, true);
 }
 
 void

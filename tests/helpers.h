@@ -48,6 +48,9 @@ void helper_h5_sample(hid_t file, const char *name, size_t F, size_t T,
 /* Run the meshstats executable with args (NULL-terminated) and return its
  * exit status; its stderr is captured into err (may be NULL, size bytes). */
 int helper_run(const char *const *args, char *err, size_t size);
+/* The same, as user nobody when the tests run as root (whose writes no
+ * file mode stops), so that a test can meet a file it may not write. */
+int helper_run_unprivileged(const char *const *args, char *err, size_t size);
 /* The path of the meshstats executable under test. */
 const char *helper_exe(void);
 

@@ -88,14 +88,23 @@ def sampled_mode_byte_identical_across_workers():
     assert len(outs) == 1
 
 
+def started(args, **kw):
+    """Start meshstats slowed down, with plain progress lines on stderr, and
+    return it once it says reading has begun (its first line, at 0%)."""
+    proc = subprocess.Popen([MESHSTATS, "--throttle", "5", "--progress",
+                             "always", *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            **kw)
+    first = proc.stderr.readline()
+    assert b"%" in first, (first, proc.poll())
+    return proc
+
+
 def interrupt(sig, expect):
     path = dataset("slow.h5", 8, 200, 2000)
     before = digest(path)
     out = os.path.join(TMP, "never.json")
-    proc = subprocess.Popen([MESHSTATS, "--throttle", "5", "-j", "2",
-                             "--write-back", "--json", out, path],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(0.7)
+    proc = started(("-j", 2, "--write-back", "--json", out, path))
     proc.send_signal(sig)
     try:
         _, err = proc.communicate(timeout=20)
@@ -125,10 +134,7 @@ def a_sigsegv_sent_by_another_process_is_not_taken_for_a_crash():
     # damaged file; a SIGSEGV from kill(2) is no crash and ends the process
     # as the signal does, with no message.
     path = dataset("slow.h5", 8, 200, 2000)
-    proc = subprocess.Popen([MESHSTATS, "--throttle", "5", "-j", "2", "-q",
-                             path], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    time.sleep(0.7)
+    proc = started(("-j", 2, "-q", path))
     proc.send_signal(signal.SIGSEGV)
     _, err = proc.communicate(timeout=20)
     # Under ASan, ASan takes the signal and aborts (abort_on_error).
@@ -201,14 +207,33 @@ def quiet_turns_the_auto_bar_off_even_on_a_terminal():
     assert b"%" not in data, data
 
 
+def threads_while_running(args, cpus=None):
+    """The threads of a running pass, counted by the kernel."""
+    path = dataset("slow.h5", 8, 200, 2000)
+    preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    proc = started((*args, "-q", path), preexec_fn=preexec)
+    try:
+        return len(os.listdir(f"/proc/{proc.pid}/task"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+
+
 @case
-def threadpool_size_from_the_environment_gives_the_same_result():
-    # -j decides the threadpool size: UV_THREADPOOL_SIZE from the
-    # environment only applies when -j is auto.
+def a_pass_runs_on_the_workers_it_is_given():
+    # Whatever else runs in the process (a sanitizer's thread), -j 3 runs
+    # two more threads than -j 1; auto is the CPUs the process may use;
+    # UV_THREADPOOL_SIZE (libuv's own pool) changes nothing.
+    one = threads_while_running(("-j", 1))
+    assert one >= 2, one
+    assert threads_while_running(("-j", 3)) == one + 2
+    assert threads_while_running(("-j", "auto"), cpus={0}) == one
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert threads_while_running((), cpus={0, 1}) == one + 1
+    env = dict(os.environ, UV_THREADPOOL_SIZE="5")
     path = dataset("bar.h5", 4, 30, 500)
-    env = dict(os.environ, UV_THREADPOOL_SIZE="3")
-    a = run("-q", "--json", "-", path, env=env).stdout
-    b = run("-q", "--json", "-", "-j", "1", path, env=env).stdout
+    a = run("-q", "--json", "-", "-j", 1, path, env=env).stdout
+    b = run("-q", "--json", "-", "-j", 3, path).stdout
     assert a == b
 
 

@@ -496,7 +496,9 @@ Test(compute, every_allocation_failure_returns_enomem, .init = helper_dir_setup,
      .fini = helper_dir_teardown)
 {
     char *path = helper_generate(helper_dir, "alloc.h5", 2, 5, 40);
-    for (uint64_t n = 1; n < 10000; n++) {
+    bool succeeded = false;
+    uint64_t n;
+    for (n = 1; n < 10000 && !succeeded; n++) {
         struct ms_options o;
         ms_options_init(&o);
         o.memory_limit = 16 << 10; /* several units per sample */
@@ -506,14 +508,19 @@ Test(compute, every_allocation_failure_returns_enomem, .init = helper_dir_setup,
         int rc = ms_stats_compute(path, &o, &s, &err);
         ms__alloc_fail_after(0);
         if (rc == 0) {
-            cr_expect_gt(n, 5, "the pass allocates");
+            succeeded = true;
             ms_stats_destroy(s);
-            break;
+            continue;
         }
         cr_expect_eq(rc, MS_ENOMEM, "allocation %llu: %s (%s)",
                      (unsigned long long)n, ms_err_name(rc), err.message);
         cr_expect_null(s);
     }
+    /* The sweep reached the end of the pass: every allocation before it
+     * was failed once (and there are many: the sweep swept). */
+    cr_expect(succeeded, "the pass never succeeded within %llu allocations",
+              (unsigned long long)n);
+    cr_expect_gt(n, 40, "a pass with several units makes many allocations");
     free(path);
 }
 

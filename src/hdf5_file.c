@@ -1,0 +1,257 @@
+/*
+ * hdf5_file.c: the dataset file opened read-only, and its samples listed.
+ *
+ * Opening checks what can be told before HDF5 parses anything (missing,
+ * a directory, unreadable, no HDF5 signature) and words HDF5's failure to
+ * open (a lock held by a writer, with the way out).  It also opens the
+ * descriptor that direct reads use (direct_read.c).  Listing takes the
+ * groups under data/ whose names are decimal sample ids, in id order, and
+ * warns about the others.  It never writes.
+ */
+#include "hdf5_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_ID_DIGITS 18
+
+/* A descriptor for direct reads, or -1 when they cannot be used: a
+ * userblock shifts HDF5's addresses, and MESHSTATS_NO_PREAD=1 turns them
+ * off by hand. */
+static int
+direct_read_fd(hid_t file, const char *path)
+{
+    const char *off = getenv("MESHSTATS_NO_PREAD");
+    if (off != NULL && strcmp(off, "1") == 0) {
+        return -1;
+    }
+    hid_t fcpl = H5Fget_create_plist(file);
+    hsize_t userblock = 1;
+    if (fcpl >= 0) {
+        H5Pget_userblock(fcpl, &userblock);
+        H5Pclose(fcpl);
+    }
+    if (userblock != 0) {
+        return -1;
+    }
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int
+ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
+{
+    ms__hdf5_quiet();
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int code = errno == EACCES ? MS_EACCES : MS_ENOENT;
+        return ms__error_set(err, code, "%s: cannot open: %s", path,
+                             strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return ms__error_set(err, MS_ENOENT,
+                             "%s: is a directory, not an HDF5 dataset file",
+                             path);
+    }
+    if (access(path, R_OK) != 0) {
+        return ms__error_set(err, MS_EACCES, "%s: cannot read: %s", path,
+                             strerror(errno));
+    }
+    htri_t is_hdf5 = H5Fis_hdf5(path);
+    if (is_hdf5 <= 0) {
+        return ms__error_set(err, MS_ENOTHDF5,
+                             "%s: not an HDF5 file (no HDF5 signature found)",
+                             path);
+    }
+    struct ms_file *f = ms__calloc(1, sizeof(*f));
+    if (f == NULL) {
+        goto fail_alloc;
+    }
+    f->path = ms__strdup(path);
+    if (f->path == NULL) {
+        goto fail_path;
+    }
+    f->fd = -1;
+    f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f->id < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        ms__free(f->path);
+        ms__free(f);
+        return ms__error_set(
+            err, MS_EIO, "%s: cannot open with HDF5: %s%s", path, msg,
+            strstr(msg, "lock") == NULL
+                ? ""
+                : ". Another program has it open for writing; wait for it "
+                  "or close it. If the file system does not support "
+                  "locking, set HDF5_USE_FILE_LOCKING=FALSE");
+    }
+    f->fd = direct_read_fd(f->id, path);
+    *out = f;
+    return 0;
+
+fail_path:
+    ms__free(f);
+fail_alloc:
+    return ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+}
+
+void
+ms__file_close(struct ms_file *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    ms__hdf5_quiet();
+    H5Fclose(f->id);
+    if (f->fd >= 0) {
+        close(f->fd);
+    }
+    ms__free(f->path);
+    ms__free(f);
+}
+
+struct listing {
+    struct ms_sample_name *names;
+    size_t count, cap;
+    ms_warning_fn warn;
+    void *userdata;
+    const char *path;
+    int rc;
+};
+
+/* A sample id is a non-empty run of decimal digits (at most 18 of them,
+ * after leading zeros, so it fits an int64). */
+static bool
+parse_sample_id(const char *name, int64_t *id)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 64) {
+        return false;
+    }
+    int64_t value = 0;
+    size_t digits = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] < '0' || name[i] > '9') {
+            return false;
+        }
+        if (value != 0 || name[i] != '0') {
+            digits++;
+        }
+        if (digits > MAX_ID_DIGITS) {
+            return false;
+        }
+        value = value * 10 + (name[i] - '0');
+    }
+    *id = value;
+    return true;
+}
+
+static herr_t
+collect_name(hid_t group, const char *name, const H5L_info_t *info,
+             void *data)
+{
+    (void)group;
+    (void)info;
+    struct listing *l = data;
+    int64_t id;
+    if (!parse_sample_id(name, &id)) {
+        if (l->warn != NULL) {
+            char msg[512];
+            snprintf(msg, sizeof(msg),
+                     "%s: data/%s: group name is not a sample id (a decimal "
+                     "integer); skipped",
+                     l->path, name);
+            l->warn(l->userdata, -1, msg);
+        }
+        return 0;
+    }
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        void *grown = ms__reallocarray(l->names, cap, sizeof(*l->names));
+        if (grown == NULL) {
+            l->rc = MS_ENOMEM;
+            return -1;
+        }
+        l->names = grown;
+        l->cap = cap;
+    }
+    char *copy = ms__strdup(name);
+    if (copy == NULL) {
+        l->rc = MS_ENOMEM;
+        return -1;
+    }
+    l->names[l->count++] = (struct ms_sample_name){id, copy};
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    const struct ms_sample_name *x = a, *y = b;
+    if (x->id != y->id) {
+        return x->id < y->id ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+void
+ms__sample_names_free(struct ms_sample_name *names, size_t count)
+{
+    for (size_t i = 0; names != NULL && i < count; i++) {
+        ms__free(names[i].name);
+    }
+    ms__free(names);
+}
+
+int
+ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
+                      struct ms_sample_name **out, size_t *count,
+                      struct ms_error *err)
+{
+    ms__hdf5_quiet();
+    *out = NULL;
+    *count = 0;
+    if (ms__object_type(f->id, "data") != H5I_GROUP) {
+        return ms__error_set(err, MS_ELAYOUT,
+                             "%s: no group 'data' (expected data/<id>/"
+                             "nodal_data and data/<id>/mesh_edge)",
+                             f->path);
+    }
+    hid_t group = H5Gopen2(f->id, "data", H5P_DEFAULT);
+    if (group < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        return ms__error_set(err, MS_EIO, "%s: data: cannot open group: %s",
+                             f->path, msg);
+    }
+    struct listing l = {
+        .warn = warn, .userdata = userdata, .path = f->path};
+    hsize_t idx = 0;
+    herr_t status = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx,
+                               collect_name, &l);
+    H5Gclose(group);
+    if (l.rc != 0 || status < 0) {
+        ms__sample_names_free(l.names, l.count);
+        if (l.rc == MS_ENOMEM) {
+            return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                                 f->path);
+        }
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        return ms__error_set(err, MS_EIO, "%s: data: cannot list: %s",
+                             f->path, msg);
+    }
+    if (l.count > 1) {
+        qsort(l.names, l.count, sizeof(*l.names), compare_names);
+    }
+    *out = l.names;
+    *count = l.count;
+    return 0;
+}
+
