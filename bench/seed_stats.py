@@ -1,7 +1,7 @@
 """The seed's statistics pass, re-implemented faithfully for benchmarks.
 
 This is what _compute_zscore_stats() did in the Python training pipeline
-(../../shared/seed/PARALLEL_STATS_IMPLEMENTATION.md, serial mode): load each
+that meshstats replaces (its serial mode; docs/spec.md): load each
 sample whole with h5py, take numpy.linspace-sampled timesteps (at most 50),
 append every feature row to Python lists, np.vstack them and call
 np.mean/np.std in the stored precision (float32).  It exists only so that

@@ -10,9 +10,28 @@
  * Conventions: fallible functions return 0 or a negative MS_E* code and fill
  * a caller-provided struct ms_error (which may be NULL) with a message that
  * names the file, the sample id and the dataset path involved.  The library
- * never prints and never exits.  Heap objects are made by *_create or a
- * function that hands back a pointer, and freed by *_destroy, which accepts
- * NULL; caller-owned storage is set up by *_init and released by *_finish.
+ * never prints, never exits, never changes the process's environment or
+ * signal dispositions of its own accord, and installs no handler but, with
+ * ms_options.handle_signals, libuv's for SIGINT and SIGTERM while a pass
+ * runs.  Heap objects are made by *_create or a function that hands back a
+ * pointer, and freed by *_destroy, which accepts NULL; caller-owned storage
+ * is set up by *_init and released by *_finish.  docs/spec.md is the
+ * contract these functions meet.
+ *
+ * Threads: every function is safe to call from any thread on objects no
+ * other thread is changing; each group below says what more it promises.
+ * Passes are independent: two ms_stats_compute calls may run at the same
+ * time in two threads, each on the worker threads it asked for, and give
+ * the bytes each gives alone (HDF5's global lock serialises their HDF5
+ * calls, not their reads and computing).  The exceptions: MPI (one pass at
+ * a time, from the thread that called ms_parallel_init) and
+ * ms_selection_read_list("-"), which reads standard input.
+ *
+ * Stability: this is version 0.  Until 1.0 any of it may change; the
+ * computation (options, ms_stats_compute, results, writers) is meant to
+ * stay, the settings group serves the project's own front ends (the
+ * command, the Python package) and is the likeliest to change.  The shared
+ * library's symbols carry the version node MESHSTATS_0.
  */
 #ifndef MESHSTATS_H
 #define MESHSTATS_H
@@ -82,8 +101,9 @@ enum ms_progress_mode {
     MS_PROGRESS_NEVER,
 };
 
-/* Called on the calling thread for every sample that is skipped, and for
- * every name under data/ that is not a sample id (then id is -1). */
+/* Called on the thread that called ms_stats_compute, for every sample
+ * that is skipped, and for every name under data/ that is not a sample id
+ * (then id is -1).  Never from a worker thread, never concurrently. */
 typedef void (*ms_warning_fn)(void *userdata, int64_t id, const char *message);
 
 /* Where a pass stands. */
@@ -95,13 +115,15 @@ struct ms_progress {
     bool finished;                    /* the last report of the pass */
 };
 
-/* Called on the calling thread at most every 100 ms while a pass runs, and
- * once more with finished set when it ends (successfully or not). */
+/* Called on the thread that called ms_stats_compute: once as reading
+ * starts (0%), at most every 100 ms while the pass runs, and once more
+ * with finished set when it ends (successfully or not). */
 typedef void (*ms_progress_fn)(void *userdata, const struct ms_progress *p);
 
 /* Which samples a pass uses: sorted, distinct ids, and where they came
  * from ("samples 1-80,85", "list ids.txt", "split train").  Made by the
- * ms_selection_* functions, released with ms_selection_finish. */
+ * ms_selection_* functions, released with ms_selection_finish.  Each
+ * works on the selection it is handed only. */
 struct ms_selection {
     int64_t *ids;
     size_t count;
@@ -223,13 +245,20 @@ struct ms_stats {
  * returns a negative MS_E* code, fills *err and leaves *out NULL.  The file
  * is opened read-only.  Samples that do not match the layout are skipped
  * (reported through opts->on_warning and listed in the result) unless
- * opts->strict is set.
+ * opts->strict is set.  The pass starts opts->workers threads of its own
+ * (0: the CPUs this process may use) and joins them before it returns;
+ * info.workers says how many ran.  opts and what it points to are
+ * borrowed for the call.  Thread-safe: see the top of this header.
  */
 int ms_stats_compute(const char *path, const struct ms_options *opts,
                      struct ms_stats **out, struct ms_error *err);
 void ms_stats_destroy(struct ms_stats *stats);
 
-/* Write the result as JSON (SPEC 5.2), ending with a newline. */
+/* The writers read the result only: several threads may write one result
+ * to distinct streams at once.  Each returns 0, or MS_EIO if the stream
+ * reported an error (the caller flushes and closes it). */
+
+/* Write the result as JSON (docs/spec.md), ending with a newline. */
 int ms_stats_write_json(const struct ms_stats *stats, FILE *out);
 /* Write the result as a human-readable table. */
 int ms_stats_write_table(const struct ms_stats *stats, FILE *out);
@@ -246,9 +275,10 @@ int ms_stats_write_per_sample_csv(const struct ms_stats *stats, FILE *out);
 
 /*
  * Store the result in the dataset at path, under
- * metadata/normalization_params (SPEC 5.3): float32 datasets with std
+ * metadata/normalization_params (docs/spec.md): float32 datasets with std
  * clamped to at least 1e-8, replacing datasets of the same names, and
- * attributes with the mode and the meshstats version.  Touches nothing else.
+ * attributes with the mode and the meshstats version.  Touches nothing
+ * else.  Fails (HDF5's file lock) while any pass or program reads path.
  */
 int ms_stats_write_back(const struct ms_stats *stats, const char *path,
                         struct ms_error *err);
@@ -270,7 +300,10 @@ const char *ms_group_name(enum ms_group_kind group);
 /* Start MPI when the program was launched by mpirun or srun (and the
  * library was built with MPI); otherwise do nothing.  Every rank then runs
  * ms_stats_compute on its share of the samples, and rank 0's result is the
- * whole dataset's, byte-identical to one process.  Returns the rank. */
+ * whole dataset's, byte-identical to one process (another rank's result
+ * holds its share only).  Returns the rank.  Not thread-safe: call it
+ * first, from the main thread, and ms_parallel_finish last; in between run
+ * one pass at a time, from that thread. */
 int ms_parallel_init(int *argc, char ***argv);
 void ms_parallel_finish(void);
 int ms_parallel_rank(void);
@@ -423,7 +456,7 @@ void ms_generate_options_init(struct ms_generate_options *opts);
 
 /*
  * Write a deterministic deforming-plate-like dataset in the layout of
- * SPEC section 1 to path (created or truncated): a triangulated plate,
+ * docs/spec.md to path (created or truncated): a triangulated plate,
  * smooth displacements growing in time, a stress field and a part number.
  * Memory use is bounded by one timestep block, whatever the size.
  */

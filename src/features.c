@@ -1,6 +1,6 @@
 /*
  * features.c: the node, edge and delta features of one timestep of one
- * sample, summarised as moments (SPEC section 2).
+ * sample, summarised as moments (docs/spec.md section 2).
  *
  * Pure computation over rows another module read: no I/O, no allocation, no
  * locks; safe to call from any thread on distinct scratch.  The fast path

@@ -1,6 +1,6 @@
 /*
- * generate.c: a synthetic deforming-plate dataset in the layout of SPEC
- * section 1, for demos, tests and benchmarks.
+ * generate.c: a synthetic deforming-plate dataset in the layout of
+ * docs/spec.md section 1, for demos, tests and benchmarks.
  *
  * Each sample is the same triangulated rectangular plate (N nodes on a grid,
  * the last grid row possibly partial) pressed by a smooth bump whose centre,

@@ -18,7 +18,7 @@
 
 #define MS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Rows 0..2 reference position, 3..5 displacement (SPEC section 1). */
+/* Rows 0..2 reference position, 3..5 displacement (docs/spec.md section 1). */
 #define MS_ROW_POSITION 0
 #define MS_ROW_DISPLACEMENT 3
 #define MS_MIN_FEATURE_ROWS 6
@@ -118,7 +118,7 @@ double ms__moments_std(const struct ms_moments *m);
 bool ms__moments_finite(const struct ms_moments *m);
 
 /* ------------------------------------------------------------------ */
-/* timesteps.c: which timesteps are used (SPEC section 3). */
+/* timesteps.c: which timesteps are used (docs/spec.md section 3). */
 
 /* The k-th of count integer timesteps numpy.linspace(0, last, count,
  * dtype=int) gives. */

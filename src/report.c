@@ -1,5 +1,5 @@
 /*
- * report.c: the result as a human-readable table and as JSON (SPEC 5.2).
+ * report.c: the result as a human-readable table and as JSON (docs/spec.md section 6).
  *
  * Writes only to the stream it is handed.  The JSON carries no timings or
  * dates and prints every double with 17 significant digits, so that equal

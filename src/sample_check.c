@@ -3,7 +3,7 @@
  *
  * For each sample, on the calling thread before any data is read: the
  * class, rank, dims and value size of nodal_data and mesh_edge against the
- * layout of SPEC section 1; that each dataset is stored whole and
+ * layout (docs/spec.md section 1); that each dataset is stored whole and
  * undamaged (never written, partly written chunked data, dims or chunks
  * beyond their maximum, a chunk index whose sizes do not add up: damage
  * HDF5 1.10.8 does not detect and then misreads or crashes on); and how

@@ -1,5 +1,5 @@
 /*
- * timesteps.c: which timesteps of a sample are used (SPEC section 3).
+ * timesteps.c: which timesteps of a sample are used (docs/spec.md section 3).
  *
  * A selection is (count, last): its k-th timestep is
  * numpy.linspace(0, last, count, dtype=int)[k], i.e. floor(k * step) with

@@ -1,5 +1,5 @@
 /*
- * writeback.c: the result stored in the dataset (SPEC 5.3).
+ * writeback.c: the result stored in the dataset (docs/spec.md section 7).
  *
  * Called only after a successful pass; it is the only code that opens a
  * dataset file for writing.  It writes float32 datasets under

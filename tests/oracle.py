@@ -1,4 +1,4 @@
-"""An independent reference for meshstats, written from SPEC.md alone.
+"""An independent reference for meshstats, written from docs/spec.md alone.
 
 It loads every used row of every sample into float64 numpy arrays and
 computes the statistics with exactly rounded sums (math.fsum), so it is slow

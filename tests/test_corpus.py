@@ -1,4 +1,5 @@
-"""The bad-input corpus: every malformation of SPEC section 1 we can think of,
+"""The bad-input corpus: every malformation of docs/spec.md section 1 we can think
+of,
 built by this file (no committed binaries), each with the exit status and
 the words of the message a user must see.  A run that dies by a signal, or
 takes longer than TIMEOUT seconds, fails whatever it printed.

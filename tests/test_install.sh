@@ -20,7 +20,7 @@ check() { # check NAME COMMAND...
         printf '%s\n' "$out" | tail -5 | sed 's/^/# /'
     fi
 }
-echo "1..8"
+echo "1..9"
 prefix=/opt/meshstats-test
 installed() {
     DESTDIR="$dest" meson install -C "$build" --no-rebuild --quiet \
@@ -46,6 +46,14 @@ lib=$(find "$root" -name libmeshstats.so.0.1.0 | head -1)
 libdir=$(dirname "$lib")
 check shared_library_has_soname_libmeshstats_so_0 \
     sh -c "objdump -p '$lib' | grep -q 'SONAME *libmeshstats.so.0'"
+exports_only_the_api_under_its_version_node() {
+    local dyn
+    dyn=$(objdump -T "$lib" | grep ' DF .text')
+    grep -q 'MESHSTATS_0 *ms_stats_compute$' <<<"$dyn" || return 1
+    ! grep -vE 'MESHSTATS_0 +ms_[a-z]' <<<"$dyn" || return 1
+}
+check exports_only_the_api_under_its_version_node \
+    exports_only_the_api_under_its_version_node
 cat >"$dest/use.c" <<'C'
 #include <meshstats.h>
 #include <stdio.h>

@@ -120,7 +120,7 @@ Test(moments, large_offset_many_merged_blocks_stays_exact)
     }
     long double std = ref_std(x, n), mean = ref_mean(x, n);
     cr_expect_eq(total.count, n);
-    /* Within the SPEC's bound, and in fact the correctly rounded double: no
+    /* Within the bound of docs/spec.md, and in fact the correctly rounded double: no
      * further from the exact mean than half the spacing of doubles there. */
     double half_ulp = (nextafter((double)mean, INFINITY) - (double)mean) / 2;
     expect_close(ms__moments_mean(&total), mean, 1e-10 * (double)std, "mean");

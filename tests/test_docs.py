@@ -1,0 +1,96 @@
+"""The repository stands alone: every relative link of its Markdown files
+resolves (to a file, and to a heading when it names one), and no file
+refers to a path outside the repository (a clone has nothing there).
+
+Usage: python3 test_docs.py SOURCE_DIR   (prints TAP)
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import case, main  # noqa: E402
+
+ROOT = os.path.realpath(sys.argv[1])
+
+
+def tracked():
+    """The repository's files (git ls-files, or a walk without .git)."""
+    p = subprocess.run(["git", "-C", ROOT, "ls-files"], capture_output=True,
+                       text=True)
+    if p.returncode == 0 and p.stdout.strip():
+        return p.stdout.split()
+    files = []
+    for folder, dirs, names in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith((".git", "build"))]
+        files += [os.path.relpath(os.path.join(folder, n), ROOT)
+                  for n in names]
+    return files
+
+
+def text_of(rel):
+    try:
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            return f.read()
+    except (UnicodeDecodeError, OSError):
+        return None  # binary: an HDF5 file, a picture
+
+
+def anchor(heading):
+    """GitHub's anchor of a heading."""
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return slug.replace(" ", "-")
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@case
+def every_relative_markdown_link_resolves():
+    broken = []
+    for rel in tracked():
+        if not rel.endswith(".md"):
+            continue
+        text = text_of(rel)
+        for target in LINK.findall(text):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, frag = target.partition("#")
+            full = os.path.normpath(os.path.join(ROOT, os.path.dirname(rel),
+                                                 path)) if path else \
+                os.path.join(ROOT, rel)
+            if not os.path.exists(full):
+                broken.append(f"{rel}: {target}")
+                continue
+            if frag and full.endswith(".md"):
+                with open(full, encoding="utf-8") as f:
+                    heads = {anchor(h) for h in
+                             re.findall(r"^#+ (.*)$", f.read(), re.M)}
+                if frag not in heads:
+                    broken.append(f"{rel}: {target} (no such heading)")
+    assert not broken, "; ".join(broken)
+
+
+@case
+def no_file_refers_to_a_path_outside_the_repository():
+    outside = []
+    for rel in tracked():
+        text = text_of(rel)
+        if text is None:
+            continue
+        here = os.path.dirname(os.path.join(ROOT, rel))
+        for m in re.finditer(r"(?<![\w.])((?:\.\./)+)([\w.-]*)", text):
+            full = os.path.realpath(os.path.join(here, m.group(1)))
+            if not (full + os.sep).startswith(ROOT + os.sep) and \
+                    full != ROOT:
+                line = text.count("\n", 0, m.start()) + 1
+                outside.append(f"{rel}:{line}: {m.group(0)}")
+        if re.search(r"shared/(SPEC|seed|STYLE)", text):
+            outside.append(f"{rel}: names the workplace's shared/ folder")
+    assert not outside, "; ".join(outside)
+
+
+if __name__ == "__main__":
+    sys.exit(main("docs"))
