@@ -2,7 +2,10 @@
 resolves (to a file, and to a heading when it names one), and no file
 refers to a path outside the repository (a clone has nothing there).
 
-Usage: python3 test_docs.py SOURCE_DIR   (prints TAP)
+And docs/ is complete for a user: every option of `meshstats --help` is in
+docs/cli.md and every config key of `meshstats config` in docs/config.md.
+
+Usage: python3 test_docs.py SOURCE_DIR MESHSTATS   (prints TAP)
 """
 
 import os
@@ -14,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import case, main  # noqa: E402
 
 ROOT = os.path.realpath(sys.argv[1])
+MESHSTATS = sys.argv[2]
 
 
 def tracked():
@@ -90,6 +94,23 @@ def no_file_refers_to_a_path_outside_the_repository():
         if re.search(r"shared/(SPEC|seed|STYLE)", text):
             outside.append(f"{rel}: names the workplace's shared/ folder")
     assert not outside, "; ".join(outside)
+
+
+@case
+def every_option_and_config_key_is_documented():
+    helptext = subprocess.run([MESHSTATS, "--help"], capture_output=True,
+                              text=True, check=True).stdout
+    options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", helptext))
+    cli = text_of("docs/cli.md")
+    missing = sorted(o for o in options if o not in cli)
+    listing = subprocess.run([MESHSTATS, "config"], capture_output=True,
+                             text=True, cwd="/", check=True).stdout
+    keys = {line.split()[1] for line in listing.splitlines()
+            if not line.split()[1].startswith("--")}
+    config = text_of("docs/config.md")
+    missing += sorted(f"key {k}" for k in keys if f"`{k}`" not in config)
+    assert len(options) > 15 and len(keys) > 10, (options, keys)
+    assert not missing, f"not in docs/cli.md or docs/config.md: {missing}"
 
 
 if __name__ == "__main__":
