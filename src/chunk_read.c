@@ -47,23 +47,29 @@ fetch_chunk(hid_t dset, const hsize_t offset[3], size_t chunk_bytes,
 }
 
 /* Copy what the slots need of one decoded chunk (at chunk origin o, of
- * dims c) into the block (float: decodable chunks are float32). */
+ * dims c) into the block of the list's nodes (float: decodable chunks are
+ * float32). */
 static void
 scatter_chunk(const float *chunk, const size_t o[3], const size_t c[3],
               const struct ms_slot_list *sl, size_t first, size_t last,
               size_t N, float *buf)
 {
-    size_t n_end = o[2] + c[2] < N ? o[2] + c[2] : N;
+    size_t lo = o[2] > sl->first ? o[2] : sl->first;
+    size_t hi = o[2] + c[2] < N ? o[2] + c[2] : N;
+    hi = hi < sl->first + sl->count ? hi : sl->first + sl->count;
     size_t r_end = o[0] + c[0] < sl->nrows ? o[0] + c[0] : sl->nrows;
-    for (size_t row = o[0]; row < r_end; row++) {
+    for (size_t row = o[0]; row < r_end && lo < hi; row++) {
         for (size_t i = first; i < last; i++) {
             if (!ms__slot_needs_row(sl, i, row)) {
                 continue;
             }
-            const float *src =
-                chunk + ((row - o[0]) * c[1] + (sl->t[i] - o[1])) * c[2];
-            float *dst = buf + (row * sl->n + i) * N + o[2];
-            memcpy(dst, src, (n_end - o[2]) * sizeof(float));
+            const float *src = chunk +
+                               ((row - o[0]) * c[1] + (sl->t[i] - o[1])) *
+                                   c[2] +
+                               (lo - o[2]);
+            float *dst = buf + (row * sl->n + i) * sl->count +
+                         (lo - sl->first);
+            memcpy(dst, src, (hi - lo) * sizeof(float));
         }
     }
 }
@@ -97,7 +103,8 @@ read_time_chunk(hid_t dset, const struct ms_sample_shape *shape,
         if (!rows_needed(sl, first, last, f0, f0 + c[0])) {
             continue;
         }
-        for (size_t n0 = 0; n0 < shape->N; n0 += c[2]) {
+        size_t n_end = sl->first + sl->count;
+        for (size_t n0 = sl->first / c[2] * c[2]; n0 < n_end; n0 += c[2]) {
             hsize_t offset[3] = {f0, t0, n0};
             size_t o[3] = {f0, t0, n0}, bytes;
             uint32_t mask = 0;

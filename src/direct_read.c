@@ -43,9 +43,10 @@ ms__direct_read_slots(const struct ms_direct_source *src,
 {
     const struct ms_sample_name *s = src->sample;
     const struct ms_sample_shape *shape = src->shape;
-    size_t T = shape->T, N = shape->N;
+    size_t T = shape->T, N = shape->N, n = sl->count;
     /* For each row, each run of consecutive timesteps that need it is one
-     * contiguous byte range. */
+     * contiguous byte range when the list covers every node (a run of one
+     * timestep otherwise). */
     for (size_t row = 0; row < sl->nrows; row++) {
         for (size_t i = 0; i < sl->n;) {
             if (!ms__slot_needs_row(sl, i, row)) {
@@ -53,14 +54,16 @@ ms__direct_read_slots(const struct ms_direct_source *src,
                 continue;
             }
             size_t run = 1;
-            while (i + run < sl->n && sl->t[i + run] == sl->t[i] + run &&
+            while (n == N && i + run < sl->n &&
+                   sl->t[i + run] == sl->t[i] + run &&
                    ms__slot_needs_row(sl, i + run, row)) {
                 run++;
             }
             uint64_t at = shape->direct_offset +
-                          ((uint64_t)row * T + sl->t[i]) * N * sizeof(float);
-            float *dst = buf + (row * sl->n + i) * N;
-            int e = pread_floats(src->fd, at, run * N, dst);
+                          (((uint64_t)row * T + sl->t[i]) * N + sl->first) *
+                              sizeof(float);
+            float *dst = buf + (row * sl->n + i) * n;
+            int e = pread_floats(src->fd, at, run * n, dst);
             if (e != 0) {
                 return ms__error_set(
                     err, MS_EIO,

@@ -11,7 +11,11 @@
  * Edges: every stored edge counts in both directions.  The direction b->a
  * gives (-r, |r|) where a->b gives (r, |r|), so the moments of both are those
  * of one direction symmetrized (components: mean exactly 0) or merged with
- * themselves (length): exact, and half the gathers.
+ * themselves (length): exact, and half the gathers.  Edge features are
+ * computed from deformed positions stored x, y, z per node (pos[3n + c]),
+ * so that the two endpoints of an edge cost two cache lines, not six; the
+ * positions are made from the rows by ms__positions, by whichever unit
+ * holds them (a whole timestep, or a block of nodes of a large mesh).
  */
 #include "internal.h"
 #include "simd.h"
@@ -25,9 +29,9 @@ struct feature_src {
     enum feature_kind kind;
     const struct ms_block *b;
     size_t slot, next_slot;
-    const uint32_t *edges;
+    const uint32_t *from, *to; /* edges: endpoint e is (from[e], to[e]) */
     size_t E;
-    const double *pos; /* 3 * N deformed positions (edges only) */
+    const double *pos; /* deformed positions, pos[3n + c] (edges only) */
 };
 
 static size_t
@@ -36,10 +40,29 @@ feature_rows(const struct feature_src *src)
     return src->kind == KIND_EDGE ? src->E : src->b->N;
 }
 
+/* Component k (3: the length) of edge e. */
+static inline double
+edge_value(const struct feature_src *src, size_t e, unsigned k)
+{
+    const double *a = src->pos + 3 * (size_t)src->from[e];
+    const double *b = src->pos + 3 * (size_t)src->to[e];
+    double rx = b[0] - a[0], ry = b[1] - a[1], rz = b[2] - a[2];
+    return k == 0   ? rx
+           : k == 1 ? ry
+           : k == 2 ? rz
+                    : sqrt(rx * rx + ry * ry + rz * rz);
+}
+
 /* The values of feature k for every row, into values. */
 static void
 feature_values(const struct feature_src *src, unsigned k, double *values)
 {
+    if (src->kind == KIND_EDGE) {
+        for (size_t e = 0; e < src->E; e++) {
+            values[e] = edge_value(src, e, k);
+        }
+        return;
+    }
     const struct ms_block *b = src->b;
     size_t N = b->N;
     if (src->kind == KIND_NODE) {
@@ -59,17 +82,6 @@ feature_values(const struct feature_src *src, unsigned k, double *values)
             for (size_t n = 0; n < N; n++) {
                 values[n] = ms_row_at(y, n) - ms_row_at(x, n);
             }
-        }
-    } else {
-        const uint32_t *ei = src->edges, *ej = src->edges + src->E;
-        const double *px = src->pos, *py = px + N, *pz = py + N;
-        for (size_t e = 0; e < src->E; e++) {
-            uint32_t i = ei[e], j = ej[e];
-            double rx = px[j] - px[i], ry = py[j] - py[i], rz = pz[j] - pz[i];
-            values[e] = k == 0   ? rx
-                        : k == 1 ? ry
-                        : k == 2 ? rz
-                                 : sqrt(rx * rx + ry * ry + rz * rz);
         }
     }
 }
@@ -145,12 +157,20 @@ locate_nonfinite(const struct feature_src *src, unsigned nfeat,
     const struct ms_block *b = src->b;
     size_t lo = MS_ROW_DISPLACEMENT, hi = MS_ROW_DISPLACEMENT + nfeat;
     if (src->kind == KIND_EDGE) {
-        const uint32_t *ei = src->edges, *ej = src->edges + src->E;
+        /* The first endpoint whose position is not finite: its rows are
+         * not at hand (a large mesh's were read by another unit), so the
+         * site names the node and the coordinate. */
         for (size_t e = 0; e < src->E; e++) {
-            size_t ends[2] = {ei[e], ej[e]};
-            if (find_nonfinite(b, MS_ROW_POSITION, MS_MIN_FEATURE_ROWS,
-                               src->slot, ends, 2, site)) {
-                return MS_ENONFINITE;
+            uint32_t ends[2] = {src->from[e], src->to[e]};
+            for (int i = 0; i < 2; i++) {
+                const double *p = src->pos + 3 * (size_t)ends[i];
+                for (size_t c = 0; c < 3; c++) {
+                    if (!isfinite(p[c])) {
+                        *site = (struct ms_nonfinite_site){
+                            MS_SITE_POSITION + c, src->slot, ends[i], p[c]};
+                        return MS_ENONFINITE;
+                    }
+                }
             }
         }
         return MS_EOVERFLOW;
@@ -227,40 +247,47 @@ struct edge_sums {
     ms_v2d s1, s2, lo, hi; /* |r| - len_shift */
 };
 
-static inline double
-edge_length(const double *px, const double *py, const double *pz, uint32_t i,
-            uint32_t j)
+/* r = pos[b] - pos[a]: the relative vector of an edge. */
+static inline void
+relative(const double *pos, uint32_t a, uint32_t b, double r[3])
 {
-    double dx = px[j] - px[i], dy = py[j] - py[i], dz = pz[j] - pz[i];
-    return sqrt(dx * dx + dy * dy + dz * dz);
+    const double *pa = pos + 3 * (size_t)a, *pb = pos + 3 * (size_t)b;
+    r[0] = pb[0] - pa[0];
+    r[1] = pb[1] - pa[1];
+    r[2] = pb[2] - pa[2];
+}
+
+static inline double
+edge_length(const double *pos, uint32_t a, uint32_t b)
+{
+    double r[3];
+    relative(pos, a, b, r);
+    return sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
 }
 
 /* One pass over the E edges, two at a time (lane 0 even, lane 1 odd), so
  * the order of operations is fixed. */
 static void
-edge_pass(const double *pos, size_t N, const uint32_t *edges, size_t E,
-          double len_shift, struct edge_sums *S)
+edge_pass(const double *pos, const uint32_t *from, const uint32_t *to,
+          size_t E, double len_shift, struct edge_sums *S)
 {
-    const uint32_t *a = edges, *b = edges + E;
-    const double *px = pos, *py = pos + N, *pz = pos + 2 * N;
     ms_v2d zero = {0, 0}, shift = {len_shift, len_shift};
-    ms_v2d first = {edge_length(px, py, pz, a[0], b[0]),
-                    edge_length(px, py, pz, a[0], b[0])};
+    double l0 = edge_length(pos, from[0], to[0]);
+    ms_v2d first = {l0, l0};
     *S = (struct edge_sums){{zero, zero, zero}, {zero, zero, zero}, zero,
                             zero, first, first};
     size_t e = 0;
     for (; e + 2 <= E; e += 2) {
-        ms_v2d d[3] = {
-            (ms_v2d){px[b[e]] - px[a[e]], px[b[e + 1]] - px[a[e + 1]]},
-            (ms_v2d){py[b[e]] - py[a[e]], py[b[e + 1]] - py[a[e + 1]]},
-            (ms_v2d){pz[b[e]] - pz[a[e]], pz[b[e + 1]] - pz[a[e + 1]]},
-        };
+        double r0[3], r1[3];
+        relative(pos, from[e], to[e], r0);
+        relative(pos, from[e + 1], to[e + 1], r1);
         ms_v2d sum = zero;
         for (int k = 0; k < 3; k++) {
-            ms_v2d d2 = d[k] * d[k];
+            ms_v2d d = {r0[k], r1[k]};
+            ms_v2d d2 = d * d;
             S->sq[k] += d2;
             sum += d2;
-            S->big[k] = ms_v2d_max(ms_v2d_max(d[k], -d[k]), S->big[k]);
+            S->big[k] = ms_v2d_max(ms_v2d_max(d, -d), S->big[k]);
         }
         ms_v2d len = ms_v2d_sqrt(sum), dl = len - shift;
         S->s1 += dl;
@@ -269,8 +296,8 @@ edge_pass(const double *pos, size_t N, const uint32_t *edges, size_t E,
         S->hi = ms_v2d_max(len, S->hi);
     }
     for (; e < E; e++) {
-        double d[3] = {px[b[e]] - px[a[e]], py[b[e]] - py[a[e]],
-                       pz[b[e]] - pz[a[e]]};
+        double d[3];
+        relative(pos, from[e], to[e], d);
         double sum = 0;
         for (int k = 0; k < 3; k++) {
             double d2 = d[k] * d[k], m = d[k] > -d[k] ? d[k] : -d[k];
@@ -295,8 +322,9 @@ edge_pass(const double *pos, size_t N, const uint32_t *edges, size_t E,
  * length, and if that proves too far from the mean, the edges are passed
  * over again around the mean found (as moments.c does for a block). */
 static void
-edge_moments_one_direction(const double *pos, size_t N, const uint32_t *edges,
-                           size_t E, struct ms_moments out[4])
+edge_moments_one_direction(const double *pos, const uint32_t *from,
+                           const uint32_t *to, size_t E,
+                           struct ms_moments out[4])
 {
     for (int k = 0; k < 4; k++) {
         ms__moments_init(&out[k]);
@@ -304,14 +332,13 @@ edge_moments_one_direction(const double *pos, size_t N, const uint32_t *edges,
     if (E == 0) {
         return;
     }
-    const double *px = pos, *py = pos + N, *pz = pos + 2 * N;
-    double shift = edge_length(px, py, pz, edges[0], edges[E]);
+    double shift = edge_length(pos, from[0], to[0]);
     struct edge_sums S;
-    edge_pass(pos, N, edges, E, shift, &S);
+    edge_pass(pos, from, to, E, shift, &S);
     double s1 = S.s1[0] + S.s1[1], s2 = S.s2[0] + S.s2[1];
     if (ms__moments_cancels(E, s1, s2)) {
         shift += s1 / (double)E;
-        edge_pass(pos, N, edges, E, shift, &S);
+        edge_pass(pos, from, to, E, shift, &S);
         s1 = S.s1[0] + S.s1[1];
         s2 = S.s2[0] + S.s2[1];
     }
@@ -337,36 +364,36 @@ edge_moments_both_directions(struct ms_moments out[4])
     ms__moments_merge(&out[3], &out[3]);
 }
 
+void
+ms__positions(const struct ms_block *b, size_t slot, double *pos)
+{
+    size_t N = b->N;
+    for (size_t c = 0; c < 3; c++) {
+        struct ms_row ref = ms_block_row(b, MS_ROW_POSITION + c, slot);
+        struct ms_row disp = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
+        double *p = pos + c;
+        if (ref.f != NULL) {
+            for (size_t n = 0; n < N; n++) {
+                p[3 * n] = (double)ref.f[n] + (double)disp.f[n];
+            }
+        } else {
+            for (size_t n = 0; n < N; n++) {
+                p[3 * n] = ref.d[n] + disp.d[n];
+            }
+        }
+    }
+}
+
 int
-ms__edge_features(const struct ms_block *b, size_t slot,
-                  const uint32_t *edges, size_t E, bool skip,
+ms__edge_features(const double *pos, const uint32_t *from,
+                  const uint32_t *to, size_t E, bool skip,
                   struct ms_feature_scratch *scratch,
                   struct ms_moments out[MS_EDGE_FEATURES], uint64_t *skipped,
                   struct ms_nonfinite_site *site)
 {
-    size_t N = b->N;
-    double *pos = scratch->pos;
-    for (size_t c = 0; c < 3; c++) {
-        struct ms_row ref = ms_block_row(b, MS_ROW_POSITION + c, slot);
-        struct ms_row disp = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
-        double *p = pos + c * N;
-        if (ref.f != NULL) {
-            for (size_t n = 0; n < N; n++) {
-                p[n] = (double)ref.f[n] + (double)disp.f[n];
-            }
-        } else {
-            for (size_t n = 0; n < N; n++) {
-                p[n] = ref.d[n] + disp.d[n];
-            }
-        }
-    }
-    edge_moments_one_direction(pos, N, edges, E, out);
-    struct feature_src src = {.kind = KIND_EDGE,
-                              .b = b,
-                              .slot = slot,
-                              .edges = edges,
-                              .E = E,
-                              .pos = pos};
+    edge_moments_one_direction(pos, from, to, E, out);
+    struct feature_src src = {
+        .kind = KIND_EDGE, .from = from, .to = to, .E = E, .pos = pos};
     uint64_t bad = 0;
     int rc = check_finite(&src, MS_EDGE_FEATURES, skip, scratch, out, &bad,
                           site);

@@ -163,7 +163,9 @@ ms_block_row(const struct ms_block *b, size_t row, size_t slot)
                         : (struct ms_row){NULL, b->d + at};
 }
 
-/* Where a non-finite value was found, for the error message. */
+/* Where a non-finite value was found, for the error message: a feature
+ * row of the block, or (row MS_SITE_POSITION + c) coordinate c of a
+ * node's deformed position, whose rows another unit may have read. */
 struct ms_nonfinite_site {
     size_t row;
     size_t slot;
@@ -171,9 +173,11 @@ struct ms_nonfinite_site {
     double value;
 };
 
+#define MS_SITE_POSITION ((size_t)1 << 20)
+
 /* Scratch a feature computation needs.  Owned by the caller. */
 struct ms_feature_scratch {
-    double *pos; /* 3 * N deformed positions */
+    double *pos; /* 3 * N deformed positions, x, y, z per node */
     double *values; /* max(N, E), used by the skip path only */
     unsigned char *mask; /* max(N, E) */
 };
@@ -186,8 +190,13 @@ int ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
                       bool skip, struct ms_feature_scratch *scratch,
                       struct ms_moments *out, uint64_t *skipped,
                       struct ms_nonfinite_site *site);
-int ms__edge_features(const struct ms_block *b, size_t slot,
-                      const uint32_t *edges, size_t E, bool skip,
+/* The deformed positions (rows 0..2 + rows 3..5) of the block's nodes at
+ * slot, into pos[3n + c] for n < b->N. */
+void ms__positions(const struct ms_block *b, size_t slot, double *pos);
+/* The edge features of edges (from[e], to[e]), e < E, both directions,
+ * from positions pos (indexed by node). */
+int ms__edge_features(const double *pos, const uint32_t *from,
+                      const uint32_t *to, size_t E, bool skip,
                       struct ms_feature_scratch *scratch,
                       struct ms_moments out[MS_EDGE_FEATURES],
                       uint64_t *skipped, struct ms_nonfinite_site *site);
@@ -198,150 +207,17 @@ int ms__delta_features(const struct ms_block *b, size_t slot,
                        struct ms_moments *out, uint64_t *skipped,
                        struct ms_nonfinite_site *site);
 
-/* ------------------------------------------------------------------ */
-/* reader.c and sample_check.c: every HDF5 call made while reading. */
-
-struct ms_file;
-
-struct ms_sample_name {
-    int64_t id;
-    char *name; /* the group name as stored (may have leading zeros) */
-};
-
-/* The filters of a chunked dataset that chunk_decode.c can undo. */
-struct ms_chunk_filters {
-    bool shuffle, deflate;
-    unsigned shuffle_index, deflate_index; /* their places in the pipeline */
-    size_t elem_size;
-};
-
-struct ms_sample_shape {
-    size_t F, T, N, E;
-    size_t elem_size;  /* bytes per stored nodal_data value */
-    bool single;       /* stored as IEEE float32: read into float blocks */
-    /* Where nodal_data's bytes start in the file when they can be read
-     * directly (contiguous, unfiltered, native float32, no userblock);
-     * MS_NO_DIRECT_READ otherwise. */
-    uint64_t direct_offset;
-    /* Chunked storage: the chunk's extent in timesteps (1 if contiguous). */
-    size_t chunk_t;
-    /* Chunked native float32 whose filters are only shuffle and deflate:
-     * the chunk dims, decoded by the workers; chunk[0] == 0 otherwise. */
-    size_t chunk[3];
-    struct ms_chunk_filters filters;
-};
-
-#define MS_NO_DIRECT_READ UINT64_MAX
-
-/* Open path read-only.  MS_ENOENT, MS_EACCES, MS_ENOTHDF5 or MS_EIO. */
-int ms__file_open(const char *path, struct ms_file **out,
-                  struct ms_error *err);
-void ms__file_close(struct ms_file *f);
-const char *ms__file_path(const struct ms_file *f);
-
-/* The sample groups under data/, sorted by id then name.  Names that are not
- * decimal integers are reported through warn (may be NULL) and left out.
- * MS_ELAYOUT if there is no data group. */
-int ms__file_list_samples(struct ms_file *f, ms_warning_fn warn,
-                          void *userdata, struct ms_sample_name **out,
-                          size_t *count, struct ms_error *err);
-void ms__sample_names_free(struct ms_sample_name *names, size_t count);
-
-/* Check the sample's datasets against the layout (ranks, types, sizes)
- * without reading data.  MS_ELAYOUT with a message on mismatch. */
-int ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
-                     unsigned input_var, unsigned output_var,
-                     struct ms_sample_shape *shape, struct ms_error *err);
-
-/* Read mesh_edge into edges (2 * E uint32: the i's then the j's) checking
- * every index against [0, N).  MS_ERANGE names the first bad edge. */
-int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
-                          const struct ms_sample_shape *shape,
-                          uint32_t *edges, struct ms_error *err);
-
-/* A worker's scratch for reading: for chunked data a growable buffer of
- * stored bytes and two of decoded chunk bytes; and the pass's read rate
- * limit (bytes/s, 0: none), which emulates slow storage. */
-struct ms_read_scratch {
-    unsigned char *raw;
-    size_t raw_cap;
-    unsigned char *chunk, *tmp;
-    size_t chunk_cap;
-    uint64_t throttle;
-};
-
-/* The timesteps a unit reads and which rows of each it needs. */
-struct ms_slot_list {
-    const size_t *t;           /* sorted, distinct */
-    const unsigned char *full; /* 1: rows [0, nrows); 0: [3, 3 + part) */
-    size_t n;
-    size_t nrows;
-    size_t part; /* output_var: the displacement rows of a delta slot */
-};
-
-/* Read the rows of nodal_data that sl asks for into buf, laid out as
- * struct ms_block describes, as float if shape->single, else as double
- * (rows a slot does not need are left as they were; nothing reads them).
- * Contiguous native float32 is read with pread straight into buf, outside
- * HDF5's global lock; chunked shuffle/deflate data is fetched raw and
- * decoded here (rs is the worker's scratch); everything else goes through
- * H5Dread.  Every path gives the same values.  Safe from worker threads. */
-int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
-                          const struct ms_sample_shape *shape,
-                          const struct ms_slot_list *sl, void *buf,
-                          struct ms_read_scratch *rs, struct ms_error *err);
-
-/* Whether slot i of sl needs row. */
-static inline bool
-ms__slot_needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
-{
-    return sl->full[i] || (row >= MS_ROW_DISPLACEMENT &&
-                           row < MS_ROW_DISPLACEMENT + sl->part);
-}
-
-/* chunk_decode.c: turn a chunk's stored bytes (raw_bytes of them, with
- * HDF5's filter_mask) into its chunk_bytes of values in out; tmp is
- * chunk_bytes of scratch.  MS_EIO if the bytes do not decode. */
-int ms__chunk_decode(const struct ms_chunk_filters *filters,
-                     uint32_t filter_mask, const unsigned char *raw,
-                     size_t raw_bytes, unsigned char *out, size_t chunk_bytes,
-                     unsigned char *tmp);
-
-/* direct_read.c: what a direct read needs to know. */
-struct ms_direct_source {
-    int fd;
-    const char *path;
-    const struct ms_sample_name *sample;
-    const struct ms_sample_shape *shape;
-};
-
-int ms__direct_read_slots(const struct ms_direct_source *src,
-                          const struct ms_slot_list *sl, float *buf,
-                          struct ms_error *err);
-/* Sleep until a read of bytes started at start has taken at least
- * bytes / bps seconds (no-op for bps 0): the pass's --throttle. */
-struct timespec;
-void ms__throttle_reads(const struct timespec *start, size_t bytes,
-                        uint64_t bps);
-
-/* Test hook (process-wide, set between passes): force every read through
- * H5Dread, to compare the read paths. */
-void ms__reader_force_hdf5(bool force);
-
-/* Turn off HDF5's automatic error printing for the calling thread. */
-void ms__hdf5_quiet(void);
-/* HDF5's innermost message for the failure that just happened. */
-void ms__hdf5_last_error(char *buf, size_t size);
-/* The ids stored at metadata/splits/<name> of the dataset at path (any
- * integer type, rank 0 or 1), in a new array (free with ms__free). */
-int ms__read_split(const char *path, const char *name, int64_t **ids,
-                   size_t *count, struct ms_error *err);
-
-/* The HDF5 library version, for --version. */
-void ms__hdf5_version(char *buf, size_t size);
+#include "read.h"
 
 /* ------------------------------------------------------------------ */
 /* plan.c: the dataset cut into work units. */
+
+/* A mesh larger than one block (more nodes or edges than these) is
+ * processed in blocks of this many nodes and edges (cut.c).  Constants,
+ * never drawn from the memory limit: they decide the order in which
+ * partials are merged, so the result does not depend on the limit. */
+#define MS_NODE_BLOCK 16384
+#define MS_EDGE_BLOCK 262144
 
 struct ms_plan_sample {
     struct ms_sample_name name;
@@ -350,19 +226,34 @@ struct ms_plan_sample {
     struct ms_timesteps delta_ts;
     size_t first_unit; /* units [first_unit, first_unit + nunits) */
     size_t nunits;
+    bool blocked;      /* a mesh larger than one block */
     bool bad;          /* failed validation: no units */
     bool elsewhere;    /* another MPI rank processes it */
     char *reason;      /* why it is bad, owned */
 };
 
+enum ms_unit_kind {
+    MS_UNIT_WHOLE, /* a run of timesteps: every node and edge (one block) */
+    MS_UNIT_NODES, /* one timestep, a block of nodes: node and delta
+                    * partials, and the block's positions */
+    MS_UNIT_EDGES, /* one timestep, a block of edges, from the positions */
+};
+
 /* A work unit: one sample and the node and delta timesteps it owns, which
- * are index ranges [begin, end) of the sample's two selections.  It reads nslots distinct
- * timesteps: the ones it owns and, for deltas, their successors. */
+ * are index ranges [begin, end) of the sample's two selections.  It reads
+ * nslots distinct timesteps: the ones it owns and, for deltas, their
+ * successors (none for EDGES units), for nodes (NODES: edges)
+ * [first, first + count).  A blocked sample's NODES units write the
+ * positions of their nodes into the pipeline's buffer pos, and its EDGES
+ * units read them. */
 struct ms_unit {
+    enum ms_unit_kind kind;
     size_t sample;
     size_t node_begin, node_end;
     size_t delta_begin, delta_end;
     size_t nslots;
+    size_t first, count;
+    unsigned pos;
 };
 
 struct ms_plan {
@@ -370,11 +261,19 @@ struct ms_plan {
     unsigned prefetch;    /* units in flight at most */
     uint64_t share;       /* bytes each unit in flight may hold */
     size_t max_slots;     /* the largest nslots of any unit */
-    size_t max_values;    /* the largest nrows * nslots * N of any unit */
+    size_t max_data_bytes; /* the largest rows x slots x nodes of a unit */
     size_t max_node_ts;   /* the most node timesteps any unit owns */
     size_t max_delta_ts;  /* the most delta timesteps any unit owns */
-    size_t max_N, max_E;  /* over the good samples */
+    size_t max_rows;      /* the most nodes or edges a unit computes over */
+    size_t max_pos_nodes; /* the largest mesh of a WHOLE unit */
     size_t max_chunk_bytes; /* the largest chunk the workers decode */
+    /* Blocked samples: npos position buffers of pos_nodes nodes each;
+     * their edge lists kept whole, or edge_block edges read by each
+     * EDGES unit. */
+    unsigned npos;
+    size_t pos_nodes;
+    bool keep_edges;
+    size_t edge_block;
     size_t nfound;        /* sample groups in the file, before selection */
     size_t nsamples;      /* the selected ones, planned here */
     struct ms_plan_sample *samples;
@@ -382,23 +281,43 @@ struct ms_plan {
     struct ms_unit *units;
 };
 
-
-/* Build the plan: list and check every sample, choose its timesteps, choose
- * how many units may be in flight (plan->prefetch), and cut each sample
- * into units no larger than their share of opts->memory_limit.  Bad samples
- * are marked (and reported through opts->on_warning) or, under strict,
- * fail the call with MS_EBADSAMPLE. */
+/* Build the plan: list and check every sample, choose its timesteps, share
+ * the memory limit out and cut each sample into units.  Bad samples are
+ * marked (and reported through opts->on_warning) or, under strict, fail
+ * the call with MS_EBADSAMPLE. */
 int ms__plan_create(struct ms_file *f, const struct ms_options *opts,
                     struct ms_plan **out, struct ms_error *err);
 void ms__plan_destroy(struct ms_plan *plan);
 
-/* The bytes one unit of nslots timesteps of this sample buffers. */
+/* budget.c: the memory limit shared out. */
+
+/* The bytes a WHOLE unit of nslots timesteps of N nodes buffers (as
+ * doubles: float data takes half). */
 int ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N,
                         size_t *out);
 /* The bytes a sample's edge list takes. */
 int ms__plan_edge_bytes(size_t E, size_t *out);
-/* The stored bytes of nodal_data a unit covers (its rows x slots x nodes):
- * what progress and throughput count. */
+/* Leave chunk decoding to H5Dread when the chunks are large next to the
+ * memory limit. */
+void ms__budget_limit_chunks(struct ms_sample_shape *sh,
+                             uint64_t memory_limit);
+/* Choose the position buffers, whether edge lists are kept, the prefetch
+ * depth and each unit's share; MS_ETOOBIG names what does not fit. */
+int ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
+                     const char *path, struct ms_error *err);
+/* The most slots a WHOLE unit of this sample may read within its share. */
+size_t ms__budget_max_slots(const struct ms_plan *plan,
+                            const struct ms_plan_sample *ps,
+                            const struct ms_options *opts);
+
+/* cut.c: a sample cut into units. */
+
+/* Append sample s's units (WHOLE units of at most max_slots slots, or a
+ * blocked sample's NODES and EDGES units). */
+int ms__cut_sample(struct ms_plan *plan, size_t s, size_t max_slots,
+                   size_t *cap);
+/* The stored bytes of nodal_data a unit covers (its rows x slots x
+ * nodes): what progress and throughput count. */
 size_t ms__unit_stored_bytes(const struct ms_plan *plan,
                              const struct ms_unit *u);
 /* Fill slots (nslots entries) with the timesteps the unit reads, and full
@@ -412,10 +331,9 @@ void ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
 
 /* A unit's buffers, reused from unit to unit. */
 struct ms_unit_buffers {
-    size_t cap_slots, cap_N, cap_E, cap_rows, cap_parts;
     size_t *slots;
     unsigned char *slot_full;
-    void *data; /* max_values doubles, or as many floats */
+    void *data; /* the rows read: max_data_bytes, float or double */
     struct ms_feature_scratch scratch;
     /* Per-timestep partials, in timestep order: node (nnode x input_var),
      * edge (nnode x 4), delta (ndelta x output_var). */
@@ -423,6 +341,7 @@ struct ms_unit_buffers {
     struct ms_moments *edge;
     struct ms_moments *delta;
     uint64_t skipped[MS_GROUP_COUNT];
+    uint32_t *edges; /* an EDGES unit's block of edges, when not kept */
     struct ms_read_scratch read;
     /* What the last ms__unit_run cost: nanoseconds reading and computing,
      * and stored bytes read. */
@@ -433,11 +352,19 @@ int ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
                           const struct ms_options *opts);
 void ms__unit_buffers_finish(struct ms_unit_buffers *b);
 
-/* Read the unit's timesteps and compute its per-timestep partials into b.
- * edges: the sample's edge list (2 * E).  Failure fills err naming the
- * sample and dataset. */
+/* What a unit shares with the other units of its sample, owned by the
+ * pipeline: the sample's edge list (2 * E: the i's then the j's; NULL
+ * when a blocked sample's list is not kept), and a blocked sample's
+ * position buffer for the unit's timestep (pos[3n + c]). */
+struct ms_unit_shared {
+    const uint32_t *edges;
+    double *pos;
+};
+
+/* Read the unit's slots and compute its per-timestep partials into b.
+ * Failure fills err naming the sample and dataset.  Runs on a worker. */
 int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
-                 const struct ms_unit *u, const uint32_t *edges,
+                 const struct ms_unit *u, const struct ms_unit_shared *shared,
                  const struct ms_options *opts, struct ms_unit_buffers *b,
                  struct ms_error *err);
 

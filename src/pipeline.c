@@ -26,6 +26,7 @@
  * such error in task order.  SIGINT and SIGTERM do the same through
  * uv_signal_t.  Every libuv status is translated here.
  */
+#include "tasks.h"
 #include "workers.h"
 
 #include <assert.h>
@@ -35,15 +36,6 @@
 #include <string.h>
 
 #define PROGRESS_MS 100
-
-enum task_kind { TASK_EDGES, TASK_UNIT };
-
-struct task {
-    enum task_kind kind;
-    bool last;     /* the sample's last task */
-    size_t sample; /* plan sample index */
-    size_t unit;   /* plan unit index (TASK_UNIT) */
-};
 
 enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE };
 
@@ -84,6 +76,7 @@ struct pipeline {
     bool stopping, closing;
 
     uint32_t **edges;             /* per sample, while it is in flight */
+    double **pos;                 /* the plan's npos position buffers */
     unsigned char *sample_state;  /* enum sample_state, per sample */
     size_t next_bad;              /* bad samples reported up to here */
     bool folding_failed;          /* the sample being folded has failed */
@@ -112,13 +105,19 @@ work_cb(struct ms_work *work)
     struct pipeline *p = j->pipe;
     const struct task *t = &p->tasks[j->task];
     const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
+    uint32_t *edges = p->edges[t->sample];
     if (t->kind == TASK_EDGES) {
-        j->rc = ms__sample_read_edges(p->file, &ps->name, &ps->shape,
-                                      p->edges[t->sample], &j->err);
+        /* Read and checked; a list not kept is only checked. */
+        size_t E = ps->shape.E;
+        j->rc = ms__sample_read_edges(p->file, &ps->name, &ps->shape, 0, E,
+                                      edges, edges ? edges + E : NULL,
+                                      &j->err);
     } else {
-        j->rc = ms__unit_run(p->file, p->plan, &p->plan->units[t->unit],
-                             p->edges[t->sample], p->opts, &j->buffers,
-                             &j->err);
+        const struct ms_unit *u = &p->plan->units[t->unit];
+        struct ms_unit_shared shared = {
+            edges, p->pos != NULL ? p->pos[u->pos] : NULL};
+        j->rc = ms__unit_run(p->file, p->plan, u, &shared, p->opts,
+                             &j->buffers, &j->err);
     }
 }
 
@@ -312,8 +311,12 @@ dispatch_one(struct pipeline *p)
     if (t->kind == TASK_UNIT && p->sample_state[t->sample] != SAMPLE_READY) {
         return false; /* its edges are still being read */
     }
-    if (t->kind == TASK_EDGES) {
-        size_t E = p->plan->samples[t->sample].shape.E;
+    if (t->after != SIZE_MAX && p->next_fold <= t->after) {
+        return false; /* a buffer it needs is not ready or not free yet */
+    }
+    const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
+    if (t->kind == TASK_EDGES && (!ps->blocked || p->plan->keep_edges)) {
+        size_t E = ps->shape.E;
         p->edges[t->sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
         if (p->edges[t->sample] == NULL) {
             struct ms_error e;
@@ -421,47 +424,36 @@ maybe_finish(struct pipeline *p)
 /* ------------------------------------------------------------------ */
 /* Setting up and tearing down. */
 
+/* The position buffers of blocked samples (cut.c). */
 static int
-build_tasks(struct pipeline *p)
+alloc_positions(struct pipeline *p)
 {
-    const struct ms_plan *plan = p->plan;
-    size_t n = plan->nunits;
-    for (size_t s = 0; s < plan->nsamples; s++) {
-        n += !plan->samples[s].bad && !plan->samples[s].elsewhere;
-    }
-    p->tasks = ms__calloc(n, sizeof(*p->tasks));
-    if (p->tasks == NULL) {
-        return MS_ENOMEM;
-    }
-    for (size_t s = 0; s < plan->nsamples; s++) {
-        const struct ms_plan_sample *ps = &plan->samples[s];
-        if (ps->bad || ps->elsewhere) {
-            continue;
-        }
-        p->tasks[p->ntasks++] = (struct task){TASK_EDGES, ps->nunits == 0, s,
-                                              0};
-        for (size_t u = 0; u < ps->nunits; u++) {
-            p->tasks[p->ntasks++] = (struct task){
-                TASK_UNIT, u + 1 == ps->nunits, s, ps->first_unit + u};
-            p->progress.bytes_total +=
-                ms__unit_stored_bytes(plan, &plan->units[ps->first_unit + u]);
+    p->pos = ms__calloc(p->plan->npos, sizeof(*p->pos));
+    for (unsigned i = 0; p->pos != NULL && i < p->plan->npos; i++) {
+        p->pos[i] = ms__calloc(p->plan->pos_nodes, 3 * sizeof(double));
+        if (p->pos[i] == NULL) {
+            return MS_ENOMEM;
         }
     }
-    p->progress.units_total = plan->nunits;
-    p->progress.samples_total = plan->nsamples;
-    return 0;
+    return p->pos != NULL ? 0 : MS_ENOMEM;
 }
 
 static int
 alloc_state(struct pipeline *p)
 {
     const struct ms_options *o = p->opts;
+    p->progress.units_total = p->plan->nunits;
+    p->progress.samples_total = p->plan->nsamples;
     p->nring = p->plan->prefetch;
     p->ring = ms__calloc(p->nring, sizeof(*p->ring));
     p->edges = ms__calloc(p->plan->nsamples, sizeof(*p->edges));
     p->sample_state = ms__calloc(p->plan->nsamples, 1);
+    if (p->plan->pos_nodes > 0 && alloc_positions(p) != 0) {
+        return MS_ENOMEM;
+    }
     if (p->ring == NULL || p->edges == NULL || p->sample_state == NULL ||
-        build_tasks(p) != 0 ||
+        ms__tasks_build(p->plan, &p->tasks, &p->ntasks,
+                        &p->progress.bytes_total) != 0 ||
         ms__accumulator_init(&p->sample, o->input_var, o->output_var) != 0) {
         return MS_ENOMEM;
     }
@@ -485,6 +477,10 @@ free_state(struct pipeline *p)
     }
     ms__free(p->ring);
     ms__free(p->edges);
+    for (unsigned i = 0; p->pos != NULL && i < p->plan->npos; i++) {
+        ms__free(p->pos[i]);
+    }
+    ms__free(p->pos);
     ms__free(p->sample_state);
     ms__free(p->tasks);
     ms__accumulator_finish(&p->sample);

@@ -42,7 +42,8 @@ direct_read_slots(struct ms_file *f, const struct ms_sample_name *s,
 
 int
 ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
-                      const struct ms_sample_shape *shape, uint32_t *edges,
+                      const struct ms_sample_shape *shape, size_t first,
+                      size_t count, uint32_t *from, uint32_t *to,
                       struct ms_error *err)
 {
     ms__hdf5_quiet();
@@ -51,18 +52,18 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
     if (rc != 0) {
         return rc;
     }
-    size_t E = shape->E;
+    size_t end = first + count;
     int64_t *block = ms__malloc(2 * EDGE_READ_BLOCK * sizeof(*block));
     if (block == NULL) {
         SAMPLE_FAIL(MS_ENOMEM, "data/%s/mesh_edge: out of memory", s->name);
     }
     fspace = H5Dget_space(dset);
-    for (size_t e0 = 0; e0 < E; e0 += EDGE_READ_BLOCK) {
-        size_t n = E - e0 < EDGE_READ_BLOCK ? E - e0 : EDGE_READ_BLOCK;
-        hsize_t start[2] = {0, e0}, count[2] = {2, n};
-        mspace = H5Screate_simple(2, count, NULL);
+    for (size_t e0 = first; e0 < end; e0 += EDGE_READ_BLOCK) {
+        size_t n = end - e0 < EDGE_READ_BLOCK ? end - e0 : EDGE_READ_BLOCK;
+        hsize_t start[2] = {0, e0}, dims[2] = {2, n};
+        mspace = H5Screate_simple(2, dims, NULL);
         if (fspace < 0 || mspace < 0 ||
-            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims,
                                 NULL) < 0 ||
             H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
                     block) < 0) {
@@ -83,8 +84,10 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                             s->name, e0 + k, (long long)i, (long long)j,
                             shape->N);
             }
-            edges[e0 + k] = (uint32_t)i;
-            edges[E + e0 + k] = (uint32_t)j;
+            if (from != NULL) {
+                from[e0 - first + k] = (uint32_t)i;
+                to[e0 - first + k] = (uint32_t)j;
+            }
         }
     }
 done:
@@ -99,20 +102,19 @@ done:
     return rc;
 }
 
-/* Select rows [0, nrows) x the listed timesteps x all nodes, one hyperslab
- * per run of consecutive timesteps. */
+/* Select rows [0, nrows) x the listed timesteps x the list's nodes, one
+ * hyperslab per run of consecutive timesteps. */
 static herr_t
-select_slots(hid_t fspace, size_t nrows, const size_t *slots, size_t nslots,
-             size_t N)
+select_slots(hid_t fspace, const struct ms_slot_list *sl)
 {
     size_t i = 0;
-    while (i < nslots) {
+    while (i < sl->n) {
         size_t run = 1;
-        while (i + run < nslots && slots[i + run] == slots[i] + run) {
+        while (i + run < sl->n && sl->t[i + run] == sl->t[i] + run) {
             run++;
         }
-        hsize_t start[3] = {0, slots[i], 0};
-        hsize_t count[3] = {nrows, run, N};
+        hsize_t start[3] = {0, sl->t[i], sl->first};
+        hsize_t count[3] = {sl->nrows, run, sl->count};
         H5S_seloper_t op = i == 0 ? H5S_SELECT_SET : H5S_SELECT_OR;
         if (H5Sselect_hyperslab(fspace, op, start, NULL, count, NULL) < 0) {
             return -1;
@@ -126,8 +128,8 @@ select_slots(hid_t fspace, size_t nrows, const size_t *slots, size_t nslots,
  * double by the library (under its global lock). */
 static int
 read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
-                const struct ms_sample_shape *shape, size_t nrows,
-                const size_t *slots, size_t nslots, void *buf,
+                const struct ms_sample_shape *shape,
+                const struct ms_slot_list *sl, void *buf,
                 struct ms_error *err)
 {
     hid_t dset, fspace = -1, mspace = -1;
@@ -135,11 +137,12 @@ read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
     if (rc != 0) {
         return rc;
     }
-    hsize_t mdims[3] = {nrows, nslots, shape->N};
+    const size_t *slots = sl->t;
+    size_t nslots = sl->n;
+    hsize_t mdims[3] = {sl->nrows, nslots, sl->count};
     fspace = H5Dget_space(dset);
     mspace = H5Screate_simple(3, mdims, NULL);
-    if (fspace < 0 || mspace < 0 ||
-        select_slots(fspace, nrows, slots, nslots, shape->N) < 0 ||
+    if (fspace < 0 || mspace < 0 || select_slots(fspace, sl) < 0 ||
         H5Dread(dset, shape->single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
                 mspace, fspace, H5P_DEFAULT, buf) < 0) {
         char msg[256];
@@ -202,9 +205,10 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     } else if (fast && shape->chunk[0] != 0 && rs->chunk != NULL) {
         rc = ms__read_slots_chunked(f, s, shape, sl, buf, rs, err);
     } else {
-        rc = read_slots_hdf5(f, s, shape, sl->nrows, sl->t, sl->n, buf, err);
+        rc = read_slots_hdf5(f, s, shape, sl, buf, err);
     }
-    ms__throttle_reads(&start, sl->nrows * sl->n * shape->N * shape->elem_size,
+    ms__throttle_reads(&start,
+                       sl->nrows * sl->n * sl->count * shape->elem_size,
                        rs->throttle);
     return rc;
 }

@@ -72,13 +72,17 @@ ms__accumulator_fold_unit(struct ms_accumulator *acc,
                           const struct ms_unit *u,
                           const struct ms_unit_buffers *b)
 {
+    /* A NODES unit brings node and delta partials, an EDGES unit edge
+     * partials, a WHOLE unit all three. */
     size_t nnode = u->node_end - u->node_begin;
     size_t ndelta = u->delta_end - u->delta_begin;
+    bool nodes = u->kind != MS_UNIT_EDGES, edges = u->kind != MS_UNIT_NODES;
     fold_records(acc->feat[MS_GROUP_NODE], acc->nfeat[MS_GROUP_NODE], b->node,
-                 nnode);
-    fold_records(acc->feat[MS_GROUP_EDGE], MS_EDGE_FEATURES, b->edge, nnode);
+                 nodes ? nnode : 0);
+    fold_records(acc->feat[MS_GROUP_EDGE], MS_EDGE_FEATURES, b->edge,
+                 edges ? nnode : 0);
     fold_records(acc->feat[MS_GROUP_DELTA], acc->nfeat[MS_GROUP_DELTA],
-                 b->delta, ndelta);
+                 b->delta, nodes ? ndelta : 0);
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         acc->skipped[g] += b->skipped[g];
     }

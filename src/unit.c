@@ -1,16 +1,23 @@
 /*
  * unit.c: what a worker does for one work unit.
  *
- * It reads the unit's slots (rows 0..nrows-1 of nodal_data at the timesteps
- * the unit needs) into the unit's buffer, then computes one partial per
- * owned timestep and feature: node and edge partials for each node
- * timestep, delta partials for each delta timestep, in timestep order.  It
- * merges nothing: folding the partials in order is the caller's job, on one
- * thread, so that the result never depends on which unit finished first.
- * It touches only the buffers it is handed and the file through reader.c.
+ * It reads the unit's slots (the rows of nodal_data it needs at the
+ * timesteps it needs, for its nodes) into the unit's buffer, then computes
+ * one partial per owned timestep and feature: node and edge partials for
+ * each node timestep, delta partials for each delta timestep, in timestep
+ * order.  A WHOLE unit computes all three over every node and edge of its
+ * timesteps; a blocked sample's NODES unit computes node and delta
+ * partials over its block of nodes and writes the block's deformed
+ * positions into the shared buffer; its EDGES unit computes edge partials
+ * over its block of edges from those positions.  It merges nothing:
+ * folding the partials in order is the caller's job, on one thread, so
+ * that the result never depends on which unit finished first.  It touches
+ * only the buffers it is handed, its own slice of the shared positions and
+ * the file through reader.c.
  */
 #include "internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,16 +35,15 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
                       const struct ms_options *opts)
 {
     memset(b, 0, sizeof(*b));
-    size_t rows = p->max_N > p->max_E ? p->max_N : p->max_E;
     size_t nnode = p->max_node_ts, ndelta = p->max_delta_ts;
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
     b->slot_full = ms__calloc(p->max_slots, 1);
-    b->data = ms__malloc(p->max_values * sizeof(double));
-    b->scratch.pos = ms__calloc(p->max_N, 3 * sizeof(double));
+    b->data = ms__malloc(p->max_data_bytes);
+    b->scratch.pos = ms__calloc(p->max_pos_nodes, 3 * sizeof(double));
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
     b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
-    b->read.throttle = opts->read_throttle;
+    b->edges = ms__calloc(2 * p->edge_block, sizeof(*b->edges));
     if (p->max_chunk_bytes > 0) {
         b->read.chunk_cap = p->max_chunk_bytes;
         b->read.chunk = ms__malloc(p->max_chunk_bytes);
@@ -45,13 +51,14 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
         b->read.raw_cap = p->max_chunk_bytes;
         b->read.raw = ms__malloc(p->max_chunk_bytes);
     }
+    b->read.throttle = opts->read_throttle;
     bool ok = b->slots && b->slot_full && b->data && b->scratch.pos &&
-              b->node && b->edge && b->delta &&
+              b->node && b->edge && b->delta && b->edges &&
               (p->max_chunk_bytes == 0 ||
                (b->read.chunk && b->read.tmp && b->read.raw));
     if (ok && opts->skip_nonfinite) {
-        b->scratch.values = ms__calloc(rows, sizeof(double));
-        b->scratch.mask = ms__calloc(rows, 1);
+        b->scratch.values = ms__calloc(p->max_rows, sizeof(double));
+        b->scratch.mask = ms__calloc(p->max_rows, 1);
         ok = b->scratch.values && b->scratch.mask;
     }
     if (!ok) {
@@ -76,6 +83,7 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->node);
     ms__free(b->edge);
     ms__free(b->delta);
+    ms__free(b->edges);
     ms__free(b->read.raw);
     ms__free(b->read.chunk);
     ms__free(b->read.tmp);
@@ -98,108 +106,240 @@ slot_of(const size_t *slots, size_t nslots, size_t t)
     return lo;
 }
 
+/* Where a computation of a unit is: its sample, the timestep, the first
+ * node of its block (to name nodes by their index in the mesh) and the
+ * timesteps of its slots (to name the one a bad value is in). */
+struct where {
+    struct ms_file *f;
+    const struct ms_plan_sample *ps;
+    size_t t, first;
+    const size_t *slots;
+};
+
 static int
-feature_error(int rc, struct ms_file *f, const struct ms_plan_sample *ps,
-              const char *group, size_t t,
-              const struct ms_nonfinite_site *site, const size_t *slots,
-              struct ms_error *err)
+feature_error(int rc, const struct where *w, const char *group,
+              const struct ms_nonfinite_site *site, struct ms_error *err)
 {
+    const char *path = ms__file_path(w->f);
+    long long id = (long long)w->ps->name.id;
+    const char *name = w->ps->name.name;
+    if (rc == MS_ENONFINITE && site->row >= MS_SITE_POSITION) {
+        size_t c = site->row - MS_SITE_POSITION;
+        return ms__error_set(
+            err, rc,
+            "%s: sample %lld: data/%s/nodal_data: non-finite deformed "
+            "position %g (feature rows %zu + %zu), timestep %zu, node %zu "
+            "(used by the edge features; --skip-nonfinite leaves such "
+            "edges out)",
+            path, id, name, site->value, MS_ROW_POSITION + c,
+            MS_ROW_DISPLACEMENT + c, w->t, site->node);
+    }
     if (rc == MS_ENONFINITE) {
         return ms__error_set(
             err, rc,
             "%s: sample %lld: data/%s/nodal_data: non-finite value %g at "
             "feature row %zu, timestep %zu, node %zu (used by the %s "
             "features; --skip-nonfinite leaves such rows out)",
-            ms__file_path(f), (long long)ps->name.id, ps->name.name,
-            site->value, site->row, slots[site->slot], site->node, group);
+            path, id, name, site->value, site->row, w->slots[site->slot],
+            w->first + site->node, group);
     }
     return ms__error_set(err, rc,
                          "%s: sample %lld: data/%s/nodal_data: the %s "
                          "features at timestep %zu overflow double precision",
-                         ms__file_path(f), (long long)ps->name.id,
-                         ps->name.name, group, t);
+                         path, id, name, group, w->t);
 }
 
-static int compute_unit(struct ms_file *f, const struct ms_plan *plan,
-                        const struct ms_unit *u, const uint32_t *edges,
-                        const struct ms_options *opts,
-                        struct ms_unit_buffers *b, struct ms_error *err);
-
-int
-ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
-             const struct ms_unit *u, const uint32_t *edges,
-             const struct ms_options *opts, struct ms_unit_buffers *b,
-             struct ms_error *err)
+/* The block the unit read (its nodes, its slots). */
+static struct ms_block
+unit_block(const struct ms_plan *plan, const struct ms_unit *u,
+           const struct ms_unit_buffers *b)
 {
-    const struct ms_plan_sample *ps = &plan->samples[u->sample];
-    const struct ms_sample_shape *sh = &ps->shape;
-    uint64_t t0 = now_ns();
-    ms__unit_slots(plan, u, b->slots, b->slot_full);
-    struct ms_slot_list sl = {b->slots, b->slot_full, u->nslots, plan->nrows,
-                              opts->output_var};
-    int rc = ms__sample_read_slots(f, &ps->name, sh, &sl, b->data, &b->read,
-                                   err);
-    uint64_t t1 = now_ns();
-    b->read_ns = t1 - t0;
-    b->bytes = ms__unit_stored_bytes(plan, u);
-    b->compute_ns = 0;
-    if (rc != 0) {
-        return rc;
-    }
-    rc = compute_unit(f, plan, u, edges, opts, b, err);
-    b->compute_ns = now_ns() - t1;
-    return rc;
-}
-
-/* The partials of every owned timestep of a unit whose slots are read. */
-static int
-compute_unit(struct ms_file *f, const struct ms_plan *plan,
-             const struct ms_unit *u, const uint32_t *edges,
-             const struct ms_options *opts, struct ms_unit_buffers *b,
-             struct ms_error *err)
-{
-    const struct ms_plan_sample *ps = &plan->samples[u->sample];
-    const struct ms_sample_shape *sh = &ps->shape;
-    int rc;
     struct ms_block block = {.nrows = plan->nrows, .nslots = u->nslots,
-                             .N = sh->N};
-    if (sh->single) {
+                             .N = u->count};
+    if (plan->samples[u->sample].shape.single) {
         block.f = b->data;
     } else {
         block.d = b->data;
     }
+    return block;
+}
+
+/* A WHOLE unit's edge error: where the position came from, in the rows
+ * it holds (a row of the block rather than a coordinate). */
+static void
+locate_in_rows(const struct ms_block *block, size_t slot,
+               struct ms_nonfinite_site *site)
+{
+    if (site->row < MS_SITE_POSITION) {
+        return;
+    }
+    size_t c = site->row - MS_SITE_POSITION, n = site->node;
+    size_t rows[2] = {MS_ROW_POSITION + c, MS_ROW_DISPLACEMENT + c};
+    for (int i = 0; i < 2; i++) {
+        double v = ms_row_at(ms_block_row(block, rows[i], slot), n);
+        if (!isfinite(v)) {
+            *site = (struct ms_nonfinite_site){rows[i], slot, n, v};
+            return;
+        }
+    }
+}
+
+/* Node and delta partials of the unit's owned timesteps, over its nodes;
+ * and, for a NODES unit of a mesh with edges, its block of positions. */
+static int
+compute_nodes(struct where *w, const struct ms_plan *plan,
+              const struct ms_unit *u, double *pos,
+              const struct ms_options *opts, struct ms_unit_buffers *b,
+              struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = w->ps;
+    struct ms_block block = unit_block(plan, u, b);
     struct ms_nonfinite_site site = {0};
     bool skip = opts->skip_nonfinite;
-    memset(b->skipped, 0, sizeof(b->skipped));
     for (size_t k = u->node_begin; k < u->node_end; k++) {
-        size_t t = ms__timesteps_at(&ps->node_ts, k);
-        size_t slot = slot_of(b->slots, u->nslots, t);
-        size_t i = k - u->node_begin;
-        rc = ms__node_features(&block, slot, opts->input_var, skip,
-                               &b->scratch, b->node + i * opts->input_var,
-                               &b->skipped[MS_GROUP_NODE], &site);
+        w->t = ms__timesteps_at(&ps->node_ts, k);
+        size_t slot = slot_of(b->slots, u->nslots, w->t);
+        int rc = ms__node_features(&block, slot, opts->input_var, skip,
+                                   &b->scratch,
+                                   b->node + (k - u->node_begin) *
+                                                 opts->input_var,
+                                   &b->skipped[MS_GROUP_NODE], &site);
         if (rc != 0) {
-            return feature_error(rc, f, ps, "node", t, &site, b->slots, err);
+            return feature_error(rc, w, "node", &site, err);
         }
-        rc = ms__edge_features(&block, slot, edges, sh->E, skip, &b->scratch,
-                               b->edge + i * MS_EDGE_FEATURES,
-                               &b->skipped[MS_GROUP_EDGE], &site);
-        if (rc != 0) {
-            return feature_error(rc, f, ps, "edge", t, &site, b->slots, err);
+        if (pos != NULL && k == u->node_begin) {
+            ms__positions(&block, slot, pos + 3 * u->first);
         }
     }
     for (size_t k = u->delta_begin; k < u->delta_end; k++) {
-        size_t t = ms__timesteps_at(&ps->delta_ts, k);
-        size_t slot = slot_of(b->slots, u->nslots, t);
-        size_t next = sh->T > 1 ? slot_of(b->slots, u->nslots, t + 1)
-                                : SIZE_MAX;
-        size_t i = k - u->delta_begin;
-        rc = ms__delta_features(&block, slot, next, opts->output_var, skip,
-                                &b->scratch, b->delta + i * opts->output_var,
-                                &b->skipped[MS_GROUP_DELTA], &site);
+        w->t = ms__timesteps_at(&ps->delta_ts, k);
+        size_t slot = slot_of(b->slots, u->nslots, w->t);
+        size_t next = ps->shape.T > 1 ? slot_of(b->slots, u->nslots, w->t + 1)
+                                      : SIZE_MAX;
+        int rc = ms__delta_features(&block, slot, next, opts->output_var,
+                                    skip, &b->scratch,
+                                    b->delta + (k - u->delta_begin) *
+                                                   opts->output_var,
+                                    &b->skipped[MS_GROUP_DELTA], &site);
         if (rc != 0) {
-            return feature_error(rc, f, ps, "delta", t, &site, b->slots, err);
+            return feature_error(rc, w, "delta", &site, err);
         }
     }
     return 0;
+}
+
+/* Edge partials of each node timestep of a WHOLE unit: its positions from
+ * the rows it read, then every edge. */
+static int
+compute_whole_edges(struct where *w, const struct ms_plan *plan,
+                    const struct ms_unit *u, const uint32_t *edges,
+                    const struct ms_options *opts, struct ms_unit_buffers *b,
+                    struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = w->ps;
+    size_t E = ps->shape.E;
+    struct ms_block block = unit_block(plan, u, b);
+    struct ms_nonfinite_site site = {0};
+    for (size_t k = u->node_begin; k < u->node_end; k++) {
+        w->t = ms__timesteps_at(&ps->node_ts, k);
+        size_t slot = slot_of(b->slots, u->nslots, w->t);
+        ms__positions(&block, slot, b->scratch.pos);
+        int rc = ms__edge_features(b->scratch.pos, edges, edges + E, E,
+                                   opts->skip_nonfinite, &b->scratch,
+                                   b->edge + (k - u->node_begin) *
+                                                 MS_EDGE_FEATURES,
+                                   &b->skipped[MS_GROUP_EDGE], &site);
+        if (rc != 0) {
+            locate_in_rows(&block, slot, &site);
+            return feature_error(rc, w, "edge", &site, err);
+        }
+    }
+    return 0;
+}
+
+/* Edge partials of an EDGES unit: its block of edges (from the kept list,
+ * or read now), from the positions its timestep's NODES units wrote; the
+ * same partial for each of the timestep's node entries. */
+static int
+compute_edge_block(struct where *w, const struct ms_plan *plan,
+                   const struct ms_unit *u,
+                   const struct ms_unit_shared *shared,
+                   const struct ms_options *opts, struct ms_unit_buffers *b,
+                   struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = w->ps;
+    size_t E = ps->shape.E;
+    const uint32_t *from, *to;
+    if (shared->edges != NULL) {
+        from = shared->edges + u->first;
+        to = shared->edges + E + u->first;
+    } else {
+        int rc = ms__sample_read_edges(w->f, &ps->name, &ps->shape, u->first,
+                                       u->count, b->edges,
+                                       b->edges + u->count, err);
+        if (rc != 0) {
+            return rc;
+        }
+        from = b->edges;
+        to = b->edges + u->count;
+    }
+    w->t = ms__timesteps_at(&ps->node_ts, u->node_begin);
+    struct ms_nonfinite_site site = {0};
+    int rc = ms__edge_features(shared->pos, from, to, u->count,
+                               opts->skip_nonfinite, &b->scratch, b->edge,
+                               &b->skipped[MS_GROUP_EDGE], &site);
+    if (rc != 0) {
+        return feature_error(rc, w, "edge", &site, err);
+    }
+    /* A timestep sampled twice counts twice, as in a WHOLE unit. */
+    size_t nnode = u->node_end - u->node_begin;
+    for (size_t i = 1; i < nnode; i++) {
+        memcpy(b->edge + i * MS_EDGE_FEATURES, b->edge,
+               MS_EDGE_FEATURES * sizeof(*b->edge));
+    }
+    b->skipped[MS_GROUP_EDGE] *= nnode;
+    (void)plan;
+    return 0;
+}
+
+/* Read the unit's slots, over its nodes, into b. */
+static int
+read_unit(struct ms_file *f, const struct ms_plan *plan,
+          const struct ms_unit *u, const struct ms_options *opts,
+          struct ms_unit_buffers *b, struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = &plan->samples[u->sample];
+    ms__unit_slots(plan, u, b->slots, b->slot_full);
+    struct ms_slot_list sl = {b->slots, b->slot_full, u->nslots, plan->nrows,
+                              opts->output_var, u->first, u->count};
+    return ms__sample_read_slots(f, &ps->name, &ps->shape, &sl, b->data,
+                                 &b->read, err);
+}
+
+int
+ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
+             const struct ms_unit *u, const struct ms_unit_shared *shared,
+             const struct ms_options *opts, struct ms_unit_buffers *b,
+             struct ms_error *err)
+{
+    uint64_t t0 = now_ns();
+    int rc = u->nslots > 0 ? read_unit(f, plan, u, opts, b, err) : 0;
+    uint64_t t1 = now_ns();
+    b->read_ns = t1 - t0;
+    b->bytes = ms__unit_stored_bytes(plan, u);
+    memset(b->skipped, 0, sizeof(b->skipped));
+    struct where w = {f, &plan->samples[u->sample], 0, u->first, b->slots};
+    if (rc == 0 && u->kind == MS_UNIT_EDGES) {
+        rc = compute_edge_block(&w, plan, u, shared, opts, b, err);
+    } else if (rc == 0) {
+        double *pos = u->kind == MS_UNIT_NODES && w.ps->shape.E > 0
+                          ? shared->pos
+                          : NULL;
+        rc = compute_nodes(&w, plan, u, pos, opts, b, err);
+    }
+    if (rc == 0 && u->kind == MS_UNIT_WHOLE) {
+        rc = compute_whole_edges(&w, plan, u, shared->edges, opts, b, err);
+    }
+    b->compute_ns = now_ns() - t1;
+    return rc;
 }

@@ -371,11 +371,20 @@ def nan_fails_and_inf_is_skipped_on_request():
 
 @case
 def one_timestep_larger_than_the_memory_limit():
-    nodal = np.zeros((8, 2, 50000), np.float32)
-    path = h5("wide.h5", lambda f: sample(f, 0, nodal,
-                                          np.zeros((2, 1), np.int64)))
-    expect(path, 1, "one work unit needs", "--memory-limit",
-           args=("--memory-limit", "1M"))
+    # A mesh of one block (a WHOLE unit holds two of its timesteps) and a
+    # larger one (the positions of one timestep, 24 bytes a node, must fit
+    # beside one block of nodes): each error says what is needed and which
+    # option raises the limit, and the size it names does fit.
+    for nodes, words in ((16000, "one work unit needs"),
+                         (50000, "positions of its 50000 nodes (1200000 "
+                                 "bytes, 24 a node)")):
+        nodal = np.zeros((8, 2, nodes), np.float32)
+        path = h5(f"wide{nodes}.h5", lambda f: sample(
+            f, 0, nodal, np.zeros((2, 1), np.int64)))
+        p = expect(path, 1, words, "--memory-limit",
+                   args=("--memory-limit", "600K"))
+        need = re.search(r"at least (\d+)K", p.stderr).group(1)
+        expect(path, 0, args=("--memory-limit", need + "K"))
 
 
 @case

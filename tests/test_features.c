@@ -48,10 +48,36 @@ setup_mesh(void)
 
 static struct ms_block block = {
     .d = data, .nrows = ROWS, .nslots = SLOTS, .N = NODES};
+
+/* The edge features at slot, as a unit computes them: positions, then
+ * every edge. */
+static int
+edge_features(size_t slot, bool skip, struct ms_moments m[4],
+              uint64_t *skipped, struct ms_nonfinite_site *site);
 static double pos[3 * NODES], values[EDGES > NODES ? EDGES : NODES];
 static unsigned char mask[EDGES > NODES ? EDGES : NODES];
 static struct ms_feature_scratch scratch = {
     .pos = pos, .values = values, .mask = mask};
+
+static int
+edge_features(size_t slot, bool skip, struct ms_moments m[4],
+              uint64_t *skipped, struct ms_nonfinite_site *site)
+{
+    ms__positions(&block, slot, pos);
+    return ms__edge_features(pos, edges, edges + EDGES, EDGES, skip,
+                             &scratch, m, skipped, site);
+}
+
+Test(features, positions_are_reference_plus_displacement_per_node,
+     .init = setup_mesh)
+{
+    ms__positions(&block, 0, pos);
+    static const double want[3 * NODES] = {0, 0, 0, 1, 0, 0,
+                                           0, 1, 0, 1, 1, 1};
+    for (size_t i = 0; i < 3 * NODES; i++) {
+        cr_expect_eq(pos[i], want[i], "pos[%zu]", i);
+    }
+}
 
 Test(features, edges_count_both_directions_with_deformed_positions,
      .init = setup_mesh)
@@ -59,9 +85,7 @@ Test(features, edges_count_both_directions_with_deformed_positions,
     struct ms_moments m[4];
     uint64_t skipped = 0;
     struct ms_nonfinite_site site;
-    cr_assert_eq(ms__edge_features(&block, 0, edges, EDGES, false, &scratch, m,
-                                   &skipped, &site),
-                 0);
+    cr_assert_eq(edge_features(0, false, m, &skipped, &site), 0);
     /* Deformed at t = 0: p0 (0,0,0) p1 (1,0,0) p2 (0,1,0) p3 (1,1,1).
      * One direction: 0->1 (1,0,0) |1|; 1->2 (-1,1,0) |sqrt2|;
      * 2->0 (0,-1,0) |1|; 1->3 (0,1,1) |sqrt2|; 3->2 (-1,0,-1) |sqrt2|.
@@ -91,9 +115,7 @@ Test(features, edges_follow_the_displacement_of_the_timestep,
     struct ms_moments m[4];
     uint64_t skipped = 0;
     struct ms_nonfinite_site site;
-    cr_assert_eq(ms__edge_features(&block, 1, edges, EDGES, false, &scratch, m,
-                                   &skipped, &site),
-                 0);
+    cr_assert_eq(edge_features(1, false, m, &skipped, &site), 0);
     /* t = 1: p0 (0,0,0) p1 (2,0,0) p2 (1,1,0) p3 (2,1,1).  One direction
      * r_x: 2, -1, -1, 0, -1: squares sum to 7, so 14 over the 10 rows
      * of both directions. */
@@ -173,14 +195,10 @@ Test(features, nonfinite_position_fails_edges_naming_the_node,
     uint64_t skipped = 0;
     struct ms_nonfinite_site site = {0};
     at(1, 0)[3] = INFINITY; /* node 3's reference y */
-    cr_expect_eq(ms__edge_features(&block, 0, edges, EDGES, false, &scratch, m,
-                                   &skipped, &site),
-                 MS_ENONFINITE);
-    cr_expect_eq(site.row, 1);
+    cr_expect_eq(edge_features(0, false, m, &skipped, &site), MS_ENONFINITE);
+    cr_expect_eq(site.row, MS_SITE_POSITION + 1, "the y coordinate");
     cr_expect_eq(site.node, 3);
-    cr_expect_eq(ms__edge_features(&block, 0, edges, EDGES, true, &scratch, m,
-                                   &skipped, &site),
-                 0);
+    cr_expect_eq(edge_features(0, true, m, &skipped, &site), 0);
     cr_expect_eq(skipped, 4); /* edges 1-3 and 3-2, both directions */
     cr_expect_eq(m[0].count, 6);
 }

@@ -420,5 +420,87 @@ def top_k_names_the_most_outlying_samples():
     assert "stress" in lines[0], lines[0]
 
 
+# ---------------------------------------------------------------------------
+# Meshes larger than one block (docs/design.md "Large meshes"): 40,000
+# nodes are three blocks of nodes, 270,000 random edges two blocks of edges.
+
+BLOCKED_N, BLOCKED_E = 40000, 270000
+
+
+def blocked_dataset(name, transform=None, **kw):
+    path = os.path.join(TMP, name)
+    if not os.path.exists(path):
+        rng = np.random.default_rng(8)
+        nodal = rng.normal(0.0, 1.0, size=(8, 5, BLOCKED_N))
+        nodal[0:3] += rng.normal(0.0, 10.0, size=(3, 1, BLOCKED_N))
+        edges = rng.integers(0, BLOCKED_N, size=(2, BLOCKED_E))
+        if transform is not None:
+            transform(nodal, edges)
+        oracle.write_dataset(path, [(0, nodal, edges)], **kw)
+    return path
+
+
+@case
+def blocked_mesh_matches_numpy_full_and_sampled():
+    path = blocked_dataset("blocked.h5")
+    check(stats(path), oracle.reference(path))
+    check(stats(path, "-s", 3), oracle.reference(path, M=3))
+    check(stats(path, "-s", 2, "--output-var", 2),
+          oracle.reference(path, ov=2, M=2))
+
+
+@case
+def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
+    # 2G holds two position buffers and the edge list; 3800K one buffer
+    # and the list; 3M one buffer, each EDGES unit reading its edges
+    # (test_plan.c checks those choices).  Chunked, gzip and H5Dread reads
+    # of the same values give the same bytes.
+    path = blocked_dataset("blocked.h5")
+    outs = {}
+    for limit in ("2G", "3800K", "3M"):
+        for j in (1, 2):
+            for prefetch in ("1", "auto"):
+                out = run("-q", "--json", "-", "--memory-limit", limit, "-j",
+                          j, "--prefetch", prefetch, path).stdout
+                outs.setdefault(out, []).append((limit, j, prefetch))
+    assert len(outs) == 1, list(outs.values())
+    want = json.loads(next(iter(outs)))
+    for name, kw in (("blocked-gz.h5", {"chunks": (2, 2, 5000),
+                                        "compression": "gzip"}),
+                     ("blocked-ch.h5", {"chunks": (3, 1, 7000)})):
+        other = blocked_dataset(name, **kw)
+        for got in (stats(other, "--memory-limit", "3M"),
+                    stats_hdf5_path(other)):
+            for g in ("node", "edge", "delta"):
+                assert got[g] == want[g], (name, g)
+    got = stats_hdf5_path(path, "--memory-limit", "3800K")
+    for g in ("node", "edge", "delta"):
+        assert got[g] == want[g], ("H5Dread", g)
+
+
+@case
+def blocked_mesh_names_a_nonfinite_value_by_its_node_in_the_mesh():
+    def spoil(nodal, edges):
+        nodal[4, 2, 30001] = np.nan   # disp_y, timestep 2, in block 2
+    path = blocked_dataset("blocked-nan.h5", spoil)
+    p = run(path, expect=1)
+    assert "feature row 4, timestep 2, node 30001" in p.stderr, p.stderr
+
+    def spoil_position(nodal, edges):
+        nodal[1, 3, 20000] = np.inf   # reference y: only edges use it
+        edges[0, 7] = 20000
+    path = blocked_dataset("blocked-inf.h5", spoil_position)
+    p = run(path, expect=1)
+    assert ("non-finite deformed position inf (feature rows 1 + 4), "
+            "timestep 3, node 20000") in p.stderr, p.stderr
+    got = stats(path, "--skip-nonfinite")
+    with h5py.File(path, "r") as f:
+        e = f["data/0/mesh_edge"][...]
+    touching = int(np.count_nonzero((e[0] == 20000) | (e[1] == 20000)))
+    assert got["edge"]["nonfinite_skipped"] == 2 * touching, got["edge"]
+    assert got["edge"]["count"] == 2 * BLOCKED_E * 5 - 2 * touching
+    assert got["node"]["nonfinite_skipped"] == 0
+
+
 if __name__ == "__main__":
     sys.exit(main("oracle"))

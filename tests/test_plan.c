@@ -129,3 +129,115 @@ Test(plan, limit_below_one_timestep_fails_naming_the_option, .init = setup,
     cr_expect(strstr(err.message, "data/0/nodal_data") != NULL);
     ms__file_close(f);
 }
+
+/* A mesh of N nodes larger than one block, with E random edges. */
+static char *
+blocked_file(size_t T, size_t N, size_t E)
+{
+    char *file = helper_path(helper_dir, "blocked.h5");
+    double *v = malloc(8 * T * N * sizeof(*v));
+    int64_t *edges = malloc(2 * E * sizeof(*edges));
+    helper_fill(v, 8, T, N, 0.25);
+    uint64_t x = 12345;
+    for (size_t e = 0; e < 2 * E; e++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        edges[e] = (int64_t)((x >> 33) % N);
+    }
+    hid_t h = helper_h5_create(file, 1);
+    helper_h5_sample(h, "0", 8, T, N, v, edges, E);
+    H5Fclose(h);
+    free(v);
+    free(edges);
+    return file;
+}
+
+/* Every owned timestep of a blocked sample is NODES units tiling the nodes
+ * in order, then (a node timestep) EDGES units tiling the edges; the
+ * timesteps with edges take the position buffers in turn. */
+static void
+check_blocked(const struct ms_plan *plan)
+{
+    const struct ms_plan_sample *ps = &plan->samples[0];
+    cr_assert(ps->blocked);
+    size_t next_node = 0, next_delta = 0, nodes = 0, edges = 0, turn = 0;
+    unsigned pos = 0;
+    for (size_t i = 0; i < ps->nunits; i++) {
+        const struct ms_unit *u = &plan->units[ps->first_unit + i];
+        bool node = u->node_end > u->node_begin;
+        if (u->kind == MS_UNIT_NODES) {
+            if (u->first == 0) {
+                cr_assert_eq(u->node_begin, next_node, "unit %zu", i);
+                cr_assert_eq(u->delta_begin, next_delta, "unit %zu", i);
+                cr_assert_eq(edges % ps->shape.E, 0, "edges tiled");
+                nodes = 0;
+                if (node) {
+                    pos = (unsigned)(turn++ % plan->npos);
+                }
+            }
+            cr_assert(!node || u->pos == pos, "buffers taken in turn");
+            cr_assert_eq(u->first, nodes, "node blocks in order");
+            cr_assert_leq(u->count, MS_NODE_BLOCK);
+            nodes += u->count;
+            next_node = u->node_end;
+            next_delta = u->delta_end;
+            edges = 0;
+        } else {
+            cr_assert_eq(u->kind, MS_UNIT_EDGES);
+            cr_assert(node, "edges only at node timesteps");
+            cr_assert_eq(nodes, ps->shape.N, "nodes tiled first");
+            cr_assert_eq(u->first, edges, "edge blocks in order");
+            cr_assert_leq(u->count, MS_EDGE_BLOCK);
+            cr_assert_eq(u->delta_end, u->delta_begin);
+            cr_assert_eq(u->pos, pos, "the buffer its nodes wrote");
+            edges += u->count;
+        }
+        cr_assert_lt(u->pos, plan->npos);
+    }
+    cr_assert_eq(next_node, ps->node_ts.count);
+    cr_assert_eq(next_delta, ps->delta_ts.count);
+}
+
+Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
+{
+    /* 40000 nodes (3 blocks), 270000 edges (2 blocks): positions take
+     * 960 KB a buffer, the edge list 2.16 MB. */
+    char *file = blocked_file(5, 40000, 270000);
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(file, &f, NULL), 0);
+    int seen[3] = {0, 0, 0}; /* (2, kept), (1, kept), (1, read) */
+    uint64_t limit = 64 << 20;
+    int last = 0, rc = 0;
+    struct ms_error err;
+    for (; limit > (1 << 20); limit = limit / 10 * 9) {
+        struct ms_options o;
+        ms_options_init(&o);
+        o.memory_limit = limit;
+        o.workers = 2;
+        o.max_timesteps = limit % 2 ? 3 : 0;
+        struct ms_plan *plan;
+        rc = ms__plan_create(f, &o, &plan, &err);
+        if (rc != 0) {
+            break;
+        }
+        check_blocked(plan);
+        int choice = plan->npos == 2 ? 0 : plan->keep_edges ? 1 : 2;
+        cr_assert_geq(choice, last, "lower limits never choose more");
+        last = choice;
+        seen[choice]++;
+        /* What is held at once fits the limit. */
+        uint64_t held = plan->npos * 3 * sizeof(double) * plan->pos_nodes +
+                        (plan->keep_edges ? 270000 * 8 : 0) +
+                        (uint64_t)plan->prefetch * plan->share;
+        cr_assert_leq(held, limit);
+        ms__plan_destroy(plan);
+    }
+    cr_expect(seen[0] && seen[1] && seen[2], "%d %d %d", seen[0], seen[1],
+              seen[2]);
+    cr_expect_eq(rc, MS_ETOOBIG, "the smallest limits do not fit");
+    cr_expect(strstr(err.message, "positions of its 40000 nodes") != NULL &&
+                  strstr(err.message, "--memory-limit") != NULL,
+              "%s", err.message);
+    ms__file_close(f);
+    free(file);
+}

@@ -1,0 +1,315 @@
+/*
+ * budget.c: the memory limit shared out.
+ *
+ * What the pass holds at once is: prefetch units in flight, each in its
+ * ring slot of share bytes (its rows, its partials, its scratch and, for a
+ * WHOLE unit, its sample's edge list and positions); and, for a blocked
+ * sample (a mesh larger than one block, see cut.c), the pipeline's
+ * position buffers (24 bytes a node each: x, y, z in double) and the
+ * sample's edge list when it is kept (8 bytes an edge).  This file decides
+ * how many of each fit: two position buffers if they fit (the nodes of the
+ * next timestep are then read while the edges of this one are computed),
+ * else one; the edge list kept if it fits, else each EDGES unit reads its
+ * block of edges; then prefetch, lowered until every unit fits its share.
+ * None of this enters the arithmetic, which the fixed block sizes decide.
+ * Every size is overflow-checked; what does not fit is an error naming the
+ * bytes needed and the option that raises the limit.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+/* A WHOLE unit's buffer aims at this size even when the memory limit
+ * allows more: blocks stay cache-friendly, memory stays flat, and no unit
+ * reads a whole long sample.  A timestep larger than this still gets a
+ * unit of its own, up to the memory limit. */
+#define UNIT_TARGET_BYTES (4u << 20)
+
+/* Bytes per slot beyond the rows themselves: the slot index and the
+ * per-timestep partials of every feature. */
+static size_t
+slot_overhead(const struct ms_options *opts)
+{
+    return sizeof(size_t) + (opts->input_var + opts->output_var +
+                             MS_EDGE_FEATURES) * sizeof(struct ms_moments);
+}
+
+int
+ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N, size_t *out)
+{
+    size_t cells;
+    if (ms__size_mul(nrows, nslots, &cells) != 0 ||
+        ms__size_mul(cells, N, &cells) != 0 ||
+        ms__size_mul(cells, sizeof(double), out) != 0) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}
+
+int
+ms__plan_edge_bytes(size_t E, size_t *out)
+{
+    return ms__size_mul(E, 2 * sizeof(uint32_t), out);
+}
+
+/* The bytes of one chunk the workers decode (0 if they do not). */
+static size_t
+chunk_bytes(const struct ms_sample_shape *sh)
+{
+    return sh->chunk[0] * sh->chunk[1] * sh->chunk[2] * sizeof(float);
+}
+
+void
+ms__budget_limit_chunks(struct ms_sample_shape *sh, uint64_t memory_limit)
+{
+    /* Chunks the workers would decode must be small next to the memory
+     * limit (their three buffers are held per unit in flight); larger
+     * ones go through H5Dread, which reads them piecewise. */
+    for (int i = 0; i < 3; i++) {
+        if (sh->chunk[i] > (size_t)1 << 20) {
+            sh->chunk[0] = 0;
+            return;
+        }
+    }
+    if (sh->chunk[0] != 0 &&
+        3 * (uint64_t)chunk_bytes(sh) > memory_limit / 16) {
+        sh->chunk[0] = 0;
+    }
+}
+
+/* The scratch of one feature computation over rows rows (the skip path's
+ * values and mask) and the buffers of one chunk, added to *sum. */
+static int
+add_scratch(const struct ms_sample_shape *sh, const struct ms_options *opts,
+            size_t rows, size_t *sum)
+{
+    size_t skip = 0;
+    if ((opts->skip_nonfinite &&
+         ms__size_mul(sizeof(double) + 1, rows, &skip) != 0) ||
+        ms__size_add(*sum, skip, sum) != 0 ||
+        ms__size_add(*sum, 3 * chunk_bytes(sh), sum) != 0) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}
+
+/* A WHOLE unit's costs: fixed (the sample's edges and positions, scratch),
+ * per slot, and its smallest unit (two slots, one for T = 1). */
+static int
+whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
+            const struct ms_options *opts, size_t *fixed, size_t *per_slot,
+            size_t *min_need)
+{
+    size_t edges, row_bytes, min_slots = sh->T > 1 ? 2 : 1;
+    if (ms__plan_edge_bytes(sh->E, &edges) != 0 ||
+        ms__size_mul(3 * sizeof(double), sh->N, fixed) != 0 ||
+        ms__size_add(*fixed, edges, fixed) != 0 ||
+        add_scratch(sh, opts, sh->N > sh->E ? sh->N : sh->E, fixed) != 0 ||
+        ms__plan_unit_bytes(plan->nrows, 1, sh->N, &row_bytes) != 0 ||
+        ms__size_add(row_bytes, slot_overhead(opts), per_slot) != 0 ||
+        ms__size_mul(*per_slot, min_slots, min_need) != 0 ||
+        ms__size_add(*min_need, *fixed, min_need) != 0) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}
+
+/* The largest unit of a blocked sample: a NODES unit (two slots of rows
+ * over one node block) or an EDGES unit (its edge block when the list is
+ * not kept).  Constants: no overflow. */
+static size_t
+blocked_unit_bytes(const struct ms_plan *plan,
+                   const struct ms_sample_shape *sh,
+                   const struct ms_options *opts, bool keep_edges)
+{
+    size_t elem = sh->single ? sizeof(float) : sizeof(double);
+    size_t nodes = plan->nrows * 2 * MS_NODE_BLOCK * elem +
+                   2 * slot_overhead(opts);
+    size_t edges = keep_edges ? 0 : MS_EDGE_BLOCK * 2 * sizeof(uint32_t);
+    size_t need = (nodes > edges ? nodes : edges) + 2 * slot_overhead(opts);
+    add_scratch(sh, opts, MS_NODE_BLOCK > MS_EDGE_BLOCK ? MS_NODE_BLOCK
+                                                        : MS_EDGE_BLOCK,
+                &need);
+    return need;
+}
+
+/* What a blocked sample holds beside its units: npos position buffers and
+ * its edge list if kept. */
+static int
+blocked_reserve(const struct ms_sample_shape *sh, unsigned npos,
+                bool keep_edges, size_t *out)
+{
+    size_t pos, edges = 0;
+    if (ms__size_mul(3 * sizeof(double) * npos, sh->N, &pos) != 0 ||
+        (keep_edges && ms__plan_edge_bytes(sh->E, &edges) != 0) ||
+        ms__size_add(pos, edges, out) != 0) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}
+
+/* A sample's smallest unit, and what it reserves, for one choice of
+ * position buffers and edge keeping. */
+static int
+sample_needs(const struct ms_plan *plan, const struct ms_plan_sample *ps,
+             const struct ms_options *opts, unsigned npos, bool keep,
+             size_t *unit, size_t *reserve)
+{
+    size_t fixed, per_slot;
+    *reserve = 0;
+    if (!ps->blocked) {
+        return whole_costs(plan, &ps->shape, opts, &fixed, &per_slot, unit);
+    }
+    *unit = blocked_unit_bytes(plan, &ps->shape, opts, keep);
+    return blocked_reserve(&ps->shape, npos, keep, reserve);
+}
+
+/* One way of sharing the limit out. */
+struct share {
+    unsigned npos;
+    bool keep_edges;
+    size_t unit, reserve;  /* the largest of any sample */
+    const struct ms_plan_sample *unit_worst, *reserve_worst;
+};
+
+/* The largest unit and reserve over the good samples for s's choice. */
+static int
+measure(const struct ms_plan *plan, const struct ms_options *opts,
+        struct share *s)
+{
+    for (size_t i = 0; i < plan->nsamples; i++) {
+        const struct ms_plan_sample *ps = &plan->samples[i];
+        size_t unit, reserve;
+        if (ps->bad) {
+            continue;
+        }
+        if (sample_needs(plan, ps, opts, s->npos, s->keep_edges, &unit,
+                         &reserve) != 0) {
+            s->unit_worst = ps;
+            return MS_EOVERFLOW;
+        }
+        if (unit > s->unit) {
+            s->unit = unit;
+            s->unit_worst = ps;
+        }
+        if (reserve > s->reserve) {
+            s->reserve = reserve;
+            s->reserve_worst = ps;
+        }
+    }
+    return 0;
+}
+
+/* The units in flight s allows: opts->prefetch, or twice the workers
+ * lowered to what fits (at least 1); 0 if even that does not fit. */
+static unsigned
+prefetch_for(const struct share *s, const struct ms_options *opts)
+{
+    if (s->reserve >= opts->memory_limit) {
+        return 0;
+    }
+    uint64_t avail = opts->memory_limit - s->reserve;
+    unsigned want = opts->prefetch ? opts->prefetch
+                                   : 2 * ms__resolve_workers(opts);
+    if (opts->prefetch == 0 && s->unit > 0 && avail / s->unit < want) {
+        want = avail / s->unit ? (unsigned)(avail / s->unit) : 1;
+    }
+    return s->unit <= avail / want ? want : 0;
+}
+
+static int
+too_big(const struct ms_plan *plan, const struct share *s,
+        const struct ms_options *opts, const char *path,
+        struct ms_error *err)
+{
+    unsigned prefetch = opts->prefetch ? opts->prefetch : 1;
+    const struct ms_plan_sample *ps =
+        s->reserve_worst ? s->reserve_worst : s->unit_worst;
+    const struct ms_sample_shape *sh = &ps->shape;
+    unsigned long long need = (unsigned long long)s->reserve +
+                              (unsigned long long)s->unit * prefetch;
+    char what[256];
+    if (ps->blocked) {
+        snprintf(what, sizeof(what),
+                 "the edge features of one timestep need the positions of "
+                 "its %zu nodes (%zu bytes, 24 a node) beside %u unit%s of "
+                 "%zu bytes in flight",
+                 sh->N, 3 * sizeof(double) * sh->N, prefetch,
+                 prefetch == 1 ? "" : "s", s->unit);
+    } else {
+        snprintf(what, sizeof(what),
+                 "one work unit needs %zu bytes (%zu timesteps x %zu rows x "
+                 "%zu nodes, plus %zu edges) for each of %u unit%s in flight",
+                 s->unit, sh->T > 1 ? (size_t)2 : (size_t)1, plan->nrows,
+                 sh->N, sh->E, prefetch, prefetch == 1 ? "" : "s");
+    }
+    return ms__error_set(
+        err, MS_ETOOBIG,
+        "%s: sample %lld: data/%s/nodal_data: %s, more than the memory "
+        "limit of %llu bytes allows; raise --memory-limit (config key "
+        "stats_memory_limit) to at least %lluK%s",
+        path, (long long)ps->name.id, ps->name.name, what,
+        (unsigned long long)opts->memory_limit, need / 1024 + 1,
+        prefetch > 1 ? " or lower --prefetch" : "");
+}
+
+int
+ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
+                 const char *path, struct ms_error *err)
+{
+    /* Best first: two position buffers and the edge list kept; then one
+     * buffer; then edges read by each EDGES unit (slow, but small). */
+    static const struct {
+        unsigned npos;
+        bool keep;
+    } choices[] = {{2, true}, {1, true}, {1, false}};
+    struct share s = {0};
+    for (size_t c = 0; c < MS_ARRAY_SIZE(choices); c++) {
+        s = (struct share){.npos = choices[c].npos,
+                           .keep_edges = choices[c].keep};
+        if (measure(plan, opts, &s) != 0) {
+            const struct ms_plan_sample *ps = s.unit_worst;
+            return ms__error_set(err, MS_EOVERFLOW,
+                                 "%s: sample %lld: data/%s/nodal_data: the "
+                                 "byte size of one timestep (%zu rows x %zu "
+                                 "nodes) overflows",
+                                 path, (long long)ps->name.id, ps->name.name,
+                                 plan->nrows, ps->shape.N);
+        }
+        unsigned prefetch = prefetch_for(&s, opts);
+        if (prefetch != 0) {
+            plan->prefetch = prefetch;
+            plan->share = (opts->memory_limit - s.reserve) / prefetch;
+            plan->npos = s.npos;
+            plan->keep_edges = s.keep_edges;
+            return 0;
+        }
+    }
+    return too_big(plan, &s, opts, path, err);
+}
+
+size_t
+ms__budget_max_slots(const struct ms_plan *plan,
+                     const struct ms_plan_sample *ps,
+                     const struct ms_options *opts)
+{
+    size_t fixed, per_slot, min_need;
+    whole_costs(plan, &ps->shape, opts, &fixed, &per_slot, &min_need);
+    size_t min_slots = ps->shape.T > 1 ? 2 : 1;
+    size_t slots = (size_t)((plan->share - fixed) / per_slot);
+    size_t target = UNIT_TARGET_BYTES / per_slot;
+    size_t ct = ps->shape.chunk_t;
+    if (ct > 1 && opts->max_timesteps == 0) {
+        /* Chunked in time: units of whole chunks (plus the successor of
+         * the last delta), at least four, so that a chunk is decoded once
+         * and only the successor's chunk is touched twice. */
+        target = target > 4 * ct + 1 ? target : 4 * ct + 1;
+        size_t want = target < slots ? target : slots;
+        if (want > ct) {
+            want = (want - 1) / ct * ct + 1;
+        }
+        return want < min_slots ? min_slots : want;
+    }
+    size_t want = target < slots ? target : slots;
+    return want < min_slots ? min_slots : want;
+}

@@ -1,0 +1,154 @@
+/*
+ * read.h: the files that read a dataset (hdf5_file.c, hdf5_util.c,
+ * sample_check.c, reader.c, chunk_read.c, chunk_decode.c, direct_read.c,
+ * split_read.c) as the rest of the library calls them.  Part of
+ * internal.h, which includes it; no HDF5 type appears here.
+ */
+#ifndef MESHSTATS_READ_H
+#define MESHSTATS_READ_H
+
+struct ms_file;
+
+struct ms_sample_name {
+    int64_t id;
+    char *name; /* the group name as stored (may have leading zeros) */
+};
+
+/* The filters of a chunked dataset that chunk_decode.c can undo. */
+struct ms_chunk_filters {
+    bool shuffle, deflate;
+    unsigned shuffle_index, deflate_index; /* their places in the pipeline */
+    size_t elem_size;
+};
+
+struct ms_sample_shape {
+    size_t F, T, N, E;
+    size_t elem_size;  /* bytes per stored nodal_data value */
+    bool single;       /* stored as IEEE float32: read into float blocks */
+    /* Where nodal_data's bytes start in the file when they can be read
+     * directly (contiguous, unfiltered, native float32, no userblock);
+     * MS_NO_DIRECT_READ otherwise. */
+    uint64_t direct_offset;
+    /* Chunked storage: the chunk's extent in timesteps (1 if contiguous). */
+    size_t chunk_t;
+    /* Chunked native float32 whose filters are only shuffle and deflate:
+     * the chunk dims, decoded by the workers; chunk[0] == 0 otherwise. */
+    size_t chunk[3];
+    struct ms_chunk_filters filters;
+};
+
+#define MS_NO_DIRECT_READ UINT64_MAX
+
+/* Open path read-only.  MS_ENOENT, MS_EACCES, MS_ENOTHDF5 or MS_EIO. */
+int ms__file_open(const char *path, struct ms_file **out,
+                  struct ms_error *err);
+void ms__file_close(struct ms_file *f);
+const char *ms__file_path(const struct ms_file *f);
+
+/* The sample groups under data/, sorted by id then name.  Names that are not
+ * decimal integers are reported through warn (may be NULL) and left out.
+ * MS_ELAYOUT if there is no data group. */
+int ms__file_list_samples(struct ms_file *f, ms_warning_fn warn,
+                          void *userdata, struct ms_sample_name **out,
+                          size_t *count, struct ms_error *err);
+void ms__sample_names_free(struct ms_sample_name *names, size_t count);
+
+/* Check the sample's datasets against the layout (ranks, types, sizes)
+ * without reading data.  MS_ELAYOUT with a message on mismatch. */
+int ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
+                     unsigned input_var, unsigned output_var,
+                     struct ms_sample_shape *shape, struct ms_error *err);
+
+/* Read edges [first, first + count) of mesh_edge into from and to (the
+ * i's and the j's as uint32), checking every index against [0, N);
+ * MS_ERANGE names the first bad edge.  With from NULL, only check. */
+int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
+                          const struct ms_sample_shape *shape, size_t first,
+                          size_t count, uint32_t *from, uint32_t *to,
+                          struct ms_error *err);
+
+/* A worker's scratch for reading: for chunked data a growable buffer of
+ * stored bytes and two of decoded chunk bytes; and the pass's read rate
+ * limit (bytes/s, 0: none), which emulates slow storage. */
+struct ms_read_scratch {
+    unsigned char *raw;
+    size_t raw_cap;
+    unsigned char *chunk, *tmp;
+    size_t chunk_cap;
+    uint64_t throttle;
+};
+
+/* The timesteps a unit reads, which rows of each it needs, and for which
+ * nodes: [first, first + count). */
+struct ms_slot_list {
+    const size_t *t;           /* sorted, distinct */
+    const unsigned char *full; /* 1: rows [0, nrows); 0: [3, 3 + part) */
+    size_t n;
+    size_t nrows;
+    size_t part; /* output_var: the displacement rows of a delta slot */
+    size_t first, count;
+};
+
+/* Read the rows of nodal_data that sl asks for, over its nodes, into buf,
+ * laid out as struct ms_block describes (N = sl->count), as float if
+ * shape->single, else as double
+ * (rows a slot does not need are left as they were; nothing reads them).
+ * Contiguous native float32 is read with pread straight into buf, outside
+ * HDF5's global lock; chunked shuffle/deflate data is fetched raw and
+ * decoded here (rs is the worker's scratch); everything else goes through
+ * H5Dread.  Every path gives the same values.  Safe from worker threads. */
+int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
+                          const struct ms_sample_shape *shape,
+                          const struct ms_slot_list *sl, void *buf,
+                          struct ms_read_scratch *rs, struct ms_error *err);
+
+/* Whether slot i of sl needs row. */
+static inline bool
+ms__slot_needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
+{
+    return sl->full[i] || (row >= MS_ROW_DISPLACEMENT &&
+                           row < MS_ROW_DISPLACEMENT + sl->part);
+}
+
+/* chunk_decode.c: turn a chunk's stored bytes (raw_bytes of them, with
+ * HDF5's filter_mask) into its chunk_bytes of values in out; tmp is
+ * chunk_bytes of scratch.  MS_EIO if the bytes do not decode. */
+int ms__chunk_decode(const struct ms_chunk_filters *filters,
+                     uint32_t filter_mask, const unsigned char *raw,
+                     size_t raw_bytes, unsigned char *out, size_t chunk_bytes,
+                     unsigned char *tmp);
+
+/* direct_read.c: what a direct read needs to know. */
+struct ms_direct_source {
+    int fd;
+    const char *path;
+    const struct ms_sample_name *sample;
+    const struct ms_sample_shape *shape;
+};
+
+int ms__direct_read_slots(const struct ms_direct_source *src,
+                          const struct ms_slot_list *sl, float *buf,
+                          struct ms_error *err);
+/* Sleep until a read of bytes started at start has taken at least
+ * bytes / bps seconds (no-op for bps 0): the pass's --throttle. */
+struct timespec;
+void ms__throttle_reads(const struct timespec *start, size_t bytes,
+                        uint64_t bps);
+
+/* Test hook (process-wide, set between passes): force every read through
+ * H5Dread, to compare the read paths. */
+void ms__reader_force_hdf5(bool force);
+
+/* Turn off HDF5's automatic error printing for the calling thread. */
+void ms__hdf5_quiet(void);
+/* HDF5's innermost message for the failure that just happened. */
+void ms__hdf5_last_error(char *buf, size_t size);
+/* The ids stored at metadata/splits/<name> of the dataset at path (any
+ * integer type, rank 0 or 1), in a new array (free with ms__free). */
+int ms__read_split(const char *path, const char *name, int64_t **ids,
+                   size_t *count, struct ms_error *err);
+
+/* The HDF5 library version, for --version. */
+void ms__hdf5_version(char *buf, size_t size);
+
+#endif
