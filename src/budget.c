@@ -253,6 +253,26 @@ too_big(const struct ms_plan *plan, const struct share *s,
         prefetch > 1 ? " or lower --prefetch" : "");
 }
 
+/* How many node blocks a NODES unit reads: as many as fit the share
+ * beside the rest of the largest unit, up to the unit target; at least
+ * one.  Only the number of units changes with it: partials stay per
+ * block. */
+static size_t
+node_blocks(const struct ms_plan *plan, const struct share *s)
+{
+    size_t block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(double);
+    for (size_t i = 0; i < plan->nsamples; i++) {
+        const struct ms_plan_sample *ps = &plan->samples[i];
+        if (ps->blocked && !ps->bad && ps->shape.single) {
+            block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(float);
+        }
+    }
+    uint64_t room = plan->share > s->unit ? plan->share - s->unit : 0;
+    size_t fits = 1 + (size_t)(room / block);
+    size_t target = UNIT_TARGET_BYTES / block;
+    return fits < target ? fits : target > 1 ? target : 1;
+}
+
 int
 ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
                  const char *path, struct ms_error *err)
@@ -282,6 +302,7 @@ ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
             plan->share = (opts->memory_limit - s.reserve) / prefetch;
             plan->npos = s.npos;
             plan->keep_edges = s.keep_edges;
+            plan->node_blocks = node_blocks(plan, &s);
             return 0;
         }
     }

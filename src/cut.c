@@ -121,9 +121,11 @@ push_unit(struct ms_plan *plan, size_t *cap, const struct ms_unit *u)
     plan->units[plan->nunits++] = *u;
     plan->max_slots = max_of(plan->max_slots, u->nslots);
     plan->max_data_bytes = max_of(plan->max_data_bytes, data_bytes(plan, u));
-    plan->max_node_ts = max_of(plan->max_node_ts, u->node_end - u->node_begin);
-    plan->max_delta_ts =
-        max_of(plan->max_delta_ts, u->delta_end - u->delta_begin);
+    plan->max_node_records = max_of(plan->max_node_records,
+                                    (u->node_end - u->node_begin) * u->nblocks);
+    plan->max_delta_records =
+        max_of(plan->max_delta_records,
+               (u->delta_end - u->delta_begin) * u->nblocks);
     plan->max_rows = max_of(plan->max_rows, u->count);
     return 0;
 }
@@ -136,7 +138,7 @@ cut_whole(struct ms_plan *plan, size_t s, size_t max_slots, size_t *cap)
     struct ms_plan_sample *ps = &plan->samples[s];
     struct slot_walk w = {.ps = ps};
     struct ms_unit u = {.kind = MS_UNIT_WHOLE, .sample = s,
-                        .count = ps->shape.N};
+                        .count = ps->shape.N, .nblocks = 1};
     while (walk_next(&w)) {
         if (u.nslots > 0 && u.nslots + walk_cost(&w) > max_slots) {
             u.node_end = w.ni;
@@ -146,7 +148,7 @@ cut_whole(struct ms_plan *plan, size_t s, size_t max_slots, size_t *cap)
             }
             u = (struct ms_unit){.kind = MS_UNIT_WHOLE, .sample = s,
                                  .node_begin = w.ni, .delta_begin = w.di,
-                                 .count = ps->shape.N};
+                                 .count = ps->shape.N, .nblocks = 1};
             w.has_last = false;
         }
         u.nslots += walk_take(&w);
@@ -164,8 +166,9 @@ cut_whole(struct ms_plan *plan, size_t s, size_t max_slots, size_t *cap)
 }
 
 /* The units of one owned timestep of a blocked sample: NODES units over
- * the node blocks, then, if it is a node timestep of a mesh with edges,
- * EDGES units over the edge blocks, sharing position buffer pos. */
+ * runs of plan->node_blocks node blocks, then, if it is a node timestep of
+ * a mesh with edges, EDGES units over the edge blocks, sharing position
+ * buffer pos. */
 static int
 cut_timestep(struct ms_plan *plan, size_t s, const struct slot_walk *w,
              unsigned pos, size_t *cap)
@@ -177,9 +180,11 @@ cut_timestep(struct ms_plan *plan, size_t s, const struct slot_walk *w,
     bool node = w->nj > w->ni, delta = w->dj > w->di;
     u.kind = MS_UNIT_NODES;
     u.nslots = 1 + (delta && sh->T > 1);
-    for (size_t n0 = 0; n0 < sh->N; n0 += MS_NODE_BLOCK) {
+    size_t run = plan->node_blocks * MS_NODE_BLOCK;
+    for (size_t n0 = 0; n0 < sh->N; n0 += run) {
         u.first = n0;
-        u.count = sh->N - n0 < MS_NODE_BLOCK ? sh->N - n0 : MS_NODE_BLOCK;
+        u.count = sh->N - n0 < run ? sh->N - n0 : run;
+        u.nblocks = (u.count + MS_NODE_BLOCK - 1) / MS_NODE_BLOCK;
         if (push_unit(plan, cap, &u) != 0) {
             return MS_ENOMEM;
         }
@@ -189,6 +194,7 @@ cut_timestep(struct ms_plan *plan, size_t s, const struct slot_walk *w,
     }
     u.kind = MS_UNIT_EDGES;
     u.nslots = 0;
+    u.nblocks = 1;
     u.delta_begin = u.delta_end = w->di;
     for (size_t e0 = 0; e0 < sh->E; e0 += MS_EDGE_BLOCK) {
         u.first = e0;

@@ -266,16 +266,17 @@ edge_length(const double *pos, uint32_t a, uint32_t b)
 }
 
 /* One pass over the E edges, two at a time (lane 0 even, lane 1 odd), so
- * the order of operations is fixed. */
+ * the order of operations is fixed.  The sums live in locals until the
+ * end: through S the compiler would store them every edge (S might alias
+ * pos, for all it knows). */
 static void
 edge_pass(const double *pos, const uint32_t *from, const uint32_t *to,
           size_t E, double len_shift, struct edge_sums *S)
 {
     ms_v2d zero = {0, 0}, shift = {len_shift, len_shift};
     double l0 = edge_length(pos, from[0], to[0]);
-    ms_v2d first = {l0, l0};
-    *S = (struct edge_sums){{zero, zero, zero}, {zero, zero, zero}, zero,
-                            zero, first, first};
+    ms_v2d sq[3] = {zero, zero, zero}, big[3] = {zero, zero, zero};
+    ms_v2d s1 = zero, s2 = zero, lo = {l0, l0}, hi = {l0, l0};
     size_t e = 0;
     for (; e + 2 <= E; e += 2) {
         double r0[3], r1[3];
@@ -285,15 +286,15 @@ edge_pass(const double *pos, const uint32_t *from, const uint32_t *to,
         for (int k = 0; k < 3; k++) {
             ms_v2d d = {r0[k], r1[k]};
             ms_v2d d2 = d * d;
-            S->sq[k] += d2;
+            sq[k] += d2;
             sum += d2;
-            S->big[k] = ms_v2d_max(ms_v2d_max(d, -d), S->big[k]);
+            big[k] = ms_v2d_max(ms_v2d_max(d, -d), big[k]);
         }
         ms_v2d len = ms_v2d_sqrt(sum), dl = len - shift;
-        S->s1 += dl;
-        S->s2 += dl * dl;
-        S->lo = ms_v2d_min(len, S->lo);
-        S->hi = ms_v2d_max(len, S->hi);
+        s1 += dl;
+        s2 += dl * dl;
+        lo = ms_v2d_min(len, lo);
+        hi = ms_v2d_max(len, hi);
     }
     for (; e < E; e++) {
         double d[3];
@@ -301,16 +302,18 @@ edge_pass(const double *pos, const uint32_t *from, const uint32_t *to,
         double sum = 0;
         for (int k = 0; k < 3; k++) {
             double d2 = d[k] * d[k], m = d[k] > -d[k] ? d[k] : -d[k];
-            S->sq[k][0] += d2;
+            sq[k][0] += d2;
             sum += d2;
-            S->big[k][0] = m > S->big[k][0] ? m : S->big[k][0];
+            big[k][0] = m > big[k][0] ? m : big[k][0];
         }
         double len = sqrt(sum), dl = len - len_shift;
-        S->s1[0] += dl;
-        S->s2[0] += dl * dl;
-        S->lo[0] = len < S->lo[0] ? len : S->lo[0];
-        S->hi[0] = len > S->hi[0] ? len : S->hi[0];
+        s1[0] += dl;
+        s2[0] += dl * dl;
+        lo[0] = len < lo[0] ? len : lo[0];
+        hi[0] = len > hi[0] ? len : hi[0];
     }
+    *S = (struct edge_sums){{sq[0], sq[1], sq[2]}, {big[0], big[1], big[2]},
+                            s1, s2, lo, hi};
 }
 
 /* The edge features of one direction, in the form the both-direction step

@@ -146,19 +146,21 @@ void ms__delta_timesteps(size_t T, unsigned max_timesteps,
  * hands in the rows it read. */
 
 /* The data a unit holds: rows 0..nrows-1 of nodal_data for nslots
- * timesteps of N nodes, at [(row * nslots + slot) * N + n] of f or d. */
+ * timesteps of N nodes, at [(row * nslots + slot) * stride + n] of f or d
+ * (stride >= N: a block may view part of the nodes a unit read). */
 struct ms_block {
     const float *f;
     const double *d;
     size_t nrows;
     size_t nslots;
     size_t N;
+    size_t stride;
 };
 
 static inline struct ms_row
 ms_block_row(const struct ms_block *b, size_t row, size_t slot)
 {
-    size_t at = (row * b->nslots + slot) * b->N;
+    size_t at = (row * b->nslots + slot) * b->stride;
     return b->f != NULL ? (struct ms_row){b->f + at, NULL}
                         : (struct ms_row){NULL, b->d + at};
 }
@@ -243,9 +245,10 @@ enum ms_unit_kind {
  * are index ranges [begin, end) of the sample's two selections.  It reads
  * nslots distinct timesteps: the ones it owns and, for deltas, their
  * successors (none for EDGES units), for nodes (NODES: edges)
- * [first, first + count).  A blocked sample's NODES units write the
- * positions of their nodes into the pipeline's buffer pos, and its EDGES
- * units read them. */
+ * [first, first + count).  A blocked sample's NODES unit covers nblocks
+ * node blocks, and keeps its partials per block; it writes the positions
+ * of its nodes into the pipeline's buffer pos, which its EDGES units
+ * read. */
 struct ms_unit {
     enum ms_unit_kind kind;
     size_t sample;
@@ -253,6 +256,7 @@ struct ms_unit {
     size_t delta_begin, delta_end;
     size_t nslots;
     size_t first, count;
+    size_t nblocks; /* NODES: blocks of MS_NODE_BLOCK nodes; else 1 */
     unsigned pos;
 };
 
@@ -262,8 +266,9 @@ struct ms_plan {
     uint64_t share;       /* bytes each unit in flight may hold */
     size_t max_slots;     /* the largest nslots of any unit */
     size_t max_data_bytes; /* the largest rows x slots x nodes of a unit */
-    size_t max_node_ts;   /* the most node timesteps any unit owns */
-    size_t max_delta_ts;  /* the most delta timesteps any unit owns */
+    size_t max_node_records;  /* the most node timesteps x blocks of a unit */
+    size_t max_delta_records; /* the most delta timesteps x blocks */
+    size_t node_blocks;   /* node blocks a blocked sample's NODES unit reads */
     size_t max_rows;      /* the most nodes or edges a unit computes over */
     size_t max_pos_nodes; /* the largest mesh of a WHOLE unit */
     size_t max_chunk_bytes; /* the largest chunk the workers decode */
@@ -335,8 +340,9 @@ struct ms_unit_buffers {
     unsigned char *slot_full;
     void *data; /* the rows read: max_data_bytes, float or double */
     struct ms_feature_scratch scratch;
-    /* Per-timestep partials, in timestep order: node (nnode x input_var),
-     * edge (nnode x 4), delta (ndelta x output_var). */
+    /* Partials per block and timestep, block by block, each in timestep
+     * order: node (nblocks x nnode x input_var), edge (nnode x 4), delta
+     * (nblocks x ndelta x output_var). */
     struct ms_moments *node;
     struct ms_moments *edge;
     struct ms_moments *delta;

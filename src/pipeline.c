@@ -95,6 +95,7 @@ struct pipeline {
 static void dispatch(struct pipeline *p);
 static void maybe_finish(struct pipeline *p);
 
+
 /* ------------------------------------------------------------------ */
 /* Worker side: runs on a threadpool thread and touches only its job. */
 
@@ -308,7 +309,8 @@ dispatch_one(struct pipeline *p)
         p->next_dispatch++;
         return true;
     }
-    if (t->kind == TASK_UNIT && p->sample_state[t->sample] != SAMPLE_READY) {
+    if (t->kind == TASK_UNIT && p->sample_state[t->sample] != SAMPLE_READY &&
+        p->plan->units[t->unit].kind == MS_UNIT_WHOLE) {
         return false; /* its edges are still being read */
     }
     if (t->after != SIZE_MAX && p->next_fold <= t->after) {

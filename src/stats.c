@@ -78,11 +78,11 @@ ms__accumulator_fold_unit(struct ms_accumulator *acc,
     size_t ndelta = u->delta_end - u->delta_begin;
     bool nodes = u->kind != MS_UNIT_EDGES, edges = u->kind != MS_UNIT_NODES;
     fold_records(acc->feat[MS_GROUP_NODE], acc->nfeat[MS_GROUP_NODE], b->node,
-                 nodes ? nnode : 0);
+                 nodes ? nnode * u->nblocks : 0);
     fold_records(acc->feat[MS_GROUP_EDGE], MS_EDGE_FEATURES, b->edge,
                  edges ? nnode : 0);
     fold_records(acc->feat[MS_GROUP_DELTA], acc->nfeat[MS_GROUP_DELTA],
-                 b->delta, nodes ? ndelta : 0);
+                 b->delta, nodes ? ndelta * u->nblocks : 0);
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         acc->skipped[g] += b->skipped[g];
     }

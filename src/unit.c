@@ -35,7 +35,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
                       const struct ms_options *opts)
 {
     memset(b, 0, sizeof(*b));
-    size_t nnode = p->max_node_ts, ndelta = p->max_delta_ts;
+    size_t nnode = p->max_node_records, ndelta = p->max_delta_records;
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
     b->slot_full = ms__calloc(p->max_slots, 1);
     b->data = ms__malloc(p->max_data_bytes);
@@ -155,7 +155,7 @@ unit_block(const struct ms_plan *plan, const struct ms_unit *u,
            const struct ms_unit_buffers *b)
 {
     struct ms_block block = {.nrows = plan->nrows, .nslots = u->nslots,
-                             .N = u->count};
+                             .N = u->count, .stride = u->count};
     if (plan->samples[u->sample].shape.single) {
         block.f = b->data;
     } else {
@@ -184,31 +184,41 @@ locate_in_rows(const struct ms_block *block, size_t slot,
     }
 }
 
-/* Node and delta partials of the unit's owned timesteps, over its nodes;
- * and, for a NODES unit of a mesh with edges, its block of positions. */
+/* The view of node block i of a unit's rows (its last may be short). */
+static struct ms_block
+block_view(const struct ms_block *all, size_t i)
+{
+    struct ms_block v = *all;
+    size_t o = i * MS_NODE_BLOCK;
+    v.N = all->N - o < MS_NODE_BLOCK ? all->N - o : MS_NODE_BLOCK;
+    v.f = all->f != NULL ? all->f + o : NULL;
+    v.d = all->d != NULL ? all->d + o : NULL;
+    return v;
+}
+
+/* Node and delta partials of the unit's owned timesteps over node block
+ * i of its nodes (all of them for a WHOLE unit). */
 static int
-compute_nodes(struct where *w, const struct ms_plan *plan,
-              const struct ms_unit *u, double *pos,
-              const struct ms_options *opts, struct ms_unit_buffers *b,
-              struct ms_error *err)
+block_partials(struct where *w, const struct ms_unit *u,
+               const struct ms_block *block, size_t i,
+               const struct ms_options *opts, struct ms_unit_buffers *b,
+               struct ms_error *err)
 {
     const struct ms_plan_sample *ps = w->ps;
-    struct ms_block block = unit_block(plan, u, b);
+    size_t nnode = u->node_end - u->node_begin;
+    size_t ndelta = u->delta_end - u->delta_begin;
     struct ms_nonfinite_site site = {0};
     bool skip = opts->skip_nonfinite;
+    w->first = u->first + i * MS_NODE_BLOCK;
     for (size_t k = u->node_begin; k < u->node_end; k++) {
         w->t = ms__timesteps_at(&ps->node_ts, k);
         size_t slot = slot_of(b->slots, u->nslots, w->t);
-        int rc = ms__node_features(&block, slot, opts->input_var, skip,
-                                   &b->scratch,
-                                   b->node + (k - u->node_begin) *
-                                                 opts->input_var,
+        size_t r = i * nnode + (k - u->node_begin);
+        int rc = ms__node_features(block, slot, opts->input_var, skip,
+                                   &b->scratch, b->node + r * opts->input_var,
                                    &b->skipped[MS_GROUP_NODE], &site);
         if (rc != 0) {
             return feature_error(rc, w, "node", &site, err);
-        }
-        if (pos != NULL && k == u->node_begin) {
-            ms__positions(&block, slot, pos + 3 * u->first);
         }
     }
     for (size_t k = u->delta_begin; k < u->delta_end; k++) {
@@ -216,14 +226,40 @@ compute_nodes(struct where *w, const struct ms_plan *plan,
         size_t slot = slot_of(b->slots, u->nslots, w->t);
         size_t next = ps->shape.T > 1 ? slot_of(b->slots, u->nslots, w->t + 1)
                                       : SIZE_MAX;
-        int rc = ms__delta_features(&block, slot, next, opts->output_var,
+        size_t r = i * ndelta + (k - u->delta_begin);
+        int rc = ms__delta_features(block, slot, next, opts->output_var,
                                     skip, &b->scratch,
-                                    b->delta + (k - u->delta_begin) *
-                                                   opts->output_var,
+                                    b->delta + r * opts->output_var,
                                     &b->skipped[MS_GROUP_DELTA], &site);
         if (rc != 0) {
             return feature_error(rc, w, "delta", &site, err);
         }
+    }
+    return 0;
+}
+
+/* Node and delta partials of the unit's owned timesteps, block by block;
+ * and, for a NODES unit of a mesh with edges, the positions of its
+ * nodes. */
+static int
+compute_nodes(struct where *w, const struct ms_plan *plan,
+              const struct ms_unit *u, double *pos,
+              const struct ms_options *opts, struct ms_unit_buffers *b,
+              struct ms_error *err)
+{
+    struct ms_block all = unit_block(plan, u, b);
+    for (size_t i = 0; i < u->nblocks; i++) {
+        struct ms_block block = u->nblocks > 1 ? block_view(&all, i) : all;
+        int rc = block_partials(w, u, &block, i, opts, b, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    w->first = u->first;
+    if (pos != NULL && u->node_end > u->node_begin) {
+        size_t t = ms__timesteps_at(&w->ps->node_ts, u->node_begin);
+        ms__positions(&all, slot_of(b->slots, u->nslots, t),
+                      pos + 3 * u->first);
     }
     return 0;
 }

@@ -47,7 +47,7 @@ setup_mesh(void)
 }
 
 static struct ms_block block = {
-    .d = data, .nrows = ROWS, .nslots = SLOTS, .N = NODES};
+    .d = data, .nrows = ROWS, .nslots = SLOTS, .N = NODES, .stride = NODES};
 
 /* The edge features at slot, as a unit computes them: positions, then
  * every edge. */

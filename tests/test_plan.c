@@ -176,7 +176,15 @@ check_blocked(const struct ms_plan *plan)
             }
             cr_assert(!node || u->pos == pos, "buffers taken in turn");
             cr_assert_eq(u->first, nodes, "node blocks in order");
-            cr_assert_leq(u->count, MS_NODE_BLOCK);
+            /* Whole blocks (the last may be short), as many as the share
+             * allows: the blocks, not the units, decide the arithmetic. */
+            cr_assert_eq(u->first % MS_NODE_BLOCK, 0);
+            cr_assert_leq(u->nblocks, plan->node_blocks);
+            cr_assert_eq(u->nblocks,
+                         (u->count + MS_NODE_BLOCK - 1) / MS_NODE_BLOCK);
+            cr_assert(u->first + u->count == ps->shape.N ||
+                          u->count == plan->node_blocks * MS_NODE_BLOCK,
+                      "only the last unit is short");
             nodes += u->count;
             next_node = u->node_end;
             next_delta = u->delta_end;
@@ -206,6 +214,7 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
     struct ms_file *f;
     cr_assert_eq(ms__file_open(file, &f, NULL), 0);
     int seen[3] = {0, 0, 0}; /* (2, kept), (1, kept), (1, read) */
+    bool several_blocks = false, one_block = false;
     uint64_t limit = 64 << 20;
     int last = 0, rc = 0;
     struct ms_error err;
@@ -221,6 +230,8 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
             break;
         }
         check_blocked(plan);
+        several_blocks |= plan->node_blocks > 1;
+        one_block |= plan->node_blocks == 1;
         int choice = plan->npos == 2 ? 0 : plan->keep_edges ? 1 : 2;
         cr_assert_geq(choice, last, "lower limits never choose more");
         last = choice;
@@ -234,6 +245,8 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
     }
     cr_expect(seen[0] && seen[1] && seen[2], "%d %d %d", seen[0], seen[1],
               seen[2]);
+    cr_expect(several_blocks && one_block, "units of one and of several "
+                                           "node blocks");
     cr_expect_eq(rc, MS_ETOOBIG, "the smallest limits do not fit");
     cr_expect(strstr(err.message, "positions of its 40000 nodes") != NULL &&
                   strstr(err.message, "--memory-limit") != NULL,
