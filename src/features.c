@@ -279,18 +279,24 @@ edge_pass(const double *pos, const uint32_t *from, const uint32_t *to,
     ms_v2d s1 = zero, s2 = zero, lo = {l0, l0}, hi = {l0, l0};
     size_t e = 0;
     for (; e + 2 <= E; e += 2) {
-        double r0[3], r1[3];
-        relative(pos, from[e], to[e], r0);
-        relative(pos, from[e + 1], to[e + 1], r1);
+        /* x and y of an endpoint in one load, z in another; the
+         * differences are the same doubles the scalar code computes. */
+        const double *a0 = pos + 3 * (size_t)from[e];
+        const double *b0 = pos + 3 * (size_t)to[e];
+        const double *a1 = pos + 3 * (size_t)from[e + 1];
+        const double *b1 = pos + 3 * (size_t)to[e + 1];
+        ms_v2d xy0 = ms_v2d_load(b0) - ms_v2d_load(a0);
+        ms_v2d xy1 = ms_v2d_load(b1) - ms_v2d_load(a1);
+        ms_v2d d[3] = {{xy0[0], xy1[0]},
+                       {xy0[1], xy1[1]},
+                       {b0[2] - a0[2], b1[2] - a1[2]}};
         ms_v2d sum = zero;
         for (int k = 0; k < 3; k++) {
-            ms_v2d d = {r0[k], r1[k]};
-            ms_v2d d2 = d * d;
+            ms_v2d d2 = d[k] * d[k];
             sq[k] += d2;
             sum += d2;
-            big[k] = ms_v2d_max(ms_v2d_max(d, -d), big[k]);
-        }
-        ms_v2d len = ms_v2d_sqrt(sum), dl = len - shift;
+            big[k] = ms_v2d_max(ms_v2d_abs(d[k]), big[k]);
+        }        ms_v2d len = ms_v2d_sqrt(sum), dl = len - shift;
         s1 += dl;
         s2 += dl * dl;
         lo = ms_v2d_min(len, lo);

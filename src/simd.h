@@ -48,6 +48,16 @@ ms_v2d_sqrt(ms_v2d v)
 }
 #endif
 
+/* |v|, the sign bit cleared: for every value (zeros and NaNs included)
+ * what max(v, -v) feeds the max that follows it. */
+static inline ms_v2d
+ms_v2d_abs(ms_v2d v)
+{
+    typedef long long ms_v2l __attribute__((vector_size(16)));
+    return (ms_v2d)((ms_v2l)v & (ms_v2l){0x7fffffffffffffffLL,
+                                         0x7fffffffffffffffLL});
+}
+
 static inline ms_v2d
 ms_v2d_load(const double *p)
 {
