@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# One large mesh in little memory: wall time, peak RSS and the ratio to
+# `cat` of the same file, at several memory limits, side by side.
+#
+#   bash bench/large_bench.sh [--nodes N] [--timesteps T] [--repeat R]
+#                             [--limits "96M 256M 2G"] [--no-check]
+#
+# Generates (or reuses) bench/out/large-N-T.h5, one sample of N nodes
+# (default 2,000,000: 2,002,224 nodes and 5,994,001 edges) and T timesteps
+# (default 12).  With the page cache warm it runs, interleaved, R times
+# (default 5): `cat FILE` and the full pass at each memory limit.  It
+# prints the median wall time, the ratio to cat and the peak RSS of each,
+# checks that the JSON is byte-identical at every limit, and checks it
+# against a float64 reference streamed a timestep at a time
+# (bench/large_reference.py: within 1e-10, min and max exact).  For
+# 20,000,000 nodes use --nodes 20000000 --limits "1G 2G 4G" (an 8.6 GB
+# file: the positions of one timestep alone are 480 MB).  Never part of
+# meson test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+nodes=2000000 timesteps=12 repeat=5 limits="96M 256M 2G" check=1
+while (($#)); do
+    case "$1" in
+    --nodes) nodes=$2; shift 2 ;;
+    --timesteps) timesteps=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --limits) limits=$2; shift 2 ;;
+    --no-check) check=0; shift ;;
+    *) sed -n '2,18p' "$0" >&2; exit 2 ;;
+    esac
+done
+out=bench/out
+mkdir -p "$out"
+[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
+[ -f build-release/build.ninja ] ||
+    meson setup build-release --buildtype=release -Dtests=disabled >/dev/null
+ninja -C build-release >/dev/null
+exe=build-release/src/meshstats
+data=$out/large-$nodes-$timesteps.h5
+[ -f "$data" ] || "$exe" generate "$data" -q --samples 1 \
+    --timesteps "$timesteps" --nodes "$nodes"
+csv=$out/large.csv
+echo "command,run,wall_s,peak_rss_kib" >"$csv"
+cat "$data" >/dev/null # warm the page cache
+for i in $(seq "$repeat"); do
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" cat "$data" >/dev/null
+    read -r wall rss <"$out/time.txt"
+    echo "cat,$i,$wall,$rss" >>"$csv"
+    for limit in $limits; do
+        /usr/bin/time -f "%e %M" -o "$out/time.txt" "$exe" -q \
+            --memory-limit "$limit" --json "$out/large-$limit.json" "$data"
+        read -r wall rss <"$out/time.txt"
+        echo "meshstats $limit,$i,$wall,$rss" >>"$csv"
+    done
+done
+
+first=""
+for limit in $limits; do
+    if [ -z "$first" ]; then
+        first=$out/large-$limit.json
+    elif ! cmp -s "$first" "$out/large-$limit.json"; then
+        echo "large bench: the JSON at $limit differs from $first" >&2
+        exit 1
+    fi
+done
+
+size=$(stat -L -c %s "$data")
+/usr/bin/python3 - "$csv" "$data" "$size" "$limits" <<'PY'
+import csv, datetime, statistics, sys
+rows = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    rows.setdefault(r["command"], []).append(
+        (float(r["wall_s"]), int(r["peak_rss_kib"])))
+med = {k: (statistics.median(w for w, _ in v),
+           max(m for _, m in v) / 1024) for k, v in rows.items()}
+cat = med["cat"][0]
+print(f"large bench, {datetime.date.today()}: {sys.argv[2]} "
+      f"({int(sys.argv[3]) / 1e6:.0f} MB), median of {len(rows['cat'])} runs")
+print(f"{'command':<22} {'wall s':>8} {'peak RSS MiB':>13} {'vs cat':>8}")
+for k, (w, m) in med.items():
+    print(f"{k:<22} {w:>8.3f} {m:>13.1f} {w / cat:>7.1f}x")
+print("the JSON is byte-identical at every memory limit:", sys.argv[4])
+PY
+if ((check)); then
+    echo "against a float64 reference (bench/large_reference.py):"
+    /usr/bin/python3 bench/large_reference.py "$data" "$first"
+fi
