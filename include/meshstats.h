@@ -151,6 +151,8 @@ void ms_selection_finish(struct ms_selection *sel);
 struct ms_options {
     unsigned input_var;     /* node features per node (rows 3..3+input_var) */
     unsigned output_var;    /* delta features per node */
+    unsigned edge_var;      /* edge features: 4 (r and |r| of the deformed
+                             * mesh) or 8 (and of the reference mesh) */
     unsigned max_timesteps; /* 0: every timestep; M: the seed's sampling */
     unsigned workers;       /* worker threads; 0: the online cores */
     unsigned prefetch;      /* work units in flight; 0: automatic */
@@ -167,8 +169,9 @@ struct ms_options {
     void *userdata;
 };
 
-/* Fill *opts with the documented defaults (input_var 4, output_var 4, all
- * timesteps, automatic workers and prefetch, 256 MiB, not strict). */
+/* Fill *opts with the documented defaults (input_var 4, output_var 4,
+ * edge_var 4, all timesteps, automatic workers and prefetch, 256 MiB, not
+ * strict). */
 void ms_options_init(struct ms_options *opts);
 
 /* ------------------------------------------------------------------ */
@@ -226,6 +229,7 @@ struct ms_stats {
     size_t nselection_ids;
     unsigned input_var;
     unsigned output_var;
+    unsigned edge_var;
     unsigned max_timesteps;
     bool skip_nonfinite;
     size_t samples_found;    /* sample groups in the file */
@@ -333,6 +337,7 @@ struct ms_origin {
 enum ms_setting {
     MS_SET_INPUT_VAR = 0,
     MS_SET_OUTPUT_VAR,
+    MS_SET_EDGE_VAR,
     MS_SET_MAX_TIMESTEPS,
     MS_SET_SKIP_NONFINITE,
     MS_SET_WORKERS,
@@ -378,6 +383,8 @@ struct ms_setting_info {
     enum ms_value_type type;
     uint64_t min, max;     /* for the integer types */
     const char *help;      /* one line */
+    uint64_t step;         /* MS_VALUE_UINT: valid values are min + k x step
+                            * (0: every integer) */
 };
 
 /* Everything a run can be asked: the options of the computation, what to

@@ -31,7 +31,7 @@ static size_t
 slot_overhead(const struct ms_options *opts)
 {
     return sizeof(size_t) + (opts->input_var + opts->output_var +
-                             MS_EDGE_FEATURES) * sizeof(struct ms_moments);
+                             opts->edge_var) * sizeof(struct ms_moments);
 }
 
 int
@@ -101,8 +101,9 @@ whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
             size_t *min_need)
 {
     size_t edges, row_bytes, min_slots = sh->T > 1 ? 2 : 1;
+    size_t node = 3 * sizeof(double) * (opts->edge_var / MS_EDGE_FEATURES);
     if (ms__plan_edge_bytes(sh->E, &edges) != 0 ||
-        ms__size_mul(3 * sizeof(double), sh->N, fixed) != 0 ||
+        ms__size_mul(node, sh->N, fixed) != 0 ||
         ms__size_add(*fixed, edges, fixed) != 0 ||
         add_scratch(sh, opts, sh->N > sh->E ? sh->N : sh->E, fixed) != 0 ||
         ms__plan_unit_bytes(plan->nrows, 1, sh->N, &row_bytes) != 0 ||
@@ -133,14 +134,16 @@ blocked_unit_bytes(const struct ms_plan *plan,
     return need;
 }
 
-/* What a blocked sample holds beside its units: npos position buffers and
- * its edge list if kept. */
+/* What a blocked sample holds beside its units: npos position buffers
+ * (deformed positions, and reference ones for edge_var 8) and its edge
+ * list if kept. */
 static int
 blocked_reserve(const struct ms_sample_shape *sh, unsigned npos,
-                bool keep_edges, size_t *out)
+                bool keep_edges, unsigned edge_var, size_t *out)
 {
     size_t pos, edges = 0;
-    if (ms__size_mul(3 * sizeof(double) * npos, sh->N, &pos) != 0 ||
+    size_t node = 3 * sizeof(double) * (edge_var / MS_EDGE_FEATURES);
+    if (ms__size_mul(node * npos, sh->N, &pos) != 0 ||
         (keep_edges && ms__plan_edge_bytes(sh->E, &edges) != 0) ||
         ms__size_add(pos, edges, out) != 0) {
         return MS_EOVERFLOW;
@@ -161,7 +164,7 @@ sample_needs(const struct ms_plan *plan, const struct ms_plan_sample *ps,
         return whole_costs(plan, &ps->shape, opts, &fixed, &per_slot, unit);
     }
     *unit = blocked_unit_bytes(plan, &ps->shape, opts, keep);
-    return blocked_reserve(&ps->shape, npos, keep, reserve);
+    return blocked_reserve(&ps->shape, npos, keep, opts->edge_var, reserve);
 }
 
 /* One way of sharing the limit out. */
@@ -230,11 +233,12 @@ too_big(const struct ms_plan *plan, const struct share *s,
                               (unsigned long long)s->unit * prefetch;
     char what[256];
     if (ps->blocked) {
+        size_t node = 3 * sizeof(double) * (opts->edge_var / 4);
         snprintf(what, sizeof(what),
                  "the edge features of one timestep need the positions of "
-                 "its %zu nodes (%zu bytes, 24 a node) beside %u unit%s of "
+                 "its %zu nodes (%zu bytes, %zu a node) beside %u unit%s of "
                  "%zu bytes in flight",
-                 sh->N, 3 * sizeof(double) * sh->N, prefetch,
+                 sh->N, node * sh->N, node, prefetch,
                  prefetch == 1 ? "" : "s", s->unit);
     } else {
         snprintf(what, sizeof(what),

@@ -22,6 +22,15 @@ struct pass {
     struct ms_mpi_pass mpi;
 };
 
+/* An accumulator of the groups opts asks for. */
+static int
+accumulator_for(struct ms_accumulator *acc, const struct ms_options *opts)
+{
+    size_t nfeat[MS_GROUP_COUNT];
+    ms__options_groups(opts, nfeat);
+    return ms__accumulator_init(acc, nfeat);
+}
+
 /* The pipeline's progress reports, straight to the caller's callback. */
 static void
 forward_progress(void *data, const struct ms_progress *p)
@@ -45,8 +54,7 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     }
     if (rc == 0 &&
         (ms__stats_create(ps->path, ps->opts, &ps->stats) != 0 ||
-         ms__accumulator_init(&ps->total, ps->opts->input_var,
-                              ps->opts->output_var) != 0)) {
+         accumulator_for(&ps->total, ps->opts) != 0)) {
         rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", ps->path);
     }
     if (rc == 0) {

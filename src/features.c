@@ -32,6 +32,7 @@ struct feature_src {
     const uint32_t *from, *to; /* edges: endpoint e is (from[e], to[e]) */
     size_t E;
     const double *pos; /* deformed positions, pos[3n + c] (edges only) */
+    const double *ref; /* reference positions (edge_var 8), or NULL */
 };
 
 static size_t
@@ -40,12 +41,15 @@ feature_rows(const struct feature_src *src)
     return src->kind == KIND_EDGE ? src->E : src->b->N;
 }
 
-/* Component k (3: the length) of edge e. */
+/* Component k (3: the length) of edge e: of the deformed positions for
+ * k < 4, of the reference ones (k - 4) above. */
 static inline double
 edge_value(const struct feature_src *src, size_t e, unsigned k)
 {
-    const double *a = src->pos + 3 * (size_t)src->from[e];
-    const double *b = src->pos + 3 * (size_t)src->to[e];
+    const double *pos = k < MS_EDGE_FEATURES ? src->pos : src->ref;
+    k %= MS_EDGE_FEATURES;
+    const double *a = pos + 3 * (size_t)src->from[e];
+    const double *b = pos + 3 * (size_t)src->to[e];
     double rx = b[0] - a[0], ry = b[1] - a[1], rz = b[2] - a[2];
     return k == 0   ? rx
            : k == 1 ? ry
@@ -159,16 +163,21 @@ locate_nonfinite(const struct feature_src *src, unsigned nfeat,
     if (src->kind == KIND_EDGE) {
         /* The first endpoint whose position is not finite: its rows are
          * not at hand (a large mesh's were read by another unit), so the
-         * site names the node and the coordinate. */
+         * site names the node and the coordinate (3 + c: of the reference
+         * positions). */
         for (size_t e = 0; e < src->E; e++) {
             uint32_t ends[2] = {src->from[e], src->to[e]};
-            for (int i = 0; i < 2; i++) {
-                const double *p = src->pos + 3 * (size_t)ends[i];
-                for (size_t c = 0; c < 3; c++) {
-                    if (!isfinite(p[c])) {
-                        *site = (struct ms_nonfinite_site){
-                            MS_SITE_POSITION + c, src->slot, ends[i], p[c]};
-                        return MS_ENONFINITE;
+            for (size_t set = 0; set < 2; set++) {
+                const double *pos = set ? src->ref : src->pos;
+                for (int i = 0; pos != NULL && i < 2; i++) {
+                    const double *p = pos + 3 * (size_t)ends[i];
+                    for (size_t c = 0; c < 3; c++) {
+                        if (!isfinite(p[c])) {
+                            *site = (struct ms_nonfinite_site){
+                                MS_SITE_POSITION + 3 * set + c, src->slot,
+                                ends[i], p[c]};
+                            return MS_ENONFINITE;
+                        }
                     }
                 }
             }
@@ -402,14 +411,19 @@ edge_moments_both_directions(struct ms_moments out[4])
 }
 
 void
-ms__positions(const struct ms_block *b, size_t slot, double *pos)
+ms__positions(const struct ms_block *b, size_t slot, bool reference,
+              double *pos)
 {
     size_t N = b->N;
     for (size_t c = 0; c < 3; c++) {
         struct ms_row ref = ms_block_row(b, MS_ROW_POSITION + c, slot);
         struct ms_row disp = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
         double *p = pos + c;
-        if (ref.f != NULL) {
+        if (reference) {
+            for (size_t n = 0; n < N; n++) {
+                p[3 * n] = ms_row_at(ref, n);
+            }
+        } else if (ref.f != NULL) {
             for (size_t n = 0; n < N; n++) {
                 p[3 * n] = (double)ref.f[n] + (double)disp.f[n];
             }
@@ -422,22 +436,30 @@ ms__positions(const struct ms_block *b, size_t slot, double *pos)
 }
 
 int
-ms__edge_features(const double *pos, const uint32_t *from,
-                  const uint32_t *to, size_t E, bool skip,
-                  struct ms_feature_scratch *scratch,
-                  struct ms_moments out[MS_EDGE_FEATURES], uint64_t *skipped,
+ms__edge_features(const double *pos, const double *ref,
+                  const uint32_t *from, const uint32_t *to, size_t E,
+                  bool skip, struct ms_feature_scratch *scratch,
+                  struct ms_moments *out, uint64_t *skipped,
                   struct ms_nonfinite_site *site)
 {
+    unsigned nfeat = ref != NULL ? 2 * MS_EDGE_FEATURES : MS_EDGE_FEATURES;
     edge_moments_one_direction(pos, from, to, E, out);
-    struct feature_src src = {
-        .kind = KIND_EDGE, .from = from, .to = to, .E = E, .pos = pos};
+    if (ref != NULL) {
+        edge_moments_one_direction(ref, from, to, E, out + MS_EDGE_FEATURES);
+    }
+    /* An edge with any feature not finite is left out of all of them, so
+     * the group's counts stay equal. */
+    struct feature_src src = {.kind = KIND_EDGE, .from = from, .to = to,
+                              .E = E, .pos = pos, .ref = ref};
     uint64_t bad = 0;
-    int rc = check_finite(&src, MS_EDGE_FEATURES, skip, scratch, out, &bad,
-                          site);
+    int rc = check_finite(&src, nfeat, skip, scratch, out, &bad, site);
     if (rc != 0) {
         return rc;
     }
     *skipped += 2 * bad; /* a bad stored edge is two bad rows */
     edge_moments_both_directions(out);
+    if (ref != NULL) {
+        edge_moments_both_directions(out + MS_EDGE_FEATURES);
+    }
     return 0;
 }

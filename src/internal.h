@@ -22,7 +22,7 @@
 #define MS_ROW_POSITION 0
 #define MS_ROW_DISPLACEMENT 3
 #define MS_MIN_FEATURE_ROWS 6
-#define MS_EDGE_FEATURES 4
+#define MS_EDGE_FEATURES 4 /* r_x, r_y, r_z, |r| of one set of positions */
 
 /* ------------------------------------------------------------------ */
 /* alloc.c: every allocation of the library goes through these, so that a
@@ -46,6 +46,9 @@ uint64_t ms__alloc_count(void);
 unsigned ms__resolve_workers(const struct ms_options *opts);
 /* MS_EINVAL, with a message, for options out of their ranges. */
 int ms__options_check(const struct ms_options *opts, struct ms_error *err);
+/* The features of each group: input_var, edge_var, output_var. */
+void ms__options_groups(const struct ms_options *opts,
+                        size_t nfeat[MS_GROUP_COUNT]);
 
 /* ------------------------------------------------------------------ */
 /* error.c */
@@ -192,16 +195,21 @@ int ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
                       bool skip, struct ms_feature_scratch *scratch,
                       struct ms_moments *out, uint64_t *skipped,
                       struct ms_nonfinite_site *site);
-/* The deformed positions (rows 0..2 + rows 3..5) of the block's nodes at
- * slot, into pos[3n + c] for n < b->N. */
-void ms__positions(const struct ms_block *b, size_t slot, double *pos);
+/* The deformed positions (rows 0..2 + rows 3..5), or with reference the
+ * reference positions (rows 0..2), of the block's nodes at slot, into
+ * pos[3n + c] for n < b->N. */
+void ms__positions(const struct ms_block *b, size_t slot, bool reference,
+                   double *pos);
 /* The edge features of edges (from[e], to[e]), e < E, both directions,
- * from positions pos (indexed by node). */
-int ms__edge_features(const double *pos, const uint32_t *from,
-                      const uint32_t *to, size_t E, bool skip,
-                      struct ms_feature_scratch *scratch,
-                      struct ms_moments out[MS_EDGE_FEATURES],
-                      uint64_t *skipped, struct ms_nonfinite_site *site);
+ * from positions pos (indexed by node): r and |r| into out[0..3], and,
+ * when ref is not NULL, the same of the reference positions into
+ * out[4..7].  A non-finite position is a site of row MS_SITE_POSITION + c
+ * (+ 3 for a reference one). */
+int ms__edge_features(const double *pos, const double *ref,
+                      const uint32_t *from, const uint32_t *to, size_t E,
+                      bool skip, struct ms_feature_scratch *scratch,
+                      struct ms_moments *out, uint64_t *skipped,
+                      struct ms_nonfinite_site *site);
 /* next_slot == SIZE_MAX: the T == 1 rule (the delta is the value itself). */
 int ms__delta_features(const struct ms_block *b, size_t slot,
                        size_t next_slot, unsigned nvar, bool skip,
@@ -384,8 +392,8 @@ struct ms_accumulator {
     uint64_t skipped[MS_GROUP_COUNT];
 };
 
-int ms__accumulator_init(struct ms_accumulator *acc, unsigned input_var,
-                         unsigned output_var);
+int ms__accumulator_init(struct ms_accumulator *acc,
+                         const size_t nfeat[MS_GROUP_COUNT]);
 void ms__accumulator_finish(struct ms_accumulator *acc);
 void ms__accumulator_reset(struct ms_accumulator *acc);
 /* Fold a unit's per-timestep partials into acc, in timestep order. */

@@ -390,8 +390,9 @@ receive_outcomes(struct ms_mpi_pass *mp, struct ms_stats *stats,
                  struct ms_accumulator *total)
 {
     struct ms_accumulator acc;
-    int rc = ms__accumulator_init(&acc, mp->opts->input_var,
-                                  mp->opts->output_var);
+    size_t nfeat[MS_GROUP_COUNT];
+    ms__options_groups(mp->opts, nfeat);
+    int rc = ms__accumulator_init(&acc, nfeat);
     for (int r = 1; r < ranks; r++) {
         uint64_t size;
         MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_SIZE, MPI_COMM_WORLD,

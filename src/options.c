@@ -21,7 +21,17 @@ ms_options_init(struct ms_options *opts)
     memset(opts, 0, sizeof(*opts));
     opts->input_var = 4;
     opts->output_var = 4;
+    opts->edge_var = 4;
     opts->memory_limit = DEFAULT_MEMORY_LIMIT;
+}
+
+void
+ms__options_groups(const struct ms_options *opts,
+                   size_t nfeat[MS_GROUP_COUNT])
+{
+    nfeat[MS_GROUP_NODE] = opts->input_var;
+    nfeat[MS_GROUP_EDGE] = opts->edge_var;
+    nfeat[MS_GROUP_DELTA] = opts->output_var;
 }
 
 unsigned
@@ -48,6 +58,11 @@ ms__options_check(const struct ms_options *o, struct ms_error *err)
         return ms__error_set(err, MS_EINVAL,
                              "input_var and output_var must be 1..%d",
                              MS_MAX_VARS);
+    }
+    if (o->edge_var != 4 && o->edge_var != 8) {
+        return ms__error_set(err, MS_EINVAL,
+                             "edge_var must be 4 or 8 (r and |r| of the "
+                             "deformed mesh, and of the reference mesh)");
     }
     if (o->memory_limit == 0) {
         return ms__error_set(err, MS_EINVAL, "memory limit must be > 0");

@@ -430,9 +430,11 @@ maybe_finish(struct pipeline *p)
 static int
 alloc_positions(struct pipeline *p)
 {
+    const struct ms_options *o = p->opts;
     p->pos = ms__calloc(p->plan->npos, sizeof(*p->pos));
     for (unsigned i = 0; p->pos != NULL && i < p->plan->npos; i++) {
-        p->pos[i] = ms__calloc(p->plan->pos_nodes, 3 * sizeof(double));
+        p->pos[i] = ms__calloc(p->plan->pos_nodes,
+                               3 * sizeof(double) * o->edge_var / 4);
         if (p->pos[i] == NULL) {
             return MS_ENOMEM;
         }
@@ -456,7 +458,7 @@ alloc_state(struct pipeline *p)
     if (p->ring == NULL || p->edges == NULL || p->sample_state == NULL ||
         ms__tasks_build(p->plan, &p->tasks, &p->ntasks,
                         &p->progress.bytes_total) != 0 ||
-        ms__accumulator_init(&p->sample, o->input_var, o->output_var) != 0) {
+        ms__accumulator_init(&p->sample, p->total->nfeat) != 0) {
         return MS_ENOMEM;
     }
     for (unsigned i = 0; i < p->nring; i++) {

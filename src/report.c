@@ -98,8 +98,9 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     fprintf(out, "{\n  \"meshstats_version\": \"%s\",\n", MS_VERSION_STRING);
     fputs("  \"dataset\": ", out);
     json_string(out, s->dataset);
-    fprintf(out, ",\n  \"input_var\": %u, \"output_var\": %u,\n",
-            s->input_var, s->output_var);
+    fprintf(out,
+            ",\n  \"input_var\": %u, \"output_var\": %u, \"edge_var\": %u,\n",
+            s->input_var, s->output_var, s->edge_var);
     fprintf(out, "  \"max_timesteps_for_stats\": %u,\n", s->max_timesteps);
     fputs("  \"selection\": {\"source\": ", out);
     json_string(out, s->selection ? s->selection : "all");

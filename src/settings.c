@@ -33,75 +33,79 @@ struct row {
 
 static const struct row table[MS_SET_COUNT] = {
     {{MS_SET_INPUT_VAR, "input_var", "input-var", 0, NULL, "N", "Features",
-      MS_VALUE_UINT, 1, MS_MAX_VARS, "node features per node"},
+      MS_VALUE_UINT, 1, MS_MAX_VARS, "node features per node", 0},
      AT(options.input_var)},
     {{MS_SET_OUTPUT_VAR, "output_var", "output-var", 0, NULL, "N",
-      "Features", MS_VALUE_UINT, 1, MS_MAX_VARS, "delta features per node"},
+      "Features", MS_VALUE_UINT, 1, MS_MAX_VARS, "delta features per node", 0},
      AT(options.output_var)},
+    {{MS_SET_EDGE_VAR, "edge_var", "edge-var", 0, NULL, "N", "Features",
+      MS_VALUE_UINT, 4, 8,
+      "edge features: 4 (r and |r| deformed) or 8 (and reference)", 4},
+     AT(options.edge_var)},
     {{MS_SET_MAX_TIMESTEPS, "max_timesteps_for_stats", "sample-timesteps",
       's', NULL, "M", "Features", MS_VALUE_UINT, 0, MAX_TIMESTEPS,
-      "at most M timesteps per sample (0: all; the seed used 50)"},
+      "at most M timesteps per sample (0: all; the seed used 50)", 0},
      AT(options.max_timesteps)},
     {{MS_SET_SKIP_NONFINITE, "stats_skip_nonfinite", "skip-nonfinite", 0,
       NULL, NULL, "Features", MS_VALUE_BOOL, 0, 1,
-      "leave out rows with NaN/Inf (counted) instead of failing"},
+      "leave out rows with NaN/Inf (counted) instead of failing", 0},
      AT(options.skip_nonfinite)},
     {{MS_SET_WORKERS, "stats_workers", "workers", 'j', NULL, "N|auto",
       "Resources", MS_VALUE_COUNT, 1, MS_MAX_WORKERS,
-      "worker threads (auto: the CPUs this process may use)"},
+      "worker threads (auto: the CPUs this process may use)", 0},
      AT(options.workers)},
     {{MS_SET_PARALLEL, "use_parallel_stats", NULL, 0, NULL, NULL,
       "Resources", MS_VALUE_BOOL, 0, 1,
-      "False: one worker, unless stats_workers or -j says otherwise"},
+      "False: one worker, unless stats_workers or -j says otherwise", 0},
      AT(use_parallel_stats)},
     {{MS_SET_PREFETCH, "prefetch_depth", "prefetch", 0, NULL, "N|auto",
       "Resources", MS_VALUE_COUNT, 1, MS_MAX_PREFETCH,
-      "work units in flight (auto: 2 x workers, within the memory limit)"},
+      "work units in flight (auto: 2 x workers, within the memory limit)", 0},
      AT(options.prefetch)},
     {{MS_SET_MEMORY_LIMIT, "stats_memory_limit", "memory-limit", 0, NULL,
       "SIZE", "Resources", MS_VALUE_SIZE, 1, UINT64_MAX,
-      "bound on the data buffered at once (K, M, G, T suffixes)"},
+      "bound on the data buffered at once (K, M, G, T suffixes)", 0},
      AT(options.memory_limit)},
     {{MS_SET_THROTTLE, NULL, "throttle", 0, NULL, "MBPS", "Resources",
       MS_VALUE_MBPS, 1, MAX_MBPS,
-      "slow each read to MBPS MB/s, to benchmark slow storage"},
+      "slow each read to MBPS MB/s, to benchmark slow storage", 0},
      AT(options.read_throttle)},
     {{MS_SET_SAMPLES, "stats_samples", "samples", 0, NULL, "LIST",
       "Samples", MS_VALUE_IDS, 0, 0,
-      "only these sample ids, e.g. 1-80,85,90-99"},
+      "only these sample ids, e.g. 1-80,85,90-99", 0},
      AT(samples)},
     {{MS_SET_SAMPLE_LIST, NULL, "sample-list", 0, NULL, "FILE", "Samples",
-      MS_VALUE_TEXT, 0, 0, "only the ids in FILE, one a line ('-': stdin)"},
+      MS_VALUE_TEXT, 0, 0, "only the ids in FILE, one a line ('-': stdin)", 0},
      AT(sample_list)},
     {{MS_SET_SPLIT, NULL, "split", 0, NULL, "NAME", "Samples", MS_VALUE_TEXT,
-      0, 0, "only the ids stored at metadata/splits/NAME"},
+      0, 0, "only the ids stored at metadata/splits/NAME", 0},
      AT(split)},
     {{MS_SET_JSON, NULL, "json", 0, NULL, "FILE", "Output", MS_VALUE_TEXT, 0,
-      0, "write the result as JSON ('-': stdout)"},
+      0, "write the result as JSON ('-': stdout)", 0},
      AT(json)},
     {{MS_SET_WRITE_BACK, "write_normalization_params", "write-back", 0,
       "no-write-back", NULL, "Output", MS_VALUE_BOOL, 0, 1,
-      "store the result in the dataset (metadata/normalization_params)"},
+      "store the result in the dataset (metadata/normalization_params)", 0},
      AT(write_back)},
     {{MS_SET_PROGRESS, "progress", "progress", 0, NULL, "WHEN", "Output",
       MS_VALUE_PROGRESS, 0, 0,
-      "progress bar on stderr: auto (on a terminal), always or never"},
+      "progress bar on stderr: auto (on a terminal), always or never", 0},
      AT(progress)},
     {{MS_SET_PER_SAMPLE, NULL, "per-sample", 0, NULL, "FILE", "Output",
-      MS_VALUE_TEXT, 0, 0, "one CSV row of statistics per sample"},
+      MS_VALUE_TEXT, 0, 0, "one CSV row of statistics per sample", 0},
      AT(per_sample)},
     {{MS_SET_TOP, NULL, "top", 0, NULL, "K", "Output", MS_VALUE_UINT, 1,
-      MAX_TOP, "name the K most outlying samples on stderr"},
+      MAX_TOP, "name the K most outlying samples on stderr", 0},
      AT(top)},
     {{MS_SET_QUIET, NULL, "quiet", 'q', NULL, NULL, "Output", MS_VALUE_BOOL,
-      0, 1, "no table on stdout (and no automatic progress bar)"},
+      0, 1, "no table on stdout (and no automatic progress bar)", 0},
      AT(quiet)},
     {{MS_SET_STRICT, NULL, "strict", 0, NULL, NULL, "Behaviour",
       MS_VALUE_BOOL, 0, 1, "a bad sample fails the run instead of being "
-                           "skipped"},
+                           "skipped", 0},
      AT(options.strict)},
     {{MS_SET_DATASET, "dataset_dir", NULL, 0, NULL, "DATASET.h5", "Input",
-      MS_VALUE_TEXT, 0, 0, "the dataset, when none is given as an argument"},
+      MS_VALUE_TEXT, 0, 0, "the dataset, when none is given as an argument", 0},
      AT(dataset)},
 };
 
@@ -249,7 +253,7 @@ parse_ranged(const struct ms_setting_info *in, const char *text,
     }
     const char *end;
     if (parse_u64(text, out, &end) != 0 || *end != '\0' || *out < in->min ||
-        *out > in->max) {
+        *out > in->max || (in->step > 1 && (*out - in->min) % in->step)) {
         return MS_EINVAL;
     }
     return 0;
@@ -307,8 +311,13 @@ ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
     const struct ms_setting_info *in = ms_setting_info(setting);
     switch (in != NULL ? in->type : MS_VALUE_TEXT) {
     case MS_VALUE_UINT:
-        snprintf(buf, size, "an integer %llu..%llu",
-                 (unsigned long long)in->min, (unsigned long long)in->max);
+        if (in->step > 1 && in->max - in->min == in->step) {
+            snprintf(buf, size, "%llu or %llu", (unsigned long long)in->min,
+                     (unsigned long long)in->max);
+        } else {
+            snprintf(buf, size, "an integer %llu..%llu",
+                     (unsigned long long)in->min, (unsigned long long)in->max);
+        }
         break;
     case MS_VALUE_COUNT:
         snprintf(buf, size, "auto or an integer %llu..%llu",

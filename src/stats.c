@@ -15,13 +15,13 @@
 #include <string.h>
 
 int
-ms__accumulator_init(struct ms_accumulator *acc, unsigned input_var,
-                     unsigned output_var)
+ms__accumulator_init(struct ms_accumulator *acc,
+                     const size_t nfeat[MS_GROUP_COUNT])
 {
     memset(acc, 0, sizeof(*acc));
-    acc->nfeat[MS_GROUP_NODE] = input_var;
-    acc->nfeat[MS_GROUP_EDGE] = MS_EDGE_FEATURES;
-    acc->nfeat[MS_GROUP_DELTA] = output_var;
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        acc->nfeat[g] = nfeat[g];
+    }
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         acc->feat[g] = ms__calloc(acc->nfeat[g], sizeof(struct ms_moments));
         if (acc->feat[g] == NULL) {
@@ -79,7 +79,7 @@ ms__accumulator_fold_unit(struct ms_accumulator *acc,
     bool nodes = u->kind != MS_UNIT_EDGES, edges = u->kind != MS_UNIT_NODES;
     fold_records(acc->feat[MS_GROUP_NODE], acc->nfeat[MS_GROUP_NODE], b->node,
                  nodes ? nnode * u->nblocks : 0);
-    fold_records(acc->feat[MS_GROUP_EDGE], MS_EDGE_FEATURES, b->edge,
+    fold_records(acc->feat[MS_GROUP_EDGE], acc->nfeat[MS_GROUP_EDGE], b->edge,
                  edges ? nnode : 0);
     fold_records(acc->feat[MS_GROUP_DELTA], acc->nfeat[MS_GROUP_DELTA],
                  b->delta, nodes ? ndelta * u->nblocks : 0);
@@ -102,8 +102,7 @@ int
 ms__accumulator_copy(struct ms_accumulator *dst,
                      const struct ms_accumulator *src)
 {
-    int rc = ms__accumulator_init(dst, (unsigned)src->nfeat[MS_GROUP_NODE],
-                                  (unsigned)src->nfeat[MS_GROUP_DELTA]);
+    int rc = ms__accumulator_init(dst, src->nfeat);
     if (rc == 0) {
         ms__accumulator_merge(dst, src);
     }
@@ -178,10 +177,11 @@ ms__stats_create(const char *path, const struct ms_options *opts,
     }
     s->input_var = opts->input_var;
     s->output_var = opts->output_var;
+    s->edge_var = opts->edge_var;
     s->max_timesteps = opts->max_timesteps;
     s->skip_nonfinite = opts->skip_nonfinite;
-    size_t nfeat[MS_GROUP_COUNT] = {opts->input_var, MS_EDGE_FEATURES,
-                                    opts->output_var};
+    size_t nfeat[MS_GROUP_COUNT];
+    ms__options_groups(opts, nfeat);
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         s->groups[g].nfeatures = nfeat[g];
         s->groups[g].features =
@@ -314,9 +314,10 @@ ms_feature_name(enum ms_group_kind group, size_t i, char *buf, size_t size)
      * part number in the usual deforming-plate layout. */
     static const char *const rows[] = {"disp_x", "disp_y", "disp_z",
                                        "stress", "part"};
-    static const char *const edge[] = {"r_x", "r_y", "r_z", "|r|"};
+    static const char *const edge[] = {"r_x",  "r_y",  "r_z",  "|r|",
+                                       "r0_x", "r0_y", "r0_z", "|r0|"};
     if (group == MS_GROUP_EDGE) {
-        snprintf(buf, size, "%s", i < 4 ? edge[i] : "?");
+        snprintf(buf, size, "%s", i < MS_ARRAY_SIZE(edge) ? edge[i] : "?");
     } else if (i < MS_ARRAY_SIZE(rows)) {
         snprintf(buf, size, group == MS_GROUP_DELTA ? "d_%s" : "%s", rows[i]);
     } else {

@@ -39,9 +39,10 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
     b->slot_full = ms__calloc(p->max_slots, 1);
     b->data = ms__malloc(p->max_data_bytes);
-    b->scratch.pos = ms__calloc(p->max_pos_nodes, 3 * sizeof(double));
+    b->scratch.pos = ms__calloc(p->max_pos_nodes,
+                                3 * sizeof(double) * opts->edge_var / 4);
     b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
-    b->edge = ms__calloc(nnode * MS_EDGE_FEATURES, sizeof(*b->edge));
+    b->edge = ms__calloc(nnode * opts->edge_var, sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
     b->edges = ms__calloc(2 * p->edge_block, sizeof(*b->edges));
     if (p->max_chunk_bytes > 0) {
@@ -123,6 +124,17 @@ feature_error(int rc, const struct where *w, const char *group,
     const char *path = ms__file_path(w->f);
     long long id = (long long)w->ps->name.id;
     const char *name = w->ps->name.name;
+    if (rc == MS_ENONFINITE && site->row >= MS_SITE_POSITION + 3) {
+        return ms__error_set(
+            err, rc,
+            "%s: sample %lld: data/%s/nodal_data: non-finite reference "
+            "position %g at feature row %zu, timestep %zu, node %zu (used "
+            "by the reference edge features of edge_var 8; "
+            "--skip-nonfinite leaves such edges out)",
+            path, id, name, site->value,
+            MS_ROW_POSITION + site->row - MS_SITE_POSITION - 3, w->t,
+            site->node);
+    }
     if (rc == MS_ENONFINITE && site->row >= MS_SITE_POSITION) {
         size_t c = site->row - MS_SITE_POSITION;
         return ms__error_set(
@@ -170,8 +182,8 @@ static void
 locate_in_rows(const struct ms_block *block, size_t slot,
                struct ms_nonfinite_site *site)
 {
-    if (site->row < MS_SITE_POSITION) {
-        return;
+    if (site->row < MS_SITE_POSITION || site->row >= MS_SITE_POSITION + 3) {
+        return; /* a row already, or a reference position: its own row */
     }
     size_t c = site->row - MS_SITE_POSITION, n = site->node;
     size_t rows[2] = {MS_ROW_POSITION + c, MS_ROW_DISPLACEMENT + c};
@@ -258,8 +270,12 @@ compute_nodes(struct where *w, const struct ms_plan *plan,
     w->first = u->first;
     if (pos != NULL && u->node_end > u->node_begin) {
         size_t t = ms__timesteps_at(&w->ps->node_ts, u->node_begin);
-        ms__positions(&all, slot_of(b->slots, u->nslots, t),
-                      pos + 3 * u->first);
+        size_t slot = slot_of(b->slots, u->nslots, t);
+        ms__positions(&all, slot, false, pos + 3 * u->first);
+        if (opts->edge_var > MS_EDGE_FEATURES) {
+            ms__positions(&all, slot, true,
+                          pos + 3 * (plan->pos_nodes + u->first));
+        }
     }
     return 0;
 }
@@ -273,17 +289,22 @@ compute_whole_edges(struct where *w, const struct ms_plan *plan,
                     struct ms_error *err)
 {
     const struct ms_plan_sample *ps = w->ps;
-    size_t E = ps->shape.E;
+    size_t E = ps->shape.E, N = ps->shape.N;
     struct ms_block block = unit_block(plan, u, b);
     struct ms_nonfinite_site site = {0};
+    double *pos = b->scratch.pos;
+    double *ref = opts->edge_var > MS_EDGE_FEATURES ? pos + 3 * N : NULL;
     for (size_t k = u->node_begin; k < u->node_end; k++) {
         w->t = ms__timesteps_at(&ps->node_ts, k);
         size_t slot = slot_of(b->slots, u->nslots, w->t);
-        ms__positions(&block, slot, b->scratch.pos);
-        int rc = ms__edge_features(b->scratch.pos, edges, edges + E, E,
+        ms__positions(&block, slot, false, pos);
+        if (ref != NULL) {
+            ms__positions(&block, slot, true, ref);
+        }
+        int rc = ms__edge_features(pos, ref, edges, edges + E, E,
                                    opts->skip_nonfinite, &b->scratch,
                                    b->edge + (k - u->node_begin) *
-                                                 MS_EDGE_FEATURES,
+                                                 opts->edge_var,
                                    &b->skipped[MS_GROUP_EDGE], &site);
         if (rc != 0) {
             locate_in_rows(&block, slot, &site);
@@ -321,7 +342,10 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
     }
     w->t = ms__timesteps_at(&ps->node_ts, u->node_begin);
     struct ms_nonfinite_site site = {0};
-    int rc = ms__edge_features(shared->pos, from, to, u->count,
+    const double *ref = opts->edge_var > MS_EDGE_FEATURES
+                            ? shared->pos + 3 * plan->pos_nodes
+                            : NULL;
+    int rc = ms__edge_features(shared->pos, ref, from, to, u->count,
                                opts->skip_nonfinite, &b->scratch, b->edge,
                                &b->skipped[MS_GROUP_EDGE], &site);
     if (rc != 0) {
@@ -330,11 +354,10 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
     /* A timestep sampled twice counts twice, as in a WHOLE unit. */
     size_t nnode = u->node_end - u->node_begin;
     for (size_t i = 1; i < nnode; i++) {
-        memcpy(b->edge + i * MS_EDGE_FEATURES, b->edge,
-               MS_EDGE_FEATURES * sizeof(*b->edge));
+        memcpy(b->edge + i * opts->edge_var, b->edge,
+               opts->edge_var * sizeof(*b->edge));
     }
     b->skipped[MS_GROUP_EDGE] *= nnode;
-    (void)plan;
     return 0;
 }
 

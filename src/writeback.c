@@ -135,6 +135,8 @@ write_params(hid_t group, const struct ms_stats *s)
                         &s->input_var) < 0 ||
         write_attribute(group, "output_var", H5T_NATIVE_UINT, H5T_STD_U32LE,
                         &s->output_var) < 0 ||
+        write_attribute(group, "edge_var", H5T_NATIVE_UINT, H5T_STD_U32LE,
+                        &s->edge_var) < 0 ||
         write_attribute(group, "samples_used", H5T_NATIVE_ULLONG,
                         H5T_STD_U64LE, &used) < 0) {
         return -1;

@@ -32,8 +32,9 @@ def delta_timesteps(T, M):
     return linspace_int(T - 2, m)
 
 
-def sample_rows(nodal, edges, iv, ov, M):
-    """The node, edge and delta feature rows of one sample (float64)."""
+def sample_rows(nodal, edges, iv, ov, M, ev=4):
+    """The node, edge and delta feature rows of one sample (float64); with
+    ev 8 the edge rows carry the reference mesh's r and |r| too."""
     d = np.asarray(nodal, dtype=np.float64)
     e = np.asarray(edges, dtype=np.int64)
     F, T, N = d.shape
@@ -44,7 +45,12 @@ def sample_rows(nodal, edges, iv, ov, M):
         pos = d[0:3, t, :] + d[3:6, t, :]
         r = pos[:, both[1]] - pos[:, both[0]]
         length = np.sqrt((r * r).sum(axis=0))
-        edge.append(np.vstack([r, length]).T)
+        rows = [r, length]
+        if ev == 8:
+            ref = d[0:3, t, :]
+            r0 = ref[:, both[1]] - ref[:, both[0]]
+            rows += [r0, np.sqrt((r0 * r0).sum(axis=0))]
+        edge.append(np.vstack(rows).T)
     for t in delta_timesteps(T, M):
         if T == 1:
             delta.append(d[3:3 + ov, 0, :].T)
@@ -76,7 +82,7 @@ def group_stats(blocks, nfeat):
     return out
 
 
-def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None):
+def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None, ev=4):
     """The statistics of the dataset at path, as meshstats' JSON groups
     (over only_ids when given)."""
     node, edge, delta = [], [], []
@@ -89,7 +95,7 @@ def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None):
                 continue
             g = f["data"][name]
             a, b, c = sample_rows(g["nodal_data"][...], g["mesh_edge"][...],
-                                  iv, ov, M)
+                                  iv, ov, M, ev)
             node += a
             edge += b
             delta += c
@@ -97,7 +103,7 @@ def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None):
     return {
         "used": used,
         "node": group_stats(node, iv),
-        "edge": group_stats(edge, 4),
+        "edge": group_stats(edge, ev),
         "delta": group_stats(delta, ov),
     }
 

@@ -54,7 +54,8 @@ static struct ms_block block = {
 static int
 edge_features(size_t slot, bool skip, struct ms_moments m[4],
               uint64_t *skipped, struct ms_nonfinite_site *site);
-static double pos[3 * NODES], values[EDGES > NODES ? EDGES : NODES];
+static double pos[3 * NODES], ref[3 * NODES];
+static double values[EDGES > NODES ? EDGES : NODES];
 static unsigned char mask[EDGES > NODES ? EDGES : NODES];
 static struct ms_feature_scratch scratch = {
     .pos = pos, .values = values, .mask = mask};
@@ -63,15 +64,64 @@ static int
 edge_features(size_t slot, bool skip, struct ms_moments m[4],
               uint64_t *skipped, struct ms_nonfinite_site *site)
 {
-    ms__positions(&block, slot, pos);
-    return ms__edge_features(pos, edges, edges + EDGES, EDGES, skip,
+    ms__positions(&block, slot, false, pos);
+    return ms__edge_features(pos, NULL, edges, edges + EDGES, EDGES, skip,
                              &scratch, m, skipped, site);
+}
+
+Test(features, edge_var_8_adds_the_reference_mesh_edges, .init = setup_mesh)
+{
+    /* At t = 1 the deformed mesh is p0 (0,0,0) p1 (2,0,0) p2 (1,1,0)
+     * p3 (2,1,1), the reference mesh the unit square.  Reference edges:
+     * 0->1 (1,0,0), 1->2 (-1,1,0), 2->0 (0,-1,0), 1->3 (0,1,0),
+     * 3->2 (-1,0,0): r0_x squares sum to 3, r0_y to 3, r0_z to 0, over 5
+     * stored edges (10 rows); |r0| is 1, sqrt2, 1, 1, 1. */
+    struct ms_moments m[8];
+    uint64_t skipped = 0;
+    struct ms_nonfinite_site site;
+    ms__positions(&block, 1, false, pos);
+    ms__positions(&block, 1, true, ref);
+    cr_assert_eq(ms__edge_features(pos, ref, edges, edges + EDGES, EDGES,
+                                   false, &scratch, m, &skipped, &site),
+                 0);
+    for (int k = 0; k < 8; k++) {
+        cr_expect_eq(m[k].count, 10, "feature %d", k);
+    }
+    cr_expect(fabs(ms__moments_std(&m[0]) - sqrt(14.0 / 10.0)) < 1e-15,
+              "the deformed features are those of edge_var 4");
+    for (int k = 4; k < 7; k++) {
+        cr_expect_eq(ms__moments_mean(&m[k]), 0.0, "r0 means are exactly 0");
+    }
+    cr_expect(fabs(ms__moments_std(&m[4]) - sqrt(3.0 / 5.0)) < 1e-15);
+    cr_expect(fabs(ms__moments_std(&m[5]) - sqrt(3.0 / 5.0)) < 1e-15);
+    cr_expect_eq(ms__moments_std(&m[6]), 0.0);
+    double len_mean = (4.0 + sqrt(2.0)) / 5.0;
+    cr_expect(fabs(ms__moments_mean(&m[7]) - len_mean) < 1e-15);
+    cr_expect_eq(m[7].min, 1.0);
+    cr_expect(fabs(m[7].max - sqrt(2.0)) < 1e-15);
+    /* A non-finite reference coordinate is named as such. */
+    at(2, 1)[3] = NAN; /* reference z of node 3 */
+    ms__positions(&block, 1, false, pos);
+    ms__positions(&block, 1, true, ref);
+    cr_expect_eq(ms__edge_features(pos, ref, edges, edges + EDGES, EDGES,
+                                   false, &scratch, m, &skipped, &site),
+                 MS_ENONFINITE);
+    cr_expect_eq(site.row, MS_SITE_POSITION + 2,
+                 "the deformed z comes first (it uses the same row)");
+    cr_expect_eq(site.node, 3);
+    /* Skipped, the edges of node 3 leave every feature alike. */
+    cr_expect_eq(ms__edge_features(pos, ref, edges, edges + EDGES, EDGES,
+                                   true, &scratch, m, &skipped, &site),
+                 0);
+    for (int k = 0; k < 8; k++) {
+        cr_expect_eq(m[k].count, 6, "feature %d", k);
+    }
 }
 
 Test(features, positions_are_reference_plus_displacement_per_node,
      .init = setup_mesh)
 {
-    ms__positions(&block, 0, pos);
+    ms__positions(&block, 0, false, pos);
     static const double want[3 * NODES] = {0, 0, 0, 1, 0, 0,
                                            0, 1, 0, 1, 1, 1};
     for (size_t i = 0; i < 3 * NODES; i++) {

@@ -441,9 +441,46 @@ def blocked_dataset(name, transform=None, **kw):
 
 
 @case
+def edge_var_8_matches_numpy_and_carries_everywhere():
+    # The training code's 8 edge features: r and |r| of the deformed mesh,
+    # then of the reference mesh (rows 0..2), both directions.
+    path = plate()
+    got = stats(path, "--edge-var", 8)
+    check(got, oracle.reference(path, ev=8))
+    assert got["edge_var"] == 8 and len(got["edge"]["mean"]) == 8
+    assert got["edge"]["mean"][4:7] == [0.0, 0.0, 0.0], got["edge"]["mean"]
+    four = stats(path)
+    for key in ("mean", "std", "min", "max"):
+        assert got["edge"][key][:4] == four["edge"][key], key
+    check(stats(path, "--edge-var", 8, "-s", 5),
+          oracle.reference(path, ev=8, M=5))
+    # Config key, write-back shape and attribute, CSV and table columns.
+    cfg = os.path.join(TMP, "ev8.txt")
+    with open(cfg, "w") as f:
+        f.write("edge_var 8\n")
+    assert stats(path, "-c", cfg) == got
+    copy = os.path.join(TMP, "ev8.h5")
+    shutil.copy(path, copy)
+    csv = os.path.join(TMP, "ev8.csv")
+    p = run("--edge-var", 8, "--write-back", "--per-sample", csv, copy)
+    assert "r0_x" in p.stdout and "|r0|" in p.stdout, p.stdout
+    with h5py.File(copy, "r") as f:
+        params = f["metadata/normalization_params"]
+        assert params["edge_mean"].shape == (8,)
+        assert params["edge_std"].shape == (8,)
+        assert params.attrs["edge_var"] == 8
+    with open(csv) as f:
+        header = f.readline()
+    assert "edge_|r0|_std" in header and "edge_r0_z_mean" in header, header
+    p = run("--edge-var", 5, path, expect=2)
+    assert "--edge-var: '5' is not valid; expected 4 or 8" in p.stderr
+
+
+@case
 def blocked_mesh_matches_numpy_full_and_sampled():
     path = blocked_dataset("blocked.h5")
     check(stats(path), oracle.reference(path))
+    check(stats(path, "--edge-var", 8), oracle.reference(path, ev=8))
     check(stats(path, "-s", 3), oracle.reference(path, M=3))
     check(stats(path, "-s", 2, "--output-var", 2),
           oracle.reference(path, ov=2, M=2))
@@ -476,6 +513,10 @@ def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
     got = stats_hdf5_path(path, "--memory-limit", "3800K")
     for g in ("node", "edge", "delta"):
         assert got[g] == want[g], ("H5Dread", g)
+    # edge_var 8 doubles the positions each buffer holds, not the rule.
+    eight = {run("-q", "--json", "-", "--edge-var", 8, "--memory-limit", lim,
+                 "-j", j, path).stdout for lim in ("2G", "4M") for j in (1, 2)}
+    assert len(eight) == 1, len(eight)
 
 
 @case
