@@ -120,6 +120,13 @@ struct ms_progress {
  * with finished set when it ends (successfully or not). */
 typedef void (*ms_progress_fn)(void *userdata, const struct ms_progress *p);
 
+/* Called on the thread that called ms_stats_compute every 100 ms while a
+ * pass runs (and before it reads anything): returning true stops the
+ * pass as a signal would, with MS_ECANCELED (err.signal 0); what runs
+ * finishes, nothing more is read.  How an embedding program forwards
+ * Ctrl-C without giving the library its signals. */
+typedef bool (*ms_cancel_fn)(void *userdata);
+
 /* Which samples a pass uses: sorted, distinct ids, and where they came
  * from ("samples 1-80,85", "list ids.txt", "split train").  Made by the
  * ms_selection_* functions, released with ms_selection_finish.  Each
@@ -166,6 +173,7 @@ struct ms_options {
     bool per_sample;        /* keep each sample's statistics too */
     ms_warning_fn on_warning; /* may be NULL */
     ms_progress_fn on_progress; /* may be NULL */
+    ms_cancel_fn should_stop; /* may be NULL */
     void *userdata;
 };
 

@@ -370,10 +370,26 @@ report_progress(struct pipeline *p, bool finished)
     }
 }
 
+/* Stop the pass if the caller asks (ms_options.should_stop). */
+static void
+poll_caller(struct pipeline *p)
+{
+    const struct ms_options *o = p->opts;
+    if (!p->stopping && o->should_stop != NULL &&
+        o->should_stop(o->userdata)) {
+        struct ms_error e;
+        stop(p, ms__error_set(&e, MS_ECANCELED, "canceled by the caller; "
+                                                "nothing was written"),
+             &e);
+        maybe_finish(p);
+    }
+}
+
 static void
 timer_cb(uv_timer_t *timer)
 {
     report_progress(timer->data, false);
+    poll_caller(timer->data);
 }
 
 static void
@@ -575,6 +591,7 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
     p.start_ns = uv_hrtime();
     if (start_handles(&p, workers) == 0) {
         report_progress(&p, false); /* the bar at 0%: reading starts now */
+        poll_caller(&p);
         dispatch(&p);
     }
     maybe_finish(&p);

@@ -234,6 +234,40 @@ TAP_TEST(two_passes_at_once_give_the_bytes_of_each_alone)
     free(alone[1]);
 }
 
+struct stopper {
+    int polls, stop_at;
+};
+
+static bool
+stop_after(void *userdata)
+{
+    struct stopper *s = userdata;
+    return ++s->polls >= s->stop_at;
+}
+
+TAP_TEST(the_caller_can_stop_a_pass)
+{
+    for (int at = 1; at <= 3; at += 2) {
+        struct ms_options o;
+        ms_options_init(&o);
+        o.workers = 2;
+        o.read_throttle = 4u << 20; /* over a second: polled often */
+        struct stopper st = {0, at};
+        o.should_stop = stop_after;
+        o.userdata = &st;
+        unsigned before = threads_now();
+        struct ms_stats *s = NULL;
+        struct ms_error err;
+        int rc = ms_stats_compute(large, &o, &s, &err);
+        TAP_CHECK(rc == MS_ECANCELED && s == NULL, "stop at poll %d: %s", at,
+                  ms_err_name(rc));
+        TAP_CHECK(err.signal == 0 && strstr(err.message, "canceled") != NULL,
+                  "%s", err.message);
+        TAP_CHECK(st.polls == at, "no poll after the stop (%d)", st.polls);
+        TAP_CHECK(threads_now() == before, "the threads were joined");
+    }
+}
+
 int
 main(void)
 {
@@ -244,6 +278,7 @@ main(void)
          another_libuv_user_and_the_environment_change_nothing},
         {"two_passes_at_once_give_the_bytes_of_each_alone",
          two_passes_at_once_give_the_bytes_of_each_alone},
+        {"the_caller_can_stop_a_pass", the_caller_can_stop_a_pass},
     };
     setup();
     int rc = tap_run("library", tests, sizeof(tests) / sizeof(tests[0]));
