@@ -75,8 +75,7 @@ struct pipeline {
     unsigned running;
     bool stopping, closing;
 
-    uint32_t **edges;             /* per sample, while it is in flight */
-    double **pos;                 /* the plan's npos position buffers */
+    struct ms_pass_buffers shared; /* edge lists, position buffers */
     unsigned char *sample_state;  /* enum sample_state, per sample */
     size_t next_bad;              /* bad samples reported up to here */
     bool folding_failed;          /* the sample being folded has failed */
@@ -106,7 +105,7 @@ work_cb(struct ms_work *work)
     struct pipeline *p = j->pipe;
     const struct task *t = &p->tasks[j->task];
     const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
-    uint32_t *edges = p->edges[t->sample];
+    uint32_t *edges = p->shared.edges[t->sample];
     if (t->kind == TASK_EDGES) {
         /* Read and checked; a list not kept is only checked. */
         size_t E = ps->shape.E;
@@ -116,7 +115,7 @@ work_cb(struct ms_work *work)
     } else {
         const struct ms_unit *u = &p->plan->units[t->unit];
         struct ms_unit_shared shared = {
-            edges, p->pos != NULL ? p->pos[u->pos] : NULL};
+            edges, p->shared.pos != NULL ? p->shared.pos[u->pos] : NULL};
         j->rc = ms__unit_run(p->file, p->plan, u, &shared, p->opts,
                              &j->buffers, &j->err);
     }
@@ -238,8 +237,7 @@ fold_task(struct pipeline *p, struct job *j)
             }
         }
         p->progress.samples_done++;
-        ms__free(p->edges[t->sample]);
-        p->edges[t->sample] = NULL;
+        ms__pass_buffers_drop_edges(&p->shared, t->sample);
     }
 }
 
@@ -318,9 +316,8 @@ dispatch_one(struct pipeline *p)
     }
     const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
     if (t->kind == TASK_EDGES && (!ps->blocked || p->plan->keep_edges)) {
-        size_t E = ps->shape.E;
-        p->edges[t->sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
-        if (p->edges[t->sample] == NULL) {
+        if (ms__pass_buffers_new_edges(&p->shared, t->sample,
+                                       ps->shape.E) == NULL) {
             struct ms_error e;
             stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
             return false;
@@ -442,22 +439,6 @@ maybe_finish(struct pipeline *p)
 /* ------------------------------------------------------------------ */
 /* Setting up and tearing down. */
 
-/* The position buffers of blocked samples (cut.c). */
-static int
-alloc_positions(struct pipeline *p)
-{
-    const struct ms_options *o = p->opts;
-    p->pos = ms__calloc(p->plan->npos, sizeof(*p->pos));
-    for (unsigned i = 0; p->pos != NULL && i < p->plan->npos; i++) {
-        p->pos[i] = ms__calloc(p->plan->pos_nodes,
-                               3 * sizeof(double) * o->edge_var / 4);
-        if (p->pos[i] == NULL) {
-            return MS_ENOMEM;
-        }
-    }
-    return p->pos != NULL ? 0 : MS_ENOMEM;
-}
-
 static int
 alloc_state(struct pipeline *p)
 {
@@ -466,12 +447,9 @@ alloc_state(struct pipeline *p)
     p->progress.samples_total = p->plan->nsamples;
     p->nring = p->plan->prefetch;
     p->ring = ms__calloc(p->nring, sizeof(*p->ring));
-    p->edges = ms__calloc(p->plan->nsamples, sizeof(*p->edges));
     p->sample_state = ms__calloc(p->plan->nsamples, 1);
-    if (p->plan->pos_nodes > 0 && alloc_positions(p) != 0) {
-        return MS_ENOMEM;
-    }
-    if (p->ring == NULL || p->edges == NULL || p->sample_state == NULL ||
+    if (ms__pass_buffers_init(&p->shared, p->plan, o->edge_var) != 0 ||
+        p->ring == NULL || p->sample_state == NULL ||
         ms__tasks_build(p->plan, &p->tasks, &p->ntasks,
                         &p->progress.bytes_total) != 0 ||
         ms__accumulator_init(&p->sample, p->total->nfeat) != 0) {
@@ -492,15 +470,8 @@ free_state(struct pipeline *p)
     for (unsigned i = 0; p->ring != NULL && i < p->nring; i++) {
         ms__unit_buffers_finish(&p->ring[i].buffers);
     }
-    for (size_t s = 0; p->edges != NULL && s < p->plan->nsamples; s++) {
-        ms__free(p->edges[s]);
-    }
     ms__free(p->ring);
-    ms__free(p->edges);
-    for (unsigned i = 0; p->pos != NULL && i < p->plan->npos; i++) {
-        ms__free(p->pos[i]);
-    }
-    ms__free(p->pos);
+    ms__pass_buffers_finish(&p->shared);
     ms__free(p->sample_state);
     ms__free(p->tasks);
     ms__accumulator_finish(&p->sample);

@@ -25,4 +25,22 @@ struct task {
 int ms__tasks_build(const struct ms_plan *plan, struct task **out,
                     size_t *count, uint64_t *bytes_total);
 
+/* The buffers tasks share (pass_buffers.c): edges[s], the edge list of
+ * sample s while it is in flight (NULL otherwise, or when a blocked sample
+ * streams it); pos[i], the plan's position buffers. */
+struct ms_pass_buffers {
+    uint32_t **edges;
+    double **pos;
+    size_t nsamples;
+    unsigned npos;
+};
+
+int ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
+                          unsigned edge_var);
+/* Room for sample's E edges, both rows (NULL when out of memory). */
+uint32_t *ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample,
+                                     size_t E);
+void ms__pass_buffers_drop_edges(struct ms_pass_buffers *b, size_t sample);
+void ms__pass_buffers_finish(struct ms_pass_buffers *b);
+
 #endif

@@ -26,7 +26,7 @@ LAYERS = {
     # one pass; its combination across MPI ranks; the event loop
     "compute": 8, "mpi": 7, "pipeline": 7,
     # one work unit; the plan of units; which samples
-    "unit": 6, "tasks": 6, "plan": 5, "selection": 5,
+    "unit": 6, "tasks": 6, "pass_buffers": 6, "plan": 5, "selection": 5,
     # the memory limit shared out; a sample cut into units
     "budget": 4, "cut": 4,
     # reading a sample's data; the result and what is written from it

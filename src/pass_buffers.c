@@ -1,0 +1,70 @@
+/*
+ * pass_buffers.c: the memory a pass shares between its tasks, beside the
+ * ring slots' own buffers: the edge list of each sample in flight (read by
+ * its edge task, used by its units, freed when its last task is folded)
+ * and the position buffers of blocked samples (cut.c decides how many and
+ * which unit uses which; budget.c counts them against the memory limit).
+ * Only the loop thread allocates and frees; workers use what a task was
+ * given.
+ */
+#include "tasks.h"
+
+/* The plan's npos buffers of pos_nodes positions: 3 doubles a node, twice
+ * that with edge_var 8 (the deformed and the reference mesh). */
+static int
+alloc_positions(struct ms_pass_buffers *b, const struct ms_plan *plan,
+                unsigned edge_var)
+{
+    b->npos = plan->npos;
+    b->pos = ms__calloc(plan->npos, sizeof(*b->pos));
+    for (unsigned i = 0; b->pos != NULL && i < plan->npos; i++) {
+        b->pos[i] =
+            ms__calloc(plan->pos_nodes, 3 * sizeof(double) * edge_var / 4);
+        if (b->pos[i] == NULL) {
+            return MS_ENOMEM;
+        }
+    }
+    return b->pos != NULL ? 0 : MS_ENOMEM;
+}
+
+int
+ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
+                      unsigned edge_var)
+{
+    *b = (struct ms_pass_buffers){.nsamples = plan->nsamples};
+    b->edges = ms__calloc(plan->nsamples, sizeof(*b->edges));
+    if (b->edges == NULL ||
+        (plan->pos_nodes > 0 && alloc_positions(b, plan, edge_var) != 0)) {
+        return MS_ENOMEM;
+    }
+    return 0;
+}
+
+uint32_t *
+ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample,
+                           size_t E)
+{
+    b->edges[sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
+    return b->edges[sample];
+}
+
+void
+ms__pass_buffers_drop_edges(struct ms_pass_buffers *b, size_t sample)
+{
+    ms__free(b->edges[sample]);
+    b->edges[sample] = NULL;
+}
+
+void
+ms__pass_buffers_finish(struct ms_pass_buffers *b)
+{
+    for (size_t s = 0; b->edges != NULL && s < b->nsamples; s++) {
+        ms__free(b->edges[s]);
+    }
+    ms__free(b->edges);
+    for (unsigned i = 0; b->pos != NULL && i < b->npos; i++) {
+        ms__free(b->pos[i]);
+    }
+    ms__free(b->pos);
+    *b = (struct ms_pass_buffers){0};
+}
