@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # meson install into a scratch DESTDIR, then use what was installed as a
-# user would.  Prints TAP.  Usage: test_install.sh BUILDDIR SOURCEDIR
+# user would.  Prints TAP.
+# Usage: test_install.sh BUILDDIR SOURCEDIR [PYTHON]  (PYTHON: the Python
+# package was built for it, so it must be installed too)
 set -uo pipefail
 build=$1
 src=$2
+python=${3:-}
 dest=$(mktemp -d "${TMPDIR:-/tmp}/meshstats-install-XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 n=0
@@ -20,7 +23,7 @@ check() { # check NAME COMMAND...
         printf '%s\n' "$out" | tail -5 | sed 's/^/# /'
     fi
 }
-echo "1..9"
+echo "1..$([ -n "$python" ] && echo 10 || echo 9)"
 prefix=/opt/meshstats-test
 installed() {
     DESTDIR="$dest" meson install -C "$build" --no-rebuild --quiet \
@@ -38,7 +41,8 @@ installed() {
 # prefix is left alone.
 tmpbuild="$dest/build"
 meson setup "$tmpbuild" "$src" --prefix "$prefix" -Dtests=disabled \
-    -Dbench=false >/dev/null 2>&1 && ninja -C "$tmpbuild" >/dev/null 2>&1
+    -Dbench=false -Dpython="$([ -n "$python" ] && echo enabled ||
+    echo disabled)" >/dev/null 2>&1 && ninja -C "$tmpbuild" >/dev/null 2>&1
 build=$tmpbuild
 root="$dest$prefix"
 check files_are_installed_under_prefix_and_destdir installed
@@ -102,4 +106,26 @@ completion_works() {
 check bash_completion_completes_options_and_values completion_works
 check config_prints_every_key_with_its_origin \
     sh -c "LD_LIBRARY_PATH='$libdir' '$root/bin/meshstats' config -s 50 | grep -q '^command line *max_timesteps_for_stats *50$'"
+# The package goes to PREFIX/lib/python3.X/site-packages (for /usr/local,
+# Debian's python3 reads /usr/local/lib/python3.X/dist-packages).
+python_package_works() {
+    local init site
+    init=$(find "$root" -path '*-packages/meshstats/__init__.py' | head -1)
+    [ -n "$init" ] || { echo "no meshstats/__init__.py under $root"; return 1; }
+    site=$(dirname "$(dirname "$init")")
+    case "$site" in "$root"/lib/python3.*/site-packages) ;;
+        *) echo "installed in $site"; return 1 ;; esac
+    ls "$site"/meshstats/_meshstats.*.so >/dev/null || return 1
+    LD_LIBRARY_PATH="$libdir" "$root/bin/meshstats" --json "$dest/cli.json" \
+        -q "$dest/p.h5" || return 1
+    (cd "$dest" && PYTHONPATH="$site" "$python" -c "
+import meshstats, sys
+assert meshstats.__file__.startswith('$site'), meshstats.__file__
+got = meshstats.compute('$dest/p.h5').to_json()
+sys.exit(got != open('$dest/cli.json').read())")
+}
+if [ -n "$python" ]; then
+    check python_package_is_installed_and_gives_the_command_s_json \
+        python_package_works
+fi
 exit $((failed > 0))

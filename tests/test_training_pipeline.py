@@ -31,7 +31,7 @@ def training_pipeline_snippets_run_and_agree_with_the_json():
                     "--json", stats_json, dataset], check=True)
     text = open(DOC).read()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) == 4, len(blocks)
+    assert len(blocks) == 5, len(blocks)
     env = {"DATASET": dataset, "STATS_JSON": stats_json,
            "MESHSTATS": MESHSTATS}
     for block in blocks:
@@ -43,6 +43,9 @@ def training_pipeline_snippets_run_and_agree_with_the_json():
     assert env["z"].shape == (10, 4)
     assert env["norm"]["selection"] in (b"split train", "split train")
     assert len(env["edge_mean"]) == 4 and env["edge_mean"][0] == 0.0
+    # The Python package's arrays are the ones the write-back stored.
+    for name in ("node_mean", "node_std", "edge_mean", "edge_std"):
+        assert np.array_equal(env["params"][name], env["norm"][name]), name
 
 
 if __name__ == "__main__":

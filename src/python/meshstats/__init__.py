@@ -1,0 +1,384 @@
+"""meshstats: normalization statistics of HDF5 mesh datasets, from Python.
+
+    >>> import meshstats
+    >>> stats = meshstats.compute("dataset.h5", edge_var=8, samples=train_ids)
+    >>> stats.node.mean, stats.node.std          # numpy float64 arrays
+    >>> params = stats.normalization_params()     # float32, std >= 1e-8
+
+One streaming pass over the dataset in C (libmeshstats), with the GIL
+released: count, mean, standard deviation, min and max of the node, edge
+and output (delta) features, exact to double precision and the same bytes
+as the meshstats command prints.  docs/python.md has the whole API.
+"""
+
+import collections
+import csv
+import io
+import numbers
+import os
+import shutil
+import sys
+import warnings
+
+import numpy as np
+
+from ._meshstats import Error
+from ._meshstats import compute as _compute
+from ._meshstats import format_progress as _format_progress
+from ._meshstats import version as _version
+
+__all__ = ["compute", "Stats", "Group", "ProgressRecord", "Error",
+           "MeshstatsWarning", "SkippedSampleWarning", "__version__"]
+
+__version__, _DEPENDENCIES = _version()
+
+
+class MeshstatsWarning(UserWarning):
+    """Something about the dataset a pass went on without (a group of the
+    file that is not a sample, for example)."""
+
+
+class SkippedSampleWarning(MeshstatsWarning):
+    """A sample was left out of the statistics; the message says which,
+    where in the file and why (Stats.skipped lists them too)."""
+
+
+ProgressRecord = collections.namedtuple("ProgressRecord", [
+    "samples_done", "samples_total", "units_done", "units_total",
+    "bytes_done", "bytes_total", "elapsed", "finished"])
+ProgressRecord.__doc__ = """Where a pass is: samples and units (the pieces
+the pass reads) done of total, bytes read of the bytes to read, seconds
+since it started, and finished (True in the last call, success or not)."""
+
+
+class Group:
+    """The statistics of one group of features (node, edge or delta).
+
+    features: the names of the features (as the table and the CSV name them)
+    mean, std, min, max: numpy float64 arrays, one value per feature (NaN
+        when count is 0)
+    count: how many values each feature has
+    nonfinite_skipped: values left out as NaN/Inf (skip_nonfinite)
+    """
+
+    __slots__ = ("name", "features", "mean", "std", "min", "max", "count",
+                 "nonfinite_skipped")
+
+    def __init__(self, name, d):
+        self.name = name
+        self.features = tuple(d["features"])
+        for field in ("mean", "std", "min", "max"):
+            a = np.array(d[field], dtype=np.float64)
+            a.setflags(write=False)
+            setattr(self, field, a)
+        self.count = d["count"]
+        self.nonfinite_skipped = d["nonfinite_skipped"]
+
+    def __repr__(self):
+        return (f"<meshstats.Group {self.name}: {len(self.features)} features,"
+                f" count {self.count}>")
+
+
+class Stats:
+    """The result of compute().
+
+    node, edge, delta: Group
+    samples_found, samples_selected, samples_used: ints
+    skipped: [(sample id, reason)] for the samples left out
+    per_sample: a structured numpy array with the columns of the CSV
+        (compute(..., per_sample=True)), else None
+    info: how the pass ran (workers, prefetch, units, bytes_read, seconds)
+    """
+
+    def __init__(self, path, result, per_sample):
+        self.path = path
+        self._result = result
+        g = result.groups()
+        self.node = Group("node", g["node"])
+        self.edge = Group("edge", g["edge"])
+        self.delta = Group("delta", g["delta"])
+        self.samples_found = g["samples_found"]
+        self.samples_selected = g["samples_selected"]
+        self.samples_used = g["samples_used"]
+        self.skipped = [tuple(s) for s in g["skipped"]]
+        self.info = result.info()
+        self.per_sample = (_per_sample_array(result.per_sample_csv())
+                           if per_sample else None)
+
+    def to_json(self):
+        """The JSON report as a str: the bytes `meshstats --json -` prints
+        for the same dataset path and settings, once encoded (UTF-8)."""
+        return self._result.json()
+
+    def to_table(self):
+        """The table the meshstats command prints."""
+        return self._result.table()
+
+    def per_sample_csv(self):
+        """The per-sample report as `--per-sample FILE` writes it (the
+        pass must have been run with per_sample=True)."""
+        if self.per_sample is None:
+            raise ValueError("per_sample_csv: run compute(..., "
+                             "per_sample=True) to have the per-sample report")
+        return self._result.per_sample_csv()
+
+    def normalization_params(self):
+        """The float32 arrays the write-back stores, for a loader to use:
+        node_mean, node_std, edge_mean, edge_std, delta_mean, delta_std,
+        delta_min, delta_max; each std is at least 1e-8."""
+        out = {}
+        for group, fields in ((self.node, ("mean", "std")),
+                              (self.edge, ("mean", "std")),
+                              (self.delta, ("mean", "std", "min", "max"))):
+            for field in fields:
+                v = getattr(group, field)
+                if field == "std":
+                    v = np.fmax(v, 1e-8)
+                out[f"{group.name}_{field}"] = v.astype(np.float32)
+        return out
+
+    def write_back(self, path=None):
+        """Store the normalization parameters in the dataset (the one
+        computed when path is None), as `meshstats --write-back` does."""
+        self._result.write_back(os.fspath(self.path if path is None
+                                          else path))
+
+    def __repr__(self):
+        return (f"<meshstats.Stats {self.path!r}: {self.samples_used} of "
+                f"{self.samples_found} samples, node {self.node.count}, "
+                f"edge {self.edge.count}, delta {self.delta.count}>")
+
+
+def compute(path, *, input_var=None, output_var=None, edge_var=None,
+            sample_timesteps=None, samples=None, sample_list=None, split=None,
+            workers=None, prefetch=None, memory_limit=None, strict=False,
+            skip_nonfinite=None, per_sample=False, config=None,
+            progress=None, throttle=None):
+    """Compute the normalization statistics of the dataset at path.
+
+    input_var, output_var: features per node read and predicted (4)
+    edge_var: 4 (r and |r| of the deformed mesh) or 8 (then the same of
+        the reference mesh) (4)
+    sample_timesteps: timesteps per sample, evenly spaced; 0 for all (0)
+    samples: ids (an iterable of ints) or a string such as "1-80,85";
+    sample_list: a file of ids; split: a split name of the dataset (one of
+        the three at most; None: every sample)
+    workers, prefetch: an int or "auto" (auto)
+    memory_limit: bytes (an int) or a size such as "256M" (1G)
+    strict: fail on the first bad sample instead of skipping it
+    skip_nonfinite: leave NaN/Inf values out instead of failing (False)
+    per_sample: keep each sample's statistics (Stats.per_sample)
+    config: a config.txt read as the command reads it; keyword arguments
+        given (not None) win over it
+    progress: a callable taking a ProgressRecord, or True for a bar on
+        stderr (tqdm's when tqdm is installed)
+    throttle: slow each read to this many MB/s, to try slow storage
+
+    Returns Stats.  Raises meshstats.Error for a failure of the pass (.code
+    names it), ValueError or TypeError for an argument, KeyboardInterrupt
+    when Ctrl-C stops the pass (nothing is written).  Skipped samples are
+    reported as SkippedSampleWarning.
+    """
+    path = os.fspath(path)
+    settings = []
+    for keyword, option, value in (
+            ("input_var", "input-var", _integer(input_var, "input_var")),
+            ("output_var", "output-var", _integer(output_var, "output_var")),
+            ("edge_var", "edge-var", _integer(edge_var, "edge_var")),
+            ("sample_timesteps", "sample-timesteps",
+             _integer(sample_timesteps, "sample_timesteps")),
+            ("samples", "samples", _ids(samples)),
+            ("sample_list", "sample-list", _path(sample_list, "sample_list")),
+            ("split", "split", _text(split, "split")),
+            ("workers", "workers", _count(workers, "workers")),
+            ("prefetch", "prefetch", _count(prefetch, "prefetch")),
+            ("memory_limit", "memory-limit", _size(memory_limit)),
+            ("strict", "strict", _flag(strict, "strict")),
+            ("skip_nonfinite", "skip-nonfinite",
+             _flag(skip_nonfinite, "skip_nonfinite")),
+            ("throttle", "throttle", _integer(throttle, "throttle"))):
+        if value is not None:
+            settings.append((option, value, keyword))
+    config = _path(config, "config")
+    if not isinstance(per_sample, bool):
+        raise TypeError("per_sample: expected True or False")
+    callback, done = _progress(progress)
+    try:
+        result = _compute(path, config, settings, callback, per_sample)
+    finally:
+        done()
+    for sample, message in result.warnings:
+        warnings.warn(message, SkippedSampleWarning if sample >= 0
+                      else MeshstatsWarning, stacklevel=2)
+    return Stats(path, result, per_sample)
+
+
+# -- arguments ----------------------------------------------------------
+
+
+def _integer(value, keyword):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{keyword}: expected an integer, not "
+                        f"{type(value).__name__}")
+    return str(int(value))
+
+
+def _count(value, keyword):
+    if isinstance(value, str):  # "auto", or checked by the settings table
+        return value
+    try:
+        return _integer(value, keyword)
+    except TypeError:
+        raise TypeError(f"{keyword}: expected an integer or \"auto\", not "
+                        f"{type(value).__name__}") from None
+
+
+def _size(value):
+    if isinstance(value, str):
+        return value
+    try:
+        return _integer(value, "memory_limit")
+    except TypeError:
+        raise TypeError("memory_limit: expected bytes (an integer) or a size "
+                        f"such as \"256M\", not {type(value).__name__}") from None
+
+
+def _flag(value, keyword):
+    if value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{keyword}: expected True or False")
+    return "true" if value else "false"
+
+
+def _text(value, keyword):
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{keyword}: expected a str, not {type(value).__name__}")
+
+
+def _path(value, keyword):
+    if value is None:
+        return None
+    try:
+        return os.fsdecode(os.fspath(value))
+    except TypeError:
+        raise TypeError(f"{keyword}: expected a path, not "
+                        f"{type(value).__name__}") from None
+
+
+def _ids(value):
+    """samples as the command's LIST: a str as it is, ids joined by commas."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, numbers.Number)):
+        raise TypeError("samples: expected ids (an iterable of ints) or a "
+                        f"str such as \"1-80,85\", not {type(value).__name__}")
+    ids = []
+    for i in value:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"samples: expected integer ids, not {i!r}")
+        ids.append(str(int(i)))
+    if not ids:
+        raise ValueError("samples: no sample ids (give None for every "
+                         "sample)")
+    return ",".join(ids)
+
+
+# -- progress -----------------------------------------------------------
+
+
+def _progress(progress):
+    """(the callable the extension calls, what to call when the pass ends)."""
+    if progress is None or progress is False:
+        return None, lambda: None
+    close = lambda: None  # noqa: E731
+    if progress is True:
+        progress = _bar()
+        close = progress.close
+    if not callable(progress):
+        raise TypeError("progress: expected a callable taking a "
+                        "ProgressRecord, or True for a bar")
+    return (lambda *fields: progress(ProgressRecord(*fields))), close
+
+
+def _bar():
+    try:
+        import tqdm
+    except ImportError:
+        return _LineBar()
+    return _TqdmBar(tqdm)
+
+
+class _LineBar:
+    """The command's progress bar on stderr: redrawn in place on a
+    terminal, a plain line about once a second elsewhere."""
+
+    def __init__(self):
+        self._last = None
+
+    def __call__(self, r):
+        stream = sys.stderr
+        terminal = stream.isatty()
+        if not terminal and not r.finished and self._last is not None \
+                and r.elapsed - self._last < 1.0:
+            return
+        self._last = r.elapsed
+        columns = shutil.get_terminal_size((80, 24)).columns
+        line = _format_progress(tuple(r), columns)
+        if terminal:
+            stream.write("\r" + line + ("\n" if r.finished else ""))
+        else:
+            stream.write(line.rstrip() + "\n")
+        stream.flush()
+
+    def close(self):
+        pass
+
+
+class _TqdmBar:
+    """A tqdm bar over the bytes to read."""
+
+    def __init__(self, tqdm):
+        self._tqdm = tqdm
+        self._bar = None
+
+    def __call__(self, r):
+        if self._bar is None:
+            self._bar = self._tqdm.tqdm(total=r.bytes_total, unit="B",
+                                        unit_scale=True, unit_divisor=1024,
+                                        desc="meshstats", file=sys.stderr)
+        self._bar.update(r.bytes_done - self._bar.n)
+        self._bar.set_postfix_str(f"{r.samples_done}/{r.samples_total} "
+                                  "samples", refresh=False)
+        if r.finished:
+            self.close()
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+# -- the per-sample report ----------------------------------------------
+
+
+def _per_sample_array(text):
+    """The per-sample CSV as a structured array: ints for the ids, sizes
+    and counts, float64 for the statistics, str for outlier_feature."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+
+    def kind(name):
+        if name == "outlier_feature":
+            return "U64", str
+        if name in ("id", "N", "E", "timesteps") or name.endswith("_count"):
+            return np.int64, int
+        return np.float64, float
+
+    kinds = [kind(name) for name in header]
+    dtype = np.dtype([(name, k[0]) for name, k in zip(header, kinds)])
+    records = [tuple(k[1](v) for k, v in zip(kinds, row)) for row in body]
+    return np.array(records, dtype=dtype)

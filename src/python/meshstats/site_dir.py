@@ -1,0 +1,21 @@
+"""Print where `meson install` puts the meshstats package for this python:
+its own site directory when it runs in a virtualenv, else the first of its
+sys.path entries under PREFIX (Debian's python3 and /usr/local: the
+/usr/local/lib/python3.X/dist-packages it reads), else PREFIX's
+lib/python3.X/site-packages (then set PYTHONPATH).  Usage: site_dir.py PREFIX
+"""
+import os
+import sys
+import sysconfig
+
+prefix = os.path.abspath(sys.argv[1])
+if sys.prefix != sys.base_prefix:
+    print(sysconfig.get_path("platlib"))
+    sys.exit(0)
+for entry in sys.path:
+    if entry.startswith(prefix + os.sep) and entry.endswith("-packages") \
+            and "python3" in entry:
+        print(entry)
+        sys.exit(0)
+print(sysconfig.get_path("platlib", "posix_prefix",
+                         vars={"base": prefix, "platbase": prefix}))
