@@ -64,7 +64,11 @@ only_the_package() {
     [ -z "$(find "$venv/bin" -name 'meshstats*')" ] &&
         [ -z "$(find "$venv" -name 'libmeshstats*' -o -name meshstats.h)" ] &&
         [ "$("$venv/bin/pip" show meshstats | sed -n 's/^Version: //p')" = \
-            "$("$meshstats" --version | cut -d' ' -f2)" ]
+            "$("$meshstats" --version | cut -d' ' -f2)" ] &&
+        # It holds a compiled extension: tagged for this python, not pure.
+        grep -qx 'Root-Is-Purelib: false' "$venv"/lib/python3*/site-packages/meshstats-*.dist-info/WHEEL &&
+        grep -qx "Tag: cp3$("$python" -c 'import sys; print(sys.version_info[1])')-.*" \
+            "$venv"/lib/python3*/site-packages/meshstats-*.dist-info/WHEEL
 }
-check the_wheel_holds_only_the_python_package only_the_package
+check the_wheel_holds_only_the_package_tagged_for_this_python only_the_package
 exit $((failed > 0))

@@ -164,7 +164,7 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
     sample_list: a file of ids; split: a split name of the dataset (one of
         the three at most; None: every sample)
     workers, prefetch: an int or "auto" (auto)
-    memory_limit: bytes (an int) or a size such as "256M" (1G)
+    memory_limit: bytes (an int) or a size such as "1G" (256M)
     strict: fail on the first bad sample instead of skipping it
     skip_nonfinite: leave NaN/Inf values out instead of failing (False)
     per_sample: keep each sample's statistics (Stats.per_sample)
@@ -348,7 +348,7 @@ class _TqdmBar:
     def __call__(self, r):
         if self._bar is None:
             self._bar = self._tqdm.tqdm(total=r.bytes_total, unit="B",
-                                        unit_scale=True, unit_divisor=1024,
+                                        unit_scale=True, unit_divisor=1000,
                                         desc="meshstats", file=sys.stderr)
         self._bar.update(r.bytes_done - self._bar.n)
         self._bar.set_postfix_str(f"{r.samples_done}/{r.samples_total} "

@@ -1,8 +1,10 @@
-"""Print where `meson install` puts the meshstats package for this python:
-its own site directory when it runs in a virtualenv, else the first of its
-sys.path entries under PREFIX (Debian's python3 and /usr/local: the
-/usr/local/lib/python3.X/dist-packages it reads), else PREFIX's
-lib/python3.X/site-packages (then set PYTHONPATH).  Usage: site_dir.py PREFIX
+"""Print where `meson install` puts the meshstats package for this python
+(the one meson runs under: Debian's /usr/bin/python3 for Debian's meson):
+the first of its sys.path entries under PREFIX (for /usr/local, the
+/usr/local/lib/python3.X/dist-packages Debian's python3 reads), else
+PREFIX's lib/python3.X/site-packages (then set PYTHONPATH).  A python
+running in a virtualenv gets the virtualenv's own site directory.
+Usage: site_dir.py PREFIX
 """
 import os
 import sys
