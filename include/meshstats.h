@@ -120,11 +120,12 @@ struct ms_progress {
  * with finished set when it ends (successfully or not). */
 typedef void (*ms_progress_fn)(void *userdata, const struct ms_progress *p);
 
-/* Called on the thread that called ms_stats_compute every 100 ms while a
- * pass runs (and before it reads anything): returning true stops the
- * pass as a signal would, with MS_ECANCELED (err.signal 0); what runs
- * finishes, nothing more is read.  How an embedding program forwards
- * Ctrl-C without giving the library its signals. */
+/* Called on the thread that called ms_stats_compute about every 100 ms
+ * while a pass checks the samples and while it reads them (and before it
+ * reads anything): returning true stops the pass as a signal would, with
+ * MS_ECANCELED (err.signal 0); what runs finishes, nothing more is read.
+ * How an embedding program forwards Ctrl-C without giving the library its
+ * signals. */
 typedef bool (*ms_cancel_fn)(void *userdata);
 
 /* Which samples a pass uses: sorted, distinct ids, and where they came

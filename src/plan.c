@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Mark sample s bad (or fail under strict); err holds the reason. */
 static int
@@ -34,14 +35,42 @@ reject_sample(struct ms_plan *plan, size_t s, const struct ms_options *opts,
     return 0;
 }
 
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Whether the caller asks the pass to stop (ms_options.should_stop),
+ * asked at most every 100 ms: checking a large file's samples takes
+ * seconds. */
+static bool
+caller_stops(const struct ms_options *opts, uint64_t *last)
+{
+    uint64_t now = now_ms();
+    if (opts->should_stop == NULL || now - *last < 100) {
+        return false;
+    }
+    *last = now;
+    return opts->should_stop(opts->userdata);
+}
+
 /* Check every sample's layout and choose its timesteps. */
 static int
 check_samples(struct ms_plan *plan, struct ms_file *f,
               const struct ms_options *opts, struct ms_error *err)
 {
+    uint64_t polled = now_ms();
     for (size_t s = 0; s < plan->nsamples; s++) {
         struct ms_plan_sample *ps = &plan->samples[s];
         struct ms_error why;
+        if (caller_stops(opts, &polled)) {
+            return ms__error_set(err, MS_ECANCELED, "canceled by the caller "
+                                 "while checking the samples; nothing was "
+                                 "written");
+        }
         int rc = ms__sample_shape(f, &ps->name, opts->input_var,
                                   opts->output_var, &ps->shape, &why);
         if (rc == MS_ENOMEM) {

@@ -20,7 +20,7 @@
 int tap_failures;
 
 static char dir[] = "/tmp/meshstats-library-XXXXXX";
-static char small[4200], large[4200];
+static char small[4200], large[4200], many[4200];
 
 static void
 make_file(char *path, size_t size, const char *name, unsigned samples,
@@ -49,6 +49,7 @@ setup(void)
     }
     make_file(small, sizeof(small), "small.h5", 3, 20, 300);
     make_file(large, sizeof(large), "large.h5", 6, 40, 900);
+    make_file(many, sizeof(many), "many.h5", 6000, 2, 10);
 }
 
 static void
@@ -268,6 +269,24 @@ TAP_TEST(the_caller_can_stop_a_pass)
     }
 }
 
+/* Checking 6000 samples takes well over 100 ms: the caller is asked
+ * before a single unit is read. */
+TAP_TEST(the_caller_can_stop_a_pass_while_its_samples_are_checked)
+{
+    struct ms_options o;
+    ms_options_init(&o);
+    struct stopper st = {0, 1};
+    o.should_stop = stop_after;
+    o.userdata = &st;
+    struct ms_stats *s = NULL;
+    struct ms_error err;
+    int rc = ms_stats_compute(many, &o, &s, &err);
+    TAP_CHECK(rc == MS_ECANCELED && s == NULL, "%s", ms_err_name(rc));
+    TAP_CHECK(strstr(err.message, "while checking the samples") != NULL,
+              "%s", err.message);
+    TAP_CHECK(st.polls == 1, "polled %d times", st.polls);
+}
+
 int
 main(void)
 {
@@ -279,6 +298,8 @@ main(void)
         {"two_passes_at_once_give_the_bytes_of_each_alone",
          two_passes_at_once_give_the_bytes_of_each_alone},
         {"the_caller_can_stop_a_pass", the_caller_can_stop_a_pass},
+        {"the_caller_can_stop_a_pass_while_its_samples_are_checked",
+         the_caller_can_stop_a_pass_while_its_samples_are_checked},
     };
     setup();
     int rc = tap_run("library", tests, sizeof(tests) / sizeof(tests[0]));

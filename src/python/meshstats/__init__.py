@@ -18,11 +18,10 @@ import numbers
 import os
 import shutil
 import sys
-import warnings
 
 import numpy as np
 
-from ._meshstats import Error
+from ._meshstats import Error, MeshstatsWarning, SkippedSampleWarning
 from ._meshstats import compute as _compute
 from ._meshstats import format_progress as _format_progress
 from ._meshstats import version as _version
@@ -31,17 +30,6 @@ __all__ = ["compute", "Stats", "Group", "ProgressRecord", "Error",
            "MeshstatsWarning", "SkippedSampleWarning", "__version__"]
 
 __version__, _DEPENDENCIES = _version()
-
-
-class MeshstatsWarning(UserWarning):
-    """Something about the dataset a pass went on without (a group of the
-    file that is not a sample, for example)."""
-
-
-class SkippedSampleWarning(MeshstatsWarning):
-    """A sample was left out of the statistics; the message says which,
-    where in the file and why (Stats.skipped lists them too)."""
-
 
 ProgressRecord = collections.namedtuple("ProgressRecord", [
     "samples_done", "samples_total", "units_done", "units_total",
@@ -125,7 +113,14 @@ class Stats:
     def normalization_params(self):
         """The float32 arrays the write-back stores, for a loader to use:
         node_mean, node_std, edge_mean, edge_std, delta_mean, delta_std,
-        delta_min, delta_max; each std is at least 1e-8."""
+        delta_min, delta_max; each std is at least 1e-8.  Raises Error
+        (MS_EEMPTY) when a group has no values, as the write-back does:
+        there is nothing to normalize with."""
+        for group in (self.node, self.edge, self.delta):
+            if group.count == 0:
+                raise _error("MS_EEMPTY", f"{os.fsdecode(self.path)}: the "
+                             f"{group.name} group has no values, so there "
+                             "are no normalization parameters")
         out = {}
         for group, fields in ((self.node, ("mean", "std")),
                               (self.edge, ("mean", "std")),
@@ -200,17 +195,21 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
         if value is not None:
             settings.append((option, value, keyword))
     config = _path(config, "config")
-    if not isinstance(per_sample, bool):
+    if not isinstance(per_sample, (bool, np.bool_)):
         raise TypeError("per_sample: expected True or False")
+    per_sample = bool(per_sample)
     callback, done = _progress(progress)
     try:
         result = _compute(path, config, settings, callback, per_sample)
     finally:
         done()
-    for sample, message in result.warnings:
-        warnings.warn(message, SkippedSampleWarning if sample >= 0
-                      else MeshstatsWarning, stacklevel=2)
     return Stats(path, result, per_sample)
+
+
+def _error(code, message):
+    e = Error(message)
+    e.code, e.message = code, message
+    return e
 
 
 # -- arguments ----------------------------------------------------------

@@ -15,7 +15,7 @@
  *     settings: [(option, value, keyword)], option a long option of the
  *     settings table ("memory-limit"), keyword the name to blame.
  *   Result.groups() -> dict, .json() -> str, .per_sample_csv() -> str,
- *     .write_back(path), .warnings -> list, .info() -> dict
+ *     .write_back(path), .info() -> dict
  *   format_progress(record, columns) -> str;  version() -> str
  *   Error: a failure of the library (.code "MS_ENOENT", .message)
  */
@@ -28,27 +28,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-static PyObject *Error; /* meshstats.Error */
+static PyObject *Error;                /* meshstats.Error */
+static PyObject *MeshstatsWarning;     /* a group that is not a sample */
+static PyObject *SkippedSampleWarning; /* a sample left out */
+
+/* A library message as a str: paths in it are bytes, decoded as Python
+ * decodes file names (os.fsdecode), so a path that is not UTF-8 survives. */
+static PyObject *
+message_str(const char *message)
+{
+    return PyUnicode_DecodeFSDefault(message);
+}
+
+/* Raise ValueError with a library message (a usage error). */
+static void
+raise_value_error(const char *message)
+{
+    PyObject *text = message_str(message);
+    if (text != NULL) {
+        PyErr_SetObject(PyExc_ValueError, text);
+        Py_DECREF(text);
+    }
+}
 
 /* Raise Error for a library failure. */
 static PyObject *
 raise_error(int code, const char *message)
 {
-    PyObject *args = Py_BuildValue("(s)", message);
-    PyObject *exc = args ? PyObject_Call(Error, args, NULL) : NULL;
-    Py_XDECREF(args);
-    if (exc == NULL) {
-        return NULL;
+    PyObject *text = message_str(message);
+    PyObject *name = PyUnicode_FromString(ms_err_name(code));
+    PyObject *exc = text && name ? PyObject_CallOneArg(Error, text) : NULL;
+    if (exc != NULL && (PyObject_SetAttrString(exc, "code", name) != 0 ||
+                        PyObject_SetAttrString(exc, "message", text) != 0)) {
+        Py_CLEAR(exc);
     }
-    if (PyObject_SetAttrString(exc, "code",
-                               PyUnicode_FromString(ms_err_name(code))) ||
-        PyObject_SetAttrString(exc, "message",
-                               PyUnicode_FromString(message))) {
-        Py_DECREF(exc);
-        return NULL;
+    if (exc != NULL) {
+        PyErr_SetObject(Error, exc);
     }
-    PyErr_SetObject(Error, exc);
-    Py_DECREF(exc);
+    Py_XDECREF(exc);
+    Py_XDECREF(name);
+    Py_XDECREF(text);
     return NULL;
 }
 
@@ -58,18 +77,16 @@ raise_error(int code, const char *message)
 typedef struct {
     PyObject_HEAD
     struct ms_stats *stats;
-    PyObject *warnings; /* [(id, message)] in the order they came */
 } Result;
 
 static void
 result_dealloc(Result *self)
 {
     ms_stats_destroy(self->stats);
-    Py_XDECREF(self->warnings);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* What fn writes, as a str. */
+/* What fn writes, as a str (os.fsencode gives back its bytes). */
 static PyObject *
 written(int (*fn)(const struct ms_stats *, FILE *),
         const struct ms_stats *stats)
@@ -85,7 +102,7 @@ written(int (*fn)(const struct ms_stats *, FILE *),
         free(buf);
         return PyErr_NoMemory();
     }
-    PyObject *out = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "replace");
+    PyObject *out = PyUnicode_DecodeFSDefaultAndSize(buf, (Py_ssize_t)len);
     free(buf);
     return out;
 }
@@ -130,34 +147,71 @@ result_write_back(Result *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* One group as a dict of lists. */
+/* A list of n items made by item(i, data); NULL with the exception. */
+static PyObject *
+list_of(size_t n, PyObject *(*item)(size_t i, const void *data),
+        const void *data)
+{
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        PyObject *v = item(i, data);
+        if (v == NULL) {
+            Py_CLEAR(list);
+        } else {
+            PyList_SET_ITEM(list, (Py_ssize_t)i, v);
+        }
+    }
+    return list;
+}
+
+struct group_view {
+    const struct ms_group_stats *g;
+    enum ms_group_kind kind;
+    int field; /* 0 mean, 1 std, 2 min, 3 max */
+};
+
+static PyObject *
+feature_name(size_t k, const void *data)
+{
+    const struct group_view *v = data;
+    char name[32];
+    ms_feature_name(v->kind, k, name, sizeof(name));
+    return PyUnicode_FromString(name);
+}
+
+static PyObject *
+feature_value(size_t k, const void *data)
+{
+    const struct group_view *v = data;
+    const struct ms_feature_stats *f = &v->g->features[k];
+    double x[4] = {f->mean, f->std, f->min, f->max};
+    return PyFloat_FromDouble(v->g->count ? x[v->field] : Py_NAN);
+}
+
+/* One group as a dict of lists (NaN statistics for an empty group). */
 static PyObject *
 group_dict(const struct ms_group_stats *g, enum ms_group_kind kind)
 {
-    PyObject *names = PyList_New((Py_ssize_t)g->nfeatures);
-    PyObject *cols[4] = {PyList_New((Py_ssize_t)g->nfeatures),
-                         PyList_New((Py_ssize_t)g->nfeatures),
-                         PyList_New((Py_ssize_t)g->nfeatures),
-                         PyList_New((Py_ssize_t)g->nfeatures)};
-    for (size_t k = 0; names && cols[0] && cols[1] && cols[2] && cols[3] &&
-                       k < g->nfeatures;
-         k++) {
-        char name[32];
-        ms_feature_name(kind, k, name, sizeof(name));
-        const struct ms_feature_stats *f = &g->features[k];
-        double v[4] = {f->mean, f->std, f->min, f->max};
-        PyList_SET_ITEM(names, (Py_ssize_t)k, PyUnicode_FromString(name));
-        for (int c = 0; c < 4; c++) {
-            PyList_SET_ITEM(cols[c], (Py_ssize_t)k,
-                            g->count ? PyFloat_FromDouble(v[c])
-                                     : PyFloat_FromDouble(Py_NAN));
-        }
-    }
-    return Py_BuildValue("{s:K,s:K,s:N,s:N,s:N,s:N,s:N}", "count",
-                         (unsigned long long)g->count, "nonfinite_skipped",
-                         (unsigned long long)g->nonfinite_skipped, "features",
-                         names, "mean", cols[0], "std", cols[1], "min",
-                         cols[2], "max", cols[3]);
+    struct group_view v[4] = {{g, kind, 0}, {g, kind, 1}, {g, kind, 2},
+                              {g, kind, 3}};
+    return Py_BuildValue(
+        "{s:K,s:K,s:N,s:N,s:N,s:N,s:N}", "count",
+        (unsigned long long)g->count, "nonfinite_skipped",
+        (unsigned long long)g->nonfinite_skipped, "features",
+        list_of(g->nfeatures, feature_name, &v[0]), "mean",
+        list_of(g->nfeatures, feature_value, &v[0]), "std",
+        list_of(g->nfeatures, feature_value, &v[1]), "min",
+        list_of(g->nfeatures, feature_value, &v[2]), "max",
+        list_of(g->nfeatures, feature_value, &v[3]));
+}
+
+static PyObject *
+skipped_item(size_t i, const void *data)
+{
+    const struct ms_stats *s = data;
+    PyObject *reason = message_str(s->skipped[i].reason);
+    return reason ? Py_BuildValue("(LN)", (long long)s->skipped[i].id, reason)
+                  : NULL;
 }
 
 static PyObject *
@@ -165,12 +219,6 @@ result_groups(Result *self, PyObject *unused)
 {
     (void)unused;
     const struct ms_stats *s = self->stats;
-    PyObject *skipped = PyList_New((Py_ssize_t)s->nskipped);
-    for (size_t i = 0; skipped && i < s->nskipped; i++) {
-        PyList_SET_ITEM(skipped, (Py_ssize_t)i,
-                        Py_BuildValue("(Ls)", (long long)s->skipped[i].id,
-                                      s->skipped[i].reason));
-    }
     return Py_BuildValue(
         "{s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "node",
         group_dict(&s->groups[MS_GROUP_NODE], MS_GROUP_NODE), "edge",
@@ -178,7 +226,8 @@ result_groups(Result *self, PyObject *unused)
         group_dict(&s->groups[MS_GROUP_DELTA], MS_GROUP_DELTA),
         "samples_found", (Py_ssize_t)s->samples_found, "samples_selected",
         (Py_ssize_t)s->samples_selected, "samples_used",
-        (Py_ssize_t)s->samples_used, "skipped", skipped);
+        (Py_ssize_t)s->samples_used, "skipped",
+        list_of(s->nskipped, skipped_item, s));
 }
 
 static PyObject *
@@ -192,14 +241,6 @@ result_info(Result *self, PyObject *unused)
                          (unsigned long long)i->bytes_read, "wall_seconds",
                          i->wall_seconds, "read_seconds", i->read_seconds,
                          "compute_seconds", i->compute_seconds);
-}
-
-static PyObject *
-result_warnings(Result *self, void *closure)
-{
-    (void)closure;
-    Py_INCREF(self->warnings);
-    return self->warnings;
 }
 
 static PyMethodDef result_methods[] = {
@@ -218,12 +259,6 @@ static PyMethodDef result_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef result_getset[] = {
-    {"warnings", (getter)result_warnings, NULL,
-     "The warnings of the pass: [(sample id or -1, message)].", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
 static PyTypeObject ResultType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "meshstats._meshstats.Result",
     .tp_basicsize = sizeof(Result),
@@ -231,7 +266,6 @@ static PyTypeObject ResultType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The statistics of one pass (owned by the library).",
     .tp_methods = result_methods,
-    .tp_getset = result_getset,
 };
 
 /* ------------------------------------------------------------------ */
@@ -240,7 +274,6 @@ static PyTypeObject ResultType = {
 /* What the library's callbacks need, on the thread that runs the pass. */
 struct call {
     PyObject *progress;   /* a callable, or NULL */
-    PyObject *warnings;   /* a list */
     PyObject *exc_type, *exc_value, *exc_tb; /* raised in a callback */
     bool stop;            /* stop the pass: the exception above ends it */
     bool progress_raised; /* call the progress callable no more */
@@ -258,16 +291,28 @@ keep_exception(struct call *c)
     c->stop = true;
 }
 
+/* A warning as it comes, through warnings.warn, pointing at the caller of
+ * meshstats.compute (stacklevel 2): a sample left out is a
+ * SkippedSampleWarning.  A filter that makes it an error stops the pass. */
 static void
 on_warning(void *userdata, int64_t id, const char *message)
 {
     struct call *c = userdata;
     PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *item = Py_BuildValue("(Ls)", (long long)id, message);
-    if (item == NULL || PyList_Append(c->warnings, item) != 0) {
+    PyObject *warnings = PyImport_ImportModule("warnings");
+    PyObject *text = message_str(message);
+    PyObject *r = warnings && text
+                      ? PyObject_CallMethod(warnings, "warn", "OOi", text,
+                                            id >= 0 ? SkippedSampleWarning
+                                                    : MeshstatsWarning,
+                                            2)
+                      : NULL;
+    if (r == NULL) {
         keep_exception(c);
     }
-    Py_XDECREF(item);
+    Py_XDECREF(r);
+    Py_XDECREF(text);
+    Py_XDECREF(warnings);
     PyGILState_Release(g);
 }
 
@@ -336,7 +381,7 @@ apply_settings(struct ms_settings *s, const char *config, PyObject *settings)
     int rc = config != NULL ? ms_settings_load_config(s, config, &err) : 0;
     if (rc != 0) { /* a missing file is Error MS_ENOENT, a bad line EINVAL */
         if (rc == MS_EINVAL) {
-            PyErr_SetString(PyExc_ValueError, err.message);
+            raise_value_error(err.message);
         } else {
             raise_error(rc, err.message);
         }
@@ -357,7 +402,7 @@ apply_settings(struct ms_settings *s, const char *config, PyObject *settings)
         if (ms_settings_set(s, k, value,
                             (struct ms_origin){MS_ORIGIN_COMMAND_LINE, 0},
                             keyword, &err) != 0) {
-            PyErr_SetString(PyExc_ValueError, err.message);
+            raise_value_error(err.message);
             return -1;
         }
     }
@@ -382,11 +427,14 @@ selection(const struct ms_settings *s, const char *path,
         return 0;
     }
     struct ms_error err;
-    int rc = s->samples ? ms_selection_parse(sel, s->samples, &err)
-             : s->split ? ms_selection_from_split(sel, path, s->split, &err)
-                        : ms_selection_read_list(sel, s->sample_list, &err);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS /* a list file, or the dataset's split */
+    rc = s->samples ? ms_selection_parse(sel, s->samples, &err)
+         : s->split ? ms_selection_from_split(sel, path, s->split, &err)
+                    : ms_selection_read_list(sel, s->sample_list, &err);
+    Py_END_ALLOW_THREADS
     if (rc == MS_EINVAL) {
-        PyErr_SetString(PyExc_ValueError, err.message);
+        raise_value_error(err.message);
         return -1;
     }
     if (rc != 0) {
@@ -425,32 +473,41 @@ run(const char *path, struct ms_options *opts, struct call *c)
         return NULL;
     }
     r->stats = stats;
-    r->warnings = c->warnings;
-    Py_INCREF(r->warnings);
     return (PyObject *)r;
+}
+
+/* PyUnicode_FSConverter that lets None through (as NULL). */
+static int
+optional_path(PyObject *in, void *out)
+{
+    if (in == Py_None) {
+        *(PyObject **)out = NULL;
+        return 1;
+    }
+    return PyUnicode_FSConverter(in, out);
 }
 
 static PyObject *
 compute(PyObject *module, PyObject *args)
 {
     (void)module;
-    PyObject *path_obj, *settings, *progress;
-    const char *config;
+    PyObject *path_obj, *config_obj, *settings, *progress;
     int per_sample;
-    if (!PyArg_ParseTuple(args, "O&zO!Op", PyUnicode_FSConverter, &path_obj,
-                          &config, &PyList_Type, &settings, &progress,
-                          &per_sample)) {
+    if (!PyArg_ParseTuple(args, "O&O&O!Op", PyUnicode_FSConverter, &path_obj,
+                          optional_path, &config_obj, &PyList_Type, &settings,
+                          &progress, &per_sample)) {
         return NULL;
     }
     const char *path = PyBytes_AS_STRING(path_obj);
+    const char *config = config_obj ? PyBytes_AS_STRING(config_obj) : NULL;
     struct ms_settings s;
     ms_settings_init(&s);
     struct ms_selection sel = {0};
     bool have = false;
-    struct call c = {progress != Py_None ? progress : NULL, PyList_New(0),
-                     NULL, NULL, NULL, false, false};
+    struct call c = {progress != Py_None ? progress : NULL, NULL, NULL, NULL,
+                     false, false};
     PyObject *out = NULL;
-    if (c.warnings != NULL && apply_settings(&s, config, settings) == 0 &&
+    if (apply_settings(&s, config, settings) == 0 &&
         selection(&s, path, &sel, &have) == 0) {
         struct ms_options opts = s.options;
         opts.workers = ms_settings_workers(&s);
@@ -459,10 +516,10 @@ compute(PyObject *module, PyObject *args)
         opts.handle_signals = false; /* Python's handlers, through polling */
         out = run(path, &opts, &c);
     }
-    Py_XDECREF(c.warnings);
     ms_selection_finish(&sel);
     ms_settings_finish(&s);
     Py_DECREF(path_obj);
+    Py_XDECREF(config_obj);
     return out;
 }
 
@@ -535,11 +592,26 @@ PyInit__meshstats(void)
         ".message the library's sentence, which names "
         "the file, the sample and the dataset involved.",
         NULL, NULL);
-    if (Error == NULL || PyModule_AddObject(m, "Error", Error) != 0) {
-        Py_XDECREF(Error);
-        Py_DECREF(m);
-        return NULL;
+    MeshstatsWarning = PyErr_NewExceptionWithDoc(
+        "meshstats.MeshstatsWarning",
+        "Something about the dataset a pass went on without (a group of the "
+        "file that is not a sample).",
+        PyExc_UserWarning, NULL);
+    SkippedSampleWarning = PyErr_NewExceptionWithDoc(
+        "meshstats.SkippedSampleWarning",
+        "A sample was left out of the statistics; the message says which, "
+        "where in the file and why (Stats.skipped lists them too).",
+        MeshstatsWarning, NULL);
+    /* The module holds one reference of each, this file another. */
+    PyObject *types[3] = {Error, MeshstatsWarning, SkippedSampleWarning};
+    const char *names[3] = {"Error", "MeshstatsWarning",
+                            "SkippedSampleWarning"};
+    for (int i = 0; i < 3; i++) {
+        if (types[i] == NULL || PyModule_AddObjectRef(m, names[i],
+                                                      types[i]) != 0) {
+            Py_DECREF(m);
+            return NULL;
+        }
     }
-    Py_INCREF(Error); /* the module holds one reference, this file another */
     return m;
 }
