@@ -116,6 +116,9 @@ python_package_works() {
     case "$site" in "$root"/lib/python3.*/site-packages) ;;
         *) echo "installed in $site"; return 1 ;; esac
     ls "$site"/meshstats/_meshstats.*.so >/dev/null || return 1
+    # The extension exports its init function and nothing of the library.
+    [ "$(nm -D --defined-only "$site"/meshstats/_meshstats.*.so |
+         awk '{print $3}')" = PyInit__meshstats ] || return 1
     LD_LIBRARY_PATH="$libdir" "$root/bin/meshstats" --json "$dest/cli.json" \
         -q "$dest/p.h5" || return 1
     (cd "$dest" && PYTHONPATH="$site" "$python" -c "

@@ -1,272 +1,28 @@
 /*
  * _meshstats.c: the CPython extension under the meshstats package, over
- * libmeshstats's public header.
+ * libmeshstats's public header: the module and its compute().
  *
  * It does what needs C: it parses settings through the library's table
  * (so Python, the command line and config.txt accept the same values with
  * the same messages), runs a pass with the GIL released (other Python
- * threads run, and two passes in two threads run at once), calls a progress
- * callable and Python's signal handlers from the library's callbacks with
- * the GIL held again, and keeps the result object for the JSON, the
- * per-sample CSV and the write-back.  Everything a Python user sees (numpy
- * arrays, warnings, the Stats class) is the thin layer in __init__.py.
+ * threads run, and two passes in two threads run at once), and calls a
+ * progress callable, warnings.warn and Python's signal handlers from the
+ * library's callbacks with the GIL held again.  The result is a Result
+ * (result.c); errors and messages are errors.c's.  Everything else a
+ * Python user sees (numpy arrays, the Stats class, the bar) is the thin
+ * layer in __init__.py.
  *
  *   compute(path, config, settings, progress, per_sample) -> Result
  *     settings: [(option, value, keyword)], option a long option of the
  *     settings table ("memory-limit"), keyword the name to blame.
  *   Result.groups() -> dict, .json() -> str, .per_sample_csv() -> str,
- *     .write_back(path), .info() -> dict
- *   format_progress(record, columns) -> str;  version() -> str
- *   Error: a failure of the library (.code "MS_ENOENT", .message)
+ *     .table() -> str, .write_back(path), .info() -> dict
+ *   format_progress(record, columns) -> str;  version() -> (str, str)
+ *   Error, MeshstatsWarning, SkippedSampleWarning
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "extension.h"
 
-#include "meshstats.h"
-
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-static PyObject *Error;                /* meshstats.Error */
-static PyObject *MeshstatsWarning;     /* a group that is not a sample */
-static PyObject *SkippedSampleWarning; /* a sample left out */
-
-/* A library message as a str: paths in it are bytes, decoded as Python
- * decodes file names (os.fsdecode), so a path that is not UTF-8 survives. */
-static PyObject *
-message_str(const char *message)
-{
-    return PyUnicode_DecodeFSDefault(message);
-}
-
-/* Raise ValueError with a library message (a usage error). */
-static void
-raise_value_error(const char *message)
-{
-    PyObject *text = message_str(message);
-    if (text != NULL) {
-        PyErr_SetObject(PyExc_ValueError, text);
-        Py_DECREF(text);
-    }
-}
-
-/* Raise Error for a library failure. */
-static PyObject *
-raise_error(int code, const char *message)
-{
-    PyObject *text = message_str(message);
-    PyObject *name = PyUnicode_FromString(ms_err_name(code));
-    PyObject *exc = text && name ? PyObject_CallOneArg(Error, text) : NULL;
-    if (exc != NULL && (PyObject_SetAttrString(exc, "code", name) != 0 ||
-                        PyObject_SetAttrString(exc, "message", text) != 0)) {
-        Py_CLEAR(exc);
-    }
-    if (exc != NULL) {
-        PyErr_SetObject(Error, exc);
-    }
-    Py_XDECREF(exc);
-    Py_XDECREF(name);
-    Py_XDECREF(text);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* The result object. */
-
-typedef struct {
-    PyObject_HEAD
-    struct ms_stats *stats;
-} Result;
-
-static void
-result_dealloc(Result *self)
-{
-    ms_stats_destroy(self->stats);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-/* What fn writes, as a str (os.fsencode gives back its bytes). */
-static PyObject *
-written(int (*fn)(const struct ms_stats *, FILE *),
-        const struct ms_stats *stats)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (m == NULL) {
-        return PyErr_NoMemory();
-    }
-    int rc = fn(stats, m);
-    if (fclose(m) != 0 || rc != 0) {
-        free(buf);
-        return PyErr_NoMemory();
-    }
-    PyObject *out = PyUnicode_DecodeFSDefaultAndSize(buf, (Py_ssize_t)len);
-    free(buf);
-    return out;
-}
-
-static PyObject *
-result_json(Result *self, PyObject *unused)
-{
-    (void)unused;
-    return written(ms_stats_write_json, self->stats);
-}
-
-static PyObject *
-result_per_sample_csv(Result *self, PyObject *unused)
-{
-    (void)unused;
-    return written(ms_stats_write_per_sample_csv, self->stats);
-}
-
-static PyObject *
-result_table(Result *self, PyObject *unused)
-{
-    (void)unused;
-    return written(ms_stats_write_table, self->stats);
-}
-
-static PyObject *
-result_write_back(Result *self, PyObject *args)
-{
-    PyObject *path_obj;
-    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)) {
-        return NULL;
-    }
-    struct ms_error err;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = ms_stats_write_back(self->stats, PyBytes_AS_STRING(path_obj), &err);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path_obj);
-    if (rc != 0) {
-        return raise_error(rc, err.message);
-    }
-    Py_RETURN_NONE;
-}
-
-/* A list of n items made by item(i, data); NULL with the exception. */
-static PyObject *
-list_of(size_t n, PyObject *(*item)(size_t i, const void *data),
-        const void *data)
-{
-    PyObject *list = PyList_New((Py_ssize_t)n);
-    for (size_t i = 0; list != NULL && i < n; i++) {
-        PyObject *v = item(i, data);
-        if (v == NULL) {
-            Py_CLEAR(list);
-        } else {
-            PyList_SET_ITEM(list, (Py_ssize_t)i, v);
-        }
-    }
-    return list;
-}
-
-struct group_view {
-    const struct ms_group_stats *g;
-    enum ms_group_kind kind;
-    int field; /* 0 mean, 1 std, 2 min, 3 max */
-};
-
-static PyObject *
-feature_name(size_t k, const void *data)
-{
-    const struct group_view *v = data;
-    char name[32];
-    ms_feature_name(v->kind, k, name, sizeof(name));
-    return PyUnicode_FromString(name);
-}
-
-static PyObject *
-feature_value(size_t k, const void *data)
-{
-    const struct group_view *v = data;
-    const struct ms_feature_stats *f = &v->g->features[k];
-    double x[4] = {f->mean, f->std, f->min, f->max};
-    return PyFloat_FromDouble(v->g->count ? x[v->field] : Py_NAN);
-}
-
-/* One group as a dict of lists (NaN statistics for an empty group). */
-static PyObject *
-group_dict(const struct ms_group_stats *g, enum ms_group_kind kind)
-{
-    struct group_view v[4] = {{g, kind, 0}, {g, kind, 1}, {g, kind, 2},
-                              {g, kind, 3}};
-    return Py_BuildValue(
-        "{s:K,s:K,s:N,s:N,s:N,s:N,s:N}", "count",
-        (unsigned long long)g->count, "nonfinite_skipped",
-        (unsigned long long)g->nonfinite_skipped, "features",
-        list_of(g->nfeatures, feature_name, &v[0]), "mean",
-        list_of(g->nfeatures, feature_value, &v[0]), "std",
-        list_of(g->nfeatures, feature_value, &v[1]), "min",
-        list_of(g->nfeatures, feature_value, &v[2]), "max",
-        list_of(g->nfeatures, feature_value, &v[3]));
-}
-
-static PyObject *
-skipped_item(size_t i, const void *data)
-{
-    const struct ms_stats *s = data;
-    PyObject *reason = message_str(s->skipped[i].reason);
-    return reason ? Py_BuildValue("(LN)", (long long)s->skipped[i].id, reason)
-                  : NULL;
-}
-
-static PyObject *
-result_groups(Result *self, PyObject *unused)
-{
-    (void)unused;
-    const struct ms_stats *s = self->stats;
-    return Py_BuildValue(
-        "{s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "node",
-        group_dict(&s->groups[MS_GROUP_NODE], MS_GROUP_NODE), "edge",
-        group_dict(&s->groups[MS_GROUP_EDGE], MS_GROUP_EDGE), "delta",
-        group_dict(&s->groups[MS_GROUP_DELTA], MS_GROUP_DELTA),
-        "samples_found", (Py_ssize_t)s->samples_found, "samples_selected",
-        (Py_ssize_t)s->samples_selected, "samples_used",
-        (Py_ssize_t)s->samples_used, "skipped",
-        list_of(s->nskipped, skipped_item, s));
-}
-
-static PyObject *
-result_info(Result *self, PyObject *unused)
-{
-    (void)unused;
-    const struct ms_run_info *i = &self->stats->info;
-    return Py_BuildValue("{s:I,s:I,s:n,s:K,s:d,s:d,s:d}", "workers",
-                         i->workers, "prefetch", i->prefetch, "units",
-                         (Py_ssize_t)i->units, "bytes_read",
-                         (unsigned long long)i->bytes_read, "wall_seconds",
-                         i->wall_seconds, "read_seconds", i->read_seconds,
-                         "compute_seconds", i->compute_seconds);
-}
-
-static PyMethodDef result_methods[] = {
-    {"json", (PyCFunction)result_json, METH_NOARGS,
-     "The result as meshstats --json prints it."},
-    {"table", (PyCFunction)result_table, METH_NOARGS,
-     "The result as meshstats prints its table."},
-    {"per_sample_csv", (PyCFunction)result_per_sample_csv, METH_NOARGS,
-     "The per-sample report as meshstats --per-sample writes it."},
-    {"groups", (PyCFunction)result_groups, METH_NOARGS,
-     "The statistics as a dict of lists."},
-    {"info", (PyCFunction)result_info, METH_NOARGS,
-     "How the pass ran: workers, prefetch, units, seconds."},
-    {"write_back", (PyCFunction)result_write_back, METH_VARARGS,
-     "Store the result in the dataset at path."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyTypeObject ResultType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "meshstats._meshstats.Result",
-    .tp_basicsize = sizeof(Result),
-    .tp_dealloc = (destructor)result_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The statistics of one pass (owned by the library).",
-    .tp_methods = result_methods,
-};
 
 /* ------------------------------------------------------------------ */
 /* A pass: settings, callbacks, the call without the GIL. */
@@ -300,11 +56,11 @@ on_warning(void *userdata, int64_t id, const char *message)
     struct call *c = userdata;
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *warnings = PyImport_ImportModule("warnings");
-    PyObject *text = message_str(message);
+    PyObject *text = ms_py_message(message);
     PyObject *r = warnings && text
                       ? PyObject_CallMethod(warnings, "warn", "OOi", text,
-                                            id >= 0 ? SkippedSampleWarning
-                                                    : MeshstatsWarning,
+                                            id >= 0 ? ms_py_skipped_warning
+                                                    : ms_py_meshstats_warning,
                                             2)
                       : NULL;
     if (r == NULL) {
@@ -379,11 +135,11 @@ apply_settings(struct ms_settings *s, const char *config, PyObject *settings)
 {
     struct ms_error err;
     int rc = config != NULL ? ms_settings_load_config(s, config, &err) : 0;
-    if (rc != 0) { /* a missing file is Error MS_ENOENT, a bad line EINVAL */
+    if (rc != 0) { /* a missing file is ms_py_error MS_ENOENT, a bad line EINVAL */
         if (rc == MS_EINVAL) {
-            raise_value_error(err.message);
+            ms_py_raise_value_error(err.message);
         } else {
-            raise_error(rc, err.message);
+            ms_py_raise_error(rc, err.message);
         }
         return -1;
     }
@@ -402,7 +158,7 @@ apply_settings(struct ms_settings *s, const char *config, PyObject *settings)
         if (ms_settings_set(s, k, value,
                             (struct ms_origin){MS_ORIGIN_COMMAND_LINE, 0},
                             keyword, &err) != 0) {
-            raise_value_error(err.message);
+            ms_py_raise_value_error(err.message);
             return -1;
         }
     }
@@ -434,17 +190,17 @@ selection(const struct ms_settings *s, const char *path,
                     : ms_selection_read_list(sel, s->sample_list, &err);
     Py_END_ALLOW_THREADS
     if (rc == MS_EINVAL) {
-        raise_value_error(err.message);
+        ms_py_raise_value_error(err.message);
         return -1;
     }
     if (rc != 0) {
-        raise_error(rc, err.message);
+        ms_py_raise_error(rc, err.message);
         return -1;
     }
     return 0;
 }
 
-/* Run the pass without the GIL; a Result, or NULL with the exception. */
+/* Run the pass without the GIL; a ms_py_result, or NULL with the exception. */
 static PyObject *
 run(const char *path, struct ms_options *opts, struct call *c)
 {
@@ -465,9 +221,9 @@ run(const char *path, struct ms_options *opts, struct call *c)
         return NULL;
     }
     if (rc != 0) {
-        return raise_error(rc, err.message);
+        return ms_py_raise_error(rc, err.message);
     }
-    Result *r = PyObject_New(Result, &ResultType);
+    ms_py_result *r = PyObject_New(ms_py_result, &ms_py_result_type);
     if (r == NULL) {
         ms_stats_destroy(stats);
         return NULL;
@@ -560,7 +316,7 @@ version(PyObject *module, PyObject *unused)
 
 static PyMethodDef methods[] = {
     {"compute", compute, METH_VARARGS,
-     "compute(path, config, settings, progress, per_sample) -> Result"},
+     "compute(path, config, settings, progress, per_sample) -> ms_py_result"},
     {"format_progress", format_progress, METH_VARARGS,
      "format_progress(record, columns) -> the command's progress line"},
     {"version", version, METH_NOARGS,
@@ -579,39 +335,16 @@ PyMODINIT_FUNC PyInit__meshstats(void);
 PyMODINIT_FUNC
 PyInit__meshstats(void)
 {
-    if (PyType_Ready(&ResultType) < 0) {
+    if (PyType_Ready(&ms_py_result_type) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module_def);
     if (m == NULL) {
         return NULL;
     }
-    Error = PyErr_NewExceptionWithDoc(
-        "meshstats.Error",
-        "A failure of libmeshstats: .code is its MS_E* name (\"MS_ENOENT\"), "
-        ".message the library's sentence, which names "
-        "the file, the sample and the dataset involved.",
-        NULL, NULL);
-    MeshstatsWarning = PyErr_NewExceptionWithDoc(
-        "meshstats.MeshstatsWarning",
-        "Something about the dataset a pass went on without (a group of the "
-        "file that is not a sample).",
-        PyExc_UserWarning, NULL);
-    SkippedSampleWarning = PyErr_NewExceptionWithDoc(
-        "meshstats.SkippedSampleWarning",
-        "A sample was left out of the statistics; the message says which, "
-        "where in the file and why (Stats.skipped lists them too).",
-        MeshstatsWarning, NULL);
-    /* The module holds one reference of each, this file another. */
-    PyObject *types[3] = {Error, MeshstatsWarning, SkippedSampleWarning};
-    const char *names[3] = {"Error", "MeshstatsWarning",
-                            "SkippedSampleWarning"};
-    for (int i = 0; i < 3; i++) {
-        if (types[i] == NULL || PyModule_AddObjectRef(m, names[i],
-                                                      types[i]) != 0) {
-            Py_DECREF(m);
-            return NULL;
-        }
+    if (ms_py_add_errors(m) != 0) {
+        Py_DECREF(m);
+        return NULL;
     }
     return m;
 }
