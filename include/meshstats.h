@@ -151,12 +151,31 @@ int ms_selection_from_split(struct ms_selection *sel, const char *dataset,
                             const char *name, struct ms_error *err);
 void ms_selection_finish(struct ms_selection *sel);
 
+/* Which features a pass computes (docs/models.md).  NODAL is the
+ * data/<id>/nodal_data layout's (input_var, output_var, edge_var say how
+ * many); CLOTH, CFD and PLATE read DeepMind's trajectory layout (one group
+ * of (T, N, F) arrays per trajectory) and fix their own features.  AUTO
+ * takes NODAL for the nodal layout and, for trajectories, the model whose
+ * fields the first one holds (velocity: CFD, stress: PLATE, else CLOTH). */
+enum ms_model_kind {
+    MS_MODEL_AUTO = 0,
+    MS_MODEL_NODAL,
+    MS_MODEL_CLOTH,
+    MS_MODEL_CFD,
+    MS_MODEL_PLATE,
+    MS_MODEL_COUNT
+};
+
+/* "auto", "nodal", "cloth", "cfd", "plate" (NULL out of range). */
+const char *ms_model_name(enum ms_model_kind model);
+
 /* The largest input_var and output_var, workers and prefetch accepted. */
 #define MS_MAX_VARS 1024
 #define MS_MAX_WORKERS 1024
 #define MS_MAX_PREFETCH 4096
 
 struct ms_options {
+    enum ms_model_kind model; /* which features; AUTO from the file */
     unsigned input_var;     /* node features per node (rows 3..3+input_var) */
     unsigned output_var;    /* delta features per node */
     unsigned edge_var;      /* edge features: 4 (r and |r| of the deformed
@@ -233,6 +252,7 @@ struct ms_sample_report {
 
 struct ms_stats {
     char *dataset; /* the path as given */
+    enum ms_model_kind model; /* the model the pass computed (never AUTO) */
     char *selection; /* its source, or NULL when every sample was used */
     int64_t *selection_ids; /* the selected ids (NULL: every sample) */
     size_t nselection_ids;
@@ -302,9 +322,15 @@ int ms_stats_write_back(const struct ms_stats *stats, const char *path,
 size_t ms_progress_format(const struct ms_progress *p, unsigned columns,
                           char *buf, size_t size);
 
-/* The display name of feature i of a group ("disp_x", "|r|", ...). */
+/* The display name of feature i of a group of the nodal model ("disp_x",
+ * "|r|", ...). */
 void ms_feature_name(enum ms_group_kind group, size_t i, char *buf,
                      size_t size);
+/* The display name of feature i of a group of stats's model ("vel_x",
+ * "type_3", "|r0|", ...). */
+void ms_stats_feature_name(const struct ms_stats *stats,
+                           enum ms_group_kind group, size_t i, char *buf,
+                           size_t size);
 const char *ms_group_name(enum ms_group_kind group);
 
 /* ------------------------------------------------------------------ */
@@ -344,7 +370,8 @@ struct ms_origin {
 
 /* Every setting, in the order --help and --print-config list them. */
 enum ms_setting {
-    MS_SET_INPUT_VAR = 0,
+    MS_SET_MODEL = 0,
+    MS_SET_INPUT_VAR,
     MS_SET_OUTPUT_VAR,
     MS_SET_EDGE_VAR,
     MS_SET_MAX_TIMESTEPS,
@@ -376,6 +403,7 @@ enum ms_value_type {
     MS_VALUE_MBPS,     /* MB/s in [min, max], stored as bytes/s */
     MS_VALUE_BOOL,     /* True / False; on the command line, a flag */
     MS_VALUE_PROGRESS, /* auto, always, never */
+    MS_VALUE_MODEL,    /* auto, nodal, cloth, cfd, plate */
     MS_VALUE_IDS,      /* sample ids and ranges: 1-80,85 */
     MS_VALUE_TEXT,     /* a path or a name */
 };
@@ -459,6 +487,8 @@ unsigned ms_settings_workers(const struct ms_settings *s);
 /* Synthetic datasets.                                                 */
 
 struct ms_generate_options {
+    enum ms_model_kind model; /* AUTO or NODAL: data/<id>/nodal_data; CLOTH,
+                               * CFD, PLATE: DeepMind's trajectory layout */
     unsigned samples;
     unsigned timesteps;
     unsigned nodes;

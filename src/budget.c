@@ -28,10 +28,12 @@
 /* Bytes per slot beyond the rows themselves: the slot index and the
  * per-timestep partials of every feature. */
 static size_t
-slot_overhead(const struct ms_options *opts)
+slot_overhead(const struct ms_plan *plan)
 {
-    return sizeof(size_t) + (opts->input_var + opts->output_var +
-                             opts->edge_var) * sizeof(struct ms_moments);
+    return sizeof(size_t) +
+           (plan->nfeat[MS_GROUP_NODE] + plan->nfeat[MS_GROUP_EDGE] +
+            plan->nfeat[MS_GROUP_DELTA]) *
+               sizeof(struct ms_moments);
 }
 
 int
@@ -84,7 +86,8 @@ add_scratch(const struct ms_sample_shape *sh, const struct ms_options *opts,
             size_t rows, size_t *sum)
 {
     size_t skip = 0;
-    if ((opts->skip_nonfinite &&
+    bool frames = sh->layout == MS_LAYOUT_TRAJECTORY; /* always columns */
+    if (((opts->skip_nonfinite || frames) &&
          ms__size_mul(sizeof(double) + 1, rows, &skip) != 0) ||
         ms__size_add(*sum, skip, sum) != 0 ||
         ms__size_add(*sum, 3 * chunk_bytes(sh), sum) != 0) {
@@ -93,21 +96,34 @@ add_scratch(const struct ms_sample_shape *sh, const struct ms_options *opts,
     return 0;
 }
 
-/* A WHOLE unit's costs: fixed (the sample's edges and positions, scratch),
- * per slot, and its smallest unit (two slots, one for T = 1). */
+/* The smallest unit's slots: a frame and its neighbours for a
+ * trajectory, a timestep and its successor (nodal, T > 1), or one. */
+static size_t
+min_slots_of(const struct ms_sample_shape *sh)
+{
+    return sh->layout == MS_LAYOUT_TRAJECTORY ? 3 : sh->T > 1 ? 2 : 1;
+}
+
+/* A WHOLE unit's costs: fixed (the sample's edges and positions, scratch;
+ * a trajectory's statics), per slot (a trajectory's frames are read as
+ * stored, then transposed: twice), and its smallest unit. */
 static int
 whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
             const struct ms_options *opts, size_t *fixed, size_t *per_slot,
             size_t *min_need)
 {
-    size_t edges, row_bytes, min_slots = sh->T > 1 ? 2 : 1;
-    size_t node = 3 * sizeof(double) * (opts->edge_var / MS_EDGE_FEATURES);
+    bool frames = sh->layout == MS_LAYOUT_TRAJECTORY;
+    size_t edges, row_bytes, min_slots = min_slots_of(sh);
+    size_t node = frames ? 6 * sizeof(double) + 1
+                         : 3 * sizeof(double) *
+                               (opts->edge_var / MS_EDGE_FEATURES);
     if (ms__plan_edge_bytes(sh->E, &edges) != 0 ||
         ms__size_mul(node, sh->N, fixed) != 0 ||
         ms__size_add(*fixed, edges, fixed) != 0 ||
         add_scratch(sh, opts, sh->N > sh->E ? sh->N : sh->E, fixed) != 0 ||
-        ms__plan_unit_bytes(plan->nrows, 1, sh->N, &row_bytes) != 0 ||
-        ms__size_add(row_bytes, slot_overhead(opts), per_slot) != 0 ||
+        ms__plan_unit_bytes(plan->nrows, frames ? 2 : 1, sh->N,
+                            &row_bytes) != 0 ||
+        ms__size_add(row_bytes, slot_overhead(plan), per_slot) != 0 ||
         ms__size_mul(*per_slot, min_slots, min_need) != 0 ||
         ms__size_add(*min_need, *fixed, min_need) != 0) {
         return MS_EOVERFLOW;
@@ -125,9 +141,9 @@ blocked_unit_bytes(const struct ms_plan *plan,
 {
     size_t elem = sh->single ? sizeof(float) : sizeof(double);
     size_t nodes = plan->nrows * 2 * MS_NODE_BLOCK * elem +
-                   2 * slot_overhead(opts);
+                   2 * slot_overhead(plan);
     size_t edges = keep_edges ? 0 : MS_EDGE_BLOCK * 2 * sizeof(uint32_t);
-    size_t need = (nodes > edges ? nodes : edges) + 2 * slot_overhead(opts);
+    size_t need = (nodes > edges ? nodes : edges) + 2 * slot_overhead(plan);
     add_scratch(sh, opts, MS_NODE_BLOCK > MS_EDGE_BLOCK ? MS_NODE_BLOCK
                                                         : MS_EDGE_BLOCK,
                 &need);
@@ -244,15 +260,19 @@ too_big(const struct ms_plan *plan, const struct share *s,
         snprintf(what, sizeof(what),
                  "one work unit needs %zu bytes (%zu timesteps x %zu rows x "
                  "%zu nodes, plus %zu edges) for each of %u unit%s in flight",
-                 s->unit, sh->T > 1 ? (size_t)2 : (size_t)1, plan->nrows,
-                 sh->N, sh->E, prefetch, prefetch == 1 ? "" : "s");
+                 s->unit, min_slots_of(sh), plan->nrows, sh->N, sh->E,
+                 prefetch, prefetch == 1 ? "" : "s");
     }
+    bool frames = sh->layout == MS_LAYOUT_TRAJECTORY;
     return ms__error_set(
         err, MS_ETOOBIG,
-        "%s: sample %lld: data/%s/nodal_data: %s, more than the memory "
+        "%s: sample %lld: %s%s/%s: %s, more than the memory "
         "limit of %llu bytes allows; raise --memory-limit (config key "
         "stats_memory_limit) to at least %lluK%s",
-        path, (long long)ps->name.id, ps->name.name, what,
+        path, (long long)ps->name.id, frames ? "" : "data/", ps->name.name,
+        frames ? sh->field[plan->model->dynamic[0].field].leaf
+               : "nodal_data",
+        what,
         (unsigned long long)opts->memory_limit, need / 1024 + 1,
         prefetch > 1 ? " or lower --prefetch" : "");
 }
@@ -294,11 +314,10 @@ ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
         if (measure(plan, opts, &s) != 0) {
             const struct ms_plan_sample *ps = s.unit_worst;
             return ms__error_set(err, MS_EOVERFLOW,
-                                 "%s: sample %lld: data/%s/nodal_data: the "
-                                 "byte size of one timestep (%zu rows x %zu "
-                                 "nodes) overflows",
-                                 path, (long long)ps->name.id, ps->name.name,
-                                 plan->nrows, ps->shape.N);
+                                 "%s: sample %lld: the byte size of one "
+                                 "timestep (%zu rows x %zu nodes) overflows",
+                                 path, (long long)ps->name.id, plan->nrows,
+                                 ps->shape.N);
         }
         unsigned prefetch = prefetch_for(&s, opts);
         if (prefetch != 0) {
@@ -320,7 +339,7 @@ ms__budget_max_slots(const struct ms_plan *plan,
 {
     size_t fixed, per_slot, min_need;
     whole_costs(plan, &ps->shape, opts, &fixed, &per_slot, &min_need);
-    size_t min_slots = ps->shape.T > 1 ? 2 : 1;
+    size_t min_slots = min_slots_of(&ps->shape);
     size_t slots = (size_t)((plan->share - fixed) / per_slot);
     size_t target = UNIT_TARGET_BYTES / per_slot;
     size_t ct = ps->shape.chunk_t;

@@ -22,15 +22,6 @@ struct pass {
     struct ms_mpi_pass mpi;
 };
 
-/* An accumulator of the groups opts asks for. */
-static int
-accumulator_for(struct ms_accumulator *acc, const struct ms_options *opts)
-{
-    size_t nfeat[MS_GROUP_COUNT];
-    ms__options_groups(opts, nfeat);
-    return ms__accumulator_init(acc, nfeat);
-}
-
 /* The pipeline's progress reports, straight to the caller's callback. */
 static void
 forward_progress(void *data, const struct ms_progress *p)
@@ -53,8 +44,9 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
         rc = ms__plan_create(ps->file, ps->opts, &ps->plan, err);
     }
     if (rc == 0 &&
-        (ms__stats_create(ps->path, ps->opts, &ps->stats) != 0 ||
-         accumulator_for(&ps->total, ps->opts) != 0)) {
+        (ms__stats_create(ps->path, ps->opts, ps->plan->model,
+                          ps->plan->nfeat, &ps->stats) != 0 ||
+         ms__accumulator_init(&ps->total, ps->plan->nfeat) != 0)) {
         rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", ps->path);
     }
     if (rc == 0) {

@@ -2,7 +2,7 @@
  * cut.c: a sample's timesteps cut into work units.
  *
  * A unit reads its slots: the timesteps it owns and, for a delta timestep,
- * its successor.  A sample whose mesh fits one block (at most MS_NODE_BLOCK
+ * its successor (a trajectory's frame t: t - 1, t and t + 1).  A sample whose mesh fits one block (at most MS_NODE_BLOCK
  * nodes and MS_EDGE_BLOCK edges) is cut into WHOLE units: runs of owned
  * timesteps whose slots fit the unit's share of the memory limit, each
  * computing every feature of its timesteps.  A timestep that is both the
@@ -63,23 +63,35 @@ walk_next(struct slot_walk *w)
     return true;
 }
 
-/* The slots the current timestep adds (0, 1 or 2); updates the unit's
- * highest slot. */
+/* The timesteps the current one needs read, [*lo, *hi]: itself, and its
+ * successor for a delta (nodal layout); a trajectory frame t needs t - 1,
+ * t and t + 1 for every group. */
+static void
+walk_reach(const struct slot_walk *w, size_t *lo, size_t *hi)
+{
+    const struct ms_sample_shape *sh = &w->ps->shape;
+    bool frames = sh->layout == MS_LAYOUT_TRAJECTORY;
+    bool delta = w->dj > w->di;
+    *lo = frames ? w->t - 1 : w->t;
+    *hi = frames || (delta && sh->T > 1) ? w->t + 1 : w->t;
+}
+
+/* The slots the current timestep adds (those of its reach above the
+ * unit's highest slot); updates the highest slot. */
 static size_t
 walk_take(struct slot_walk *w)
 {
-    size_t added = 0;
-    if (!w->has_last || w->t > w->last) {
-        added++;
-        w->last = w->t;
-        w->has_last = true;
+    size_t lo, hi;
+    walk_reach(w, &lo, &hi);
+    if (w->has_last && lo <= w->last) {
+        lo = w->last + 1;
     }
-    bool delta = w->dj > w->di;
-    if (delta && w->ps->shape.T > 1 && w->t + 1 > w->last) {
-        added++;
-        w->last = w->t + 1;
+    if (hi < lo) {
+        return 0;
     }
-    return added;
+    w->last = hi;
+    w->has_last = true;
+    return hi - lo + 1;
 }
 
 static size_t
@@ -252,19 +264,21 @@ ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
     struct slot_walk w = {
         .ps = ps, .nj = u->node_begin, .dj = u->delta_begin};
     size_t n = 0;
+    bool frames = ps->shape.layout == MS_LAYOUT_TRAJECTORY;
     /* The same slots walk_take counts, plus whether each is a node
-     * timestep (every row) or only a delta's (the displacement rows). */
+     * timestep (every row) or only a delta's successor (the displacement
+     * rows); a trajectory's frames need every row. */
     while ((w.nj < u->node_end || w.dj < u->delta_end) && walk_next(&w)) {
-        bool node = w.nj > w.ni, delta = w.dj > w.di;
-        if (n == 0 || w.t > slots[n - 1]) {
-            slots[n] = w.t;
-            full[n++] = node;
-        } else if (node) {
+        bool node = w.nj > w.ni;
+        size_t lo, hi;
+        walk_reach(&w, &lo, &hi);
+        if (!frames && node && n > 0 && slots[n - 1] == w.t) {
             full[n - 1] = 1; /* a successor that is also a node timestep */
         }
-        if (delta && ps->shape.T > 1 && w.t + 1 > slots[n - 1]) {
-            slots[n] = w.t + 1;
-            full[n++] = 0;
+        for (size_t t = n > 0 && slots[n - 1] >= lo ? slots[n - 1] + 1 : lo;
+             t <= hi; t++) {
+            slots[n] = t;
+            full[n++] = frames || (t == w.t && node);
         }
     }
     assert(n == u->nslots);

@@ -17,9 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Read exactly count floats at byte offset into dst: errno, or 0. */
-static int
-pread_floats(int fd, uint64_t offset, size_t count, float *dst)
+int
+ms__pread_floats(int fd, uint64_t offset, size_t count, float *dst)
 {
     size_t want = count * sizeof(float), got = 0;
     while (got < want) {
@@ -63,7 +62,7 @@ ms__direct_read_slots(const struct ms_direct_source *src,
                           (((uint64_t)row * T + sl->t[i]) * N + sl->first) *
                               sizeof(float);
             float *dst = buf + (row * sl->n + i) * n;
-            int e = pread_floats(src->fd, at, run * n, dst);
+            int e = ms__pread_floats(src->fd, at, run * n, dst);
             if (e != 0) {
                 return ms__error_set(
                     err, MS_EIO,

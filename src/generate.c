@@ -1,6 +1,7 @@
 /*
  * generate.c: a synthetic deforming-plate dataset in the layout of
- * docs/spec.md section 1, for demos, tests and benchmarks.
+ * docs/spec.md section 1, for demos, tests and benchmarks (and, with a
+ * trajectory model, DeepMind's layout: generate_trajectory.c).
  *
  * Each sample is the same triangulated rectangular plate (N nodes on a grid,
  * the last grid row possibly partial) pressed by a smooth bump whose centre,
@@ -33,22 +34,6 @@ ms_generate_options_init(struct ms_generate_options *o)
     o->nodes = 1300;
     o->features = 8;
     o->seed = 1;
-}
-
-static uint64_t
-splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
-static double
-uniform(uint64_t *state)
-{
-    return (double)(splitmix64(state) >> 11) * 0x1.0p-53;
 }
 
 /* The plate: nx columns, rows filled in order; node n at (n % nx, n / nx). */
@@ -101,12 +86,12 @@ load_of(uint64_t seed, unsigned sample)
 {
     uint64_t st = seed * 0x2545f4914f6cdd1dULL + sample + 1;
     struct load l;
-    l.cx = 0.2 + 0.6 * uniform(&st);
-    l.cy = 0.1 + 0.3 * uniform(&st);
-    l.width = 0.08 + 0.15 * uniform(&st);
-    l.depth = 0.01 + 0.04 * uniform(&st);
-    l.twist = 0.2 * (uniform(&st) - 0.5);
-    l.stress_scale = 1e5 * (0.5 + uniform(&st));
+    l.cx = 0.2 + 0.6 * ms__uniform(&st);
+    l.cy = 0.1 + 0.3 * ms__uniform(&st);
+    l.width = 0.08 + 0.15 * ms__uniform(&st);
+    l.depth = 0.01 + 0.04 * ms__uniform(&st);
+    l.twist = 0.2 * (ms__uniform(&st) - 0.5);
+    l.stress_scale = 1e5 * (0.5 + ms__uniform(&st));
     return l;
 }
 
@@ -232,55 +217,6 @@ write_file_attributes(hid_t file, const struct ms_generate_options *o)
     return 0;
 }
 
-/* metadata/splits/{train,val,test}: the first 80% of the ids, the next
- * 10%, the rest (each non-empty where the sample count allows). */
-static int
-write_splits(hid_t file, unsigned samples)
-{
-    unsigned train = samples * 8 / 10, val = samples / 10;
-    if (train == 0) {
-        train = 1;
-    }
-    if (samples - train > 1 && val == 0) {
-        val = 1;
-    }
-    if (train + val > samples) {
-        val = samples - train;
-    }
-    const char *names[3] = {"train", "val", "test"};
-    unsigned first[3] = {0, train, train + val};
-    unsigned count[3] = {train, val, samples - train - val};
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    herr_t rc = 0;
-    for (int i = 0; rc >= 0 && i < 3; i++) {
-        int64_t *ids = ms__calloc(count[i] ? count[i] : 1, sizeof(*ids));
-        if (ids == NULL) {
-            H5Pclose(lcpl);
-            return MS_ENOMEM;
-        }
-        for (unsigned k = 0; k < count[i]; k++) {
-            ids[k] = first[i] + k;
-        }
-        char path[64];
-        snprintf(path, sizeof(path), "metadata/splits/%s", names[i]);
-        hsize_t dims[1] = {count[i]};
-        hid_t space = H5Screate_simple(1, dims, NULL);
-        hid_t d = H5Dcreate2(file, path, H5T_STD_I64LE, space, lcpl,
-                             H5P_DEFAULT, H5P_DEFAULT);
-        rc = d < 0 ? -1
-                   : H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
-                              H5P_DEFAULT, ids);
-        if (d >= 0) {
-            H5Dclose(d);
-        }
-        H5Sclose(space);
-        ms__free(ids);
-    }
-    H5Pclose(lcpl);
-    return rc < 0 ? MS_EIO : 0;
-}
-
 static int
 check_generate_options(const struct ms_generate_options *o,
                        struct ms_error *err)
@@ -294,6 +230,9 @@ check_generate_options(const struct ms_generate_options *o,
         return ms__error_set(err, MS_EINVAL,
                              "generate: features must be 6..64");
     }
+    if ((unsigned)o->model >= MS_MODEL_COUNT) {
+        return ms__error_set(err, MS_EINVAL, "generate: no such model");
+    }
     return 0;
 }
 
@@ -306,6 +245,9 @@ ms_generate(const char *path, const struct ms_generate_options *o,
         return rc;
     }
     ms__hdf5_quiet();
+    if (o->model != MS_MODEL_AUTO && o->model != MS_MODEL_NODAL) {
+        return ms__generate_trajectories(path, o, err);
+    }
     struct plate p = plate_of(o->nodes);
     size_t E = plate_edges(&p, NULL, 0);
     size_t per_t = (size_t)o->features * p.N * sizeof(float);
@@ -328,7 +270,7 @@ ms_generate(const char *path, const struct ms_generate_options *o,
     hid_t data = H5Gcreate2(file, "data", H5P_DEFAULT, H5P_DEFAULT,
                             H5P_DEFAULT);
     herr_t status = data < 0 ? -1 : write_file_attributes(file, o);
-    int splits = status < 0 ? 0 : write_splits(file, o->samples);
+    int splits = status < 0 ? 0 : ms__write_splits(file, o->samples);
     if (splits == MS_ENOMEM) {
         rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
     }

@@ -4,9 +4,11 @@
  * Opening checks what can be told before HDF5 parses anything (missing,
  * a directory, unreadable, no HDF5 signature) and words HDF5's failure to
  * open (a lock held by a writer, with the way out).  It also opens the
- * descriptor that direct reads use (direct_read.c).  Listing takes the
- * groups under data/ whose names are decimal sample ids, in id order, and
- * warns about the others.  It never writes.
+ * descriptor that direct reads use (direct_read.c).  It tells the layout
+ * from the groups: data/ for the nodal layout, else groups named by
+ * integers at the root for DeepMind's trajectories.  Listing takes the
+ * sample groups (under data/, or at the root) whose names are decimal
+ * sample ids, in id order, and warns about the others.  It never writes.
  */
 #include "hdf5_file.h"
 
@@ -77,6 +79,8 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
         goto fail_path;
     }
     f->fd = -1;
+    f->layout = MS_LAYOUT_NODAL;
+    f->prefix = "data/";
     f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f->id < 0) {
         char msg[256];
@@ -122,6 +126,7 @@ struct listing {
     ms_warning_fn warn;
     void *userdata;
     const char *path;
+    const char *where; /* "data/" or "" */
     int rc;
 };
 
@@ -161,12 +166,14 @@ collect_name(hid_t group, const char *name, const H5L_info_t *info,
     struct listing *l = data;
     int64_t id;
     if (!parse_sample_id(name, &id)) {
-        if (l->warn != NULL) {
+        /* A trajectory file's root also holds what meshstats writes
+         * back (metadata/) and may hold its splits: not samples. */
+        if (l->warn != NULL && strcmp(name, "metadata") != 0) {
             char msg[512];
             snprintf(msg, sizeof(msg),
-                     "%s: data/%s: group name is not a sample id (a decimal "
+                     "%s: %s%s: group name is not a sample id (a decimal "
                      "integer); skipped",
-                     l->path, name);
+                     l->path, l->where, name);
             l->warn(l->userdata, -1, msg);
         }
         return 0;
@@ -209,6 +216,48 @@ ms__sample_names_free(struct ms_sample_name *names, size_t count)
     ms__free(names);
 }
 
+/* Stops the iteration at the first name that is a sample id. */
+static herr_t
+find_id(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)group;
+    (void)info;
+    int64_t id;
+    *(bool *)data = parse_sample_id(name, &id);
+    return *(bool *)data ? 1 : 0;
+}
+
+int
+ms__file_detect_layout(struct ms_file *f, struct ms_error *err)
+{
+    ms__hdf5_quiet();
+    if (ms__object_type(f->id, "data") == H5I_GROUP) {
+        f->layout = MS_LAYOUT_NODAL;
+        f->prefix = "data/";
+        return 0;
+    }
+    bool found = false;
+    hsize_t idx = 0;
+    H5Literate(f->id, H5_INDEX_NAME, H5_ITER_INC, &idx, find_id, &found);
+    if (!found) {
+        return ms__error_set(err, MS_ELAYOUT,
+                             "%s: no group 'data' (expected data/<id>/"
+                             "nodal_data and data/<id>/mesh_edge) and no "
+                             "trajectory groups named by integers at the "
+                             "root (0/world_pos, ...)",
+                             f->path);
+    }
+    f->layout = MS_LAYOUT_TRAJECTORY;
+    f->prefix = "";
+    return 0;
+}
+
+enum ms_layout
+ms__file_layout(const struct ms_file *f)
+{
+    return f->layout;
+}
+
 int
 ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
                       struct ms_sample_name **out, size_t *count,
@@ -217,21 +266,23 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
     ms__hdf5_quiet();
     *out = NULL;
     *count = 0;
-    if (ms__object_type(f->id, "data") != H5I_GROUP) {
+    bool nodal = f->layout == MS_LAYOUT_NODAL;
+    const char *where = nodal ? "data" : "/";
+    if (nodal && ms__object_type(f->id, "data") != H5I_GROUP) {
         return ms__error_set(err, MS_ELAYOUT,
                              "%s: no group 'data' (expected data/<id>/"
                              "nodal_data and data/<id>/mesh_edge)",
                              f->path);
     }
-    hid_t group = H5Gopen2(f->id, "data", H5P_DEFAULT);
+    hid_t group = H5Gopen2(f->id, where, H5P_DEFAULT);
     if (group < 0) {
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));
-        return ms__error_set(err, MS_EIO, "%s: data: cannot open group: %s",
-                             f->path, msg);
+        return ms__error_set(err, MS_EIO, "%s: %s: cannot open group: %s",
+                             f->path, where, msg);
     }
-    struct listing l = {
-        .warn = warn, .userdata = userdata, .path = f->path};
+    struct listing l = {.warn = warn, .userdata = userdata,
+                        .path = f->path, .where = f->prefix};
     hsize_t idx = 0;
     herr_t status = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx,
                                collect_name, &l);
@@ -244,8 +295,8 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
         }
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));
-        return ms__error_set(err, MS_EIO, "%s: data: cannot list: %s",
-                             f->path, msg);
+        return ms__error_set(err, MS_EIO, "%s: %s: cannot list: %s",
+                             f->path, where, msg);
     }
     if (l.count > 1) {
         qsort(l.names, l.count, sizeof(*l.names), compare_names);
@@ -254,4 +305,3 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
     *count = l.count;
     return 0;
 }
-

@@ -13,6 +13,8 @@ struct ms_file {
     hid_t id;
     char *path;
     int fd; /* for direct reads; -1 if they are off */
+    enum ms_layout layout;
+    const char *prefix; /* where sample groups are: "data/", or "" */
 };
 
 /* Fail the sample: set rc and err to "<file>: sample <id>: <what>" and go
@@ -42,6 +44,22 @@ int ms__sample_object_type(struct ms_file *f, const struct ms_sample_name *s,
 int ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
                             const char *leaf, hid_t *out,
                             struct ms_error *err);
+
+/* dataset_check.c: one dataset of a sample, <prefix><name>/<leaf>. */
+
+/* Its class, rank, dims (rank at most 3) and value size, or a sample
+ * failure naming a damaged datatype or dataspace. */
+int ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
+                         const char *leaf, hid_t dset, H5T_class_t *cls,
+                         int *rank, hsize_t dims[3], size_t *elem,
+                         struct ms_error *err);
+/* That it is stored whole and undamaged (never written, partly written,
+ * virtual, damaged layout): 0 or a sample failure.  dims are non-zero. */
+int ms__dataset_check_storage(struct ms_file *f,
+                              const struct ms_sample_name *s,
+                              const char *leaf, hid_t dset, int rank,
+                              const hsize_t *dims, size_t elem,
+                              struct ms_error *err);
 
 /* chunk_read.c: read the slots of chunked native float32 whose filters
  * chunk_decode.c can undo, chunk by chunk, decoding in the calling worker

@@ -87,7 +87,7 @@ ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
 {
     int rc = 0;
     char path[128];
-    snprintf(path, sizeof(path), "data/%s/%s", s->name, leaf);
+    snprintf(path, sizeof(path), "%s%s/%s", f->prefix, s->name, leaf);
     *out = -1;
     H5I_type_t type;
     rc = ms__sample_object_type(f, s, path, &type, err);

@@ -132,6 +132,7 @@ size_t ms__linspace_at(size_t last, size_t count, size_t k);
 struct ms_timesteps {
     size_t count;
     size_t last;
+    size_t first; /* added to each: a trajectory's frames start at 1 */
 };
 
 size_t ms__timesteps_at(const struct ms_timesteps *sel, size_t k);
@@ -143,6 +144,11 @@ void ms__node_timesteps(size_t T, unsigned max_timesteps,
  * T == 1, where the single delta timestep 0 is d[0] itself. */
 void ms__delta_timesteps(size_t T, unsigned max_timesteps,
                          struct ms_timesteps *out);
+/* The frames of a trajectory of T >= 3 frames a model uses: 1 .. T-2
+ * (each has a frame before and after), or max_timesteps of them evenly
+ * spaced (numpy.linspace over the usable frames). */
+void ms__trajectory_frames(size_t T, unsigned max_timesteps,
+                           struct ms_timesteps *out);
 
 /* ------------------------------------------------------------------ */
 /* The features of one timestep (features.c).  Pure computation: the caller
@@ -217,6 +223,7 @@ int ms__delta_features(const struct ms_block *b, size_t slot,
                        struct ms_moments *out, uint64_t *skipped,
                        struct ms_nonfinite_site *site);
 
+#include "models.h"
 #include "read.h"
 
 /* ------------------------------------------------------------------ */
@@ -269,7 +276,11 @@ struct ms_unit {
 };
 
 struct ms_plan {
-    size_t nrows;         /* feature rows read: max(6, 3 + max(iv, ov)) */
+    const struct ms_model *model; /* never AUTO: resolved from the file */
+    size_t nfeat[MS_GROUP_COUNT]; /* the features of each group */
+    size_t nrows;         /* rows a unit reads a slot: nodal_data's
+                           * max(6, 3 + max(iv, ov)), or the model's
+                           * dynamic components */
     unsigned prefetch;    /* units in flight at most */
     uint64_t share;       /* bytes each unit in flight may hold */
     size_t max_slots;     /* the largest nslots of any unit */
@@ -373,7 +384,17 @@ void ms__unit_buffers_finish(struct ms_unit_buffers *b);
 struct ms_unit_shared {
     const uint32_t *edges;
     double *pos;
+    const struct ms_trajectory_statics *statics; /* a trajectory's */
 };
+
+/* A sample's first task: read and check its edge list (into edges, when
+ * kept), and a trajectory's statics into st (with what is computed from
+ * them once).  Runs on a worker. */
+int ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
+                          size_t sample, uint32_t *edges,
+                          struct ms_trajectory_statics *st,
+                          const struct ms_options *opts,
+                          struct ms_unit_buffers *b, struct ms_error *err);
 
 /* Read the unit's slots and compute its per-timestep partials into b.
  * Failure fills err naming the sample and dataset.  Runs on a worker. */
@@ -407,9 +428,11 @@ void ms__accumulator_merge(struct ms_accumulator *acc,
 int ms__accumulator_copy(struct ms_accumulator *dst,
                          const struct ms_accumulator *src);
 
-/* A result object with empty groups sized for opts; filled at the end of the
- * pass by ms__stats_fill. */
+/* A result object with empty groups of nfeat features, for model and
+ * opts; filled at the end of the pass by ms__stats_fill. */
 int ms__stats_create(const char *path, const struct ms_options *opts,
+                     const struct ms_model *model,
+                     const size_t nfeat[MS_GROUP_COUNT],
                      struct ms_stats **out);
 void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
 int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
@@ -436,6 +459,20 @@ struct ms_outcomes {
 int ms__outcomes_add(struct ms_outcomes *o, size_t sample,
                      const struct ms_accumulator *acc, const char *reason);
 void ms__outcomes_finish(struct ms_outcomes *o);
+
+/* ------------------------------------------------------------------ */
+/* generate_util.c, generate_trajectory.c: the synthetic datasets. */
+
+uint64_t ms__splitmix64(uint64_t *state);
+/* Uniform in [0, 1). */
+double ms__uniform(uint64_t *state);
+/* metadata/splits/{train,val,test} of an HDF5 file (an hid_t): 80/10/10
+ * of the ids 0 .. samples - 1.  0, MS_ENOMEM or MS_EIO. */
+int ms__write_splits(int64_t file, unsigned samples);
+/* ms_generate for a trajectory model (o->model CLOTH, CFD or PLATE). */
+int ms__generate_trajectories(const char *path,
+                              const struct ms_generate_options *o,
+                              struct ms_error *err);
 
 /* ------------------------------------------------------------------ */
 /* pipeline.c: the event loop. */

@@ -390,9 +390,7 @@ receive_outcomes(struct ms_mpi_pass *mp, struct ms_stats *stats,
                  struct ms_accumulator *total)
 {
     struct ms_accumulator acc;
-    size_t nfeat[MS_GROUP_COUNT];
-    ms__options_groups(mp->opts, nfeat);
-    int rc = ms__accumulator_init(&acc, nfeat);
+    int rc = ms__accumulator_init(&acc, total->nfeat);
     for (int r = 1; r < ranks; r++) {
         uint64_t size;
         MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_SIZE, MPI_COMM_WORLD,

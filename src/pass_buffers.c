@@ -2,8 +2,10 @@
  * pass_buffers.c: the memory a pass shares between its tasks, beside the
  * ring slots' own buffers: the edge list of each sample in flight (read by
  * its edge task, used by its units, freed when its last task is folded)
- * and the position buffers of blocked samples (cut.c decides how many and
- * which unit uses which; budget.c counts them against the memory limit).
+ * with, for a trajectory, what it holds once (mesh_pos, node_type and
+ * what is computed from them), and the position buffers of blocked
+ * samples (cut.c decides how many and which unit uses which; budget.c
+ * counts them against the memory limit).
  * Only the loop thread allocates and frees; workers use what a task was
  * given.
  */
@@ -33,7 +35,8 @@ ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
 {
     *b = (struct ms_pass_buffers){.nsamples = plan->nsamples};
     b->edges = ms__calloc(plan->nsamples, sizeof(*b->edges));
-    if (b->edges == NULL ||
+    b->statics = ms__calloc(plan->nsamples, sizeof(*b->statics));
+    if (b->edges == NULL || b->statics == NULL ||
         (plan->pos_nodes > 0 && alloc_positions(b, plan, edge_var) != 0)) {
         return MS_ENOMEM;
     }
@@ -48,11 +51,40 @@ ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample,
     return b->edges[sample];
 }
 
+static void
+free_statics(struct ms_trajectory_statics *st)
+{
+    if (st != NULL) {
+        ms__free(st->mesh_pos);
+        ms__free(st->node_type);
+        ms__free(st);
+    }
+}
+
+struct ms_trajectory_statics *
+ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample,
+                             size_t N)
+{
+    struct ms_trajectory_statics *st = ms__calloc(1, sizeof(*st));
+    if (st != NULL) {
+        st->mesh_pos = ms__calloc(N ? 3 * N : 1, sizeof(double));
+        st->node_type = ms__calloc(N ? N : 1, 1);
+    }
+    if (st == NULL || st->mesh_pos == NULL || st->node_type == NULL) {
+        free_statics(st);
+        return NULL;
+    }
+    b->statics[sample] = st;
+    return st;
+}
+
 void
 ms__pass_buffers_drop_edges(struct ms_pass_buffers *b, size_t sample)
 {
     ms__free(b->edges[sample]);
     b->edges[sample] = NULL;
+    free_statics(b->statics[sample]);
+    b->statics[sample] = NULL;
 }
 
 void
@@ -60,8 +92,10 @@ ms__pass_buffers_finish(struct ms_pass_buffers *b)
 {
     for (size_t s = 0; b->edges != NULL && s < b->nsamples; s++) {
         ms__free(b->edges[s]);
+        free_statics(b->statics != NULL ? b->statics[s] : NULL);
     }
     ms__free(b->edges);
+    ms__free(b->statics);
     for (unsigned i = 0; b->pos != NULL && i < b->npos; i++) {
         ms__free(b->pos[i]);
     }

@@ -52,7 +52,8 @@ header(const struct ms_stats *s, FILE *out)
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         for (size_t k = 0; k < s->groups[g].nfeatures; k++) {
             char name[32];
-            ms_feature_name((enum ms_group_kind)g, k, name, sizeof(name));
+            ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
+                                  sizeof(name));
             for (size_t f = 0; f < 5; f++) {
                 fprintf(out, ",%s_%s_%s", ms_group_name(g), name, fields[f]);
             }
@@ -85,7 +86,7 @@ ms_stats_write_per_sample_csv(const struct ms_stats *s, FILE *out)
         size_t k;
         double z = ms_stats_outlier_score(s, i, &g, &k);
         char name[32];
-        ms_feature_name(g, k, name, sizeof(name));
+        ms_stats_feature_name(s, g, k, name, sizeof(name));
         fprintf(out, ",%.17g,%s_%s\n", z, ms_group_name(g), name);
     }
     return ferror(out) ? MS_EIO : 0;

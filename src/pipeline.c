@@ -104,18 +104,15 @@ work_cb(struct ms_work *work)
     struct job *j = (struct job *)work;
     struct pipeline *p = j->pipe;
     const struct task *t = &p->tasks[j->task];
-    const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
     uint32_t *edges = p->shared.edges[t->sample];
+    struct ms_trajectory_statics *st = p->shared.statics[t->sample];
     if (t->kind == TASK_EDGES) {
-        /* Read and checked; a list not kept is only checked. */
-        size_t E = ps->shape.E;
-        j->rc = ms__sample_read_edges(p->file, &ps->name, &ps->shape, 0, E,
-                                      edges, edges ? edges + E : NULL,
-                                      &j->err);
+        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample, edges, st,
+                                      p->opts, &j->buffers, &j->err);
     } else {
         const struct ms_unit *u = &p->plan->units[t->unit];
         struct ms_unit_shared shared = {
-            edges, p->shared.pos != NULL ? p->shared.pos[u->pos] : NULL};
+            edges, p->shared.pos != NULL ? p->shared.pos[u->pos] : NULL, st};
         j->rc = ms__unit_run(p->file, p->plan, u, &shared, p->opts,
                              &j->buffers, &j->err);
     }
@@ -316,8 +313,11 @@ dispatch_one(struct pipeline *p)
     }
     const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
     if (t->kind == TASK_EDGES && (!ps->blocked || p->plan->keep_edges)) {
+        bool frames = p->plan->model->trajectory;
         if (ms__pass_buffers_new_edges(&p->shared, t->sample,
-                                       ps->shape.E) == NULL) {
+                                       ps->shape.E) == NULL ||
+            (frames && ms__pass_buffers_new_statics(&p->shared, t->sample,
+                                                    ps->shape.N) == NULL)) {
             struct ms_error e;
             stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
             return false;

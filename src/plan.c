@@ -1,11 +1,15 @@
 /*
  * plan.c: the dataset planned: its samples and their work units.
  *
- * The plan lists the samples in ascending id order (the selection's only),
- * checks each one's layout (metadata only, no data is read), chooses its
- * node and delta timesteps and whether its mesh is processed whole or in
- * blocks, shares the memory limit out (budget.c) and cuts each sample into
- * units (cut.c).  Bad samples are marked with their reason.
+ * The plan tells the file's layout (data/<id>/nodal_data, or DeepMind's
+ * trajectory groups), lists the samples in ascending id order (the
+ * selection's only), chooses the model (the options', or the one the
+ * file's fields say) and with it the group sizes, checks each sample
+ * against the layout (metadata, and a trajectory's cells and node types
+ * at frame 0), chooses its timesteps (or frames) and whether its mesh is
+ * processed whole or in blocks, shares the memory limit out (budget.c) and
+ * cuts each sample into units (cut.c).  Bad samples are marked with their
+ * reason.
  */
 #include "internal.h"
 
@@ -71,8 +75,12 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
                                  "while checking the samples; nothing was "
                                  "written");
         }
-        int rc = ms__sample_shape(f, &ps->name, opts->input_var,
-                                  opts->output_var, &ps->shape, &why);
+        bool frames = plan->model->trajectory;
+        int rc = frames ? ms__trajectory_shape(f, &ps->name, plan->model,
+                                               &ps->shape, &why)
+                        : ms__sample_shape(f, &ps->name, opts->input_var,
+                                           opts->output_var, &ps->shape,
+                                           &why);
         if (rc == MS_ENOMEM) {
             return ms__error_set(err, rc, "%s", why.message);
         }
@@ -82,6 +90,13 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
                 return ms__error_set(err, rc, "%s", why.message);
             }
             continue;
+        }
+        if (frames) {
+            /* Every group of a model is computed at the same frames. */
+            ms__trajectory_frames(ps->shape.T, opts->max_timesteps,
+                                  &ps->node_ts);
+            ps->delta_ts = ps->node_ts;
+            continue; /* read whole: never blocked, no chunk decoding */
         }
         ms__node_timesteps(ps->shape.T, opts->max_timesteps, &ps->node_ts);
         ms__delta_timesteps(ps->shape.T, opts->max_timesteps, &ps->delta_ts);
@@ -198,9 +213,11 @@ list_samples(struct ms_plan *plan, struct ms_file *f,
     }
     if (rc == 0 && count == 0) {
         rc = ms__error_set(err, MS_ENOSAMPLES,
-                           "%s: no samples under data/ (expected groups "
+                           "%s: no samples under %s (expected groups "
                            "named by decimal sample ids)",
-                           ms__file_path(f));
+                           ms__file_path(f),
+                           ms__file_layout(f) == MS_LAYOUT_NODAL
+                               ? "data/" : "the root");
     }
     plan->samples = rc == 0 ? ms__calloc(count, sizeof(*plan->samples))
                             : NULL;
@@ -220,6 +237,95 @@ list_samples(struct ms_plan *plan, struct ms_file *f,
     return 0;
 }
 
+/* "world_pos, mesh_pos, ..." for the fields present. */
+static void
+field_list(const bool present[MS_FIELD_COUNT], char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < MS_FIELD_COUNT && used < size; k++) {
+        if (present[k]) {
+            int n = snprintf(buf + used, size - used, "%s%s",
+                             used ? ", " : "",
+                             ms__field_name((enum ms_field)k));
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+}
+
+/* The trajectory model opts asks for, or (auto) the one the fields of
+ * the first trajectory say; it must find its fields there. */
+static int
+trajectory_model(struct ms_plan *plan, struct ms_file *f,
+                 const struct ms_options *opts, struct ms_error *err)
+{
+    const struct ms_sample_name *first = &plan->samples[0].name;
+    bool present[MS_FIELD_COUNT];
+    int rc = ms__trajectory_fields(f, first, present, err);
+    if (rc != 0) {
+        return rc;
+    }
+    char held[160];
+    field_list(present, held, sizeof(held));
+    enum ms_model_kind kind = opts->model;
+    if (kind == MS_MODEL_AUTO) {
+        kind = present[MS_FIELD_VELOCITY] ? MS_MODEL_CFD
+               : present[MS_FIELD_STRESS] ? MS_MODEL_PLATE
+                                          : MS_MODEL_CLOTH;
+    }
+    const struct ms_model *m = ms__model(kind);
+    bool fits = m->trajectory && present[MS_FIELD_MESH_POS] &&
+                present[MS_FIELD_NODE_TYPE] && present[MS_FIELD_CELLS];
+    for (size_t i = 0; fits && i < m->ndynamic; i++) {
+        fits = present[m->dynamic[i].field];
+    }
+    if (!fits) {
+        return ms__error_set(
+            err, MS_EINVAL,
+            "%s: holds DeepMind trajectories (%s/ holds %s), which --model "
+            "%s does not read; use --model cloth (world_pos), cfd "
+            "(velocity) or plate (world_pos and stress), each with "
+            "mesh_pos, node_type and cells (docs/models.md)",
+            ms__file_path(f), first->name, held[0] ? held : "nothing",
+            m->name);
+    }
+    plan->model = m;
+    return 0;
+}
+
+/* The model of the pass, its group sizes and the rows a unit reads. */
+static int
+choose_model(struct ms_plan *plan, struct ms_file *f,
+             const struct ms_options *opts, struct ms_error *err)
+{
+    if (ms__file_layout(f) == MS_LAYOUT_TRAJECTORY) {
+        int rc = trajectory_model(plan, f, opts, err);
+        if (rc != 0) {
+            return rc;
+        }
+        memcpy(plan->nfeat, plan->model->nfeat, sizeof(plan->nfeat));
+        plan->nrows = ms__model_rows(plan->model);
+        return 0;
+    }
+    if (opts->model != MS_MODEL_AUTO && opts->model != MS_MODEL_NODAL) {
+        return ms__error_set(
+            err, MS_EINVAL,
+            "%s: holds data/<id>/nodal_data samples (the nodal model), not "
+            "DeepMind trajectories, which --model %s reads "
+            "(docs/models.md)",
+            ms__file_path(f), ms_model_name(opts->model));
+    }
+    plan->model = ms__model(MS_MODEL_NODAL);
+    ms__options_groups(opts, plan->nfeat);
+    unsigned widest = opts->input_var > opts->output_var ? opts->input_var
+                                                         : opts->output_var;
+    plan->nrows = MS_ROW_DISPLACEMENT + widest;
+    if (plan->nrows < MS_MIN_FEATURE_ROWS) {
+        plan->nrows = MS_MIN_FEATURE_ROWS;
+    }
+    return 0;
+}
+
 int
 ms__plan_create(struct ms_file *f, const struct ms_options *opts,
                 struct ms_plan **out, struct ms_error *err)
@@ -230,13 +336,13 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
                              ms__file_path(f));
     }
-    unsigned widest = opts->input_var > opts->output_var ? opts->input_var
-                                                         : opts->output_var;
-    plan->nrows = MS_ROW_DISPLACEMENT + widest;
-    if (plan->nrows < MS_MIN_FEATURE_ROWS) {
-        plan->nrows = MS_MIN_FEATURE_ROWS;
+    int rc = ms__file_detect_layout(f, err);
+    if (rc == 0) {
+        rc = list_samples(plan, f, opts, err);
     }
-    int rc = list_samples(plan, f, opts, err);
+    if (rc == 0) {
+        rc = choose_model(plan, f, opts, err);
+    }
     if (rc == 0) {
         rc = plan_samples(plan, f, opts, err);
     }

@@ -9,6 +9,10 @@
 
 struct ms_file;
 
+/* Where a file keeps its samples: data/<id>/nodal_data and mesh_edge, or
+ * DeepMind's trajectory groups <id>/world_pos, ... at the root. */
+enum ms_layout { MS_LAYOUT_NODAL, MS_LAYOUT_TRAJECTORY };
+
 struct ms_sample_name {
     int64_t id;
     char *name; /* the group name as stored (may have leading zeros) */
@@ -21,7 +25,24 @@ struct ms_chunk_filters {
     size_t elem_size;
 };
 
+/* One field of a trajectory group, as stored (trajectory_check.c). */
+struct ms_field_shape {
+    bool present;
+    char leaf[12];          /* its name in the group: "mesh_pos" or "pos" */
+    size_t T;               /* frames stored: the trajectory's T, or 1 */
+    size_t count;           /* N (cells: C) */
+    size_t F;               /* components (cells: vertices a cell) */
+    size_t elem_size;
+    bool single;            /* IEEE float32 */
+    uint64_t direct_offset; /* contiguous native float32, else
+                             * MS_NO_DIRECT_READ */
+};
+
 struct ms_sample_shape {
+    enum ms_layout layout;
+    /* Trajectories: the fields the model reads (T, N and E below are the
+     * trajectory's frames, nodes and distinct edges of its cells). */
+    struct ms_field_shape field[MS_FIELD_COUNT];
     size_t F, T, N, E;
     size_t elem_size;  /* bytes per stored nodal_data value */
     bool single;       /* stored as IEEE float32: read into float blocks */
@@ -53,6 +74,12 @@ int ms__file_list_samples(struct ms_file *f, ms_warning_fn warn,
                           size_t *count, struct ms_error *err);
 void ms__sample_names_free(struct ms_sample_name *names, size_t count);
 
+/* Which layout the file holds, from its groups: data/ (nodal), else
+ * groups named by integers at the root (trajectories); sets where
+ * ms__file_list_samples looks.  MS_ELAYOUT if neither. */
+int ms__file_detect_layout(struct ms_file *f, struct ms_error *err);
+enum ms_layout ms__file_layout(const struct ms_file *f);
+
 /* Check the sample's datasets against the layout (ranks, types, sizes)
  * without reading data.  MS_ELAYOUT with a message on mismatch. */
 int ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
@@ -67,6 +94,33 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                           size_t count, uint32_t *from, uint32_t *to,
                           struct ms_error *err);
 
+/* trajectory_check.c: a trajectory group's fields. */
+
+/* Which fields trajectory s holds (mesh_pos under either name). */
+int ms__trajectory_fields(struct ms_file *f, const struct ms_sample_name *s,
+                          bool present[MS_FIELD_COUNT], struct ms_error *err);
+/* Check the fields model m reads (class, rank, dims, storage, at least 3
+ * frames), how the dynamic ones can be read, and the static ones' values
+ * at frame 0 (node types 0..8, cell vertices in [0, N)), counting the
+ * distinct edges of the cells into shape->E.  A sample failure names the
+ * field. */
+int ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
+                         const struct ms_model *m,
+                         struct ms_sample_shape *shape, struct ms_error *err);
+
+/* trajectory_statics.c: what a trajectory holds once, at frame 0. */
+
+/* Read mesh_pos into mesh_pos (3 doubles a node: x, y and z, 0 for a 2D
+ * mesh), node_type into node_type (N values, checked 0..8), and the
+ * distinct edges of the cells into from and to (checked against N), their
+ * number into *E.  Any output may be NULL: then it is checked only. */
+int ms__trajectory_read_statics(struct ms_file *f,
+                                const struct ms_sample_name *s,
+                                const struct ms_sample_shape *shape,
+                                double *mesh_pos, unsigned char *node_type,
+                                uint32_t *from, uint32_t *to, size_t *E,
+                                struct ms_error *err);
+
 /* A worker's scratch for reading: for chunked data a growable buffer of
  * stored bytes and two of decoded chunk bytes; and the pass's read rate
  * limit (bytes/s, 0: none), which emulates slow storage. */
@@ -75,6 +129,8 @@ struct ms_read_scratch {
     size_t raw_cap;
     unsigned char *chunk, *tmp;
     size_t chunk_cap;
+    unsigned char *frames; /* a trajectory field's frames, as stored */
+    size_t frames_cap;
     uint64_t throttle;
 };
 
@@ -102,6 +158,19 @@ int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_slot_list *sl, void *buf,
                           struct ms_read_scratch *rs, struct ms_error *err);
 
+/* trajectory_read.c: the model's dynamic fields (world_pos, velocity,
+ * stress) at sl's frames, over every node, transposed into buf laid out
+ * as struct ms_block describes (row r: the model's r-th component), as
+ * float if shape->single, else double; by pread for contiguous native
+ * float32, else H5Dread.  Safe from worker threads. */
+int ms__trajectory_read_frames(struct ms_file *f,
+                               const struct ms_sample_name *s,
+                               const struct ms_sample_shape *shape,
+                               const struct ms_model *m,
+                               const struct ms_slot_list *sl, void *buf,
+                               struct ms_read_scratch *rs,
+                               struct ms_error *err);
+
 /* Whether slot i of sl needs row. */
 static inline bool
 ms__slot_needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
@@ -126,6 +195,8 @@ struct ms_direct_source {
     const struct ms_sample_shape *shape;
 };
 
+/* Read exactly count floats at byte offset of fd into dst: 0 or errno. */
+int ms__pread_floats(int fd, uint64_t offset, size_t count, float *dst);
 int ms__direct_read_slots(const struct ms_direct_source *src,
                           const struct ms_slot_list *sl, float *buf,
                           struct ms_error *err);

@@ -84,6 +84,14 @@ json_group(FILE *out, const struct ms_stats *s, enum ms_group_kind kind,
         fprintf(out, ", \"nonfinite_skipped\": %" PRIu64,
                 g->nonfinite_skipped);
     }
+    fputs(",\n    \"features\": [", out);
+    for (size_t k = 0; k < g->nfeatures; k++) {
+        char name[32];
+        ms_stats_feature_name(s, kind, k, name, sizeof(name));
+        fputs(k ? ", " : "", out);
+        json_string(out, name);
+    }
+    fputc(']', out);
     static const char *const names[] = {"mean", "std", "min", "max"};
     for (int f = FIELD_MEAN; f <= FIELD_MAX; f++) {
         fprintf(out, ",\n    \"%s\": ", names[f]);
@@ -98,6 +106,7 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     fprintf(out, "{\n  \"meshstats_version\": \"%s\",\n", MS_VERSION_STRING);
     fputs("  \"dataset\": ", out);
     json_string(out, s->dataset);
+    fprintf(out, ",\n  \"model\": \"%s\"", ms_model_name(s->model));
     fprintf(out,
             ",\n  \"input_var\": %u, \"output_var\": %u, \"edge_var\": %u,\n",
             s->input_var, s->output_var, s->edge_var);
@@ -133,7 +142,11 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
 int
 ms_stats_write_table(const struct ms_stats *s, FILE *out)
 {
+    const struct ms_model *m = ms__model(s->model);
+    bool frames = m != NULL && m->trajectory;
     fprintf(out, "dataset   %s\n", s->dataset);
+    fprintf(out, "model     %s (%s)\n", ms_model_name(s->model),
+            m != NULL ? m->datasets : "?");
     if (s->selection != NULL) {
         fprintf(out, "selection %s\n", s->selection);
     }
@@ -148,10 +161,11 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
         fprintf(out, " (%zu skipped: see the warnings)", s->nskipped);
     }
     if (s->max_timesteps == 0) {
-        fprintf(out, "\nmode      full: every timestep\n");
+        fprintf(out, "\nmode      full: every %s\n",
+                frames ? "frame 1 .. T-2" : "timestep");
     } else {
-        fprintf(out, "\nmode      sampled: at most %u timesteps per sample\n",
-                s->max_timesteps);
+        fprintf(out, "\nmode      sampled: at most %u %s per sample\n",
+                s->max_timesteps, frames ? "frames" : "timesteps");
     }
     fprintf(out, "\n%-6s %-10s %12s %14s %13s %13s %13s\n", "group",
             "feature", "count", "mean", "std", "min", "max");
@@ -159,7 +173,8 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
         const struct ms_group_stats *gs = &s->groups[g];
         for (size_t k = 0; k < gs->nfeatures; k++) {
             char name[32];
-            ms_feature_name((enum ms_group_kind)g, k, name, sizeof(name));
+            ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
+                                  sizeof(name));
             const struct ms_feature_stats *f = &gs->features[k];
             fprintf(out, "%-6s %-10s %12" PRIu64, ms_group_name(g), name,
                     gs->count);

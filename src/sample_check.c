@@ -17,249 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Numbers wider than this are not numbers a simulation wrote: a damaged
- * datatype message (a 2.9 MB float made HDF5 1.10.8 crash converting). */
-#define MAX_NUMBER_BYTES 16
-
-/* The class, rank, dims (up to 3) and value size of a dataset: 0, -1 if
- * they cannot be read, -2 if a dimension exceeds its declared maximum
- * (which only a damaged dataspace message can say), or -3 if a float or
- * integer type is wider than MAX_NUMBER_BYTES or has more bits of
- * precision than it has bits. */
-static int
-dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
-              size_t *size)
-{
-    hid_t type = H5Dget_type(dset);
-    hid_t space = H5Dget_space(dset);
-    int rc = -1;
-    if (type >= 0 && space >= 0) {
-        *cls = H5Tget_class(type);
-        *size = H5Tget_size(type);
-        *rank = H5Sget_simple_extent_ndims(space);
-        rc = *rank >= 0 ? 0 : -1;
-        if (*cls == H5T_FLOAT || *cls == H5T_INTEGER) {
-            size_t bits = H5Tget_precision(type);
-            if (*size == 0 || *size > MAX_NUMBER_BYTES || bits == 0 ||
-                bits > 8 * *size) {
-                rc = -3;
-            }
-        }
-        hsize_t max[3];
-        if (*rank >= 0 && *rank <= 3 &&
-            H5Sget_simple_extent_dims(space, dims, max) >= 0) {
-            for (int i = 0; i < *rank; i++) {
-                if (max[i] != H5S_UNLIMITED && dims[i] > max[i] &&
-                    rc == 0) {
-                    rc = -2;
-                }
-            }
-        }
-    }
-    if (type >= 0) {
-        H5Tclose(type);
-    }
-    if (space >= 0) {
-        H5Sclose(space);
-    }
-    return rc;
-}
-
-/* The shape and value size of data/<name>/<leaf>, or a sample failure
- * explaining why they cannot be read. */
-static int
-read_shape(struct ms_file *f, const struct ms_sample_name *s,
-           const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
-           hsize_t dims[3], size_t *elem, struct ms_error *err)
-{
-    int rc = 0;
-    size_t size = 0;
-    int shape_rc = dataset_shape(dset, cls, rank, dims, &size);
-    *elem = size;
-    switch (shape_rc) {
-    case 0:
-        break;
-    case -3:
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: its datatype is damaged or unsupported: "
-                    "%zu-byte values (at most %d)",
-                    s->name, leaf, size, MAX_NUMBER_BYTES);
-    case -2:
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: its dataspace is damaged (a dimension "
-                    "exceeds its declared maximum)",
-                    s->name, leaf);
-    default:
-        SAMPLE_FAIL(MS_EIO, "data/%s/%s: cannot read its shape", s->name,
-                    leaf);
-    }
-done:
-    return rc;
-}
-
-/* "8 x 400 x 1300" */
-static void
-format_dims(char *out, size_t size, int rank, const hsize_t *dims)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < rank && used < size; i++) {
-        int n = snprintf(out + used, size - used, "%s%llu", i ? " x " : "",
-                         (unsigned long long)dims[i]);
-        used += n > 0 ? (size_t)n : 0;
-    }
-}
-
-/* elem x dims[0] x ... x dims[rank - 1], or UINT64_MAX if it overflows. */
-static hsize_t
-bytes_of(size_t elem, int rank, const hsize_t *dims)
-{
-    hsize_t n = elem;
-    for (int i = 0; i < rank; i++) {
-        n = dims[i] && n > UINT64_MAX / dims[i] ? UINT64_MAX : n * dims[i];
-    }
-    return n;
-}
-
-/* The chunks a chunked dataset has stored, and whether its chunks are
- * larger than its maximum dimensions: H5Dget_num_chunks's status. */
-static herr_t
-count_chunks(hid_t dset, int rank, const hsize_t *chunk, hsize_t *stored,
-             bool *oversized)
-{
-    hid_t space = H5Dget_space(dset); /* required, though unused */
-    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, stored)
-                                : -1;
-    hsize_t max[3];
-    if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
-        for (int i = 0; i < rank; i++) {
-            *oversized |= max[i] != H5S_UNLIMITED && chunk[i] > max[i];
-        }
-    }
-    if (space >= 0) {
-        H5Sclose(space);
-    }
-    return counted;
-}
-
-/* The chunk index of a chunked dataset holding bytes in all: every chunk
- * of the grid stored (unwritten chunks would read as the fill value, see
- * check_storage), no chunk larger than the maximum dimensions (HDF5 never
- * creates one), and unfiltered chunks all stored at their full size, edge
- * chunks too.  HDF5 1.10.8 reads past its own buffers on the last two. */
-static int
-check_chunks(struct ms_file *f, const struct ms_sample_name *s,
-             const char *leaf, hid_t dset, int rank, const hsize_t *dims,
-             const hsize_t *chunk, bool filtered, hsize_t bytes,
-             size_t elem, struct ms_error *err)
-{
-    int rc = 0;
-    hsize_t expected = 1;
-    hsize_t stored = 0;
-    for (int i = 0; i < rank; i++) {
-        hsize_t along = chunk[i] ? (dims[i] - 1) / chunk[i] + 1 : 1;
-        expected = expected > UINT64_MAX / along ? UINT64_MAX
-                                                 : expected * along;
-    }
-    bool oversized = false;
-    herr_t counted = count_chunks(dset, rank, chunk, &stored, &oversized);
-    if (oversized) {
-        char chunks[96];
-        format_dims(chunks, sizeof(chunks), rank, chunk);
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: its layout is damaged: chunks of %s are "
-                    "larger than its maximum dimensions",
-                    s->name, leaf, chunks);
-    }
-    if (counted < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "data/%s/%s: cannot count its chunks: %s",
-                    s->name, leaf, msg);
-    }
-    hsize_t chunk_bytes = bytes_of(elem, rank, chunk);
-    if (!filtered && stored == expected &&
-        (chunk_bytes == 0 || bytes / chunk_bytes != stored ||
-         bytes % chunk_bytes != 0)) {
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: its layout is damaged: %llu bytes stored "
-                    "for %llu uncompressed chunks of %llu bytes",
-                    s->name, leaf, (unsigned long long)bytes,
-                    (unsigned long long)stored,
-                    (unsigned long long)chunk_bytes);
-    }
-    if (stored < expected) {
-        char shape[96];
-        format_dims(shape, sizeof(shape), rank, dims);
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: partly written: %llu of its %llu chunks "
-                    "are stored, the rest would read as the fill value "
-                    "(declared %s)",
-                    s->name, leaf, (unsigned long long)stored,
-                    (unsigned long long)expected, shape);
-    }
-done:
-    return rc;
-}
-
-/* A dataset must be written in full.  HDF5 returns the fill value for
- * storage never written: for a dataset never written at all, or for the
- * chunks an aborted export did not reach.  Those values would enter the
- * statistics as if a simulation had produced them (and a damaged file
- * declaring millions of unwritten timesteps would take minutes to read),
- * so the sample is refused instead, and so is a virtual dataset, whose
- * missing source files read as the fill value too.  Stored sizes must
- * match the declared ones: compact or contiguous storage of other than
- * the dataset's bytes, or a chunk index that does not add up, is damage
- * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
-static int
-check_storage(struct ms_file *f, const struct ms_sample_name *s,
-              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
-              size_t elem, struct ms_error *err)
-{
-    int rc = 0;
-    hid_t dcpl = H5Dget_create_plist(dset);
-    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
-    hsize_t chunk[3];
-    bool chunked = layout == H5D_CHUNKED &&
-                   H5Pget_chunk(dcpl, rank, chunk) == rank;
-    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
-    bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
-    if (dcpl >= 0) {
-        H5Pclose(dcpl);
-    }
-    if (layout == H5D_VIRTUAL) {
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: is a virtual dataset (its data lives in "
-                    "other files); meshstats reads only data stored in "
-                    "this file: copy it in (h5repack -l CONTI)",
-                    s->name, leaf);
-    }
-    char shape[96];
-    format_dims(shape, sizeof(shape), rank, dims);
-    hsize_t bytes = H5Dget_storage_size(dset);
-    if (bytes == 0) {
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: declared (%s) but never written: no data "
-                    "is stored",
-                    s->name, leaf, shape);
-    }
-    if (chunked) {
-        return check_chunks(f, s, leaf, dset, rank, dims, chunk, filtered,
-                            bytes, elem, err);
-    }
-    hsize_t want = bytes_of(elem, rank, dims);
-    if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
-        bytes != want) {
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/%s: its layout is damaged: %llu bytes stored "
-                    "for %s values of %zu bytes",
-                    s->name, leaf, (unsigned long long)bytes, shape, elem);
-    }
-done:
-    return rc;
-}
-
 /* The filters of a chunked dataset, if chunk_decode.c can undo them all:
  * shuffle and deflate, in any order, each at most once. */
 static bool
@@ -356,41 +113,41 @@ check_nodal_dims(struct ms_file *f, const struct ms_sample_name *s,
     need = 3 + ov > need ? 3 + ov : need;
     if (cls != H5T_FLOAT) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/nodal_data: has a non-float type (class %d); "
+                    "%s%s/nodal_data: has a non-float type (class %d); "
                     "expected a float type",
-                    s->name, (int)cls);
+                    f->prefix, s->name, (int)cls);
     }
     if (rank != 3) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/nodal_data: has rank %d; expected 3 "
+                    "%s%s/nodal_data: has rank %d; expected 3 "
                     "(features x timesteps x nodes)",
-                    s->name, rank);
+                    f->prefix, s->name, rank);
     }
     if (dims[0] < need) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/nodal_data: has %llu feature rows; needs at "
+                    "%s%s/nodal_data: has %llu feature rows; needs at "
                     "least %u (6, and 3 + input_var %u, 3 + output_var %u)",
-                    s->name, (unsigned long long)dims[0], need, iv, ov);
+                    f->prefix, s->name, (unsigned long long)dims[0], need, iv, ov);
     }
     if (dims[1] == 0 || dims[2] == 0) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/nodal_data: has %llu timesteps and %llu nodes; "
+                    "%s%s/nodal_data: has %llu timesteps and %llu nodes; "
                     "needs at least one of each",
-                    s->name, (unsigned long long)dims[1],
+                    f->prefix, s->name, (unsigned long long)dims[1],
                     (unsigned long long)dims[2]);
     }
     if (dims[2] > UINT32_MAX || dims[1] > SIZE_MAX / 2) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/nodal_data: %llu nodes is more than meshstats "
+                    "%s%s/nodal_data: %llu nodes is more than meshstats "
                     "supports (%lu)",
-                    s->name, (unsigned long long)dims[2],
+                    f->prefix, s->name, (unsigned long long)dims[2],
                     (unsigned long)UINT32_MAX);
     }
     if (dims[0] > SIZE_MAX / 8 / dims[1] / dims[2]) {
         SAMPLE_FAIL(MS_EOVERFLOW,
-                    "data/%s/nodal_data: its size (%llu x %llu x %llu "
+                    "%s%s/nodal_data: its size (%llu x %llu x %llu "
                     "values) overflows",
-                    s->name, (unsigned long long)dims[0],
+                    f->prefix, s->name, (unsigned long long)dims[0],
                     (unsigned long long)dims[1], (unsigned long long)dims[2]);
     }
 done:
@@ -411,12 +168,12 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
     size_t elem = 0;
-    rc = read_shape(f, s, "nodal_data", dset, &cls, &rank, dims, &elem, err);
+    rc = ms__dataset_shape_of(f, s, "nodal_data", dset, &cls, &rank, dims, &elem, err);
     if (rc == 0) {
         rc = check_nodal_dims(f, s, cls, rank, dims, iv, ov, err);
     }
     if (rc == 0) {
-        rc = check_storage(f, s, "nodal_data", dset, 3, dims, elem, err);
+        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, 3, dims, elem, err);
     }
     if (rc == 0) {
         shape->F = (size_t)dims[0];
@@ -441,28 +198,28 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
     size_t elem = 0;
-    rc = read_shape(f, s, "mesh_edge", dset, &cls, &rank, dims, &elem, err);
+    rc = ms__dataset_shape_of(f, s, "mesh_edge", dset, &cls, &rank, dims, &elem, err);
     if (rc != 0) {
         goto done;
     }
     if (cls != H5T_INTEGER) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/mesh_edge: has a non-integer type (class %d); "
+                    "%s%s/mesh_edge: has a non-integer type (class %d); "
                     "expected integer node indices",
-                    s->name, (int)cls);
+                    f->prefix, s->name, (int)cls);
     }
     if (rank != 2 || dims[0] != 2) {
         SAMPLE_FAIL(MS_ELAYOUT,
-                    "data/%s/mesh_edge: has rank %d and %llu rows; expected "
+                    "%s%s/mesh_edge: has rank %d and %llu rows; expected "
                     "shape (2, E)",
-                    s->name, rank, rank >= 1 ? (unsigned long long)dims[0] : 0ULL);
+                    f->prefix, s->name, rank, rank >= 1 ? (unsigned long long)dims[0] : 0ULL);
     }
     if (dims[1] > SIZE_MAX / 16) {
-        SAMPLE_FAIL(MS_EOVERFLOW, "data/%s/mesh_edge: %llu edges overflow",
-                    s->name, (unsigned long long)dims[1]);
+        SAMPLE_FAIL(MS_EOVERFLOW, "%s%s/mesh_edge: %llu edges overflow",
+                    f->prefix, s->name, (unsigned long long)dims[1]);
     }
     if (dims[1] > 0) {
-        rc = check_storage(f, s, "mesh_edge", dset, 2, dims, elem, err);
+        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, 2, dims, elem, err);
         if (rc != 0) {
             goto done;
         }

@@ -32,6 +32,10 @@ struct row {
 #define AT(field) offsetof(struct ms_settings, field)
 
 static const struct row table[MS_SET_COUNT] = {
+    {{MS_SET_MODEL, "model", "model", 0, NULL, "NAME", "Features",
+      MS_VALUE_MODEL, 0, 0,
+      "the features: auto (from the file), nodal, cloth, cfd or plate", 0},
+     AT(options.model)},
     {{MS_SET_INPUT_VAR, "input_var", "input-var", 0, NULL, "N", "Features",
       MS_VALUE_UINT, 1, MS_MAX_VARS, "node features per node", 0},
      AT(options.input_var)},
@@ -231,6 +235,25 @@ parse_bool(const char *text, bool *out)
 static const char *const progress_names[] = {"auto", "always", "never"};
 
 static int
+parse_model(const char *text, enum ms_model_kind *out)
+{
+    /* The training code's config.txt names its network "MeshGraphNets"
+     * under the same key: the family, whose features follow from the
+     * file, as auto. */
+    if (strcasecmp(text, "MeshGraphNets") == 0) {
+        *out = MS_MODEL_AUTO;
+        return 0;
+    }
+    for (int m = 0; m < MS_MODEL_COUNT; m++) {
+        if (strcasecmp(text, ms_model_name((enum ms_model_kind)m)) == 0) {
+            *out = (enum ms_model_kind)m;
+            return 0;
+        }
+    }
+    return MS_EINVAL;
+}
+
+static int
 parse_progress(const char *text, enum ms_progress_mode *out)
 {
     for (size_t i = 0; i < MS_ARRAY_SIZE(progress_names); i++) {
@@ -298,6 +321,8 @@ store(const struct row *r, void *p, const char *text)
         return parse_bool(text, p);
     case MS_VALUE_PROGRESS:
         return parse_progress(text, p);
+    case MS_VALUE_MODEL:
+        return parse_model(text, p);
     case MS_VALUE_TEXT:
     case MS_VALUE_IDS:
         return set_text(p, text);
@@ -335,6 +360,9 @@ ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
         break;
     case MS_VALUE_PROGRESS:
         snprintf(buf, size, "auto, always or never");
+        break;
+    case MS_VALUE_MODEL:
+        snprintf(buf, size, "auto, nodal, cloth, cfd or plate");
         break;
     case MS_VALUE_IDS:
         snprintf(buf, size, "sample ids and ranges such as 1-80,85,90-99");
@@ -426,6 +454,10 @@ ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
     case MS_VALUE_PROGRESS:
         snprintf(buf, size, "%s",
                  progress_names[*(const enum ms_progress_mode *)p]);
+        break;
+    case MS_VALUE_MODEL:
+        snprintf(buf, size, "%s",
+                 ms_model_name(*(const enum ms_model_kind *)p));
         break;
     case MS_VALUE_TEXT:
     case MS_VALUE_IDS: {

@@ -154,6 +154,8 @@ ms__outcomes_finish(struct ms_outcomes *o)
 
 int
 ms__stats_create(const char *path, const struct ms_options *opts,
+                 const struct ms_model *model,
+                 const size_t nfeat[MS_GROUP_COUNT],
                  struct ms_stats **out)
 {
     struct ms_stats *s = ms__calloc(1, sizeof(*s));
@@ -175,13 +177,14 @@ ms__stats_create(const char *path, const struct ms_options *opts,
         memcpy(s->selection_ids, sel->ids, sel->count * sizeof(int64_t));
         s->nselection_ids = sel->count;
     }
-    s->input_var = opts->input_var;
-    s->output_var = opts->output_var;
-    s->edge_var = opts->edge_var;
+    /* A trajectory model's own group sizes stand for input_var,
+     * edge_var and output_var (node, edge and output features). */
+    s->model = model->kind;
+    s->input_var = (unsigned)nfeat[MS_GROUP_NODE];
+    s->output_var = (unsigned)nfeat[MS_GROUP_DELTA];
+    s->edge_var = (unsigned)nfeat[MS_GROUP_EDGE];
     s->max_timesteps = opts->max_timesteps;
     s->skip_nonfinite = opts->skip_nonfinite;
-    size_t nfeat[MS_GROUP_COUNT];
-    ms__options_groups(opts, nfeat);
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         s->groups[g].nfeatures = nfeat[g];
         s->groups[g].features =
@@ -297,31 +300,4 @@ ms_stats_destroy(struct ms_stats *s)
     ms__free(s->selection_ids);
     ms__free(s->dataset);
     ms__free(s);
-}
-
-const char *
-ms_group_name(enum ms_group_kind group)
-{
-    static const char *const names[MS_GROUP_COUNT] = {"node", "edge",
-                                                       "delta"};
-    return (unsigned)group < MS_GROUP_COUNT ? names[group] : "?";
-}
-
-void
-ms_feature_name(enum ms_group_kind group, size_t i, char *buf, size_t size)
-{
-    /* Rows 3.. of nodal_data: displacement x, y, z, then stress and the
-     * part number in the usual deforming-plate layout. */
-    static const char *const rows[] = {"disp_x", "disp_y", "disp_z",
-                                       "stress", "part"};
-    static const char *const edge[] = {"r_x",  "r_y",  "r_z",  "|r|",
-                                       "r0_x", "r0_y", "r0_z", "|r0|"};
-    if (group == MS_GROUP_EDGE) {
-        snprintf(buf, size, "%s", i < MS_ARRAY_SIZE(edge) ? edge[i] : "?");
-    } else if (i < MS_ARRAY_SIZE(rows)) {
-        snprintf(buf, size, group == MS_GROUP_DELTA ? "d_%s" : "%s", rows[i]);
-    } else {
-        snprintf(buf, size, group == MS_GROUP_DELTA ? "d_row%zu" : "row%zu",
-                 i + 3);
-    }
 }

@@ -27,9 +27,11 @@ int ms__tasks_build(const struct ms_plan *plan, struct task **out,
 
 /* The buffers tasks share (pass_buffers.c): edges[s], the edge list of
  * sample s while it is in flight (NULL otherwise, or when a blocked sample
- * streams it); pos[i], the plan's position buffers. */
+ * streams it), and statics[s] for a trajectory; pos[i], the plan's
+ * position buffers. */
 struct ms_pass_buffers {
     uint32_t **edges;
+    struct ms_trajectory_statics **statics; /* a trajectory's, in flight */
     double **pos;
     size_t nsamples;
     unsigned npos;
@@ -40,6 +42,12 @@ int ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
 /* Room for sample's E edges, both rows (NULL when out of memory). */
 uint32_t *ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample,
                                      size_t E);
+/* Room for trajectory sample's statics over N nodes (NULL: out of
+ * memory). */
+struct ms_trajectory_statics *
+ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample,
+                             size_t N);
+/* Free sample's edge list and statics. */
 void ms__pass_buffers_drop_edges(struct ms_pass_buffers *b, size_t sample);
 void ms__pass_buffers_finish(struct ms_pass_buffers *b);
 

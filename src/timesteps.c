@@ -30,12 +30,13 @@ ms__linspace_at(size_t last, size_t count, size_t k)
 size_t
 ms__timesteps_at(const struct ms_timesteps *sel, size_t k)
 {
-    return ms__linspace_at(sel->last, sel->count, k);
+    return sel->first + ms__linspace_at(sel->last, sel->count, k);
 }
 
 static void
 select_from(size_t available, unsigned max_timesteps, struct ms_timesteps *out)
 {
+    out->first = 0;
     out->last = available ? available - 1 : 0;
     out->count = available;
     if (max_timesteps != 0 && max_timesteps < available) {
@@ -57,7 +58,16 @@ ms__delta_timesteps(size_t T, unsigned max_timesteps,
         /* The change from a zero initial state: one delta, d[0] itself. */
         out->count = 1;
         out->last = 0;
+        out->first = 0;
         return;
     }
     select_from(T == 0 ? 0 : T - 1, max_timesteps, out);
+}
+
+void
+ms__trajectory_frames(size_t T, unsigned max_timesteps,
+                      struct ms_timesteps *out)
+{
+    select_from(T >= 3 ? T - 2 : 0, max_timesteps, out);
+    out->first = 1;
 }

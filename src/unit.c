@@ -36,14 +36,15 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
 {
     memset(b, 0, sizeof(*b));
     size_t nnode = p->max_node_records, ndelta = p->max_delta_records;
+    const size_t *nf = p->nfeat;
     b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
     b->slot_full = ms__calloc(p->max_slots, 1);
     b->data = ms__malloc(p->max_data_bytes);
     b->scratch.pos = ms__calloc(p->max_pos_nodes,
                                 3 * sizeof(double) * opts->edge_var / 4);
-    b->node = ms__calloc(nnode * opts->input_var, sizeof(*b->node));
-    b->edge = ms__calloc(nnode * opts->edge_var, sizeof(*b->edge));
-    b->delta = ms__calloc(ndelta * opts->output_var, sizeof(*b->delta));
+    b->node = ms__calloc(nnode * nf[MS_GROUP_NODE], sizeof(*b->node));
+    b->edge = ms__calloc(nnode * nf[MS_GROUP_EDGE], sizeof(*b->edge));
+    b->delta = ms__calloc(ndelta * nf[MS_GROUP_DELTA], sizeof(*b->delta));
     b->edges = ms__calloc(2 * p->edge_block, sizeof(*b->edges));
     if (p->max_chunk_bytes > 0) {
         b->read.chunk_cap = p->max_chunk_bytes;
@@ -57,7 +58,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
               b->node && b->edge && b->delta && b->edges &&
               (p->max_chunk_bytes == 0 ||
                (b->read.chunk && b->read.tmp && b->read.raw));
-    if (ok && opts->skip_nonfinite) {
+    if (ok && (opts->skip_nonfinite || p->model->trajectory)) {
         b->scratch.values = ms__calloc(p->max_rows, sizeof(double));
         b->scratch.mask = ms__calloc(p->max_rows, 1);
         ok = b->scratch.values && b->scratch.mask;
@@ -88,6 +89,7 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->read.raw);
     ms__free(b->read.chunk);
     ms__free(b->read.tmp);
+    ms__free(b->read.frames);
     memset(b, 0, sizeof(*b));
 }
 
@@ -361,6 +363,115 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
     return 0;
 }
 
+/* A trajectory's failure at frame w->t: the field and component a
+ * non-finite value is in, or the group whose moments overflow. */
+static int
+frame_error(int rc, const struct where *w, const struct ms_model *m,
+            enum ms_group_kind g, const struct ms_nonfinite_site *site,
+            struct ms_error *err)
+{
+    const char *path = ms__file_path(w->f), *name = w->ps->name.name;
+    long long id = (long long)w->ps->name.id;
+    const char *group = g == MS_GROUP_DELTA ? "output" : ms_group_name(g);
+    if (rc != MS_ENONFINITE) {
+        return ms__error_set(err, rc,
+                             "%s: sample %lld: %s: the %s features at frame "
+                             "%zu overflow double precision",
+                             path, id, name, group, w->t);
+    }
+    enum ms_field field = MS_FIELD_WORLD_POS;
+    size_t comp = 0, frame = w->t;
+    if (site->row >= MS_SITE_POSITION + 3) {
+        field = MS_FIELD_MESH_POS;
+        comp = site->row - MS_SITE_POSITION - 3;
+        frame = 0;
+    } else if (site->row >= MS_SITE_POSITION) {
+        comp = site->row - MS_SITE_POSITION;
+    } else {
+        ms__model_row_source(m, site->row, &field, &comp);
+        frame = w->slots[site->slot];
+    }
+    const char *leaf = w->ps->shape.field[field].leaf;
+    return ms__error_set(
+        err, rc,
+        "%s: sample %lld: %s/%s: non-finite value %g at frame %zu, node %zu, "
+        "component %zu (used by the %s features; --skip-nonfinite leaves "
+        "such %s out)",
+        path, id, name, leaf[0] ? leaf : ms__field_name(field), site->value,
+        frame, site->node, comp, group, g == MS_GROUP_EDGE ? "edges" : "nodes");
+}
+
+/* A trajectory unit: every model feature of each of its frames, from the
+ * frame and its neighbours and the trajectory's statics. */
+static int
+compute_frames(struct where *w, const struct ms_plan *plan,
+               const struct ms_unit *u, const struct ms_unit_shared *shared,
+               const struct ms_options *opts, struct ms_unit_buffers *b,
+               struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = w->ps;
+    const size_t *nf = plan->nfeat;
+    size_t E = ps->shape.E;
+    struct ms_block block = unit_block(plan, u, b);
+    struct ms_frame fr = {&block, 0, 0, 0, shared->statics, shared->edges,
+                          shared->edges + E, E};
+    for (size_t k = u->node_begin; k < u->node_end; k++) {
+        w->t = ms__timesteps_at(&ps->node_ts, k);
+        fr.prev = slot_of(b->slots, u->nslots, w->t - 1);
+        fr.cur = slot_of(b->slots, u->nslots, w->t);
+        fr.next = slot_of(b->slots, u->nslots, w->t + 1);
+        size_t r = k - u->node_begin;
+        enum ms_group_kind g;
+        struct ms_nonfinite_site site = {0};
+        int rc = ms__model_frame(plan->model, &fr, opts->skip_nonfinite,
+                                 &b->scratch, b->node + r * nf[MS_GROUP_NODE],
+                                 b->edge + r * nf[MS_GROUP_EDGE],
+                                 b->delta + r * nf[MS_GROUP_DELTA], b->skipped,
+                                 &g, &site);
+        if (rc != 0) {
+            return frame_error(rc, w, plan->model, g, &site, err);
+        }
+    }
+    return 0;
+}
+
+int
+ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
+                      size_t sample, uint32_t *edges,
+                      struct ms_trajectory_statics *st,
+                      const struct ms_options *opts,
+                      struct ms_unit_buffers *b, struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = &plan->samples[sample];
+    size_t E = ps->shape.E, got = 0;
+    if (!plan->model->trajectory) {
+        /* Read and checked; a list not kept is only checked. */
+        return ms__sample_read_edges(f, &ps->name, &ps->shape, 0, E, edges,
+                                     edges ? edges + E : NULL, err);
+    }
+    int rc = ms__trajectory_read_statics(f, &ps->name, &ps->shape,
+                                         st->mesh_pos, st->node_type, edges,
+                                         edges + E, &got, err);
+    if (rc == 0 && got != E) {
+        return ms__error_set(err, MS_EIO,
+                             "%s: sample %lld: %s/cells: %zu edges where "
+                             "%zu were counted: the file changed during the "
+                             "pass",
+                             ms__file_path(f), (long long)ps->name.id,
+                             ps->name.name, got, E);
+    }
+    struct ms_nonfinite_site site = {0};
+    if (rc == 0) {
+        rc = ms__model_statics(plan->model, st, ps->shape.N, edges, edges + E,
+                               E, opts->skip_nonfinite, &b->scratch, &site);
+    }
+    if (rc == MS_ENONFINITE || rc == MS_EOVERFLOW) {
+        struct where w = {f, ps, 0, 0, b->slots};
+        return frame_error(rc, &w, plan->model, MS_GROUP_EDGE, &site, err);
+    }
+    return rc;
+}
+
 /* Read the unit's slots, over its nodes, into b. */
 static int
 read_unit(struct ms_file *f, const struct ms_plan *plan,
@@ -371,6 +482,11 @@ read_unit(struct ms_file *f, const struct ms_plan *plan,
     ms__unit_slots(plan, u, b->slots, b->slot_full);
     struct ms_slot_list sl = {b->slots, b->slot_full, u->nslots, plan->nrows,
                               opts->output_var, u->first, u->count};
+    if (plan->model->trajectory) {
+        return ms__trajectory_read_frames(f, &ps->name, &ps->shape,
+                                          plan->model, &sl, b->data,
+                                          &b->read, err);
+    }
     return ms__sample_read_slots(f, &ps->name, &ps->shape, &sl, b->data,
                                  &b->read, err);
 }
@@ -388,6 +504,11 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     b->bytes = ms__unit_stored_bytes(plan, u);
     memset(b->skipped, 0, sizeof(b->skipped));
     struct where w = {f, &plan->samples[u->sample], 0, u->first, b->slots};
+    if (rc == 0 && plan->model->trajectory) {
+        rc = compute_frames(&w, plan, u, shared, opts, b, err);
+        b->compute_ns = now_ns() - t1;
+        return rc;
+    }
     if (rc == 0 && u->kind == MS_UNIT_EDGES) {
         rc = compute_edge_block(&w, plan, u, shared, opts, b, err);
     } else if (rc == 0) {

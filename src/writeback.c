@@ -104,6 +104,36 @@ write_field(hid_t group, const struct ms_stats *s, enum ms_group_kind kind,
     return write_vector(group, name, values, g->nfeatures);
 }
 
+/* Attributes node_features, edge_features and delta_features: each
+ * group's feature names, comma-separated, in column order. */
+static herr_t
+write_feature_names(hid_t group, const struct ms_stats *s)
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        size_t n = s->groups[g].nfeatures, used = 0, size = 33 * n + 1;
+        char *names = ms__malloc(size), attr[32];
+        if (names == NULL) {
+            return -1;
+        }
+        names[0] = '\0';
+        for (size_t k = 0; k < n; k++) {
+            char name[32];
+            ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
+                                  sizeof(name));
+            used += (size_t)snprintf(names + used, size - used, "%s%s",
+                                     k ? "," : "", name);
+        }
+        snprintf(attr, sizeof(attr), "%s_features",
+                 ms_group_name((enum ms_group_kind)g));
+        herr_t rc = write_string_attribute(group, attr, names);
+        ms__free(names);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static herr_t
 write_params(hid_t group, const struct ms_stats *s)
 {
@@ -126,6 +156,8 @@ write_params(hid_t group, const struct ms_stats *s)
     const char *mode = mts == 0 ? "full" : "sampled";
     if (write_string_attribute(group, "meshstats_version",
                                MS_VERSION_STRING) < 0 ||
+        write_string_attribute(group, "model", ms_model_name(s->model)) < 0 ||
+        write_feature_names(group, s) < 0 ||
         write_string_attribute(group, "mode", mode) < 0 ||
         write_string_attribute(group, "selection",
                                s->selection ? s->selection : "all") < 0 ||

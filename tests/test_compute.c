@@ -539,8 +539,9 @@ Test(compute, empty_edge_group_reports_null_and_refuses_write_back,
     cr_expect_eq(s->groups[MS_GROUP_EDGE].count, 0);
     cr_expect_eq(s->groups[MS_GROUP_NODE].count, 8);
     char *json = json_of(s);
-    cr_expect(strstr(json, "\"edge\": {\"count\": 0,\n    \"mean\": [null, "
-                           "null, null, null]") != NULL,
+    cr_expect(strstr(json, "\"edge\": {\"count\": 0,\n    \"features\": "
+                           "[\"r_x\", \"r_y\", \"r_z\", \"|r|\"],\n    "
+                           "\"mean\": [null, null, null, null]") != NULL,
               "%s", json);
     free(json);
     struct ms_error err;

@@ -33,6 +33,7 @@ Test(config, keys_comments_tabs_and_case_are_understood)
     struct ms_settings s;
     struct ms_error err;
     cr_assert_eq(parse(&s, text, &err), 0, "%s", err.message);
+    cr_expect_eq(s.options.model, MS_MODEL_AUTO); /* MeshGraphNets */
     cr_expect_eq(s.options.input_var, 5);
     cr_expect_eq(s.options.output_var, 3);
     cr_expect_eq(s.options.max_timesteps, 50);
@@ -289,4 +290,20 @@ Test(config, every_allocation_failure_returns_enomem)
                      (unsigned long long)n, err.message);
     }
     cr_expect_fail("parsing never succeeded");
+}
+
+Test(config, model_names_a_model_or_the_network_family)
+{
+    struct ms_settings s;
+    struct ms_error err;
+    cr_assert_eq(parse(&s, "model cloth\n", &err), 0, "%s", err.message);
+    cr_expect_eq(s.options.model, MS_MODEL_CLOTH);
+    ms_settings_finish(&s);
+    cr_assert_eq(parse(&s, "model PLATE\n", &err), 0, "%s", err.message);
+    cr_expect_eq(s.options.model, MS_MODEL_PLATE);
+    ms_settings_finish(&s);
+    cr_expect_eq(parse(&s, "model flag\n", &err), MS_EINVAL);
+    cr_expect(strstr(err.message, "auto, nodal, cloth, cfd or plate") != NULL,
+              "%s", err.message);
+    ms_settings_finish(&s);
 }

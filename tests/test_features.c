@@ -265,3 +265,29 @@ Test(features, finite_values_whose_moments_overflow_are_reported,
                                    &skipped, &site),
                  MS_EOVERFLOW);
 }
+
+/* The two triangles above as cells: (0, 1, 2) and (1, 3, 2) share the
+ * edge 1-2, so 5 distinct edges; listed twice, still 5. */
+Test(features, cells_become_their_distinct_edges_sorted)
+{
+    const int64_t cells[12] = {0, 1, 2, 1, 3, 2, 2, 1, 0, 3, 2, 1};
+    uint32_t from[6], to[6];
+    size_t E;
+    struct ms_cell_error bad;
+    cr_assert_eq(ms__mesh_edges(cells, 4, 3, NODES, from, to, &E, &bad), 0);
+    cr_assert_eq(E, 5);
+    const uint32_t want[5][2] = {{0, 1}, {0, 2}, {1, 2}, {1, 3}, {2, 3}};
+    for (size_t e = 0; e < 5; e++) {
+        cr_expect(from[e] == want[e][0] && to[e] == want[e][1],
+                  "edge %zu is (%u, %u)", e, from[e], to[e]);
+    }
+    /* A tetrahedron has six edges; a vertex past N is named. */
+    const int64_t tet[4] = {3, 0, 2, 1};
+    cr_expect_eq(ms__mesh_edges(tet, 1, 4, 4, NULL, NULL, &E, &bad), 0);
+    cr_expect_eq(E, 6);
+    const int64_t off[6] = {0, 1, 2, 1, 2, 7};
+    cr_expect_eq(ms__mesh_edges(off, 2, 3, 4, NULL, NULL, &E, &bad),
+                 MS_ERANGE);
+    cr_expect(bad.cell == 1 && bad.value == 7, "cell %zu value %lld",
+              bad.cell, (long long)bad.value);
+}

@@ -23,6 +23,7 @@ LIBRARY, SRC = sys.argv[1], sys.argv[2]
 LAYERS = {
     # the front ends' settings and config file; the dataset writer
     "config": 10, "settings": 9, "generate": 9, "version": 9,
+    "generate_trajectory": 3, "generate_util": 2,
     # one pass; its combination across MPI ranks; the event loop
     "compute": 8, "mpi": 7, "pipeline": 7,
     # one work unit; the plan of units; which samples
@@ -31,13 +32,16 @@ LAYERS = {
     "budget": 4, "cut": 4,
     # reading a sample's data; the result and what is written from it
     "reader": 4, "split_read": 4, "report": 4, "per_sample": 4,
-    "writeback": 4,
+    "writeback": 4, "trajectory_read": 4, "trajectory_check": 4,
     "chunk_read": 3, "hdf5_file": 3, "sample_check": 3, "stats": 3,
-    # one timestep's features; the threads of a pass; the options
-    "features": 2, "workers": 2, "options": 2,
-    # pure helpers and HDF5's errors
+    "trajectory_statics": 3, "model_features": 3,
+    # one timestep's features; the threads of a pass; the options; one
+    # dataset's checks; a mesh's edges from its cells
+    "features": 2, "workers": 2, "options": 2, "dataset_check": 2,
+    "mesh_edges": 2,
+    # pure helpers and HDF5's errors; the models' tables
     "moments": 1, "timesteps": 1, "progress": 1, "direct_read": 1,
-    "chunk_decode": 1, "hdf5_util": 1, "alloc": 1,
+    "chunk_decode": 1, "hdf5_util": 1, "alloc": 1, "models": 1,
     "error": 0,
 }
 

@@ -119,6 +119,23 @@ def test_edge_var_8_is_exact_and_equals_the_command(plate):
                                            "--edge-var", 8, plate)
 
 
+def test_a_trajectory_model_is_the_command_s_bytes(folder):
+    path = str(folder / "flag.h5")
+    run("generate", path, "-q", "--model", "cloth", "--samples", 2,
+        "--timesteps", 6, "--nodes", 40)
+    stats = meshstats.compute(path, model="cloth", sample_timesteps=3)
+    assert stats.to_json().encode() == run("--json", "-", "-q", "--model",
+                                           "cloth", "-s", 3, path)
+    assert stats.node.features[:3] == ("vel_x", "vel_y", "vel_z")
+    assert stats.node.mean.shape == (12,) and stats.edge.std.shape == (7,)
+    assert meshstats.compute(path).to_json() == \
+        meshstats.compute(path, model="cloth").to_json()
+    with pytest.raises(ValueError, match="cloth, cfd or plate"):
+        meshstats.compute(path, model="flag")
+    with pytest.raises(ValueError, match="--model cfd"):
+        meshstats.compute(path, model="cfd")
+
+
 def test_results_are_numpy_float64_with_names_and_counts(plate):
     stats = meshstats.compute(plate, sample_timesteps=4)
     for g, n in ((stats.node, 4), (stats.edge, 4), (stats.delta, 4)):

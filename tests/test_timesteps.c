@@ -73,3 +73,22 @@ Test(timesteps, m_equal_one_selects_timestep_zero)
     cr_expect_eq(node.count, 1);
     cr_expect_eq(ms__timesteps_at(&node, 0), 0);
 }
+
+Test(timesteps, trajectory_frames_leave_out_the_first_and_last)
+{
+    struct ms_timesteps f;
+    ms__trajectory_frames(6, 0, &f); /* frames 1..4: each has t-1, t+1 */
+    cr_assert_eq(f.count, 4);
+    for (size_t k = 0; k < 4; k++) {
+        cr_expect_eq(ms__timesteps_at(&f, k), k + 1);
+    }
+    /* -s 3 of T = 400: 1 + floor(k * 397 / 2) = 1, 199, 398. */
+    ms__trajectory_frames(400, 3, &f);
+    cr_assert_eq(f.count, 3);
+    cr_expect_eq(ms__timesteps_at(&f, 0), 1);
+    cr_expect_eq(ms__timesteps_at(&f, 1), 199);
+    cr_expect_eq(ms__timesteps_at(&f, 2), 398);
+    ms__trajectory_frames(3, 50, &f); /* the one usable frame */
+    cr_expect_eq(f.count, 1);
+    cr_expect_eq(ms__timesteps_at(&f, 0), 1);
+}

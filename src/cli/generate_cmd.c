@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum gen_kind { GEN_COUNT, GEN_SEED, GEN_FLAG };
+enum gen_kind { GEN_COUNT, GEN_SEED, GEN_MODEL, GEN_FLAG };
 
 /* Its options: a count sets the unsigned at offset in struct
  * ms_generate_options (a positive integer). */
@@ -28,6 +28,7 @@ static const struct {
     {"nodes", GEN_COUNT, offsetof(struct ms_generate_options, nodes)},
     {"features", GEN_COUNT, offsetof(struct ms_generate_options, features)},
     {"seed", GEN_SEED, 0},
+    {"model", GEN_MODEL, 0},
     {"chunked", GEN_FLAG, 0},
     {"gzip", GEN_FLAG, 0},
     {"quiet", GEN_FLAG, 0},
@@ -75,6 +76,16 @@ apply(struct ms_generate_options *o, size_t i, const char *arg, bool *quiet,
         }
         o->seed = v;
         return 0;
+    case GEN_MODEL:
+        for (int m = MS_MODEL_NODAL; m < MS_MODEL_COUNT; m++) {
+            if (strcmp(arg, ms_model_name((enum ms_model_kind)m)) == 0) {
+                o->model = (enum ms_model_kind)m;
+                return 0;
+            }
+        }
+        return cli_usage_error("generate: --model: '%s' is not valid; "
+                               "expected nodal, cloth, cfd or plate",
+                               arg);
     case GEN_FLAG:
         o->gzip |= strcmp(name, "gzip") == 0;
         o->chunked |= strcmp(name, "chunked") == 0 || o->gzip;
@@ -125,12 +136,21 @@ cmd_generate(int argc, char **argv)
         fprintf(stderr, "meshstats: error: %s\n", err.message);
         return cli_status_of(err.code);
     }
-    if (!quiet) {
+    const char *packing = o.gzip      ? ", gzip+shuffle chunks"
+                          : o.chunked ? ", chunked"
+                                      : "";
+    if (!quiet && o.model > MS_MODEL_NODAL) {
+        fprintf(stderr,
+                "meshstats: wrote %s: %u %s trajectories x %u frames, about "
+                "%u nodes each%s\n",
+                argv[optind], o.samples, ms_model_name(o.model), o.timesteps,
+                o.nodes, packing);
+    } else if (!quiet) {
         fprintf(stderr,
                 "meshstats: wrote %s: %u samples x %u timesteps x %u nodes, "
                 "%u feature rows%s\n",
                 argv[optind], o.samples, o.timesteps, o.nodes, o.features,
-                o.gzip ? ", gzip+shuffle chunks" : o.chunked ? ", chunked" : "");
+                packing);
     }
     return 0;
 }

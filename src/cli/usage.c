@@ -31,6 +31,7 @@ static const char usage_lines[] =
     "       meshstats generate OUT.h5 [--samples S] [--timesteps T] "
     "[--nodes N]\n"
     "                 [--features F] [--seed X] [--chunked] [--gzip]\n"
+    "                 [--model nodal|cloth|cfd|plate]\n"
     "       meshstats demo [OPTIONS]\n"
     "       meshstats config [OPTIONS]   (every setting and its origin)\n"
     "\n"
@@ -49,7 +50,8 @@ default_text(enum ms_setting setting, char *buf, size_t size)
     const struct ms_setting_info *in = ms_setting_info(setting);
     buf[0] = '\0';
     bool shown = in->type == MS_VALUE_UINT || in->type == MS_VALUE_COUNT ||
-                 in->type == MS_VALUE_SIZE || in->type == MS_VALUE_PROGRESS;
+                 in->type == MS_VALUE_SIZE || in->type == MS_VALUE_PROGRESS ||
+                 in->type == MS_VALUE_MODEL;
     if (in->key != NULL && shown) {
         struct ms_settings defaults;
         ms_settings_init(&defaults);

@@ -148,7 +148,7 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             sample_timesteps=None, samples=None, sample_list=None, split=None,
             workers=None, prefetch=None, memory_limit=None, strict=False,
             skip_nonfinite=None, per_sample=False, config=None,
-            progress=None, throttle=None):
+            progress=None, throttle=None, model=None):
     """Compute the normalization statistics of the dataset at path.
 
     input_var, output_var: features per node read and predicted (4)
@@ -168,6 +168,8 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
     progress: a callable taking a ProgressRecord, or True for a bar on
         stderr (tqdm's when tqdm is installed)
     throttle: slow each read to this many MB/s, to try slow storage
+    model: "auto" (from the file), "nodal", or for DeepMind's trajectory
+        files "cloth", "cfd" or "plate" (docs/models.md)
 
     Returns Stats.  Raises meshstats.Error for a failure of the pass (.code
     names it), ValueError or TypeError for an argument, KeyboardInterrupt
@@ -191,7 +193,8 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             ("strict", "strict", _flag(strict, "strict")),
             ("skip_nonfinite", "skip-nonfinite",
              _flag(skip_nonfinite, "skip_nonfinite")),
-            ("throttle", "throttle", _integer(throttle, "throttle"))):
+            ("throttle", "throttle", _integer(throttle, "throttle")),
+            ("model", "model", _text(model, "model"))):
         if value is not None:
             settings.append((option, value, keyword))
     config = _path(config, "config")

@@ -220,6 +220,10 @@ run(const char *path, struct ms_options *opts, struct call *c)
         c->exc_type = c->exc_value = c->exc_tb = NULL;
         return NULL;
     }
+    if (rc == MS_EINVAL) { /* a model the file does not fit: usage */
+        ms_py_raise_value_error(err.message);
+        return NULL;
+    }
     if (rc != 0) {
         return ms_py_raise_error(rc, err.message);
     }

@@ -95,6 +95,7 @@ list_of(size_t n, PyObject *(*item)(size_t i, const void *data),
 }
 
 struct group_view {
+    const struct ms_stats *s;
     const struct ms_group_stats *g;
     enum ms_group_kind kind;
     int field; /* 0 mean, 1 std, 2 min, 3 max */
@@ -105,7 +106,7 @@ feature_name(size_t k, const void *data)
 {
     const struct group_view *v = data;
     char name[32];
-    ms_feature_name(v->kind, k, name, sizeof(name));
+    ms_stats_feature_name(v->s, v->kind, k, name, sizeof(name));
     return PyUnicode_FromString(name);
 }
 
@@ -120,10 +121,11 @@ feature_value(size_t k, const void *data)
 
 /* One group as a dict of lists (NaN statistics for an empty group). */
 static PyObject *
-group_dict(const struct ms_group_stats *g, enum ms_group_kind kind)
+group_dict(const struct ms_stats *s, enum ms_group_kind kind)
 {
-    struct group_view v[4] = {{g, kind, 0}, {g, kind, 1}, {g, kind, 2},
-                              {g, kind, 3}};
+    const struct ms_group_stats *g = &s->groups[kind];
+    struct group_view v[4] = {{s, g, kind, 0}, {s, g, kind, 1},
+                              {s, g, kind, 2}, {s, g, kind, 3}};
     return Py_BuildValue(
         "{s:K,s:K,s:N,s:N,s:N,s:N,s:N}", "count",
         (unsigned long long)g->count, "nonfinite_skipped",
@@ -151,9 +153,8 @@ result_groups(ms_py_result *self, PyObject *unused)
     const struct ms_stats *s = self->stats;
     return Py_BuildValue(
         "{s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "node",
-        group_dict(&s->groups[MS_GROUP_NODE], MS_GROUP_NODE), "edge",
-        group_dict(&s->groups[MS_GROUP_EDGE], MS_GROUP_EDGE), "delta",
-        group_dict(&s->groups[MS_GROUP_DELTA], MS_GROUP_DELTA),
+        group_dict(s, MS_GROUP_NODE), "edge", group_dict(s, MS_GROUP_EDGE),
+        "delta", group_dict(s, MS_GROUP_DELTA),
         "samples_found", (Py_ssize_t)s->samples_found, "samples_selected",
         (Py_ssize_t)s->samples_selected, "samples_used",
         (Py_ssize_t)s->samples_used, "skipped",

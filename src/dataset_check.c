@@ -1,0 +1,259 @@
+/*
+ * dataset_check.c: whether one dataset of a sample can be read as stored:
+ * its class, rank, dims and value size (a damaged datatype or dataspace
+ * message refused), and that it is stored whole and undamaged (never
+ * written, partly written chunked data, chunks beyond the maximum, a chunk
+ * index whose sizes do not add up: damage HDF5 1.10.8 does not detect and
+ * then misreads or crashes on).  Shared by both layouts' checks
+ * (sample_check.c, trajectory_check.c); failures name the file, the sample
+ * and the dataset.
+ */
+#include "hdf5_file.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Numbers wider than this are not numbers a simulation wrote: a damaged
+ * datatype message (a 2.9 MB float made HDF5 1.10.8 crash converting). */
+#define MAX_NUMBER_BYTES 16
+
+/* The class, rank, dims (up to 3) and value size of a dataset: 0, -1 if
+ * they cannot be read, -2 if a dimension exceeds its declared maximum
+ * (which only a damaged dataspace message can say), or -3 if a float or
+ * integer type is wider than MAX_NUMBER_BYTES or has more bits of
+ * precision than it has bits. */
+static int
+dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
+              size_t *size)
+{
+    hid_t type = H5Dget_type(dset);
+    hid_t space = H5Dget_space(dset);
+    int rc = -1;
+    if (type >= 0 && space >= 0) {
+        *cls = H5Tget_class(type);
+        *size = H5Tget_size(type);
+        *rank = H5Sget_simple_extent_ndims(space);
+        rc = *rank >= 0 ? 0 : -1;
+        if (*cls == H5T_FLOAT || *cls == H5T_INTEGER) {
+            size_t bits = H5Tget_precision(type);
+            if (*size == 0 || *size > MAX_NUMBER_BYTES || bits == 0 ||
+                bits > 8 * *size) {
+                rc = -3;
+            }
+        }
+        hsize_t max[3];
+        if (*rank >= 0 && *rank <= 3 &&
+            H5Sget_simple_extent_dims(space, dims, max) >= 0) {
+            for (int i = 0; i < *rank; i++) {
+                if (max[i] != H5S_UNLIMITED && dims[i] > max[i] &&
+                    rc == 0) {
+                    rc = -2;
+                }
+            }
+        }
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return rc;
+}
+
+/* The shape and value size of data/<name>/<leaf>, or a sample failure
+ * explaining why they cannot be read. */
+int
+ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
+           const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
+           hsize_t dims[3], size_t *elem, struct ms_error *err)
+{
+    int rc = 0;
+    size_t size = 0;
+    int shape_rc = dataset_shape(dset, cls, rank, dims, &size);
+    *elem = size;
+    switch (shape_rc) {
+    case 0:
+        break;
+    case -3:
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: its datatype is damaged or unsupported: "
+                    "%zu-byte values (at most %d)",
+                    f->prefix, s->name, leaf, size, MAX_NUMBER_BYTES);
+    case -2:
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: its dataspace is damaged (a dimension "
+                    "exceeds its declared maximum)",
+                    f->prefix, s->name, leaf);
+    default:
+        SAMPLE_FAIL(MS_EIO, "%s%s/%s: cannot read its shape", f->prefix, s->name,
+                    leaf);
+    }
+done:
+    return rc;
+}
+
+/* "8 x 400 x 1300" */
+static void
+format_dims(char *out, size_t size, int rank, const hsize_t *dims)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < rank && used < size; i++) {
+        int n = snprintf(out + used, size - used, "%s%llu", i ? " x " : "",
+                         (unsigned long long)dims[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* elem x dims[0] x ... x dims[rank - 1], or UINT64_MAX if it overflows. */
+static hsize_t
+bytes_of(size_t elem, int rank, const hsize_t *dims)
+{
+    hsize_t n = elem;
+    for (int i = 0; i < rank; i++) {
+        n = dims[i] && n > UINT64_MAX / dims[i] ? UINT64_MAX : n * dims[i];
+    }
+    return n;
+}
+
+/* The chunks a chunked dataset has stored, and whether its chunks are
+ * larger than its maximum dimensions: H5Dget_num_chunks's status. */
+static herr_t
+count_chunks(hid_t dset, int rank, const hsize_t *chunk, hsize_t *stored,
+             bool *oversized)
+{
+    hid_t space = H5Dget_space(dset); /* required, though unused */
+    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, stored)
+                                : -1;
+    hsize_t max[3];
+    if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
+        for (int i = 0; i < rank; i++) {
+            *oversized |= max[i] != H5S_UNLIMITED && chunk[i] > max[i];
+        }
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return counted;
+}
+
+/* The chunk index of a chunked dataset holding bytes in all: every chunk
+ * of the grid stored (unwritten chunks would read as the fill value, see
+ * check_storage), no chunk larger than the maximum dimensions (HDF5 never
+ * creates one), and unfiltered chunks all stored at their full size, edge
+ * chunks too.  HDF5 1.10.8 reads past its own buffers on the last two. */
+static int
+check_chunks(struct ms_file *f, const struct ms_sample_name *s,
+             const char *leaf, hid_t dset, int rank, const hsize_t *dims,
+             const hsize_t *chunk, bool filtered, hsize_t bytes,
+             size_t elem, struct ms_error *err)
+{
+    int rc = 0;
+    hsize_t expected = 1;
+    hsize_t stored = 0;
+    for (int i = 0; i < rank; i++) {
+        hsize_t along = chunk[i] ? (dims[i] - 1) / chunk[i] + 1 : 1;
+        expected = expected > UINT64_MAX / along ? UINT64_MAX
+                                                 : expected * along;
+    }
+    bool oversized = false;
+    herr_t counted = count_chunks(dset, rank, chunk, &stored, &oversized);
+    if (oversized) {
+        char chunks[96];
+        format_dims(chunks, sizeof(chunks), rank, chunk);
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: its layout is damaged: chunks of %s are "
+                    "larger than its maximum dimensions",
+                    f->prefix, s->name, leaf, chunks);
+    }
+    if (counted < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        SAMPLE_FAIL(MS_EIO, "%s%s/%s: cannot count its chunks: %s",
+                    f->prefix, s->name, leaf, msg);
+    }
+    hsize_t chunk_bytes = bytes_of(elem, rank, chunk);
+    if (!filtered && stored == expected &&
+        (chunk_bytes == 0 || bytes / chunk_bytes != stored ||
+         bytes % chunk_bytes != 0)) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: its layout is damaged: %llu bytes stored "
+                    "for %llu uncompressed chunks of %llu bytes",
+                    f->prefix, s->name, leaf, (unsigned long long)bytes,
+                    (unsigned long long)stored,
+                    (unsigned long long)chunk_bytes);
+    }
+    if (stored < expected) {
+        char shape[96];
+        format_dims(shape, sizeof(shape), rank, dims);
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: partly written: %llu of its %llu chunks "
+                    "are stored, the rest would read as the fill value "
+                    "(declared %s)",
+                    f->prefix, s->name, leaf, (unsigned long long)stored,
+                    (unsigned long long)expected, shape);
+    }
+done:
+    return rc;
+}
+
+/* A dataset must be written in full.  HDF5 returns the fill value for
+ * storage never written: for a dataset never written at all, or for the
+ * chunks an aborted export did not reach.  Those values would enter the
+ * statistics as if a simulation had produced them (and a damaged file
+ * declaring millions of unwritten timesteps would take minutes to read),
+ * so the sample is refused instead, and so is a virtual dataset, whose
+ * missing source files read as the fill value too.  Stored sizes must
+ * match the declared ones: compact or contiguous storage of other than
+ * the dataset's bytes, or a chunk index that does not add up, is damage
+ * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
+int
+ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
+              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
+              size_t elem, struct ms_error *err)
+{
+    int rc = 0;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    hsize_t chunk[3];
+    bool chunked = layout == H5D_CHUNKED &&
+                   H5Pget_chunk(dcpl, rank, chunk) == rank;
+    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
+    bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (layout == H5D_VIRTUAL) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: is a virtual dataset (its data lives in "
+                    "other files); meshstats reads only data stored in "
+                    "this file: copy it in (h5repack -l CONTI)",
+                    f->prefix, s->name, leaf);
+    }
+    char shape[96];
+    format_dims(shape, sizeof(shape), rank, dims);
+    hsize_t bytes = H5Dget_storage_size(dset);
+    if (bytes == 0) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: declared (%s) but never written: no data "
+                    "is stored",
+                    f->prefix, s->name, leaf, shape);
+    }
+    if (chunked) {
+        return check_chunks(f, s, leaf, dset, rank, dims, chunk, filtered,
+                            bytes, elem, err);
+    }
+    hsize_t want = bytes_of(elem, rank, dims);
+    if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
+        bytes != want) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: its layout is damaged: %llu bytes stored "
+                    "for %s values of %zu bytes",
+                    f->prefix, s->name, leaf, (unsigned long long)bytes, shape, elem);
+    }
+done:
+    return rc;
+}
+

@@ -1,0 +1,295 @@
+"""The DeepMind trajectory layout and the cloth, cfd and plate models
+against an independent numpy reference (tests/model_oracle.py), through
+the meshstats command.
+
+Usage: python3 test_models.py /path/to/meshstats      (TAP)
+Every file is written to a temporary folder by h5py or `meshstats
+generate --model`.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model_oracle  # noqa: E402
+import oracle  # noqa: E402
+from tap import WRAPPER, case, main  # noqa: E402
+
+MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
+TMP = tempfile.mkdtemp(prefix="meshstats-models-")
+atexit.register(shutil.rmtree, TMP, True)
+
+
+def run(*args, expect=0):
+    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)],
+                       capture_output=True, text=True, cwd=TMP)
+    if p.returncode != expect:
+        raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
+                             f"{args}: {p.stderr.strip()}")
+    return p
+
+
+def stats(path, *args):
+    return json.loads(run("--json", "-", "-q", *args, path).stdout)
+
+
+def check(got, ref):
+    problems = oracle.compare(got, ref)
+    assert not problems, "; ".join(problems[:6])
+    assert got["samples"]["used"] == ref["used"], got["samples"]
+
+
+def dataset(name, make, ids=(0, 1, 2), chunks=None):
+    """A file of trajectories made by make(rng, i), written once."""
+    path = os.path.join(TMP, name)
+    if not os.path.exists(path):
+        rng = np.random.default_rng(len(name))
+        model_oracle.write(path, [(i, make(rng, i)) for i in ids],
+                           chunks=chunks)
+    return path
+
+
+def cloth():
+    # N and C differ between trajectories; T too.
+    return dataset("cloth.h5", lambda rng, i: model_oracle.cloth_trajectory(
+        rng, 9 + 3 * i, 6 + i, 5))
+
+
+def cfd():
+    return dataset("cfd.h5", lambda rng, i: model_oracle.cfd_trajectory(
+        rng, 8 + i, 7, 4 + i))
+
+
+def plate():
+    return dataset("plate.h5", lambda rng, i: model_oracle.plate_trajectory(
+        rng, 10, 4 + i, 3, 3))
+
+
+@case
+def cloth_with_deepmind_names_and_tiled_statics_matches_numpy():
+    got = stats(cloth(), "--model", "cloth")
+    assert got["model"] == "cloth"
+    check(got, model_oracle.reference(cloth(), "cloth"))
+    check(stats(cloth(), "-s", 5), model_oracle.reference(cloth(), "cloth",
+                                                          M=5))
+
+
+@case
+def cfd_with_pos_and_statics_stored_once_matches_numpy():
+    got = stats(cfd())  # auto: velocity means cfd
+    assert got["model"] == "cfd"
+    check(got, model_oracle.reference(cfd(), "cfd"))
+    check(stats(cfd(), "-s", 5), model_oracle.reference(cfd(), "cfd", M=5))
+
+
+@case
+def plate_with_tetrahedra_matches_numpy():
+    got = stats(plate())  # auto: stress means plate
+    assert got["model"] == "plate"
+    check(got, model_oracle.reference(plate(), "plate"))
+    check(stats(plate(), "-s", 5), model_oracle.reference(plate(), "plate",
+                                                          M=5))
+
+
+@case
+def the_json_names_every_feature_of_every_model():
+    names = {
+        "cloth": (["vel_x", "vel_y", "vel_z"],
+                  ["r_x", "r_y", "r_z", "|r|", "r0_x", "r0_y", "|r0|"],
+                  ["acc_x", "acc_y", "acc_z"]),
+        "cfd": (["vel_x", "vel_y"], ["r0_x", "r0_y", "|r0|"],
+                ["dvel_x", "dvel_y"]),
+        "plate": (["obst_dx", "obst_dy", "obst_dz"],
+                  ["r0_x", "r0_y", "r0_z", "|r0|", "r_x", "r_y", "r_z",
+                   "|r|"], ["dpos_x", "dpos_y", "dpos_z", "stress"]),
+    }
+    for model, path in (("cloth", cloth()), ("cfd", cfd()),
+                        ("plate", plate())):
+        got = stats(path)
+        node, edge, out = names[model]
+        types = [f"type_{k}" for k in range(9)]
+        assert got["node"]["features"] == node + types, got["node"]
+        assert got["edge"]["features"] == edge
+        assert got["delta"]["features"] == out
+        assert len(got["node"]["mean"]) == len(node) + 9
+    nodal = os.path.join(TMP, "nodal.h5")
+    run("generate", nodal, "-q", "--samples", 2, "--timesteps", 4)
+    got = stats(nodal)
+    assert got["model"] == "nodal"
+    assert got["node"]["features"] == ["disp_x", "disp_y", "disp_z",
+                                       "stress"]
+
+
+@case
+def bytes_are_the_same_for_any_workers_prefetch_and_memory_limit():
+    for path in (cloth(), plate()):
+        outs = {run("--json", "-", "-q", "-j", j, "--prefetch", p,
+                    "--memory-limit", m, path).stdout
+                for j in (1, 2) for p in (1, 3) for m in ("64K", "1G")}
+        assert len(outs) == 1, f"{len(outs)} different results for {path}"
+    # The same values chunked and gzip-compressed (read through H5Dread),
+    # or as float64 (read as double): the same statistics.
+    for name, kw in (("cloth-gzip.h5", {"chunks": 2}),
+                     ("cloth-f8.h5", {"dtype": "<f8"})):
+        copy = os.path.join(TMP, name)
+        with h5py.File(cloth(), "r") as f:
+            model_oracle.write(copy, [
+                (int(i), {k: (v[...].astype(kw["dtype"])
+                              if "dtype" in kw and v.dtype.kind == "f"
+                              else v[...]) for k, v in f[i].items()})
+                for i in f], chunks=kw.get("chunks"))
+        a, b = stats(cloth()), stats(copy)
+        for g in ("node", "edge", "delta"):
+            assert a[g] == b[g], (name, g)
+
+
+@case
+def generated_files_of_each_model_match_numpy():
+    for model in ("cloth", "cfd", "plate"):
+        path = os.path.join(TMP, f"gen-{model}.h5")
+        run("generate", path, "-q", "--model", model, "--samples", 3,
+            "--timesteps", 12, "--nodes", 60)
+        got = stats(path)
+        assert got["model"] == model
+        check(got, model_oracle.reference(path, model))
+        with h5py.File(path, "r") as f:
+            stored_once = f["0/node_type"].shape[0] == 1
+        assert stored_once == (model == "cfd"), model
+
+
+def broken(name, change):
+    """A copy of cloth.h5 with trajectory 1 changed by change(group)."""
+    path = os.path.join(TMP, name)
+    shutil.copy(cloth(), path)
+    with h5py.File(path, "r+") as f:
+        change(f["1"])
+    return path
+
+
+def replace(g, name, array):
+    del g[name]
+    g.create_dataset(name, data=array)
+
+
+@case
+def a_node_type_of_12_skips_the_trajectory_naming_it():
+    def bad_type(g):
+        a = g["node_type"][...]
+        a[:, 4, 0] = 12
+        replace(g, "node_type", a)
+    path = broken("type12.h5", bad_type)
+    p = run("--json", "-", "-q", path)
+    got = json.loads(p.stdout)
+    assert [s["id"] for s in got["samples"]["skipped"]] == [1]
+    assert "node 4 has type 12" in p.stderr and "1/node_type" in p.stderr
+    check(got, model_oracle.reference(path, "cloth", skip_ids={1}))
+    p = run("--strict", "-q", path, expect=1)
+    assert "sample 1" in p.stderr and "type 12" in p.stderr, p.stderr
+
+
+@case
+def a_cell_index_of_a_million_skips_the_trajectory_naming_it():
+    def bad_cell(g):
+        a = g["cells"][...]
+        a[:, 3, 1] = 10**6
+        replace(g, "cells", a)
+    path = broken("cell1e6.h5", bad_cell)
+    p = run("--json", "-", "-q", path)
+    got = json.loads(p.stdout)
+    assert [s["id"] for s in got["samples"]["skipped"]] == [1]
+    assert "cell 3 at frame 0 names node 1000000" in p.stderr, p.stderr
+    check(got, model_oracle.reference(path, "cloth", skip_ids={1}))
+    p = run("--strict", "-q", path, expect=1)
+    assert "1/cells" in p.stderr and "1000000" in p.stderr
+
+
+@case
+def fewer_than_3_frames_and_a_missing_field_skip_with_a_name():
+    def short(g):
+        for name in list(g):
+            replace(g, name, g[name][:2])
+    p = run("-q", broken("short.h5", short))
+    assert "has 2 frames" in p.stderr and "at least 3" in p.stderr, p.stderr
+
+    def no_type(g):
+        del g["node_type"]
+    p = run("--json", "-", "-q", broken("notype.h5", no_type))
+    assert "1/node_type: missing" in p.stderr, p.stderr
+    assert json.loads(p.stdout)["samples"]["used"] == 2
+
+
+@case
+def a_model_that_does_not_fit_is_a_usage_error_naming_what_is_there():
+    p = run("--model", "cfd", "-q", cloth(), expect=2)
+    assert "world_pos" in p.stderr and "--model cfd" in p.stderr, p.stderr
+    p = run("--model", "nodal", "-q", cloth(), expect=2)
+    assert "trajectories" in p.stderr, p.stderr
+    nodal = os.path.join(TMP, "nodal.h5")
+    run("generate", nodal, "-q", "--samples", 2, "--timesteps", 4)
+    p = run("--model", "plate", "-q", nodal, expect=2)
+    assert "nodal_data" in p.stderr and "--model plate" in p.stderr, p.stderr
+    p = run("--model", "flag", "-q", cloth(), expect=2)
+    assert "auto, nodal, cloth, cfd or plate" in p.stderr, p.stderr
+
+
+@case
+def a_nan_names_its_field_frame_and_node_or_is_left_out():
+    def nan(g):
+        a = g["world_pos"][...]
+        a[5, 7, 2] = np.nan
+        replace(g, "world_pos", a)
+    path = broken("nan.h5", nan)
+    p = run("-q", path, expect=1)
+    assert "1/world_pos: non-finite value nan at frame 5, node 7, " \
+           "component 2" in p.stderr, p.stderr
+    got = stats(path, "--skip-nonfinite")
+    assert got["node"]["nonfinite_skipped"] > 0
+    assert got["edge"]["nonfinite_skipped"] > 0
+    assert got["delta"]["nonfinite_skipped"] > 0
+
+
+@case
+def write_back_stores_the_model_and_the_file_still_reads():
+    path = os.path.join(TMP, "wb.h5")
+    shutil.copy(cloth(), path)
+    before = stats(path)
+    run("--write-back", "-q", path)
+    with h5py.File(path, "r") as f:
+        p = f["metadata/normalization_params"]
+        assert p.attrs["model"] in (b"cloth", "cloth")
+        names = p.attrs["edge_features"]
+        names = names.decode() if isinstance(names, bytes) else names
+        assert names == "r_x,r_y,r_z,|r|,r0_x,r0_y,|r0|"
+        assert p["node_mean"].shape == (12,) and p["edge_std"].shape == (7,)
+        assert np.array_equal(p["delta_mean"][...],
+                              np.float32(before["delta"]["mean"]))
+    # metadata/ at the root is not a trajectory: same result, no warning.
+    p = run("--json", "-", "-q", path)
+    assert p.stderr == "", p.stderr
+    after = json.loads(p.stdout)
+    for g in ("node", "edge", "delta"):
+        assert after[g] == before[g]
+
+
+@case
+def per_sample_csv_and_the_table_use_the_model_s_names():
+    p = run("--per-sample", "-", "-q", cloth())
+    header = p.stdout.splitlines()[0].split(",")
+    assert "node_type_3_mean" in header and "edge_|r0|_std" in header
+    assert "delta_acc_z_max" in header
+    assert len(p.stdout.splitlines()) == 4
+    table = run(plate()).stdout
+    assert "model     plate (deforming_plate)" in table, table
+    assert "delta  stress" in table
+
+
+if __name__ == "__main__":
+    sys.exit(main("models"))
