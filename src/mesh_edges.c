@@ -2,18 +2,44 @@
  * mesh_edges.c: the edges of a mesh of cells, as DeepMind's
  * triangles_to_edges makes them: every vertex pair of every cell (a
  * triangle's 3, a tetrahedron's 6), each undirected edge once.  The caller
- * counts both directions (features.c).  Pure computation: one allocation
- * for the pairs, no I/O.
+ * counts both directions (features.c).  Pure computation: the pairs are
+ * sorted by a counting sort on their first node, no I/O.
  */
 #include "internal.h"
 
-#include <stdlib.h>
 
+/* Sort the pairs (a << 32 | b, a and b below N) into out: counting sort
+ * on a, then each run of equal a (a node's few neighbours) by insertion.
+ * Linear in the pairs and nodes; no comparison callback. */
 static int
-compare_u64(const void *a, const void *b)
+sort_pairs(const uint64_t *pairs, size_t n, size_t N, uint64_t *out)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    size_t *start = ms__calloc(N + 1, sizeof(*start));
+    if (start == NULL) {
+        return MS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        start[(pairs[i] >> 32) + 1]++;
+    }
+    for (size_t a = 0; a < N; a++) {
+        start[a + 1] += start[a];
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[start[pairs[i] >> 32]++] = pairs[i];
+    }
+    /* start[a] is now the end of a's run, which begins at start[a - 1]. */
+    for (size_t a = 0, lo = 0; a < N; lo = start[a++]) {
+        for (size_t i = lo + 1; i < start[a]; i++) {
+            uint64_t v = out[i];
+            size_t j = i;
+            for (; j > lo && out[j - 1] > v; j--) {
+                out[j] = out[j - 1];
+            }
+            out[j] = v;
+        }
+    }
+    ms__free(start);
+    return 0;
 }
 
 /* The pairs of cell c, each (min << 32 | max), into pairs; 0, or MS_ERANGE
@@ -43,24 +69,29 @@ ms__mesh_edges(const int64_t *cells, size_t C, size_t k, size_t N,
                uint32_t *from, uint32_t *to, size_t *E,
                struct ms_cell_error *bad)
 {
-    size_t per = k * (k - 1) / 2, npairs;
+    size_t per = k * (k - 1) / 2, npairs, bytes;
     *E = 0;
-    if (k < 2 || N > UINT32_MAX || ms__size_mul(C, per, &npairs) != 0) {
+    if (k < 2 || N > UINT32_MAX || ms__size_mul(C, per, &npairs) != 0 ||
+        ms__size_mul(npairs ? npairs : 1, 2 * sizeof(uint64_t), &bytes) != 0) {
         return MS_EOVERFLOW;
     }
-    uint64_t *pairs = ms__malloc((npairs ? npairs : 1) * sizeof(*pairs));
-    if (pairs == NULL) {
+    uint64_t *all = ms__malloc(bytes);
+    if (all == NULL) {
         return MS_ENOMEM;
     }
+    uint64_t *made = all, *pairs = all + npairs;
     for (size_t c = 0; c < C; c++) {
-        if (cell_pairs(cells + c * k, k, N, pairs + c * per,
-                       &bad->value) != 0) {
+        if (cell_pairs(cells + c * k, k, N, made + c * per, &bad->value) !=
+            0) {
             bad->cell = c;
-            ms__free(pairs);
+            ms__free(all);
             return MS_ERANGE;
         }
     }
-    qsort(pairs, npairs, sizeof(*pairs), compare_u64);
+    if (sort_pairs(made, npairs, N, pairs) != 0) {
+        ms__free(all);
+        return MS_ENOMEM;
+    }
     size_t n = 0;
     for (size_t i = 0; i < npairs; i++) {
         if (i > 0 && pairs[i] == pairs[i - 1]) {
@@ -72,7 +103,7 @@ ms__mesh_edges(const int64_t *cells, size_t C, size_t k, size_t N,
         }
         n++;
     }
-    ms__free(pairs);
+    ms__free(all);
     *E = n;
     return 0;
 }

@@ -32,35 +32,70 @@ at(const struct ms_frame *fr, size_t row, size_t slot, size_t n)
 {
     return ms_row_at(ms_block_row(fr->block, row, slot), n);
 }
+/* v[n] = y[n] - x[n], or with z the second difference y[n] - 2 x[n] +
+ * z[n]: the columns that combine frames.  Rows are alike (float or
+ * double). */
+static void
+combine(struct ms_row x, struct ms_row y, struct ms_row z, size_t N,
+        double *v)
+{
+    bool second = z.f != NULL || z.d != NULL;
+    if (x.f != NULL && second) {
+        for (size_t n = 0; n < N; n++) {
+            v[n] = (double)y.f[n] - 2.0 * (double)x.f[n] + (double)z.f[n];
+        }
+    } else if (x.f != NULL) {
+        for (size_t n = 0; n < N; n++) {
+            v[n] = (double)y.f[n] - (double)x.f[n];
+        }
+    } else if (second) {
+        for (size_t n = 0; n < N; n++) {
+            v[n] = y.d[n] - 2.0 * x.d[n] + z.d[n];
+        }
+    } else {
+        for (size_t n = 0; n < N; n++) {
+            v[n] = y.d[n] - x.d[n];
+        }
+    }
+}
 
 /* Column k of group g for every node, into v. */
 static void
 column(const struct frame_ctx *c, enum ms_group_kind g, size_t k, double *v)
 {
     const struct ms_frame *fr = c->fr;
-    size_t N = fr->block->N, p = fr->prev, t = fr->cur, x = fr->next;
+    const struct ms_block *b = fr->block;
+    size_t N = b->N;
     const unsigned char *type = fr->statics->node_type;
     enum ms_model_kind kind = c->m->kind;
     size_t dyn = kind == MS_MODEL_CFD ? 2 : 3;
+    struct ms_row none = {NULL, NULL};
+    size_t row = g == MS_GROUP_NODE && k >= dyn ? 0 : k; /* one-hot: none */
+    struct ms_row p = ms_block_row(b, row, fr->prev);
+    struct ms_row t = ms_block_row(b, row, fr->cur);
+    struct ms_row x = ms_block_row(b, row, fr->next);
     if (g == MS_GROUP_NODE && k >= dyn) {
         for (size_t n = 0; n < N; n++) {
             v[n] = type[n] == k - dyn ? 1.0 : 0.0;
         }
-        return;
-    }
-    for (size_t n = 0; n < N; n++) {
-        if (g == MS_GROUP_NODE) {
-            v[n] = kind == MS_MODEL_CLOTH ? at(fr, k, t, n) - at(fr, k, p, n)
-                   : kind == MS_MODEL_CFD ? at(fr, k, t, n)
-                   : type[n] == 1         ? at(fr, k, x, n) - at(fr, k, t, n)
-                                          : 0.0;
-        } else if (kind == MS_MODEL_CLOTH) {
-            v[n] = at(fr, k, x, n) - 2.0 * at(fr, k, t, n) + at(fr, k, p, n);
-        } else {
-            v[n] = kind == MS_MODEL_PLATE && k == 3
-                       ? at(fr, k, x, n)
-                       : at(fr, k, x, n) - at(fr, k, t, n);
+    } else if (g == MS_GROUP_NODE && kind == MS_MODEL_CFD) {
+        for (size_t n = 0; n < N; n++) {
+            v[n] = ms_row_at(t, n);
         }
+    } else if (g == MS_GROUP_NODE) {
+        combine(kind == MS_MODEL_CLOTH ? p : t, kind == MS_MODEL_CLOTH ? t : x,
+                none, N, v);
+        for (size_t n = 0; kind == MS_MODEL_PLATE && n < N; n++) {
+            v[n] = type[n] == 1 ? v[n] : 0.0; /* obstacles only */
+        }
+    } else if (kind == MS_MODEL_CLOTH) {
+        combine(t, x, p, N, v); /* x - 2t + p */
+    } else if (kind == MS_MODEL_PLATE && k == 3) {
+        for (size_t n = 0; n < N; n++) {
+            v[n] = ms_row_at(x, n); /* stress at t + 1 */
+        }
+    } else {
+        combine(t, x, none, N, v);
     }
 }
 
@@ -160,6 +195,34 @@ columns_skipping(const struct frame_ctx *c, enum ms_group_kind g,
     return 0;
 }
 
+/* Moments of changing column k of group g: straight from the block's
+ * rows where the column is a row or a difference of two (no copy), else
+ * from the column made in v. */
+static void
+column_moments(const struct frame_ctx *c, enum ms_group_kind g, size_t k,
+               double *v, struct ms_moments *out)
+{
+    const struct ms_frame *fr = c->fr;
+    const struct ms_block *b = fr->block;
+    enum ms_model_kind kind = c->m->kind;
+    bool node = g == MS_GROUP_NODE;
+    if ((node && kind == MS_MODEL_CLOTH) ||
+        (!node && kind != MS_MODEL_CLOTH && !(kind == MS_MODEL_PLATE &&
+                                              k == 3))) {
+        size_t from = node ? fr->prev : fr->cur, to = node ? fr->cur
+                                                           : fr->next;
+        ms__moments_of_difference(out, ms_block_row(b, k, from),
+                                  ms_block_row(b, k, to), b->N);
+    } else if (node && kind == MS_MODEL_CFD) {
+        ms__moments_of_row(out, ms_block_row(b, k, fr->cur), b->N);
+    } else if (!node && kind == MS_MODEL_PLATE) {
+        ms__moments_of_row(out, ms_block_row(b, k, fr->next), b->N);
+    } else {
+        column(c, g, k, v);
+        ms__moments_of(out, v, b->N);
+    }
+}
+
 /* Group g (node or output) of the frame: its changing columns, then the
  * one-hot ones from the statics; the slow path if any is not finite. */
 static int
@@ -167,11 +230,10 @@ columns(const struct frame_ctx *c, enum ms_group_kind g, bool skip,
         struct ms_feature_scratch *scratch, struct ms_moments *out,
         uint64_t *skipped, struct ms_nonfinite_site *site)
 {
-    size_t N = c->fr->block->N, dyn = dynamic_columns(c->m, g);
+    size_t dyn = dynamic_columns(c->m, g);
     bool finite = true;
     for (size_t k = 0; k < dyn; k++) {
-        column(c, g, k, scratch->values);
-        ms__moments_of(&out[k], scratch->values, N);
+        column_moments(c, g, k, scratch->values, &out[k]);
         finite = finite && ms__moments_finite(&out[k]);
     }
     for (size_t k = dyn; k < c->m->nfeat[g]; k++) {
