@@ -80,6 +80,10 @@ def cloth_with_deepmind_names_and_tiled_statics_matches_numpy():
     check(got, model_oracle.reference(cloth(), "cloth"))
     check(stats(cloth(), "-s", 5), model_oracle.reference(cloth(), "cloth",
                                                           M=5))
+    # Trajectories are chosen by id as samples are.
+    got = stats(cloth(), "--samples", "0,2")
+    assert got["selection"]["ids"] == [0, 2]
+    check(got, model_oracle.reference(cloth(), "cloth", only_ids={0, 2}))
 
 
 @case

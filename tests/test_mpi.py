@@ -54,6 +54,20 @@ def two_and_three_ranks_give_the_bytes_of_one_process():
 
 
 @case
+def a_trajectory_file_gives_the_bytes_of_one_process():
+    path = os.path.join(TMP, "flag.h5")
+    single("generate", path, "-q", "--model", "cloth", "--samples", 5,
+           "--timesteps", 12, "--nodes", 80)
+    for args in ((), ("-s", 5), ("--samples", "1-3")):
+        want = single("-q", "--json", "-", *args, path)
+        assert want.returncode == 0, want.stderr
+        assert '"model": "cloth"' in want.stdout
+        got = ranks(2, "-q", "--json", "-", *args, path)
+        assert got.returncode == 0, (args, got.stderr[-500:])
+        assert got.stdout == want.stdout, args
+
+
+@case
 def per_sample_report_is_the_same_under_mpi():
     path = generated("seven.h5", 7)
     one = os.path.join(TMP, "one.csv")
