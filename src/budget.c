@@ -96,6 +96,26 @@ add_scratch(const struct ms_sample_shape *sh, const struct ms_options *opts,
     return 0;
 }
 
+int
+ms__budget_statics_bytes(const struct ms_sample_shape *sh, size_t *out)
+{
+    /* mesh_pos (3 doubles a node, and as read), node types (a byte, and
+     * as read: int64), the cells as read (int64) and their vertex pairs
+     * twice (uint64, sorted into a second array), the sort's counts. */
+    const struct ms_field_shape *cells = &sh->field[MS_FIELD_CELLS];
+    const struct ms_field_shape *mesh = &sh->field[MS_FIELD_MESH_POS];
+    size_t k = cells->F, per_node, per_cell, nodes, all;
+    per_node = 3 * sizeof(double) + mesh->F * sizeof(double) + 1 +
+               sizeof(int64_t) + sizeof(size_t);
+    per_cell = k * sizeof(int64_t) + k * (k - 1) * sizeof(uint64_t);
+    if (ms__size_mul(per_node, sh->N + 1, &nodes) != 0 ||
+        ms__size_mul(per_cell, cells->count, &all) != 0 ||
+        ms__size_add(all, nodes, out) != 0) {
+        return MS_EOVERFLOW;
+    }
+    return 0;
+}
+
 /* The smallest unit's slots: a frame and its neighbours for a
  * trajectory, a timestep and its successor (nodal, T > 1), or one. */
 static size_t
@@ -113,11 +133,13 @@ whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
             size_t *min_need)
 {
     bool frames = sh->layout == MS_LAYOUT_TRAJECTORY;
-    size_t edges, row_bytes, min_slots = min_slots_of(sh);
-    size_t node = frames ? 6 * sizeof(double) + 1
+    size_t edges, statics = 0, row_bytes, min_slots = min_slots_of(sh);
+    size_t node = frames ? 3 * sizeof(double)
                          : 3 * sizeof(double) *
                                (opts->edge_var / MS_EDGE_FEATURES);
-    if (ms__plan_edge_bytes(sh->E, &edges) != 0 ||
+    if ((frames && ms__budget_statics_bytes(sh, &statics) != 0) ||
+        ms__plan_edge_bytes(sh->E, &edges) != 0 ||
+        ms__size_add(edges, statics, &edges) != 0 ||
         ms__size_mul(node, sh->N, fixed) != 0 ||
         ms__size_add(*fixed, edges, fixed) != 0 ||
         add_scratch(sh, opts, sh->N > sh->E ? sh->N : sh->E, fixed) != 0 ||

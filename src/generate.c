@@ -233,6 +233,11 @@ check_generate_options(const struct ms_generate_options *o,
     if ((unsigned)o->model >= MS_MODEL_COUNT) {
         return ms__error_set(err, MS_EINVAL, "generate: no such model");
     }
+    if (o->model > MS_MODEL_NODAL && (o->timesteps < 3 || o->nodes < 4)) {
+        return ms__error_set(err, MS_EINVAL,
+                             "generate: a trajectory needs at least 3 frames "
+                             "(the models use frames 1 .. T-2) and 4 nodes");
+    }
     return 0;
 }
 

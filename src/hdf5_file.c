@@ -227,19 +227,33 @@ find_id(hid_t group, const char *name, const H5L_info_t *info, void *data)
     return *(bool *)data ? 1 : 0;
 }
 
+/* Whether group holds a name that is a sample id. */
+static bool
+holds_ids(hid_t loc, const char *group)
+{
+    bool found = false;
+    hid_t g = H5Gopen2(loc, group, H5P_DEFAULT);
+    if (g >= 0) {
+        hsize_t idx = 0;
+        H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, find_id, &found);
+        H5Gclose(g);
+    }
+    return found;
+}
+
 int
 ms__file_detect_layout(struct ms_file *f, struct ms_error *err)
 {
     ms__hdf5_quiet();
-    if (ms__object_type(f->id, "data") == H5I_GROUP) {
+    bool data = ms__object_type(f->id, "data") == H5I_GROUP;
+    bool roots = holds_ids(f->id, "/");
+    /* data/ wins, unless it holds no sample and the root does. */
+    if (data && (!roots || holds_ids(f->id, "data"))) {
         f->layout = MS_LAYOUT_NODAL;
         f->prefix = "data/";
         return 0;
     }
-    bool found = false;
-    hsize_t idx = 0;
-    H5Literate(f->id, H5_INDEX_NAME, H5_ITER_INC, &idx, find_id, &found);
-    if (!found) {
+    if (!roots) {
         return ms__error_set(err, MS_ELAYOUT,
                              "%s: no group 'data' (expected data/<id>/"
                              "nodal_data and data/<id>/mesh_edge) and no "

@@ -45,6 +45,14 @@ int ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
                             const char *leaf, hid_t *out,
                             struct ms_error *err);
 
+/* Frames [start[0], start[0] + count[0]) x the count[1] x count[2] block at
+ * start of <prefix><name>/<leaf>, a rank-3 dataset, converted to mem_type
+ * into buf: 0 or a sample failure naming the frames. */
+int ms__sample_read_frames(struct ms_file *f, const struct ms_sample_name *s,
+                           const char *leaf, const hsize_t start[3],
+                           const hsize_t count[3], hid_t mem_type, void *buf,
+                           struct ms_error *err);
+
 /* dataset_check.c: one dataset of a sample, <prefix><name>/<leaf>. */
 
 /* Its class, rank, dims (rank at most 3) and value size, or a sample

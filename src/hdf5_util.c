@@ -110,6 +110,40 @@ done:
     return rc;
 }
 
+int
+ms__sample_read_frames(struct ms_file *f, const struct ms_sample_name *s,
+                       const char *leaf, const hsize_t start[3],
+                       const hsize_t count[3], hid_t mem_type, void *buf,
+                       struct ms_error *err)
+{
+    hid_t dset, fspace = -1, mspace = -1;
+    int rc = ms__sample_dataset_open(f, s, leaf, &dset, err);
+    if (rc != 0) {
+        return rc;
+    }
+    fspace = H5Dget_space(dset);
+    mspace = H5Screate_simple(3, count, NULL);
+    if (fspace < 0 || mspace < 0 ||
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
+                            NULL) < 0 ||
+        H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        SAMPLE_FAIL(MS_EIO, "%s%s/%s: read of frames %llu..%llu failed: %s",
+                    f->prefix, s->name, leaf, (unsigned long long)start[0],
+                    (unsigned long long)(start[0] + count[0] - 1), msg);
+    }
+done:
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    if (fspace >= 0) {
+        H5Sclose(fspace);
+    }
+    H5Dclose(dset);
+    return rc;
+}
+
 void
 ms__hdf5_version(char *buf, size_t size)
 {

@@ -321,6 +321,10 @@ int ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N,
                         size_t *out);
 /* The bytes a sample's edge list takes. */
 int ms__plan_edge_bytes(size_t E, size_t *out);
+/* The most a trajectory's first task holds for its statics: mesh_pos and
+ * node types as read and as kept, and its cells as read and as sorted
+ * vertex pairs while they become edges. */
+int ms__budget_statics_bytes(const struct ms_sample_shape *sh, size_t *out);
 /* Leave chunk decoding to H5Dread when the chunks are large next to the
  * memory limit. */
 void ms__budget_limit_chunks(struct ms_sample_shape *sh,

@@ -3,42 +3,44 @@
  * triangles_to_edges makes them: every vertex pair of every cell (a
  * triangle's 3, a tetrahedron's 6), each undirected edge once.  The caller
  * counts both directions (features.c).  Pure computation: the pairs are
- * sorted by a counting sort on their first node, no I/O.
+ * sorted by two counting sorts (linear whatever the degrees), no I/O.
  */
 #include "internal.h"
 
+#include <string.h>
 
-/* Sort the pairs (a << 32 | b, a and b below N) into out: counting sort
- * on a, then each run of equal a (a node's few neighbours) by insertion.
- * Linear in the pairs and nodes; no comparison callback. */
-static int
-sort_pairs(const uint64_t *pairs, size_t n, size_t N, uint64_t *out)
+
+/* Stable counting sort of n pairs by the node in bits [shift, shift + 32)
+ * (a node below N), from in to out; count holds N + 1 entries. */
+static void
+count_sort(const uint64_t *in, size_t n, size_t N, unsigned shift,
+           size_t *count, uint64_t *out)
 {
-    size_t *start = ms__calloc(N + 1, sizeof(*start));
-    if (start == NULL) {
+    memset(count, 0, (N + 1) * sizeof(*count));
+    for (size_t i = 0; i < n; i++) {
+        count[(in[i] >> shift & UINT32_MAX) + 1]++;
+    }
+    for (size_t v = 0; v < N; v++) {
+        count[v + 1] += count[v];
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[count[in[i] >> shift & UINT32_MAX]++] = in[i];
+    }
+}
+
+/* Sort the pairs (a << 32 | b, a and b below N) in place, tmp holding n
+ * more: by b, then stably by a.  Linear in the pairs and the nodes,
+ * whatever the degrees. */
+static int
+sort_pairs(uint64_t *pairs, size_t n, size_t N, uint64_t *tmp)
+{
+    size_t *count = ms__calloc(N + 1, sizeof(*count));
+    if (count == NULL) {
         return MS_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        start[(pairs[i] >> 32) + 1]++;
-    }
-    for (size_t a = 0; a < N; a++) {
-        start[a + 1] += start[a];
-    }
-    for (size_t i = 0; i < n; i++) {
-        out[start[pairs[i] >> 32]++] = pairs[i];
-    }
-    /* start[a] is now the end of a's run, which begins at start[a - 1]. */
-    for (size_t a = 0, lo = 0; a < N; lo = start[a++]) {
-        for (size_t i = lo + 1; i < start[a]; i++) {
-            uint64_t v = out[i];
-            size_t j = i;
-            for (; j > lo && out[j - 1] > v; j--) {
-                out[j] = out[j - 1];
-            }
-            out[j] = v;
-        }
-    }
-    ms__free(start);
+    count_sort(pairs, n, N, 0, count, tmp);
+    count_sort(tmp, n, N, 32, count, pairs);
+    ms__free(count);
     return 0;
 }
 
@@ -92,6 +94,7 @@ ms__mesh_edges(const int64_t *cells, size_t C, size_t k, size_t N,
         ms__free(all);
         return MS_ENOMEM;
     }
+    pairs = made;
     size_t n = 0;
     for (size_t i = 0; i < npairs; i++) {
         if (i > 0 && pairs[i] == pairs[i - 1]) {

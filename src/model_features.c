@@ -141,11 +141,16 @@ locate(const struct frame_ctx *c, enum ms_group_kind g,
        struct ms_nonfinite_site *site)
 {
     const struct ms_frame *fr = c->fr;
+    /* plate's node columns read obstacle nodes only */
+    bool obstacles = c->m->kind == MS_MODEL_PLATE && g == MS_GROUP_NODE;
     for (size_t k = 0; k < dynamic_columns(c->m, g); k++) {
         size_t slots[3], ns;
         column_inputs(c, g, k, slots, &ns);
         for (size_t i = 0; i < ns; i++) {
             for (size_t n = 0; n < fr->block->N; n++) {
+                if (obstacles && fr->statics->node_type[n] != 1) {
+                    continue;
+                }
                 double v = at(fr, k, slots[i], n);
                 if (!isfinite(v)) {
                     *site = (struct ms_nonfinite_site){k, slots[i], n, v};

@@ -61,6 +61,38 @@ caller_stops(const struct ms_options *opts, uint64_t *last)
     return opts->should_stop(opts->userdata);
 }
 
+/* A trajectory against the model: its fields, then, if what its first
+ * task holds fits the memory limit, its node types and cells at frame 0
+ * (counting its edges).  MS_ETOOBIG ends the pass, as the budget's
+ * verdict does; other failures are the trajectory's. */
+static int
+check_trajectory(struct ms_file *f, struct ms_plan_sample *ps,
+                 const struct ms_model *m, uint64_t memory_limit,
+                 struct ms_error *err)
+{
+    int rc = ms__trajectory_shape(f, &ps->name, m, &ps->shape, err);
+    size_t need = 0;
+    if (rc == 0 && (ms__budget_statics_bytes(&ps->shape, &need) != 0 ||
+                    need > memory_limit)) {
+        const struct ms_field_shape *cells = &ps->shape.field[MS_FIELD_CELLS];
+        return ms__error_set(
+            err, MS_ETOOBIG,
+            "%s: sample %lld: %s/cells: the %zu nodes and %zu cells of this "
+            "trajectory take %zu bytes to read and turn into edges, more "
+            "than the memory limit of %llu bytes allows; raise "
+            "--memory-limit (config key stats_memory_limit) to at least "
+            "%zuK",
+            ms__file_path(f), (long long)ps->name.id, ps->name.name,
+            ps->shape.N, cells->count, need,
+            (unsigned long long)memory_limit, need / 1024 + 1);
+    }
+    if (rc == 0) {
+        rc = ms__trajectory_read_statics(f, &ps->name, &ps->shape, NULL, NULL,
+                                         NULL, NULL, &ps->shape.E, err);
+    }
+    return rc;
+}
+
 /* Check every sample's layout and choose its timesteps. */
 static int
 check_samples(struct ms_plan *plan, struct ms_file *f,
@@ -76,12 +108,12 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
                                  "written");
         }
         bool frames = plan->model->trajectory;
-        int rc = frames ? ms__trajectory_shape(f, &ps->name, plan->model,
-                                               &ps->shape, &why)
+        int rc = frames ? check_trajectory(f, ps, plan->model,
+                                           opts->memory_limit, &why)
                         : ms__sample_shape(f, &ps->name, opts->input_var,
                                            opts->output_var, &ps->shape,
                                            &why);
-        if (rc == MS_ENOMEM) {
+        if (rc == MS_ENOMEM || rc == MS_ETOOBIG) {
             return ms__error_set(err, rc, "%s", why.message);
         }
         if (rc != 0) {
@@ -253,20 +285,33 @@ field_list(const bool present[MS_FIELD_COUNT], char *buf, size_t size)
     }
 }
 
+/* The first selected trajectory whose fields can be looked up and that
+ * holds a field read at every frame: the one the model is told from
+ * (a damaged or incomplete one is skipped later with its reason). */
+static const struct ms_sample_name *
+representative(const struct ms_plan *plan, struct ms_file *f,
+               bool present[MS_FIELD_COUNT])
+{
+    for (size_t s = 0; s < plan->nsamples; s++) {
+        struct ms_error ignored;
+        const struct ms_sample_name *name = &plan->samples[s].name;
+        if (ms__trajectory_fields(f, name, present, &ignored) == 0 &&
+            (present[MS_FIELD_WORLD_POS] || present[MS_FIELD_VELOCITY])) {
+            return name;
+        }
+    }
+    return NULL;
+}
+
 /* The trajectory model opts asks for, or (auto) the one the fields of
- * the first trajectory say; it must find its fields there. */
+ * the representative trajectory say; it must find the fields it reads at
+ * every frame there. */
 static int
 trajectory_model(struct ms_plan *plan, struct ms_file *f,
                  const struct ms_options *opts, struct ms_error *err)
 {
-    const struct ms_sample_name *first = &plan->samples[0].name;
-    bool present[MS_FIELD_COUNT];
-    int rc = ms__trajectory_fields(f, first, present, err);
-    if (rc != 0) {
-        return rc;
-    }
-    char held[160];
-    field_list(present, held, sizeof(held));
+    bool present[MS_FIELD_COUNT] = {false};
+    const struct ms_sample_name *first = representative(plan, f, present);
     enum ms_model_kind kind = opts->model;
     if (kind == MS_MODEL_AUTO) {
         kind = present[MS_FIELD_VELOCITY] ? MS_MODEL_CFD
@@ -274,22 +319,34 @@ trajectory_model(struct ms_plan *plan, struct ms_file *f,
                                           : MS_MODEL_CLOTH;
     }
     const struct ms_model *m = ms__model(kind);
-    bool fits = m->trajectory && present[MS_FIELD_MESH_POS] &&
-                present[MS_FIELD_NODE_TYPE] && present[MS_FIELD_CELLS];
-    for (size_t i = 0; fits && i < m->ndynamic; i++) {
+    bool fits = m->trajectory;
+    for (size_t i = 0; fits && first != NULL && i < m->ndynamic; i++) {
         fits = present[m->dynamic[i].field];
     }
     if (!fits) {
+        char held[160];
+        field_list(present, held, sizeof(held));
         return ms__error_set(
             err, MS_EINVAL,
             "%s: holds DeepMind trajectories (%s/ holds %s), which --model "
             "%s does not read; use --model cloth (world_pos), cfd "
             "(velocity) or plate (world_pos and stress), each with "
             "mesh_pos, node_type and cells (docs/models.md)",
-            ms__file_path(f), first->name, held[0] ? held : "nothing",
-            m->name);
+            ms__file_path(f), first != NULL ? first->name : "0",
+            held[0] ? held : "nothing", m->name);
     }
     plan->model = m;
+    if ((opts->input_var != 4 || opts->output_var != 4 ||
+         opts->edge_var != 4) && opts->on_warning != NULL) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "%s: input_var, output_var and edge_var apply to the nodal "
+                 "model; the %s model computes its own %zu node, %zu edge "
+                 "and %zu output features",
+                 ms__file_path(f), m->name, m->nfeat[MS_GROUP_NODE],
+                 m->nfeat[MS_GROUP_EDGE], m->nfeat[MS_GROUP_DELTA]);
+        opts->on_warning(opts->userdata, -1, msg);
+    }
     return 0;
 }
 

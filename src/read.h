@@ -100,10 +100,8 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
 int ms__trajectory_fields(struct ms_file *f, const struct ms_sample_name *s,
                           bool present[MS_FIELD_COUNT], struct ms_error *err);
 /* Check the fields model m reads (class, rank, dims, storage, at least 3
- * frames), how the dynamic ones can be read, and the static ones' values
- * at frame 0 (node types 0..8, cell vertices in [0, N)), counting the
- * distinct edges of the cells into shape->E.  A sample failure names the
- * field. */
+ * frames) and how the dynamic ones can be read.  A sample failure names
+ * the field. */
 int ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
                          const struct ms_model *m,
                          struct ms_sample_shape *shape, struct ms_error *err);

@@ -9,9 +9,10 @@
  * T frames; the static ones (mesh_pos, node_type, cells) may be tiled
  * over T or stored once as (1, N, F).  On the calling thread, before any
  * frame is read: each field the model needs against that layout, its
- * storage whole and undamaged (dataset_check.c), how the dynamic fields'
- * bytes can be read (pread, or H5Dread), and the static fields' values at
- * frame 0 (trajectory_statics.c), which also counts the mesh's edges.
+ * storage whole and undamaged (dataset_check.c), and how the dynamic
+ * fields' bytes can be read (pread, or H5Dread).  The plan then reads the
+ * static fields' values at frame 0 (trajectory_statics.c), which also
+ * counts the mesh's edges.
  */
 #include "hdf5_file.h"
 
@@ -68,6 +69,23 @@ struct field_rule {
     bool dynamic; /* read at every frame: must have all T frames */
 };
 
+static const char *
+class_name(H5T_class_t cls)
+{
+    switch (cls) {
+    case H5T_FLOAT:
+        return "float";
+    case H5T_INTEGER:
+        return "integer";
+    case H5T_STRING:
+        return "string";
+    case H5T_COMPOUND:
+        return "compound";
+    default:
+        return "non-numeric";
+    }
+}
+
 /* Class, rank, frames, count and components of one field. */
 static int
 check_dims(struct ms_file *f, const struct ms_sample_name *s,
@@ -78,9 +96,8 @@ check_dims(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     bool cells = r->field == MS_FIELD_CELLS;
     if (cls != r->cls) {
-        SAMPLE_FAIL(MS_ELAYOUT, "%s/%s: has a%s type; expected %s", s->name,
-                    leaf, cls == H5T_FLOAT ? " float" : "n integer or other",
-                    r->cls == H5T_FLOAT ? "float" : "integer");
+        SAMPLE_FAIL(MS_ELAYOUT, "%s/%s: has %s values; expected %s", s->name,
+                    leaf, class_name(cls), class_name(r->cls));
     }
     if (rank != 3) {
         SAMPLE_FAIL(MS_ELAYOUT,
@@ -245,10 +262,6 @@ ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
     };
     for (size_t i = 0; rc == 0 && i < MS_ARRAY_SIZE(statics); i++) {
         rc = check_field(f, s, &statics[i], shape, err);
-    }
-    if (rc == 0) {
-        rc = ms__trajectory_read_statics(f, s, shape, NULL, NULL, NULL, NULL,
-                                         &shape->E, err);
     }
     return rc;
 }

@@ -50,33 +50,11 @@ read_run(struct ms_file *f, const struct ms_sample_name *s,
                                       f->path, (long long)s->id, s->name,
                                       fs->leaf, t0, t0 + run - 1, strerror(e));
     }
-    hid_t dset, fspace = -1, mspace = -1;
-    int rc = ms__sample_dataset_open(f, s, fs->leaf, &dset, err);
-    if (rc != 0) {
-        return rc;
-    }
     hsize_t start[3] = {t0, 0, 0}, count[3] = {run, N, F};
-    fspace = H5Dget_space(dset);
-    mspace = H5Screate_simple(3, count, NULL);
-    if (fspace < 0 || mspace < 0 ||
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
-                            NULL) < 0 ||
-        H5Dread(dset, single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, mspace,
-                fspace, H5P_DEFAULT, out) < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "%s/%s: read of frames %zu..%zu failed: %s",
-                    s->name, fs->leaf, t0, t0 + run - 1, msg);
-    }
-done:
-    if (mspace >= 0) {
-        H5Sclose(mspace);
-    }
-    if (fspace >= 0) {
-        H5Sclose(fspace);
-    }
-    H5Dclose(dset);
-    return rc;
+    return ms__sample_read_frames(f, s, fs->leaf, start, count,
+                                  single ? H5T_NATIVE_FLOAT
+                                         : H5T_NATIVE_DOUBLE,
+                                  out, err);
 }
 
 /* Components [0, comps) of run frames as read (frame, node, component)

@@ -18,32 +18,9 @@ read_frame0(struct ms_file *f, const struct ms_sample_name *s,
             const struct ms_field_shape *fs, hid_t mem_type, void *buf,
             struct ms_error *err)
 {
-    hid_t dset, fspace = -1, mspace = -1;
-    int rc = ms__sample_dataset_open(f, s, fs->leaf, &dset, err);
-    if (rc != 0) {
-        return rc;
-    }
     hsize_t start[3] = {0, 0, 0}, count[3] = {1, fs->count, fs->F};
-    fspace = H5Dget_space(dset);
-    mspace = H5Screate_simple(3, count, NULL);
-    if (fspace < 0 || mspace < 0 ||
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
-                            NULL) < 0 ||
-        H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "%s/%s: read of frame 0 failed: %s", s->name,
-                    fs->leaf, msg);
-    }
-done:
-    if (mspace >= 0) {
-        H5Sclose(mspace);
-    }
-    if (fspace >= 0) {
-        H5Sclose(fspace);
-    }
-    H5Dclose(dset);
-    return rc;
+    return ms__sample_read_frames(f, s, fs->leaf, start, count, mem_type,
+                                  buf, err);
 }
 
 /* mesh_pos at frame 0 as x, y, z per node (z 0 for a 2D mesh). */

@@ -137,7 +137,7 @@ def bytes_are_the_same_for_any_workers_prefetch_and_memory_limit():
     for path in (cloth(), plate()):
         outs = {run("--json", "-", "-q", "-j", j, "--prefetch", p,
                     "--memory-limit", m, path).stdout
-                for j in (1, 2) for p in (1, 3) for m in ("64K", "1G")}
+                for j in (1, 2) for p in (1, 3) for m in ("128K", "1G")}
         assert len(outs) == 1, f"{len(outs)} different results for {path}"
     # The same values chunked and gzip-compressed (read through H5Dread),
     # or as float64 (read as double): the same statistics.
@@ -231,6 +231,66 @@ def fewer_than_3_frames_and_a_missing_field_skip_with_a_name():
 
 
 @case
+def a_broken_first_trajectory_is_skipped_not_fatal():
+    # Trajectory 0 without mesh_pos, or a dataset where a group should be:
+    # the model is told from the next one, trajectory 0 is skipped.
+    def first(name, change):
+        path = os.path.join(TMP, name)
+        shutil.copy(cloth(), path)
+        with h5py.File(path, "r+") as f:
+            change(f)
+        return path
+    for name, change, why in (
+            ("nomesh0.h5", lambda f: f["0"].__delitem__("mesh_pos"),
+             "0/mesh_pos: missing"),
+            ("dataset0.h5", lambda f: (f.__delitem__("0"),
+                                       f.create_dataset("0", data=[1])),
+             "0: is not a group")):
+        for args in ((), ("--model", "cloth")):
+            p = run("--json", "-", "-q", *args, first(name, change))
+            got = json.loads(p.stdout)
+            assert got["model"] == "cloth" and why in p.stderr, p.stderr
+            assert [s["id"] for s in got["samples"]["skipped"]] == [0]
+            check(got, model_oracle.reference(cloth(), "cloth",
+                                              skip_ids={0}))
+    # A cfd file whose trajectory 0 lost its velocity: still cfd, told
+    # from trajectory 1; trajectory 0 is skipped.
+    path = os.path.join(TMP, "novel0.h5")
+    shutil.copy(cfd(), path)
+    with h5py.File(path, "r+") as f:
+        del f["0/velocity"]
+    p = run("--json", "-", "-q", path)
+    got = json.loads(p.stdout)
+    assert got["model"] == "cfd" and "0/velocity: missing" in p.stderr
+    check(got, model_oracle.reference(cfd(), "cfd", skip_ids={0}))
+    # An empty data/ group beside the trajectories does not hide them.
+    path = first("emptydata.h5", lambda f: f.create_group("data"))
+    assert stats(path)["samples"]["used"] == 3
+
+
+@case
+def a_trajectory_too_large_for_the_memory_limit_is_refused_first():
+    # 100,000 nodes: reading its statics alone takes more than 1M.
+    path = os.path.join(TMP, "wide.h5")
+    N = 100_000
+    with h5py.File(path, "w") as f:
+        g = f.create_group("0")
+        g.create_dataset("world_pos", shape=(3, N, 3), dtype="<f4",
+                         chunks=(1, 65536, 3), compression="gzip")
+        g.create_dataset("mesh_pos", shape=(1, N, 2), dtype="<f4",
+                         chunks=(1, 65536, 2), compression="gzip")
+        g.create_dataset("node_type", shape=(1, N, 1), dtype="<i4",
+                         chunks=(1, 65536, 1), compression="gzip")
+        g["cells"] = np.array([[[0, 1, 2]]], dtype="<i4")
+        for name in ("world_pos", "mesh_pos", "node_type"):
+            g[name][...] = 0
+    p = run("-q", "--memory-limit", "1M", path, expect=1)
+    assert "0/cells" in p.stderr and "raise --memory-limit" in p.stderr, \
+        p.stderr
+    assert "100000 nodes" in p.stderr, p.stderr
+
+
+@case
 def a_model_that_does_not_fit_is_a_usage_error_naming_what_is_there():
     p = run("--model", "cfd", "-q", cloth(), expect=2)
     assert "world_pos" in p.stderr and "--model cfd" in p.stderr, p.stderr
@@ -242,6 +302,12 @@ def a_model_that_does_not_fit_is_a_usage_error_naming_what_is_there():
     assert "nodal_data" in p.stderr and "--model plate" in p.stderr, p.stderr
     p = run("--model", "flag", "-q", cloth(), expect=2)
     assert "auto, nodal, cloth, cfd or plate" in p.stderr, p.stderr
+    # The nodal model's group sizes do not apply: said, not ignored.
+    p = run("--edge-var", 8, "-q", cloth())
+    assert "edge_var apply to the nodal model" in p.stderr, p.stderr
+    p = run("generate", os.path.join(TMP, "t2.h5"), "--model", "cloth",
+            "--timesteps", 2, expect=2)
+    assert "at least 3 frames" in p.stderr, p.stderr
 
 
 @case
@@ -254,6 +320,23 @@ def a_nan_names_its_field_frame_and_node_or_is_left_out():
     p = run("-q", path, expect=1)
     assert "1/world_pos: non-finite value nan at frame 5, node 7, " \
            "component 2" in p.stderr, p.stderr
+    # plate's node features read obstacles only: with a NaN at a plate
+    # node and at a later obstacle node in frame 5, the node features of
+    # frame 4 name the obstacle, the one they use.
+    plate_nan = os.path.join(TMP, "nanplate.h5")
+    shutil.copy(plate(), plate_nan)
+    with h5py.File(plate_nan, "r+") as f:
+        g = f["1"]
+        types = g["node_type"][0, :, 0]
+        plain = int(np.flatnonzero(types == 0)[0])
+        obstacle = int(np.flatnonzero(types == 1)[0])
+        assert plain < obstacle
+        a = g["world_pos"][...]
+        a[5, plain, 0] = a[5, obstacle, 0] = np.nan
+        replace(g, "world_pos", a)
+    p = run("-q", plate_nan, expect=1)
+    assert f"frame 5, node {obstacle}, component 0 (used by the node " \
+           "features" in p.stderr, p.stderr
     got = stats(path, "--skip-nonfinite")
     assert got["node"]["nonfinite_skipped"] > 0
     assert got["edge"]["nonfinite_skipped"] > 0
@@ -293,6 +376,13 @@ def per_sample_csv_and_the_table_use_the_model_s_names():
     table = run(plate()).stdout
     assert "model     plate (deforming_plate)" in table, table
     assert "delta  stress" in table
+    # --top names the outlying feature with the model's names.
+    top = run("--top", 2, "-q", cfd()).stderr
+    names = {"vel_x", "vel_y", "r0_x", "r0_y", "|r0|", "dvel_x", "dvel_y"} | {
+        f"type_{k}" for k in range(9)}
+    named = [line.split("(")[1].rstrip(")").split()[1]
+             for line in top.splitlines() if "std (" in line]
+    assert len(named) == 2 and set(named) <= names, top
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ print_top(const struct ms_stats *stats, size_t top)
         size_t k;
         char name[32];
         double z = ms_stats_outlier_score(stats, best, &g, &k);
-        ms_feature_name(g, k, name, sizeof(name));
+        ms_stats_feature_name(stats, g, k, name, sizeof(name));
         fprintf(stderr, "  sample %lld: %.2f std (%s %s)\n",
                 (long long)stats->reports[best].id, z, ms_group_name(g),
                 name);
