@@ -4,9 +4,10 @@
  *
  * At frame t a unit holds the model's dynamic fields at t-1, t and t+1
  * (its block's rows) and the trajectory's statics (mesh_pos, node_type,
- * edges).  Every node feature is a column: a difference of frames, a
- * field at a frame, or a one-hot of the node type; every output feature
- * too.  Edge features are r and |r| of world_pos at t and of mesh_pos,
+ * edges).  Every node feature is a column, as the model's table in
+ * models.c says: a difference of frames, a field at a frame, or a one-hot
+ * of the node type; every output feature too.  Nothing here names a
+ * model.  Edge features are r and |r| of world_pos at t and of mesh_pos,
  * both directions of every edge (features.c's kernel).  What does not
  * change between frames (the one-hot columns, the mesh_pos edge features)
  * is computed once per trajectory (ms__model_statics) and counted again at
@@ -27,11 +28,6 @@ struct frame_ctx {
     const struct ms_frame *fr;
 };
 
-static double
-at(const struct ms_frame *fr, size_t row, size_t slot, size_t n)
-{
-    return ms_row_at(ms_block_row(fr->block, row, slot), n);
-}
 /* v[n] = y[n] - x[n], or with z the second difference y[n] - 2 x[n] +
  * z[n]: the columns that combine frames.  Rows are alike (float or
  * double). */
@@ -59,101 +55,101 @@ combine(struct ms_row x, struct ms_row y, struct ms_row z, size_t N,
     }
 }
 
+/* Column k of group g, as models.c describes it. */
+static const struct ms_column *
+column_of(const struct ms_model *m, enum ms_group_kind g, size_t k)
+{
+    return g == MS_GROUP_NODE ? &m->node[k] : &m->out[k];
+}
+
+/* The slot of frame t + offset. */
+static size_t
+slot_at(const struct ms_frame *fr, int offset)
+{
+    return offset < 0 ? fr->prev : offset > 0 ? fr->next : fr->cur;
+}
+
+static struct ms_row
+row_at(const struct ms_frame *fr, const struct ms_column *col, int offset)
+{
+    return ms_block_row(fr->block, col->row, slot_at(fr, offset));
+}
+
 /* Column k of group g for every node, into v. */
 static void
 column(const struct frame_ctx *c, enum ms_group_kind g, size_t k, double *v)
 {
     const struct ms_frame *fr = c->fr;
-    const struct ms_block *b = fr->block;
-    size_t N = b->N;
+    const struct ms_column *col = column_of(c->m, g, k);
     const unsigned char *type = fr->statics->node_type;
-    enum ms_model_kind kind = c->m->kind;
-    size_t dyn = kind == MS_MODEL_CFD ? 2 : 3;
+    size_t N = fr->block->N;
     struct ms_row none = {NULL, NULL};
-    size_t row = g == MS_GROUP_NODE && k >= dyn ? 0 : k; /* one-hot: none */
-    struct ms_row p = ms_block_row(b, row, fr->prev);
-    struct ms_row t = ms_block_row(b, row, fr->cur);
-    struct ms_row x = ms_block_row(b, row, fr->next);
-    if (g == MS_GROUP_NODE && k >= dyn) {
+    switch (col->op) {
+    case MS_COL_ONE_HOT:
         for (size_t n = 0; n < N; n++) {
-            v[n] = type[n] == k - dyn ? 1.0 : 0.0;
+            v[n] = type[n] == col->row ? 1.0 : 0.0;
         }
-    } else if (g == MS_GROUP_NODE && kind == MS_MODEL_CFD) {
+        break;
+    case MS_COL_AT:
         for (size_t n = 0; n < N; n++) {
-            v[n] = ms_row_at(t, n);
+            v[n] = ms_row_at(row_at(fr, col, col->b), n);
         }
-    } else if (g == MS_GROUP_NODE) {
-        combine(kind == MS_MODEL_CLOTH ? p : t, kind == MS_MODEL_CLOTH ? t : x,
-                none, N, v);
-        for (size_t n = 0; kind == MS_MODEL_PLATE && n < N; n++) {
-            v[n] = type[n] == 1 ? v[n] : 0.0; /* obstacles only */
+        break;
+    case MS_COL_SECOND:
+        combine(row_at(fr, col, 0), row_at(fr, col, 1), row_at(fr, col, -1),
+                N, v);
+        break;
+    case MS_COL_DIFF:
+    case MS_COL_OBSTACLE:
+        combine(row_at(fr, col, col->a), row_at(fr, col, col->b), none, N, v);
+        for (size_t n = 0; col->op == MS_COL_OBSTACLE && n < N; n++) {
+            v[n] = type[n] == 1 ? v[n] : 0.0;
         }
-    } else if (kind == MS_MODEL_CLOTH) {
-        combine(t, x, p, N, v); /* x - 2t + p */
-    } else if (kind == MS_MODEL_PLATE && k == 3) {
-        for (size_t n = 0; n < N; n++) {
-            v[n] = ms_row_at(x, n); /* stress at t + 1 */
-        }
-    } else {
-        combine(t, x, none, N, v);
+        break;
     }
 }
 
-/* The block rows behind column k of group g, at which slots: for naming
- * a non-finite input. */
-static void
-column_inputs(const struct frame_ctx *c, enum ms_group_kind g, size_t k,
-              size_t slots[3], size_t *nslots)
-{
-    const struct ms_frame *fr = c->fr;
-    enum ms_model_kind kind = c->m->kind;
-    *nslots = 0;
-    if (g == MS_GROUP_NODE) {
-        if (kind == MS_MODEL_CLOTH) {
-            slots[(*nslots)++] = fr->prev;
-        }
-        slots[(*nslots)++] = fr->cur;
-        if (kind == MS_MODEL_PLATE) {
-            slots[(*nslots)++] = fr->next;
-        }
-        return;
-    }
-    if (kind == MS_MODEL_CLOTH) {
-        slots[(*nslots)++] = fr->prev;
-    }
-    if (!(kind == MS_MODEL_PLATE && k == 3)) {
-        slots[(*nslots)++] = fr->cur;
-    }
-    slots[(*nslots)++] = fr->next;
-}
-
-/* The columns of group g that change with the frame (the others are the
- * one-hot ones). */
+/* The frames column col reads, as offsets. */
 static size_t
-dynamic_columns(const struct ms_model *m, enum ms_group_kind g)
+column_inputs(const struct ms_column *col, int offsets[3])
 {
-    return g == MS_GROUP_NODE ? m->nfeat[g] - MS_NODE_TYPES : m->nfeat[g];
+    switch (col->op) {
+    case MS_COL_ONE_HOT:
+        return 0;
+    case MS_COL_AT:
+        offsets[0] = col->b;
+        return 1;
+    case MS_COL_SECOND:
+        offsets[0] = -1, offsets[1] = 0, offsets[2] = 1;
+        return 3;
+    default:
+        offsets[0] = col->a, offsets[1] = col->b;
+        return 2;
+    }
 }
 
-/* The first non-finite input of the columns of group g, as a site. */
+/* The first non-finite input of the columns of group g, as a site (an
+ * obstacle column reads obstacle nodes only). */
 static int
 locate(const struct frame_ctx *c, enum ms_group_kind g,
        struct ms_nonfinite_site *site)
 {
     const struct ms_frame *fr = c->fr;
-    /* plate's node columns read obstacle nodes only */
-    bool obstacles = c->m->kind == MS_MODEL_PLATE && g == MS_GROUP_NODE;
-    for (size_t k = 0; k < dynamic_columns(c->m, g); k++) {
-        size_t slots[3], ns;
-        column_inputs(c, g, k, slots, &ns);
+    for (size_t k = 0; k < c->m->nfeat[g]; k++) {
+        const struct ms_column *col = column_of(c->m, g, k);
+        int offsets[3];
+        size_t ns = column_inputs(col, offsets);
         for (size_t i = 0; i < ns; i++) {
+            struct ms_row r = row_at(fr, col, offsets[i]);
             for (size_t n = 0; n < fr->block->N; n++) {
-                if (obstacles && fr->statics->node_type[n] != 1) {
+                if (col->op == MS_COL_OBSTACLE &&
+                    fr->statics->node_type[n] != 1) {
                     continue;
                 }
-                double v = at(fr, k, slots[i], n);
+                double v = ms_row_at(r, n);
                 if (!isfinite(v)) {
-                    *site = (struct ms_nonfinite_site){k, slots[i], n, v};
+                    *site = (struct ms_nonfinite_site){
+                        col->row, slot_at(fr, offsets[i]), n, v};
                     return MS_ENONFINITE;
                 }
             }
@@ -200,49 +196,42 @@ columns_skipping(const struct frame_ctx *c, enum ms_group_kind g,
     return 0;
 }
 
-/* Moments of changing column k of group g: straight from the block's
- * rows where the column is a row or a difference of two (no copy), else
- * from the column made in v. */
+/* Moments of column k of group g: straight from the block's rows where
+ * the column is a row or a difference of two (no copy), else from the
+ * column made in v. */
 static void
 column_moments(const struct frame_ctx *c, enum ms_group_kind g, size_t k,
                double *v, struct ms_moments *out)
 {
     const struct ms_frame *fr = c->fr;
-    const struct ms_block *b = fr->block;
-    enum ms_model_kind kind = c->m->kind;
-    bool node = g == MS_GROUP_NODE;
-    if ((node && kind == MS_MODEL_CLOTH) ||
-        (!node && kind != MS_MODEL_CLOTH && !(kind == MS_MODEL_PLATE &&
-                                              k == 3))) {
-        size_t from = node ? fr->prev : fr->cur, to = node ? fr->cur
-                                                           : fr->next;
-        ms__moments_of_difference(out, ms_block_row(b, k, from),
-                                  ms_block_row(b, k, to), b->N);
-    } else if (node && kind == MS_MODEL_CFD) {
-        ms__moments_of_row(out, ms_block_row(b, k, fr->cur), b->N);
-    } else if (!node && kind == MS_MODEL_PLATE) {
-        ms__moments_of_row(out, ms_block_row(b, k, fr->next), b->N);
+    const struct ms_column *col = column_of(c->m, g, k);
+    if (col->op == MS_COL_DIFF) {
+        ms__moments_of_difference(out, row_at(fr, col, col->a),
+                                  row_at(fr, col, col->b), fr->block->N);
+    } else if (col->op == MS_COL_AT) {
+        ms__moments_of_row(out, row_at(fr, col, col->b), fr->block->N);
     } else {
         column(c, g, k, v);
-        ms__moments_of(out, v, b->N);
+        ms__moments_of(out, v, fr->block->N);
     }
 }
 
-/* Group g (node or output) of the frame: its changing columns, then the
- * one-hot ones from the statics; the slow path if any is not finite. */
+/* Group g (node or output) of the frame: its columns, the one-hot ones
+ * from the statics; the slow path if any is not finite. */
 static int
 columns(const struct frame_ctx *c, enum ms_group_kind g, bool skip,
         struct ms_feature_scratch *scratch, struct ms_moments *out,
         uint64_t *skipped, struct ms_nonfinite_site *site)
 {
-    size_t dyn = dynamic_columns(c->m, g);
     bool finite = true;
-    for (size_t k = 0; k < dyn; k++) {
+    for (size_t k = 0; k < c->m->nfeat[g]; k++) {
+        const struct ms_column *col = column_of(c->m, g, k);
+        if (col->op == MS_COL_ONE_HOT) {
+            out[k] = c->fr->statics->one_hot[col->row];
+            continue;
+        }
         column_moments(c, g, k, scratch->values, &out[k]);
         finite = finite && ms__moments_finite(&out[k]);
-    }
-    for (size_t k = dyn; k < c->m->nfeat[g]; k++) {
-        out[k] = c->fr->statics->one_hot[k - dyn];
     }
     if (finite) {
         return 0;
@@ -263,26 +252,28 @@ world_positions(const struct ms_frame *fr, double *pos)
     }
 }
 
-/* The edge group from r and |r| of world_pos (w, or NULL) and of mesh_pos
- * (s), each four moments, in the model's order. */
+/* The edge group, as models.c lists its columns, from r and |r| of
+ * world_pos (w, four moments; NULL if the model has none) and of mesh_pos
+ * (s). */
 static void
-edge_group(enum ms_model_kind kind, const struct ms_moments *w,
+edge_group(const struct ms_model *m, const struct ms_moments *w,
            const struct ms_moments *s, struct ms_moments *out)
 {
-    if (kind == MS_MODEL_CLOTH) {
-        const struct ms_moments from[7] = {w[0], w[1], w[2], w[3],
-                                           s[0], s[1], s[3]};
-        for (int k = 0; k < 7; k++) {
-            out[k] = from[k];
-        }
-    } else if (kind == MS_MODEL_CFD) {
-        out[0] = s[0], out[1] = s[1], out[2] = s[3];
-    } else {
-        for (int k = 0; k < 4; k++) {
-            out[k] = s[k];
-            out[4 + k] = w[k];
+    for (size_t k = 0; k < m->nfeat[MS_GROUP_EDGE]; k++) {
+        const struct ms_edge_column *col = &m->edge[k];
+        out[k] = col->mesh ? s[col->c] : w[col->c];
+    }
+}
+
+static bool
+world_edges(const struct ms_model *m)
+{
+    for (size_t k = 0; k < m->nfeat[MS_GROUP_EDGE]; k++) {
+        if (!m->edge[k].mesh) {
+            return true;
         }
     }
+    return false;
 }
 
 /* The edge group of the frame.  World-position edge features each frame;
@@ -295,8 +286,8 @@ edges(const struct frame_ctx *c, bool skip,
 {
     const struct ms_frame *fr = c->fr;
     const struct ms_trajectory_statics *st = fr->statics;
-    if (c->m->kind == MS_MODEL_CFD) {
-        edge_group(c->m->kind, NULL, st->mesh_edges, out);
+    if (!world_edges(c->m)) {
+        edge_group(c->m, NULL, st->mesh_edges, out);
         *skipped += st->mesh_edges_skipped;
         return 0;
     }
@@ -318,7 +309,7 @@ edges(const struct frame_ctx *c, bool skip,
         return rc;
     }
     *skipped += bad;
-    edge_group(c->m->kind, both,
+    edge_group(c->m, both,
                ref != NULL ? both + MS_EDGE_FEATURES : st->mesh_edges, out);
     return 0;
 }
@@ -347,8 +338,8 @@ ms__model_frame(const struct ms_model *m, const struct ms_frame *fr,
 }
 
 int
-ms__model_statics(const struct ms_model *m, struct ms_trajectory_statics *st,
-                  size_t N, const uint32_t *from, const uint32_t *to,
+ms__model_statics(struct ms_trajectory_statics *st, size_t N,
+                  const uint32_t *from, const uint32_t *to,
                   size_t E, bool skip, struct ms_feature_scratch *scratch,
                   struct ms_nonfinite_site *site)
 {
@@ -365,6 +356,5 @@ ms__model_statics(const struct ms_model *m, struct ms_trajectory_statics *st,
     if (rc == MS_ENONFINITE) {
         site->row += 3; /* the site is in mesh_pos, not world_pos */
     }
-    (void)m;
     return rc;
 }

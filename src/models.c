@@ -34,21 +34,57 @@ static const char *const plate_edge[] = {"r0_x", "r0_y", "r0_z", "|r0|",
 static const char *const plate_out[] = {"dpos_x", "dpos_y", "dpos_z",
                                         "stress"};
 
+/* Column shorthands: a difference from frame t + a to t + b, the field at
+ * t + b, the nine one-hot columns. */
+#define DIFF(r, a, b) {MS_COL_DIFF, r, a, b}
+#define AT(r, b) {MS_COL_AT, r, 0, b}
+#define SECOND(r) {MS_COL_SECOND, r, -1, 1}
+#define OBSTACLE(r) {MS_COL_OBSTACLE, r, 0, 1}
+#define ONE_HOT                                                              \
+    {MS_COL_ONE_HOT, 0, 0, 0}, {MS_COL_ONE_HOT, 1, 0, 0},                    \
+        {MS_COL_ONE_HOT, 2, 0, 0}, {MS_COL_ONE_HOT, 3, 0, 0},                \
+        {MS_COL_ONE_HOT, 4, 0, 0}, {MS_COL_ONE_HOT, 5, 0, 0},                \
+        {MS_COL_ONE_HOT, 6, 0, 0}, {MS_COL_ONE_HOT, 7, 0, 0},                \
+        {MS_COL_ONE_HOT, 8, 0, 0}
+#define WORLD(c) {false, c}
+#define MESH(c) {true, c}
+
 static const struct ms_model models[MS_MODEL_COUNT] = {
     [MS_MODEL_NODAL] = {MS_MODEL_NODAL, "nodal",
                         "data/<id>/nodal_data (the seed's plate)", false,
-                        {0, 0, 0}, {NULL, NULL, NULL}, {{MS_FIELD_WORLD_POS, 0}}, 0, 0},
+                        {0, 0, 0}, {NULL, NULL, NULL},
+                        {{MS_FIELD_WORLD_POS, 0}}, 0, 0, {{0}}, {{0}}, {{0}}},
+    /* DeepMind's cloth_model.py: velocity (t - (t-1)) and the node type
+     * in, acceleration out; edges over world and mesh positions. */
     [MS_MODEL_CLOTH] = {MS_MODEL_CLOTH, "cloth",
                         "flag_simple, sphere_simple", true,
                         {12, 7, 3}, {cloth_node, cloth_edge, cloth_out},
-                        {{MS_FIELD_WORLD_POS, 3}}, 1, 2},
+                        {{MS_FIELD_WORLD_POS, 3}}, 1, 2,
+                        {DIFF(0, -1, 0), DIFF(1, -1, 0), DIFF(2, -1, 0),
+                         ONE_HOT},
+                        {SECOND(0), SECOND(1), SECOND(2)},
+                        {WORLD(0), WORLD(1), WORLD(2), WORLD(3), MESH(0),
+                         MESH(1), MESH(3)}},
+    /* DeepMind's cfd_model.py: velocity and the node type in, its change
+     * out; edges over mesh positions. */
     [MS_MODEL_CFD] = {MS_MODEL_CFD, "cfd", "cylinder_flow", true,
                       {11, 3, 2}, {cfd_node, cfd_edge, cfd_out},
-                      {{MS_FIELD_VELOCITY, 2}}, 1, 2},
+                      {{MS_FIELD_VELOCITY, 2}}, 1, 2,
+                      {AT(0, 0), AT(1, 0), ONE_HOT},
+                      {DIFF(0, 0, 1), DIFF(1, 0, 1)},
+                      {MESH(0), MESH(1), MESH(3)}},
+    /* deforming_plate as the community ports define it: the obstacles'
+     * next move and the node type in, the displacement and the next
+     * stress out; edges over mesh then world positions. */
     [MS_MODEL_PLATE] = {MS_MODEL_PLATE, "plate", "deforming_plate", true,
                         {12, 8, 4}, {plate_node, plate_edge, plate_out},
                         {{MS_FIELD_WORLD_POS, 3}, {MS_FIELD_STRESS, 1}}, 2,
-                        3},
+                        3,
+                        {OBSTACLE(0), OBSTACLE(1), OBSTACLE(2), ONE_HOT},
+                        {DIFF(0, 0, 1), DIFF(1, 0, 1), DIFF(2, 0, 1),
+                         AT(3, 1)},
+                        {MESH(0), MESH(1), MESH(2), MESH(3), WORLD(0),
+                         WORLD(1), WORLD(2), WORLD(3)}},
 };
 
 static const char *const model_names[MS_MODEL_COUNT] = {

@@ -30,6 +30,31 @@ struct ms_model_field {
     unsigned comps;
 };
 
+/* A node or output column of a trajectory model, at frame t, from row
+ * `row` of the unit's block (the model's dynamic components in order). */
+enum ms_column_op {
+    MS_COL_AT,        /* row at t + b */
+    MS_COL_DIFF,      /* row at t + b minus row at t + a */
+    MS_COL_SECOND,    /* row at t+1 - 2 row at t + row at t-1 */
+    MS_COL_OBSTACLE,  /* MS_COL_DIFF on OBSTACLE nodes (type 1), else 0 */
+    MS_COL_ONE_HOT,   /* 1 where node_type == row, else 0 */
+};
+
+struct ms_column {
+    enum ms_column_op op;
+    unsigned row;
+    int a, b; /* frame offsets, -1..1 */
+};
+
+/* An edge column: component c (0..2: r_x..r_z, 3: |r|) of r over world_pos
+ * at t, or over mesh_pos. */
+struct ms_edge_column {
+    bool mesh;
+    unsigned c;
+};
+
+#define MS_MAX_COLUMNS 16
+
 struct ms_model {
     enum ms_model_kind kind;
     const char *name;
@@ -42,6 +67,9 @@ struct ms_model {
     struct ms_model_field dynamic[2];
     size_t ndynamic;
     unsigned mesh_dims; /* the components of mesh_pos it expects */
+    /* What each feature is: node and output columns, edge columns. */
+    struct ms_column node[MS_MAX_COLUMNS], out[MS_MAX_COLUMNS];
+    struct ms_edge_column edge[2 * MS_EDGE_FEATURES];
 };
 
 /* The model of kind (NULL for AUTO or out of range). */
@@ -100,8 +128,7 @@ struct ms_frame {
 /* The statics' one-hot and mesh_pos edge moments, from mesh_pos and
  * node_type.  MS_ENONFINITE names a mesh_pos site (row MS_SITE_POSITION +
  * 3 + c) unless skip. */
-int ms__model_statics(const struct ms_model *m,
-                      struct ms_trajectory_statics *st, size_t N,
+int ms__model_statics(struct ms_trajectory_statics *st, size_t N,
                       const uint32_t *from, const uint32_t *to, size_t E,
                       bool skip, struct ms_feature_scratch *scratch,
                       struct ms_nonfinite_site *site);

@@ -462,8 +462,8 @@ ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
     }
     struct ms_nonfinite_site site = {0};
     if (rc == 0) {
-        rc = ms__model_statics(plan->model, st, ps->shape.N, edges, edges + E,
-                               E, opts->skip_nonfinite, &b->scratch, &site);
+        rc = ms__model_statics(st, ps->shape.N, edges, edges + E, E,
+                               opts->skip_nonfinite, &b->scratch, &site);
     }
     if (rc == MS_ENONFINITE || rc == MS_EOVERFLOW) {
         struct where w = {f, ps, 0, 0, b->slots};
