@@ -31,11 +31,8 @@ while (($#)); do
 done
 out=bench/out
 mkdir -p "$out"
-[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
-[ -f build-release/build.ninja ] ||
-    meson setup build-release --buildtype=release -Dtests=disabled >/dev/null
-ninja -C build-release >/dev/null
-exe=build-release/src/meshstats
+# shellcheck source=common.sh
+source bench/common.sh
 data=$out/large-$nodes-$timesteps.h5
 [ -f "$data" ] || "$exe" generate "$data" -q --samples 1 \
     --timesteps "$timesteps" --nodes "$nodes"

@@ -11,11 +11,8 @@ cd "$(dirname "$0")/.."
 nodes=100000
 if [ "${1:-}" = "--nodes" ]; then nodes=$2; fi
 mkdir -p bench/out
-[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
-[ -f build-release/build.ninja ] ||
-    meson setup build-release --buildtype=release -Dtests=disabled >/dev/null
-ninja -C build-release >/dev/null
-exe=build-release/src/meshstats
+# shellcheck source=common.sh
+source bench/common.sh
 declare -A rss wall
 for T in 40 400; do
     f=bench/out/mem-$nodes-$T.h5

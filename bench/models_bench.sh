@@ -27,11 +27,8 @@ while (($#)); do
 done
 out=bench/out
 mkdir -p "$out"
-[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
-[ -f build-release/build.ninja ] ||
-    meson setup build-release --buildtype=release -Dtests=disabled >/dev/null
-ninja -C build-release >/dev/null
-exe=build-release/src/meshstats
+# shellcheck source=common.sh
+source bench/common.sh
 csv=$out/models.csv
 echo "model,command,run,wall_s,peak_rss_kib" >"$csv"
 for model in cloth cfd plate; do

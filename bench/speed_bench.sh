@@ -27,17 +27,10 @@ while (($#)); do
 done
 out=bench/out
 mkdir -p "$out" "$(dirname "$data")"
-need=()
-[ -x /usr/bin/time ] || need+=(time)
-command -v gnuplot >/dev/null || need+=(gnuplot-nox)
-if ((${#need[@]})); then
-    apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-if [ ! -f build-release/build.ninja ]; then
-    meson setup build-release --buildtype=release -Dtests=disabled >/dev/null
-fi
-ninja -C build-release >/dev/null
-exe=build-release/src/meshstats
+command -v gnuplot >/dev/null ||
+    apt-get install -y -qq gnuplot-nox >/dev/null
+# shellcheck source=common.sh
+source bench/common.sh
 gz="${data%.h5}-gzip.h5"
 [ -f "$data" ] || "$exe" generate "$data" --samples 100 --timesteps 400 \
     --nodes 1300

@@ -257,3 +257,24 @@ done:
     return rc;
 }
 
+uint64_t
+ms__dataset_direct_offset(struct ms_file *f, hid_t dset)
+{
+    uint64_t at = MS_NO_DIRECT_READ;
+    hid_t type = H5Dget_type(dset);
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
+        H5Tequal(type, H5T_NATIVE_FLOAT) > 0 &&
+        H5Pget_layout(dcpl) == H5D_CONTIGUOUS &&
+        H5Pget_nfilters(dcpl) == 0 && H5Pget_external_count(dcpl) == 0) {
+        haddr_t offset = H5Dget_offset(dset);
+        at = offset != HADDR_UNDEF ? offset : MS_NO_DIRECT_READ;
+    }
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    return at;
+}

@@ -116,13 +116,7 @@ moments_skipping(const struct feature_src *src, unsigned nfeat,
     *skipped += bad;
     for (unsigned k = 0; k < nfeat; k++) {
         feature_values(src, k, values);
-        size_t kept = 0;
-        for (size_t r = 0; r < rows; r++) {
-            if (mask[r]) {
-                values[kept++] = values[r];
-            }
-        }
-        ms__moments_of(&out[k], values, kept);
+        ms__moments_of_kept(&out[k], values, mask, rows);
         if (!ms__moments_finite(&out[k])) {
             return MS_EOVERFLOW;
         }

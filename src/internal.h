@@ -94,6 +94,10 @@ struct ms_moments {
 void ms__moments_init(struct ms_moments *m);
 /* Moments of n doubles (corrected two-pass); n may be 0. */
 void ms__moments_of(struct ms_moments *m, const double *x, size_t n);
+/* Moments of the x[i] whose keep[i] is set (x is compacted in place): a
+ * group's values over its rows that are finite in every feature. */
+void ms__moments_of_kept(struct ms_moments *m, double *x,
+                         const unsigned char *keep, size_t n);
 /* Moments of n values of a row, and of the n differences y[i] - x[i]
  * (x and y stored alike), without storing them. */
 void ms__moments_of_row(struct ms_moments *m, struct ms_row x, size_t n);

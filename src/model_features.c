@@ -182,13 +182,7 @@ columns_skipping(const struct frame_ctx *c, enum ms_group_kind g,
     }
     for (size_t k = 0; k < nfeat; k++) {
         column(c, g, k, v);
-        size_t kept = 0;
-        for (size_t n = 0; n < N; n++) {
-            if (mask[n]) {
-                v[kept++] = v[n];
-            }
-        }
-        ms__moments_of(&out[k], v, kept);
+        ms__moments_of_kept(&out[k], v, mask, N);
         if (!ms__moments_finite(&out[k])) {
             return MS_EOVERFLOW;
         }

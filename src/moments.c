@@ -278,3 +278,16 @@ ms__moments_finite(const struct ms_moments *m)
     return isfinite(m->mean) && isfinite(m->mean_lo) && isfinite(m->m2) &&
            isfinite(m->min) && isfinite(m->max);
 }
+
+void
+ms__moments_of_kept(struct ms_moments *m, double *x,
+                    const unsigned char *keep, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i]) {
+            x[kept++] = x[i];
+        }
+    }
+    ms__moments_of(m, x, kept);
+}

@@ -84,12 +84,8 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
                 }
             }
         }
-    } else if (f->fd >= 0 && native && layout == H5D_CONTIGUOUS &&
-               H5Pget_nfilters(dcpl) == 0 && H5Pget_external_count(dcpl) == 0) {
-        haddr_t offset = H5Dget_offset(dset);
-        if (offset != HADDR_UNDEF) {
-            shape->direct_offset = offset;
-        }
+    } else {
+        shape->direct_offset = ms__dataset_direct_offset(f, dset);
     }
     if (dcpl >= 0) {
         H5Pclose(dcpl);

@@ -133,23 +133,12 @@ static void
 read_path(struct ms_file *f, hid_t dset, struct ms_field_shape *fs)
 {
     hid_t type = H5Dget_type(dset);
-    hid_t dcpl = H5Dget_create_plist(dset);
     fs->single = type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
                                H5Tequal(type, H5T_IEEE_F32BE) > 0);
-    fs->direct_offset = MS_NO_DIRECT_READ;
-    if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
-        H5Tequal(type, H5T_NATIVE_FLOAT) > 0 &&
-        H5Pget_layout(dcpl) == H5D_CONTIGUOUS &&
-        H5Pget_nfilters(dcpl) == 0 && H5Pget_external_count(dcpl) == 0) {
-        haddr_t offset = H5Dget_offset(dset);
-        fs->direct_offset = offset != HADDR_UNDEF ? offset : MS_NO_DIRECT_READ;
-    }
-    if (dcpl >= 0) {
-        H5Pclose(dcpl);
-    }
     if (type >= 0) {
         H5Tclose(type);
     }
+    fs->direct_offset = ms__dataset_direct_offset(f, dset);
 }
 
 /* One field against rule r; the first dynamic field sets T and N. */

@@ -9,20 +9,9 @@ src=$2
 python=${3:-}
 dest=$(mktemp -d "${TMPDIR:-/tmp}/meshstats-install-XXXXXX")
 trap 'rm -rf "$dest"' EXIT
-n=0
-failed=0
-check() { # check NAME COMMAND...
-    n=$((n + 1))
-    local name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok $n - install::$name"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - install::$name"
-        printf '%s\n' "$out" | tail -5 | sed 's/^/# /'
-    fi
-}
+suite=install
+# shellcheck source=tap.sh
+source "$(dirname "$0")/tap.sh"
 echo "1..$([ -n "$python" ] && echo 10 || echo 9)"
 prefix=/opt/meshstats-test
 installed() {

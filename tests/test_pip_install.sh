@@ -10,20 +10,9 @@ python=$2
 meshstats=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/meshstats-pip-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-check() { # check NAME COMMAND...
-    n=$((n + 1))
-    local name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok $n - pip_install::$name"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - pip_install::$name"
-        printf '%s\n' "$out" | tail -8 | sed 's/^/# /'
-    fi
-}
+suite=pip_install
+# shellcheck source=tap.sh
+source "$(dirname "$0")/tap.sh"
 echo "1..4"
 # A copy of what a clone holds (the tracked and new files, no build folder).
 copy_sources() {
