@@ -269,17 +269,23 @@ list_samples(struct ms_plan *plan, struct ms_file *f,
     return 0;
 }
 
-/* "world_pos, mesh_pos, ..." for the fields present. */
+/* "velocity, pos (2 components), node_type, cells": the fields a
+ * trajectory holds, under the names they are stored under. */
 static void
-field_list(const bool present[MS_FIELD_COUNT], char *buf, size_t size)
+field_list(const struct ms_trajectory_fields *tf, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (int k = 0; k < MS_FIELD_COUNT && used < size; k++) {
-        if (present[k]) {
-            int n = snprintf(buf + used, size - used, "%s%s",
-                             used ? ", " : "",
-                             ms__field_name((enum ms_field)k));
+        if (tf->leaf[k] == NULL) {
+            continue;
+        }
+        int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
+                         tf->leaf[k]);
+        used += n > 0 ? (size_t)n : 0;
+        if (k == MS_FIELD_MESH_POS && tf->mesh_dims && used < size) {
+            n = snprintf(buf + used, size - used, " (%zu components)",
+                         tf->mesh_dims);
             used += n > 0 ? (size_t)n : 0;
         }
     }
@@ -290,50 +296,67 @@ field_list(const bool present[MS_FIELD_COUNT], char *buf, size_t size)
  * (a damaged or incomplete one is skipped later with its reason). */
 static const struct ms_sample_name *
 representative(const struct ms_plan *plan, struct ms_file *f,
-               bool present[MS_FIELD_COUNT])
+               struct ms_trajectory_fields *tf)
 {
     for (size_t s = 0; s < plan->nsamples; s++) {
         struct ms_error ignored;
         const struct ms_sample_name *name = &plan->samples[s].name;
-        if (ms__trajectory_fields(f, name, present, &ignored) == 0 &&
-            (present[MS_FIELD_WORLD_POS] || present[MS_FIELD_VELOCITY])) {
+        if (ms__trajectory_fields(f, name, tf, &ignored) == 0 &&
+            (tf->leaf[MS_FIELD_WORLD_POS] || tf->leaf[MS_FIELD_VELOCITY])) {
             return name;
         }
     }
+    memset(tf, 0, sizeof(*tf));
     return NULL;
 }
 
+/* The model a trajectory's fields say: velocity is cfd's, stress
+ * plate's, anything else cloth's. */
+static enum ms_model_kind
+model_of_fields(const struct ms_trajectory_fields *tf)
+{
+    return tf->leaf[MS_FIELD_VELOCITY] ? MS_MODEL_CFD
+           : tf->leaf[MS_FIELD_STRESS] ? MS_MODEL_PLATE
+                                       : MS_MODEL_CLOTH;
+}
+
+/* Whether model m can read trajectory tf: the fields it reads at every
+ * frame, and mesh_pos with the components it uses (when it is there). */
+static bool
+fits(const struct ms_model *m, const struct ms_trajectory_fields *tf)
+{
+    bool ok = m->trajectory;
+    for (size_t i = 0; ok && i < m->ndynamic; i++) {
+        ok = tf->leaf[m->dynamic[i].field] != NULL;
+    }
+    return ok && (tf->mesh_dims == 0 || tf->mesh_dims == m->mesh_dims);
+}
+
 /* The trajectory model opts asks for, or (auto) the one the fields of
- * the representative trajectory say; it must find the fields it reads at
- * every frame there. */
+ * the representative trajectory say; a model that cannot read it is a
+ * usage error naming what it holds and which model does. */
 static int
 trajectory_model(struct ms_plan *plan, struct ms_file *f,
                  const struct ms_options *opts, struct ms_error *err)
 {
-    bool present[MS_FIELD_COUNT] = {false};
-    const struct ms_sample_name *first = representative(plan, f, present);
-    enum ms_model_kind kind = opts->model;
-    if (kind == MS_MODEL_AUTO) {
-        kind = present[MS_FIELD_VELOCITY] ? MS_MODEL_CFD
-               : present[MS_FIELD_STRESS] ? MS_MODEL_PLATE
-                                          : MS_MODEL_CLOTH;
-    }
+    struct ms_trajectory_fields tf;
+    const struct ms_sample_name *first = representative(plan, f, &tf);
+    enum ms_model_kind kind = opts->model == MS_MODEL_AUTO
+                                  ? model_of_fields(&tf)
+                                  : opts->model;
     const struct ms_model *m = ms__model(kind);
-    bool fits = m->trajectory;
-    for (size_t i = 0; fits && first != NULL && i < m->ndynamic; i++) {
-        fits = present[m->dynamic[i].field];
-    }
-    if (!fits) {
-        char held[160];
-        field_list(present, held, sizeof(held));
+    if (!m->trajectory || (first != NULL && !fits(m, &tf))) {
+        char held[200];
+        field_list(&tf, held, sizeof(held));
         return ms__error_set(
             err, MS_EINVAL,
-            "%s: holds DeepMind trajectories (%s/ holds %s), which --model "
-            "%s does not read; use --model cloth (world_pos), cfd "
-            "(velocity) or plate (world_pos and stress), each with "
-            "mesh_pos, node_type and cells (docs/models.md)",
-            ms__file_path(f), first != NULL ? first->name : "0",
-            held[0] ? held : "nothing", m->name);
+            "%s: --model %s does not fit this file: it holds DeepMind "
+            "trajectories, and trajectory %s holds %s, which are the "
+            "fields of the %s model (--model %s, or auto; docs/models.md)",
+            ms__file_path(f), m->name, first != NULL ? first->name : "0",
+            held[0] ? held : "nothing",
+            ms_model_name(model_of_fields(&tf)),
+            ms_model_name(model_of_fields(&tf)));
     }
     plan->model = m;
     if ((opts->input_var != 4 || opts->output_var != 4 ||

@@ -96,9 +96,17 @@ int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
 
 /* trajectory_check.c: a trajectory group's fields. */
 
-/* Which fields trajectory s holds (mesh_pos under either name). */
+/* The fields a trajectory holds: the name each is stored under (NULL if
+ * absent; mesh_pos may be "pos") and mesh_pos's components (0 if it has
+ * none or they cannot be read). */
+struct ms_trajectory_fields {
+    const char *leaf[MS_FIELD_COUNT];
+    size_t mesh_dims;
+};
+
 int ms__trajectory_fields(struct ms_file *f, const struct ms_sample_name *s,
-                          bool present[MS_FIELD_COUNT], struct ms_error *err);
+                          struct ms_trajectory_fields *out,
+                          struct ms_error *err);
 /* Check the fields model m reads (class, rank, dims, storage, at least 3
  * frames) and how the dynamic ones can be read.  A sample failure names
  * the field. */

@@ -50,12 +50,28 @@ stored_leaf(struct ms_file *f, const struct ms_sample_name *s,
 
 int
 ms__trajectory_fields(struct ms_file *f, const struct ms_sample_name *s,
-                      bool present[MS_FIELD_COUNT], struct ms_error *err)
+                      struct ms_trajectory_fields *out, struct ms_error *err)
 {
     ms__hdf5_quiet();
     int rc = 0;
+    memset(out, 0, sizeof(*out));
     for (int k = 0; k < MS_FIELD_COUNT && rc == 0; k++) {
-        present[k] = stored_leaf(f, s, (enum ms_field)k, &rc, err) != NULL;
+        out->leaf[k] = stored_leaf(f, s, (enum ms_field)k, &rc, err);
+    }
+    hid_t dset = -1;
+    if (rc == 0 && out->leaf[MS_FIELD_MESH_POS] != NULL &&
+        ms__sample_dataset_open(f, s, out->leaf[MS_FIELD_MESH_POS], &dset,
+                                err) == 0) {
+        hid_t space = H5Dget_space(dset);
+        hsize_t dims[3];
+        if (space >= 0 && H5Sget_simple_extent_ndims(space) == 3 &&
+            H5Sget_simple_extent_dims(space, dims, NULL) == 3) {
+            out->mesh_dims = (size_t)dims[2];
+        }
+        if (space >= 0) {
+            H5Sclose(space);
+        }
+        H5Dclose(dset);
     }
     return rc;
 }

@@ -294,6 +294,15 @@ def a_trajectory_too_large_for_the_memory_limit_is_refused_first():
 def a_model_that_does_not_fit_is_a_usage_error_naming_what_is_there():
     p = run("--model", "cfd", "-q", cloth(), expect=2)
     assert "world_pos" in p.stderr and "--model cfd" in p.stderr, p.stderr
+    assert "the fields of the cloth model" in p.stderr, p.stderr
+    # cloth reads world_pos too, but a 2D mesh_pos: a plate's 3D one does
+    # not fit it either.
+    p = run("--model", "cloth", "-q", plate(), expect=2)
+    assert "mesh_pos (3 components)" in p.stderr, p.stderr
+    assert "the fields of the plate model" in p.stderr, p.stderr
+    # cfd's mesh_pos stored as pos is named as stored.
+    p = run("--model", "plate", "-q", cfd(), expect=2)
+    assert "pos (2 components), velocity" in p.stderr, p.stderr
     p = run("--model", "nodal", "-q", cloth(), expect=2)
     assert "trajectories" in p.stderr, p.stderr
     nodal = os.path.join(TMP, "nodal.h5")
