@@ -46,8 +46,7 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
         if (*rank >= 0 && *rank <= 3 &&
             H5Sget_simple_extent_dims(space, dims, max) >= 0) {
             for (int i = 0; i < *rank; i++) {
-                if (max[i] != H5S_UNLIMITED && dims[i] > max[i] &&
-                    rc == 0) {
+                if (max[i] != H5S_UNLIMITED && dims[i] > max[i] && rc == 0) {
                     rc = -2;
                 }
             }
@@ -66,8 +65,8 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
  * explaining why they cannot be read. */
 int
 ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
-           const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
-           hsize_t dims[3], size_t *elem, struct ms_error *err)
+                     const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
+                     hsize_t dims[3], size_t *elem, struct ms_error *err)
 {
     int rc = 0;
     size_t size = 0;
@@ -87,8 +86,8 @@ ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
                     "exceeds its declared maximum)",
                     f->prefix, s->name, leaf);
     default:
-        SAMPLE_FAIL(MS_EIO, "%s%s/%s: cannot read its shape", f->prefix, s->name,
-                    leaf);
+        SAMPLE_FAIL(MS_EIO, "%s%s/%s: cannot read its shape", f->prefix,
+                    s->name, leaf);
     }
 done:
     return rc;
@@ -125,8 +124,7 @@ count_chunks(hid_t dset, int rank, const hsize_t *chunk, hsize_t *stored,
              bool *oversized)
 {
     hid_t space = H5Dget_space(dset); /* required, though unused */
-    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, stored)
-                                : -1;
+    herr_t counted = space >= 0 ? H5Dget_num_chunks(dset, space, stored) : -1;
     hsize_t max[3];
     if (space >= 0 && H5Sget_simple_extent_dims(space, NULL, max) == rank) {
         for (int i = 0; i < rank; i++) {
@@ -147,16 +145,16 @@ count_chunks(hid_t dset, int rank, const hsize_t *chunk, hsize_t *stored,
 static int
 check_chunks(struct ms_file *f, const struct ms_sample_name *s,
              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
-             const hsize_t *chunk, bool filtered, hsize_t bytes,
-             size_t elem, struct ms_error *err)
+             const hsize_t *chunk, bool filtered, hsize_t bytes, size_t elem,
+             struct ms_error *err)
 {
     int rc = 0;
     hsize_t expected = 1;
     hsize_t stored = 0;
     for (int i = 0; i < rank; i++) {
         hsize_t along = chunk[i] ? (dims[i] - 1) / chunk[i] + 1 : 1;
-        expected = expected > UINT64_MAX / along ? UINT64_MAX
-                                                 : expected * along;
+        expected =
+            expected > UINT64_MAX / along ? UINT64_MAX : expected * along;
     }
     bool oversized = false;
     herr_t counted = count_chunks(dset, rank, chunk, &stored, &oversized);
@@ -171,8 +169,8 @@ check_chunks(struct ms_file *f, const struct ms_sample_name *s,
     if (counted < 0) {
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "%s%s/%s: cannot count its chunks: %s",
-                    f->prefix, s->name, leaf, msg);
+        SAMPLE_FAIL(MS_EIO, "%s%s/%s: cannot count its chunks: %s", f->prefix,
+                    s->name, leaf, msg);
     }
     hsize_t chunk_bytes = bytes_of(elem, rank, chunk);
     if (!filtered && stored == expected &&
@@ -211,15 +209,16 @@ done:
  * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
 int
 ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
-              const char *leaf, hid_t dset, int rank, const hsize_t *dims,
-              size_t elem, struct ms_error *err)
+                          const char *leaf, hid_t dset, int rank,
+                          const hsize_t *dims, size_t elem,
+                          struct ms_error *err)
 {
     int rc = 0;
     hid_t dcpl = H5Dget_create_plist(dset);
     H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
     hsize_t chunk[3];
-    bool chunked = layout == H5D_CHUNKED &&
-                   H5Pget_chunk(dcpl, rank, chunk) == rank;
+    bool chunked =
+        layout == H5D_CHUNKED && H5Pget_chunk(dcpl, rank, chunk) == rank;
     bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
     bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
     if (dcpl >= 0) {
@@ -251,7 +250,8 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its layout is damaged: %llu bytes stored "
                     "for %s values of %zu bytes",
-                    f->prefix, s->name, leaf, (unsigned long long)bytes, shape, elem);
+                    f->prefix, s->name, leaf, (unsigned long long)bytes, shape,
+                    elem);
     }
 done:
     return rc;
@@ -265,8 +265,8 @@ ms__dataset_direct_offset(struct ms_file *f, hid_t dset)
     hid_t dcpl = H5Dget_create_plist(dset);
     if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
         H5Tequal(type, H5T_NATIVE_FLOAT) > 0 &&
-        H5Pget_layout(dcpl) == H5D_CONTIGUOUS &&
-        H5Pget_nfilters(dcpl) == 0 && H5Pget_external_count(dcpl) == 0) {
+        H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
+        H5Pget_external_count(dcpl) == 0) {
         haddr_t offset = H5Dget_offset(dset);
         at = offset != HADDR_UNDEF ? offset : MS_NO_DIRECT_READ;
     }

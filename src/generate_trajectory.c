@@ -29,9 +29,9 @@
 /* A mesh: its nodes' rest positions, types and cells. */
 struct mesh {
     size_t N, C, k, dims;
-    float *pos;      /* N x dims */
-    int32_t *type;   /* N */
-    int32_t *cells;  /* C x k */
+    float *pos;     /* N x dims */
+    int32_t *type;  /* N */
+    int32_t *cells; /* C x k */
 };
 
 /* What moves, and how, in one trajectory. */
@@ -43,7 +43,11 @@ struct motion {
 static int
 mesh_alloc(struct mesh *m, size_t N, size_t C, size_t k, size_t dims)
 {
-    *m = (struct mesh){N, C, k, dims, ms__calloc(N * dims, sizeof(float)),
+    *m = (struct mesh){N,
+                       C,
+                       k,
+                       dims,
+                       ms__calloc(N * dims, sizeof(float)),
                        ms__calloc(N, sizeof(int32_t)),
                        ms__calloc(C * k > 0 ? C * k : 1, sizeof(int32_t))};
     return m->pos && m->type && m->cells ? 0 : MS_ENOMEM;
@@ -164,8 +168,10 @@ grid_mesh(struct mesh *m, enum ms_model_kind kind, size_t nodes)
         if (kind == MS_MODEL_CLOTH) {
             m->type[n] = i == 0 ? 3 : 0;
         } else {
-            m->type[n] = i == 0 ? 4 : i + 1 == nx ? 5
-                                     : j == 0 || j + 1 == ny ? 6 : 0;
+            m->type[n] = i == 0                  ? 4
+                         : i + 1 == nx           ? 5
+                         : j == 0 || j + 1 == ny ? 6
+                                                 : 0;
         }
     }
     return 0;
@@ -174,8 +180,8 @@ grid_mesh(struct mesh *m, enum ms_model_kind kind, size_t nodes)
 /* The moving field of node n at frame t (world_pos, or velocity), and the
  * scalar one (stress, or pressure) into v[3]. */
 static void
-node_motion(const struct mesh *m, const struct motion *mo, size_t n,
-            size_t t, double v[4])
+node_motion(const struct mesh *m, const struct motion *mo, size_t n, size_t t,
+            double v[4])
 {
     const float *p = m->pos + m->dims * n;
     double x = p[0], y = p[1], z = m->dims > 2 ? p[2] : 0.0;
@@ -191,10 +197,11 @@ node_motion(const struct mesh *m, const struct motion *mo, size_t n,
         v[2] = 0, v[3] = mo->speed * (1.0 - x) + 0.01 * cos(w + y);
     } else {
         double s = (double)t * mo->speed; /* the obstacle's travel */
-        double bump = exp(-8.0 * ((x - 0.5) * (x - 0.5) + (y - 0.25) *
-                                                              (y - 0.25)));
-        double d = m->type[n] == 1 ? -s : m->type[n] == 3 ? 0.0
-                                        : -s * bump * x * mo->amp;
+        double bump =
+            exp(-8.0 * ((x - 0.5) * (x - 0.5) + (y - 0.25) * (y - 0.25)));
+        double d = m->type[n] == 1   ? -s
+                   : m->type[n] == 3 ? 0.0
+                                     : -s * bump * x * mo->amp;
         v[0] = x, v[1] = y, v[2] = z + d;
         v[3] = m->type[n] == 1 ? 0.0 : 1e4 * fabs(d) * (1.0 + sin(w + x));
     }
@@ -223,10 +230,10 @@ fill_frames(const struct mesh *m, const struct motion *mo, enum source src,
                 node_motion(m, mo, n, t0 + j, v);
             }
             for (size_t c = 0; c < F; c++) {
-                f[(j * m->N + n) * F + c] =
-                    src == SRC_POS      ? m->pos[n * m->dims + c]
-                    : src == SRC_SCALAR ? (float)v[3]
-                                        : (float)v[c];
+                f[(j * m->N + n) * F + c] = src == SRC_POS
+                                                ? m->pos[n * m->dims + c]
+                                            : src == SRC_SCALAR ? (float)v[3]
+                                                                : (float)v[c];
             }
         }
     }
@@ -253,8 +260,8 @@ write_field(hid_t g, const char *name, const struct mesh *m,
             H5Pset_deflate(dcpl, 4);
         }
     }
-    hid_t d = H5Dcreate2(g, name, ints ? H5T_STD_I32LE : H5T_IEEE_F32LE,
-                         space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t d = H5Dcreate2(g, name, ints ? H5T_STD_I32LE : H5T_IEEE_F32LE, space,
+                         H5P_DEFAULT, dcpl, H5P_DEFAULT);
     herr_t rc = d < 0 ? -1 : 0;
     for (size_t t0 = 0; rc >= 0 && per > 0 && t0 < dims[0]; t0 += block) {
         size_t nt = dims[0] - t0 < block ? dims[0] - t0 : block;
@@ -283,8 +290,8 @@ write_trajectory(hid_t file, unsigned id, const struct ms_generate_options *o,
 {
     uint64_t st = o->seed * 0x9e3779b97f4a7c15ULL + id + 1;
     struct motion mo = {o->model, 0.1 + 0.1 * ms__uniform(&st),
-                        0.05 + 0.1 * ms__uniform(&st),
-                        6.283 * ms__uniform(&st), 0.5 + ms__uniform(&st)};
+                        0.05 + 0.1 * ms__uniform(&st), 6.283 * ms__uniform(&st),
+                        0.5 + ms__uniform(&st)};
     if (o->model == MS_MODEL_PLATE) {
         mo.speed = 0.2 / (double)o->timesteps;
     }
@@ -299,9 +306,11 @@ write_trajectory(hid_t file, unsigned id, const struct ms_generate_options *o,
         enum source src;
         size_t dims[3];
     } fields[] = {
-        {o->model == MS_MODEL_CFD ? "velocity" : "world_pos", SRC_MOVING,
+        {o->model == MS_MODEL_CFD ? "velocity" : "world_pos",
+         SRC_MOVING,
          {T, N, o->model == MS_MODEL_CFD ? 2 : 3}},
-        {o->model == MS_MODEL_CFD ? "pressure" : "stress", SRC_SCALAR,
+        {o->model == MS_MODEL_CFD ? "pressure" : "stress",
+         SRC_SCALAR,
          {o->model == MS_MODEL_CLOTH ? 0 : T, N, 1}},
         {once ? "pos" : "mesh_pos", SRC_POS, {ts, N, m->dims}},
         {"node_type", SRC_TYPE, {ts, N, 1}},
@@ -321,8 +330,7 @@ write_trajectory(hid_t file, unsigned id, const struct ms_generate_options *o,
 }
 
 int
-ms__generate_trajectories(const char *path,
-                          const struct ms_generate_options *o,
+ms__generate_trajectories(const char *path, const struct ms_generate_options *o,
                           struct ms_error *err)
 {
     struct mesh m;

@@ -9,7 +9,6 @@
 
 #include <string.h>
 
-
 /* Stable counting sort of n pairs by the node in bits [shift, shift + 32)
  * (a node below N), from in to out; count holds N + 1 entries. */
 static void
@@ -83,8 +82,7 @@ ms__mesh_edges(const int64_t *cells, size_t C, size_t k, size_t N,
     }
     uint64_t *made = all, *pairs = all + npairs;
     for (size_t c = 0; c < C; c++) {
-        if (cell_pairs(cells + c * k, k, N, made + c * per, &bad->value) !=
-            0) {
+        if (cell_pairs(cells + c * k, k, N, made + c * per, &bad->value) != 0) {
             bad->cell = c;
             ms__free(all);
             return MS_ERANGE;

@@ -32,8 +32,7 @@ struct frame_ctx {
  * z[n]: the columns that combine frames.  Rows are alike (float or
  * double). */
 static void
-combine(struct ms_row x, struct ms_row y, struct ms_row z, size_t N,
-        double *v)
+combine(struct ms_row x, struct ms_row y, struct ms_row z, size_t N, double *v)
 {
     bool second = z.f != NULL || z.d != NULL;
     if (x.f != NULL && second) {
@@ -96,8 +95,8 @@ column(const struct frame_ctx *c, enum ms_group_kind g, size_t k, double *v)
         }
         break;
     case MS_COL_SECOND:
-        combine(row_at(fr, col, 0), row_at(fr, col, 1), row_at(fr, col, -1),
-                N, v);
+        combine(row_at(fr, col, 0), row_at(fr, col, 1), row_at(fr, col, -1), N,
+                v);
         break;
     case MS_COL_DIFF:
     case MS_COL_OBSTACLE:
@@ -274,9 +273,8 @@ world_edges(const struct ms_model *m)
  * mesh_pos's from the statics, unless an edge is left out (skip), which
  * leaves it out of both. */
 static int
-edges(const struct frame_ctx *c, bool skip,
-      struct ms_feature_scratch *scratch, struct ms_moments *out,
-      uint64_t *skipped, struct ms_nonfinite_site *site)
+edges(const struct frame_ctx *c, bool skip, struct ms_feature_scratch *scratch,
+      struct ms_moments *out, uint64_t *skipped, struct ms_nonfinite_site *site)
 {
     const struct ms_frame *fr = c->fr;
     const struct ms_trajectory_statics *st = fr->statics;
@@ -289,14 +287,14 @@ edges(const struct frame_ctx *c, bool skip,
     world_positions(fr, scratch->pos);
     uint64_t bad = 0;
     const double *ref = st->mesh_edges_skipped ? st->mesh_pos : NULL;
-    int rc = ms__edge_features(scratch->pos, ref, fr->from, fr->to, fr->E,
-                               skip, scratch, both, &bad, site);
+    int rc = ms__edge_features(scratch->pos, ref, fr->from, fr->to, fr->E, skip,
+                               scratch, both, &bad, site);
     if (rc == 0 && bad > 0 && ref == NULL) {
         /* Edges left out this frame: out of mesh_pos's features too. */
         bad = 0;
         ref = st->mesh_pos;
-        rc = ms__edge_features(scratch->pos, ref, fr->from, fr->to, fr->E,
-                               skip, scratch, both, &bad, site);
+        rc = ms__edge_features(scratch->pos, ref, fr->from, fr->to, fr->E, skip,
+                               scratch, both, &bad, site);
     }
     if (rc != 0) {
         site->slot = fr->cur;
@@ -309,11 +307,11 @@ edges(const struct frame_ctx *c, bool skip,
 }
 
 int
-ms__model_frame(const struct ms_model *m, const struct ms_frame *fr,
-                bool skip, struct ms_feature_scratch *scratch,
-                struct ms_moments *node, struct ms_moments *edge,
-                struct ms_moments *out, uint64_t skipped[MS_GROUP_COUNT],
-                enum ms_group_kind *group, struct ms_nonfinite_site *site)
+ms__model_frame(const struct ms_model *m, const struct ms_frame *fr, bool skip,
+                struct ms_feature_scratch *scratch, struct ms_moments *node,
+                struct ms_moments *edge, struct ms_moments *out,
+                uint64_t skipped[MS_GROUP_COUNT], enum ms_group_kind *group,
+                struct ms_nonfinite_site *site)
 {
     struct frame_ctx c = {m, fr};
     *group = MS_GROUP_NODE;
@@ -333,8 +331,8 @@ ms__model_frame(const struct ms_model *m, const struct ms_frame *fr,
 
 int
 ms__model_statics(struct ms_trajectory_statics *st, size_t N,
-                  const uint32_t *from, const uint32_t *to,
-                  size_t E, bool skip, struct ms_feature_scratch *scratch,
+                  const uint32_t *from, const uint32_t *to, size_t E, bool skip,
+                  struct ms_feature_scratch *scratch,
                   struct ms_nonfinite_site *site)
 {
     double *v = scratch->values;

@@ -44,8 +44,7 @@ ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
 }
 
 uint32_t *
-ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample,
-                           size_t E)
+ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample, size_t E)
 {
     b->edges[sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
     return b->edges[sample];
@@ -62,8 +61,7 @@ free_statics(struct ms_trajectory_statics *st)
 }
 
 struct ms_trajectory_statics *
-ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample,
-                             size_t N)
+ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample, size_t N)
 {
     struct ms_trajectory_statics *st = ms__calloc(1, sizeof(*st));
     if (st != NULL) {

@@ -123,7 +123,8 @@ check_nodal_dims(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/nodal_data: has %llu feature rows; needs at "
                     "least %u (6, and 3 + input_var %u, 3 + output_var %u)",
-                    f->prefix, s->name, (unsigned long long)dims[0], need, iv, ov);
+                    f->prefix, s->name, (unsigned long long)dims[0], need, iv,
+                    ov);
     }
     if (dims[1] == 0 || dims[2] == 0) {
         SAMPLE_FAIL(MS_ELAYOUT,
@@ -151,8 +152,8 @@ done:
 }
 
 static int
-check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
-                 unsigned iv, unsigned ov, struct ms_sample_shape *shape,
+check_nodal_data(struct ms_file *f, const struct ms_sample_name *s, unsigned iv,
+                 unsigned ov, struct ms_sample_shape *shape,
                  struct ms_error *err)
 {
     hid_t dset;
@@ -164,12 +165,14 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s,
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
     size_t elem = 0;
-    rc = ms__dataset_shape_of(f, s, "nodal_data", dset, &cls, &rank, dims, &elem, err);
+    rc = ms__dataset_shape_of(f, s, "nodal_data", dset, &cls, &rank, dims,
+                              &elem, err);
     if (rc == 0) {
         rc = check_nodal_dims(f, s, cls, rank, dims, iv, ov, err);
     }
     if (rc == 0) {
-        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, 3, dims, elem, err);
+        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, 3, dims, elem,
+                                       err);
     }
     if (rc == 0) {
         shape->F = (size_t)dims[0];
@@ -194,7 +197,8 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
     size_t elem = 0;
-    rc = ms__dataset_shape_of(f, s, "mesh_edge", dset, &cls, &rank, dims, &elem, err);
+    rc = ms__dataset_shape_of(f, s, "mesh_edge", dset, &cls, &rank, dims, &elem,
+                              err);
     if (rc != 0) {
         goto done;
     }
@@ -208,14 +212,16 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/mesh_edge: has rank %d and %llu rows; expected "
                     "shape (2, E)",
-                    f->prefix, s->name, rank, rank >= 1 ? (unsigned long long)dims[0] : 0ULL);
+                    f->prefix, s->name, rank,
+                    rank >= 1 ? (unsigned long long)dims[0] : 0ULL);
     }
     if (dims[1] > SIZE_MAX / 16) {
         SAMPLE_FAIL(MS_EOVERFLOW, "%s%s/mesh_edge: %llu edges overflow",
                     f->prefix, s->name, (unsigned long long)dims[1]);
     }
     if (dims[1] > 0) {
-        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, 2, dims, elem, err);
+        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, 2, dims, elem,
+                                       err);
         if (rc != 0) {
             goto done;
         }

@@ -34,8 +34,7 @@ stored_leaf(struct ms_file *f, const struct ms_sample_name *s,
 {
     for (int i = 0; i < 2 && field_leaves[field][i] != NULL; i++) {
         char path[128];
-        snprintf(path, sizeof(path), "%s/%s", s->name,
-                 field_leaves[field][i]);
+        snprintf(path, sizeof(path), "%s/%s", s->name, field_leaves[field][i]);
         H5I_type_t type;
         *rc = ms__sample_object_type(f, s, path, &type, err);
         if (*rc != 0) {
@@ -130,8 +129,7 @@ check_dims(struct ms_file *f, const struct ms_sample_name *s,
         if (cells) {
             snprintf(want, sizeof(want), "(%s, C, 3 or 4)", frames);
         } else {
-            snprintf(want, sizeof(want), "(%s, %zu, %zu)", frames, sh->N,
-                     r->F);
+            snprintf(want, sizeof(want), "(%s, %zu, %zu)", frames, sh->N, r->F);
         }
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s/%s: is %llu x %llu x %llu; expected %s with T = %zu",
@@ -182,8 +180,7 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
     size_t elem = 0;
-    rc = ms__dataset_shape_of(f, s, leaf, dset, &cls, &rank, dims, &elem,
-                              err);
+    rc = ms__dataset_shape_of(f, s, leaf, dset, &cls, &rank, dims, &elem, err);
     if (rc == 0 && sh->T == 0 && rank == 3) {
         sh->T = (size_t)dims[0];
         sh->N = (size_t)dims[1];
@@ -196,9 +193,9 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
     }
     struct ms_field_shape *fs = &sh->field[r->field];
     if (rc == 0) {
-        *fs = (struct ms_field_shape){true, "", (size_t)dims[0],
-                                      (size_t)dims[1], (size_t)dims[2], elem,
-                                      false, MS_NO_DIRECT_READ};
+        *fs = (struct ms_field_shape){
+            true, "",    (size_t)dims[0],  (size_t)dims[1], (size_t)dims[2],
+            elem, false, MS_NO_DIRECT_READ};
         snprintf(fs->leaf, sizeof(fs->leaf), "%s", leaf);
         read_path(f, dset, fs);
     }
@@ -220,8 +217,7 @@ check_extent(struct ms_file *f, const struct ms_sample_name *s,
                     "least 3",
                     s->name, leaf, sh->T, sh->T == 1 ? "" : "s");
     }
-    if (sh->N == 0 || sh->N > UINT32_MAX ||
-        sh->T > SIZE_MAX / 8 / sh->N / 8) {
+    if (sh->N == 0 || sh->N > UINT32_MAX || sh->T > SIZE_MAX / 8 / sh->N / 8) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s/%s: %zu frames of %zu nodes is not a mesh meshstats "
                     "can read (1 to %lu nodes)",
@@ -244,8 +240,10 @@ ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
     H5I_type_t type;
     int rc = ms__sample_object_type(f, s, s->name, &type, err);
     if (rc == 0 && type != H5I_GROUP) {
-        rc = ms__error_set(err, MS_ELAYOUT, "%s: sample %lld: %s: is not a "
-                           "group", f->path, (long long)s->id, s->name);
+        rc = ms__error_set(err, MS_ELAYOUT,
+                           "%s: sample %lld: %s: is not a "
+                           "group",
+                           f->path, (long long)s->id, s->name);
     }
     shape->single = true;
     for (size_t i = 0; rc == 0 && i < m->ndynamic; i++) {
@@ -257,8 +255,8 @@ ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
         }
         const struct ms_field_shape *fs = &shape->field[r.field];
         shape->single = shape->single && fs->single;
-        shape->elem_size = fs->elem_size > shape->elem_size
-                               ? fs->elem_size : shape->elem_size;
+        shape->elem_size =
+            fs->elem_size > shape->elem_size ? fs->elem_size : shape->elem_size;
     }
     const struct field_rule statics[] = {
         {MS_FIELD_MESH_POS, H5T_FLOAT, m->mesh_dims, false},

@@ -52,8 +52,7 @@ read_run(struct ms_file *f, const struct ms_sample_name *s,
     }
     hsize_t start[3] = {t0, 0, 0}, count[3] = {run, N, F};
     return ms__sample_read_frames(f, s, fs->leaf, start, count,
-                                  single ? H5T_NATIVE_FLOAT
-                                         : H5T_NATIVE_DOUBLE,
+                                  single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
                                   out, err);
 }
 

@@ -19,8 +19,8 @@ read_frame0(struct ms_file *f, const struct ms_sample_name *s,
             struct ms_error *err)
 {
     hsize_t start[3] = {0, 0, 0}, count[3] = {1, fs->count, fs->F};
-    return ms__sample_read_frames(f, s, fs->leaf, start, count, mem_type,
-                                  buf, err);
+    return ms__sample_read_frames(f, s, fs->leaf, start, count, mem_type, buf,
+                                  err);
 }
 
 /* mesh_pos at frame 0 as x, y, z per node (z 0 for a 2D mesh). */
@@ -105,8 +105,7 @@ done:
 }
 
 int
-ms__trajectory_read_statics(struct ms_file *f,
-                            const struct ms_sample_name *s,
+ms__trajectory_read_statics(struct ms_file *f, const struct ms_sample_name *s,
                             const struct ms_sample_shape *shape,
                             double *mesh_pos, unsigned char *node_type,
                             uint32_t *from, uint32_t *to, size_t *E,
@@ -119,8 +118,7 @@ ms__trajectory_read_statics(struct ms_file *f,
         rc = read_mesh_pos(f, s, &fields[MS_FIELD_MESH_POS], mesh_pos, err);
     }
     if (rc == 0) {
-        rc = read_node_type(f, s, &fields[MS_FIELD_NODE_TYPE], node_type,
-                            err);
+        rc = read_node_type(f, s, &fields[MS_FIELD_NODE_TYPE], node_type, err);
     }
     size_t edges = 0;
     if (rc == 0) {

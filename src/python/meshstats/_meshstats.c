@@ -29,7 +29,7 @@
 
 /* What the library's callbacks need, on the thread that runs the pass. */
 struct call {
-    PyObject *progress;   /* a callable, or NULL */
+    PyObject *progress;                      /* a callable, or NULL */
     PyObject *exc_type, *exc_value, *exc_tb; /* raised in a callback */
     bool stop;            /* stop the pass: the exception above ends it */
     bool progress_raised; /* call the progress callable no more */
@@ -135,7 +135,8 @@ apply_settings(struct ms_settings *s, const char *config, PyObject *settings)
 {
     struct ms_error err;
     int rc = config != NULL ? ms_settings_load_config(s, config, &err) : 0;
-    if (rc != 0) { /* a missing file is ms_py_error MS_ENOENT, a bad line EINVAL */
+    if (rc !=
+        0) { /* a missing file is ms_py_error MS_ENOENT, a bad line EINVAL */
         if (rc == MS_EINVAL) {
             ms_py_raise_value_error(err.message);
         } else {
@@ -170,8 +171,8 @@ static int
 selection(const struct ms_settings *s, const char *path,
           struct ms_selection *sel, bool *have)
 {
-    int given = (s->samples != NULL) + (s->sample_list != NULL) +
-                (s->split != NULL);
+    int given =
+        (s->samples != NULL) + (s->sample_list != NULL) + (s->split != NULL);
     *have = given > 0;
     if (given > 1) {
         PyErr_SetString(PyExc_ValueError,
@@ -185,11 +186,11 @@ selection(const struct ms_settings *s, const char *path,
     struct ms_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS /* a list file, or the dataset's split */
-    rc = s->samples ? ms_selection_parse(sel, s->samples, &err)
-         : s->split ? ms_selection_from_split(sel, path, s->split, &err)
-                    : ms_selection_read_list(sel, s->sample_list, &err);
-    Py_END_ALLOW_THREADS
-    if (rc == MS_EINVAL) {
+        rc = s->samples ? ms_selection_parse(sel, s->samples, &err)
+             : s->split ? ms_selection_from_split(sel, path, s->split, &err)
+                        : ms_selection_read_list(sel, s->sample_list, &err);
+    Py_END_ALLOW_THREADS if (rc == MS_EINVAL)
+    {
         ms_py_raise_value_error(err.message);
         return -1;
     }
@@ -211,10 +212,9 @@ run(const char *path, struct ms_options *opts, struct call *c)
     opts->on_progress = on_progress;
     opts->should_stop = should_stop;
     opts->userdata = c;
-    Py_BEGIN_ALLOW_THREADS
-    rc = ms_stats_compute(path, opts, &stats, &err);
-    Py_END_ALLOW_THREADS
-    if (c->exc_type != NULL) {
+    Py_BEGIN_ALLOW_THREADS rc = ms_stats_compute(path, opts, &stats, &err);
+    Py_END_ALLOW_THREADS if (c->exc_type != NULL)
+    {
         ms_stats_destroy(stats); /* a callback raised: that is the error */
         PyErr_Restore(c->exc_type, c->exc_value, c->exc_tb);
         c->exc_type = c->exc_value = c->exc_tb = NULL;
@@ -264,8 +264,8 @@ compute(PyObject *module, PyObject *args)
     ms_settings_init(&s);
     struct ms_selection sel = {0};
     bool have = false;
-    struct call c = {progress != Py_None ? progress : NULL, NULL, NULL, NULL,
-                     false, false};
+    struct call c = {
+        progress != Py_None ? progress : NULL, NULL, NULL, NULL, false, false};
     PyObject *out = NULL;
     if (apply_settings(&s, config, settings) == 0 &&
         selection(&s, path, &sel, &have) == 0) {
@@ -329,9 +329,15 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "_meshstats",
-    "The C half of the meshstats package (use meshstats, not this).", -1,
-    methods, NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "_meshstats",
+    "The C half of the meshstats package (use meshstats, not this).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit__meshstats(void);

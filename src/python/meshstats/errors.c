@@ -71,8 +71,8 @@ ms_py_add_errors(PyObject *m)
     const char *names[3] = {"Error", "MeshstatsWarning",
                             "SkippedSampleWarning"};
     for (int i = 0; i < 3; i++) {
-        if (types[i] == NULL || PyModule_AddObjectRef(m, names[i],
-                                                      types[i]) != 0) {
+        if (types[i] == NULL ||
+            PyModule_AddObjectRef(m, names[i], types[i]) != 0) {
             return -1;
         }
     }

@@ -67,10 +67,9 @@ result_write_back(ms_py_result *self, PyObject *args)
     }
     struct ms_error err;
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = ms_stats_write_back(self->stats, PyBytes_AS_STRING(path_obj), &err);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path_obj);
+    Py_BEGIN_ALLOW_THREADS rc =
+        ms_stats_write_back(self->stats, PyBytes_AS_STRING(path_obj), &err);
+    Py_END_ALLOW_THREADS Py_DECREF(path_obj);
     if (rc != 0) {
         return ms_py_raise_error(rc, err.message);
     }
@@ -124,17 +123,16 @@ static PyObject *
 group_dict(const struct ms_stats *s, enum ms_group_kind kind)
 {
     const struct ms_group_stats *g = &s->groups[kind];
-    struct group_view v[4] = {{s, g, kind, 0}, {s, g, kind, 1},
-                              {s, g, kind, 2}, {s, g, kind, 3}};
-    return Py_BuildValue(
-        "{s:K,s:K,s:N,s:N,s:N,s:N,s:N}", "count",
-        (unsigned long long)g->count, "nonfinite_skipped",
-        (unsigned long long)g->nonfinite_skipped, "features",
-        list_of(g->nfeatures, feature_name, &v[0]), "mean",
-        list_of(g->nfeatures, feature_value, &v[0]), "std",
-        list_of(g->nfeatures, feature_value, &v[1]), "min",
-        list_of(g->nfeatures, feature_value, &v[2]), "max",
-        list_of(g->nfeatures, feature_value, &v[3]));
+    struct group_view v[4] = {
+        {s, g, kind, 0}, {s, g, kind, 1}, {s, g, kind, 2}, {s, g, kind, 3}};
+    return Py_BuildValue("{s:K,s:K,s:N,s:N,s:N,s:N,s:N}", "count",
+                         (unsigned long long)g->count, "nonfinite_skipped",
+                         (unsigned long long)g->nonfinite_skipped, "features",
+                         list_of(g->nfeatures, feature_name, &v[0]), "mean",
+                         list_of(g->nfeatures, feature_value, &v[0]), "std",
+                         list_of(g->nfeatures, feature_value, &v[1]), "min",
+                         list_of(g->nfeatures, feature_value, &v[2]), "max",
+                         list_of(g->nfeatures, feature_value, &v[3]));
 }
 
 static PyObject *
@@ -151,14 +149,14 @@ result_groups(ms_py_result *self, PyObject *unused)
 {
     (void)unused;
     const struct ms_stats *s = self->stats;
-    return Py_BuildValue(
-        "{s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "node",
-        group_dict(s, MS_GROUP_NODE), "edge", group_dict(s, MS_GROUP_EDGE),
-        "delta", group_dict(s, MS_GROUP_DELTA),
-        "samples_found", (Py_ssize_t)s->samples_found, "samples_selected",
-        (Py_ssize_t)s->samples_selected, "samples_used",
-        (Py_ssize_t)s->samples_used, "skipped",
-        list_of(s->nskipped, skipped_item, s));
+    return Py_BuildValue("{s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "node",
+                         group_dict(s, MS_GROUP_NODE), "edge",
+                         group_dict(s, MS_GROUP_EDGE), "delta",
+                         group_dict(s, MS_GROUP_DELTA), "samples_found",
+                         (Py_ssize_t)s->samples_found, "samples_selected",
+                         (Py_ssize_t)s->samples_selected, "samples_used",
+                         (Py_ssize_t)s->samples_used, "skipped",
+                         list_of(s->nskipped, skipped_item, s));
 }
 
 static PyObject *
@@ -166,12 +164,11 @@ result_info(ms_py_result *self, PyObject *unused)
 {
     (void)unused;
     const struct ms_run_info *i = &self->stats->info;
-    return Py_BuildValue("{s:I,s:I,s:n,s:K,s:d,s:d,s:d}", "workers",
-                         i->workers, "prefetch", i->prefetch, "units",
-                         (Py_ssize_t)i->units, "bytes_read",
-                         (unsigned long long)i->bytes_read, "wall_seconds",
-                         i->wall_seconds, "read_seconds", i->read_seconds,
-                         "compute_seconds", i->compute_seconds);
+    return Py_BuildValue(
+        "{s:I,s:I,s:n,s:K,s:d,s:d,s:d}", "workers", i->workers, "prefetch",
+        i->prefetch, "units", (Py_ssize_t)i->units, "bytes_read",
+        (unsigned long long)i->bytes_read, "wall_seconds", i->wall_seconds,
+        "read_seconds", i->read_seconds, "compute_seconds", i->compute_seconds);
 }
 
 static PyMethodDef result_methods[] = {
@@ -198,4 +195,3 @@ PyTypeObject ms_py_result_type = {
     .tp_doc = "The statistics of one pass (owned by the library).",
     .tp_methods = result_methods,
 };
-
