@@ -61,17 +61,18 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
     return rc;
 }
 
-/* The shape and value size of data/<name>/<leaf>, or a sample failure
- * explaining why they cannot be read. */
 int
-ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
-                     const char *leaf, hid_t dset, H5T_class_t *cls, int *rank,
-                     hsize_t dims[3], size_t *elem, struct ms_error *err)
+ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
+                       const char *leaf, struct ms_dataset_shape *ds,
+                       struct ms_error *err)
 {
-    int rc = 0;
-    size_t size = 0;
-    int shape_rc = dataset_shape(dset, cls, rank, dims, &size);
-    *elem = size;
+    *ds = (struct ms_dataset_shape){.id = -1};
+    int rc = ms__sample_dataset_open(f, s, leaf, &ds->id, err);
+    if (rc != 0) {
+        return rc;
+    }
+    int shape_rc =
+        dataset_shape(ds->id, &ds->cls, &ds->rank, ds->dims, &ds->elem);
     switch (shape_rc) {
     case 0:
         break;
@@ -79,7 +80,7 @@ ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its datatype is damaged or unsupported: "
                     "%zu-byte values (at most %d)",
-                    f->prefix, s->name, leaf, size, MAX_NUMBER_BYTES);
+                    f->prefix, s->name, leaf, ds->elem, MAX_NUMBER_BYTES);
     case -2:
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its dataspace is damaged (a dimension "
@@ -90,6 +91,10 @@ ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
                     s->name, leaf);
     }
 done:
+    if (rc != 0) {
+        H5Dclose(ds->id);
+        ds->id = -1;
+    }
     return rc;
 }
 

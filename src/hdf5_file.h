@@ -55,12 +55,22 @@ int ms__sample_read_frames(struct ms_file *f, const struct ms_sample_name *s,
 
 /* dataset_check.c: one dataset of a sample, <prefix><name>/<leaf>. */
 
-/* Its class, rank, dims (rank at most 3) and value size, or a sample
- * failure naming a damaged datatype or dataspace. */
-int ms__dataset_shape_of(struct ms_file *f, const struct ms_sample_name *s,
-                         const char *leaf, hid_t dset, H5T_class_t *cls,
-                         int *rank, hsize_t dims[3], size_t *elem,
-                         struct ms_error *err);
+/* A dataset opened, with its class, rank, dims (rank at most 3) and value
+ * size. */
+struct ms_dataset_shape {
+    hid_t id;
+    H5T_class_t cls;
+    int rank;
+    hsize_t dims[3];
+    size_t elem;
+};
+
+/* Open <prefix><name>/<leaf> into ds and read its shape (close ds->id
+ * with H5Dclose), or a sample failure (missing, not a dataset, a damaged
+ * datatype or dataspace) with nothing left open. */
+int ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
+                           const char *leaf, struct ms_dataset_shape *ds,
+                           struct ms_error *err);
 /* That it is stored whole and undamaged (never written, partly written,
  * virtual, damaged layout): 0 or a sample failure.  dims are non-zero. */
 int ms__dataset_check_storage(struct ms_file *f,

@@ -156,23 +156,19 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s, unsigned iv,
                  unsigned ov, struct ms_sample_shape *shape,
                  struct ms_error *err)
 {
-    hid_t dset;
-    int rc = ms__sample_dataset_open(f, s, "nodal_data", &dset, err);
+    struct ms_dataset_shape ds;
+    int rc = ms__dataset_open_shape(f, s, "nodal_data", &ds, err);
     if (rc != 0) {
         return rc;
     }
-    H5T_class_t cls;
-    int rank = 0;
-    hsize_t dims[3] = {0, 0, 0};
-    size_t elem = 0;
-    rc = ms__dataset_shape_of(f, s, "nodal_data", dset, &cls, &rank, dims,
-                              &elem, err);
+    hid_t dset = ds.id;
+    const hsize_t *dims = ds.dims;
     if (rc == 0) {
-        rc = check_nodal_dims(f, s, cls, rank, dims, iv, ov, err);
+        rc = check_nodal_dims(f, s, ds.cls, ds.rank, dims, iv, ov, err);
     }
     if (rc == 0) {
-        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, 3, dims, elem,
-                                       err);
+        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, 3, dims,
+                                       ds.elem, err);
     }
     if (rc == 0) {
         shape->F = (size_t)dims[0];
@@ -188,20 +184,15 @@ static int
 check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
                 struct ms_sample_shape *shape, struct ms_error *err)
 {
-    hid_t dset;
-    int rc = ms__sample_dataset_open(f, s, "mesh_edge", &dset, err);
+    struct ms_dataset_shape ds;
+    int rc = ms__dataset_open_shape(f, s, "mesh_edge", &ds, err);
     if (rc != 0) {
         return rc;
     }
-    H5T_class_t cls;
-    int rank = 0;
-    hsize_t dims[3] = {0, 0, 0};
-    size_t elem = 0;
-    rc = ms__dataset_shape_of(f, s, "mesh_edge", dset, &cls, &rank, dims, &elem,
-                              err);
-    if (rc != 0) {
-        goto done;
-    }
+    hid_t dset = ds.id;
+    H5T_class_t cls = ds.cls;
+    int rank = ds.rank;
+    const hsize_t *dims = ds.dims;
     if (cls != H5T_INTEGER) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/mesh_edge: has a non-integer type (class %d); "
@@ -220,17 +211,15 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
                     f->prefix, s->name, (unsigned long long)dims[1]);
     }
     if (dims[1] > 0) {
-        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, 2, dims, elem,
-                                       err);
+        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, 2, dims,
+                                       ds.elem, err);
         if (rc != 0) {
             goto done;
         }
     }
     shape->E = (size_t)dims[1];
 done:
-    if (dset >= 0) {
-        H5Dclose(dset);
-    }
+    H5Dclose(dset);
     return rc;
 }
 

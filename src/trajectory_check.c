@@ -171,35 +171,30 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
                              f->path, (long long)s->id, s->name,
                              field_leaves[r->field][0]);
     }
-    hid_t dset;
-    rc = ms__sample_dataset_open(f, s, leaf, &dset, err);
+    struct ms_dataset_shape ds;
+    rc = ms__dataset_open_shape(f, s, leaf, &ds, err);
     if (rc != 0) {
         return rc;
     }
-    H5T_class_t cls;
-    int rank = 0;
-    hsize_t dims[3] = {0, 0, 0};
-    size_t elem = 0;
-    rc = ms__dataset_shape_of(f, s, leaf, dset, &cls, &rank, dims, &elem, err);
-    if (rc == 0 && sh->T == 0 && rank == 3) {
+    const hsize_t *dims = ds.dims;
+    if (sh->T == 0 && ds.rank == 3) {
         sh->T = (size_t)dims[0];
         sh->N = (size_t)dims[1];
     }
-    if (rc == 0) {
-        rc = check_dims(f, s, r, leaf, cls, rank, dims, sh, err);
-    }
+    rc = check_dims(f, s, r, leaf, ds.cls, ds.rank, dims, sh, err);
     if (rc == 0 && dims[1] > 0) {
-        rc = ms__dataset_check_storage(f, s, leaf, dset, 3, dims, elem, err);
+        rc =
+            ms__dataset_check_storage(f, s, leaf, ds.id, 3, dims, ds.elem, err);
     }
     struct ms_field_shape *fs = &sh->field[r->field];
     if (rc == 0) {
         *fs = (struct ms_field_shape){
-            true, "",    (size_t)dims[0],  (size_t)dims[1], (size_t)dims[2],
-            elem, false, MS_NO_DIRECT_READ};
+            true,    "",    (size_t)dims[0],  (size_t)dims[1], (size_t)dims[2],
+            ds.elem, false, MS_NO_DIRECT_READ};
         snprintf(fs->leaf, sizeof(fs->leaf), "%s", leaf);
-        read_path(f, dset, fs);
+        read_path(f, ds.id, fs);
     }
-    H5Dclose(dset);
+    H5Dclose(ds.id);
     return rc;
 }
 
