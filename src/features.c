@@ -18,7 +18,6 @@
  * holds them (a whole timestep, or a block of nodes of a large mesh).
  */
 #include "internal.h"
-#include "simd.h"
 
 #include <math.h>
 
@@ -127,8 +126,8 @@ moments_skipping(const struct feature_src *src, unsigned nfeat,
 /* Find the first non-finite value among rows [row0, row1) at slot, over the
  * nodes listed (or all nodes when nodes is NULL). */
 static bool
-find_nonfinite(const struct ms_block *b, size_t row0, size_t row1,
-               size_t slot, const size_t *nodes, size_t nnodes,
+find_nonfinite(const struct ms_block *b, size_t row0, size_t row1, size_t slot,
+               const size_t *nodes, size_t nnodes,
                struct ms_nonfinite_site *site)
 {
     size_t count = nodes != NULL ? nnodes : b->N;
@@ -214,9 +213,8 @@ ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
                   struct ms_nonfinite_site *site)
 {
     for (unsigned k = 0; k < nvar; k++) {
-        ms__moments_of_row(&out[k],
-                           ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot),
-                           b->N);
+        ms__moments_of_row(
+            &out[k], ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot), b->N);
     }
     struct feature_src src = {.kind = KIND_NODE, .b = b, .slot = slot};
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
@@ -224,9 +222,9 @@ ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
 
 int
 ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
-                   unsigned nvar, bool skip,
-                   struct ms_feature_scratch *scratch, struct ms_moments *out,
-                   uint64_t *skipped, struct ms_nonfinite_site *site)
+                   unsigned nvar, bool skip, struct ms_feature_scratch *scratch,
+                   struct ms_moments *out, uint64_t *skipped,
+                   struct ms_nonfinite_site *site)
 {
     for (unsigned k = 0; k < nvar; k++) {
         struct ms_row x = ms_block_row(b, MS_ROW_DISPLACEMENT + k, slot);
@@ -242,13 +240,6 @@ ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
         .kind = KIND_DELTA, .b = b, .slot = slot, .next_slot = next_slot};
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
 }
-
-/* The sums of one pass over the edges: per r component the sum of squares
- * and the largest |r_k|; for |r| the sums shifted by len_shift. */
-struct edge_sums {
-    ms_v2d sq[3], big[3];
-    ms_v2d s1, s2, lo, hi; /* |r| - len_shift */
-};
 
 /* r = pos[b] - pos[a]: the relative vector of an edge. */
 static inline void
@@ -266,91 +257,6 @@ edge_length(const double *pos, uint32_t a, uint32_t b)
     double r[3];
     relative(pos, a, b, r);
     return sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
-}
-
-/* The sums of one chunk of edges, added to the pass's totals once the
- * chunk is done. */
-#define EDGE_CHUNK 4096
-
-/* One pass over edges [e0, e1), two at a time (lane 0 even, lane 1 odd),
- * so the order of operations is fixed; e1 - e0 is even unless e1 is the
- * end.  The sums live in locals: through S the compiler would store them
- * every edge (S might alias pos, for all it knows). */
-static void
-edge_chunk(const double *pos, const uint32_t *from, const uint32_t *to,
-           size_t e0, size_t e1, double len_shift, struct edge_sums *S)
-{
-    ms_v2d zero = {0, 0}, shift = {len_shift, len_shift};
-    ms_v2d sq[3] = {zero, zero, zero}, big[3] = {S->big[0], S->big[1],
-                                                 S->big[2]};
-    ms_v2d s1 = zero, s2 = zero, lo = S->lo, hi = S->hi;
-    size_t e = e0;
-    for (; e + 2 <= e1; e += 2) {
-        /* x and y of an endpoint in one load, z in another; the
-         * differences are the same doubles the scalar code computes. */
-        const double *a0 = pos + 3 * (size_t)from[e];
-        const double *b0 = pos + 3 * (size_t)to[e];
-        const double *a1 = pos + 3 * (size_t)from[e + 1];
-        const double *b1 = pos + 3 * (size_t)to[e + 1];
-        ms_v2d xy0 = ms_v2d_load(b0) - ms_v2d_load(a0);
-        ms_v2d xy1 = ms_v2d_load(b1) - ms_v2d_load(a1);
-        ms_v2d d[3] = {{xy0[0], xy1[0]},
-                       {xy0[1], xy1[1]},
-                       {b0[2] - a0[2], b1[2] - a1[2]}};
-        ms_v2d sum = zero;
-        for (int k = 0; k < 3; k++) {
-            ms_v2d d2 = d[k] * d[k];
-            sq[k] += d2;
-            sum += d2;
-            big[k] = ms_v2d_max(ms_v2d_abs(d[k]), big[k]);
-        }
-        ms_v2d len = ms_v2d_sqrt(sum), dl = len - shift;
-        s1 += dl;
-        s2 += dl * dl;
-        lo = ms_v2d_min(len, lo);
-        hi = ms_v2d_max(len, hi);
-    }
-    for (; e < e1; e++) {
-        double d[3];
-        relative(pos, from[e], to[e], d);
-        double sum = 0;
-        for (int k = 0; k < 3; k++) {
-            double d2 = d[k] * d[k], m = d[k] > -d[k] ? d[k] : -d[k];
-            sq[k][0] += d2;
-            sum += d2;
-            big[k][0] = m > big[k][0] ? m : big[k][0];
-        }
-        double len = sqrt(sum), dl = len - len_shift;
-        s1[0] += dl;
-        s2[0] += dl * dl;
-        lo[0] = len < lo[0] ? len : lo[0];
-        hi[0] = len > hi[0] ? len : hi[0];
-    }
-    for (int k = 0; k < 3; k++) {
-        S->sq[k] += sq[k];
-        S->big[k] = big[k];
-    }
-    S->s1 += s1;
-    S->s2 += s2;
-    S->lo = lo;
-    S->hi = hi;
-}
-
-/* One pass over the E edges in chunks of EDGE_CHUNK: the sums of squares
- * of thousands of positive terms would otherwise lose about one ulp each
- * to rounding (1e-11 relative over a block of 262144 edges). */
-static void
-edge_pass(const double *pos, const uint32_t *from, const uint32_t *to,
-          size_t E, double len_shift, struct edge_sums *S)
-{
-    ms_v2d zero = {0, 0};
-    double l0 = edge_length(pos, from[0], to[0]);
-    *S = (struct edge_sums){{zero, zero, zero}, {zero, zero, zero}, zero,
-                            zero, {l0, l0}, {l0, l0}};
-    for (size_t e0 = 0; e0 < E; e0 += EDGE_CHUNK) {
-        size_t e1 = E - e0 < EDGE_CHUNK ? E : e0 + EDGE_CHUNK;
-        edge_chunk(pos, from, to, e0, e1, len_shift, S);
-    }
 }
 
 /* The edge features of one direction, in the form the both-direction step
@@ -372,25 +278,21 @@ edge_moments_one_direction(const double *pos, const uint32_t *from,
     if (E == 0) {
         return;
     }
-    double shift = edge_length(pos, from[0], to[0]);
-    struct edge_sums S;
-    edge_pass(pos, from, to, E, shift, &S);
-    double s1 = S.s1[0] + S.s1[1], s2 = S.s2[0] + S.s2[1];
-    if (ms__moments_cancels(E, s1, s2)) {
-        shift += s1 / (double)E;
-        edge_pass(pos, from, to, E, shift, &S);
-        s1 = S.s1[0] + S.s1[1];
-        s2 = S.s2[0] + S.s2[1];
+    double first = edge_length(pos, from[0], to[0]), shift = first;
+    struct ms_edge_sums (*pass)(const double *, const uint32_t *,
+                                const uint32_t *, size_t, double, double) =
+        ms__kernels()->edges;
+    struct ms_edge_sums S = pass(pos, from, to, E, shift, first);
+    if (ms__moments_cancels(E, S.s1, S.s2)) {
+        shift += S.s1 / (double)E;
+        S = pass(pos, from, to, E, shift, first);
     }
-    ms__moments_from_sums(&out[3], E, shift, s1, s2,
-                          S.lo[0] < S.lo[1] ? S.lo[0] : S.lo[1],
-                          S.hi[0] > S.hi[1] ? S.hi[0] : S.hi[1]);
+    ms__moments_from_sums(&out[3], E, shift, S.s1, S.s2, S.lo, S.hi);
     for (int k = 0; k < 3; k++) {
-        double m = S.big[k][0] > S.big[k][1] ? S.big[k][0] : S.big[k][1];
         out[k].count = E;
-        out[k].m2 = S.sq[k][0] + S.sq[k][1];
-        out[k].min = -m;
-        out[k].max = m;
+        out[k].m2 = S.sq[k];
+        out[k].min = -S.big[k];
+        out[k].max = S.big[k];
     }
 }
 
@@ -404,37 +306,46 @@ edge_moments_both_directions(struct ms_moments out[4])
     ms__moments_merge(&out[3], &out[3]);
 }
 
+/* pos[3n + c] = x_c[n] (+ y_c[n]), in one pass over the nodes: three
+ * passes each writing every third double would bring the whole of pos
+ * into the cache three times. */
+#define INTERLEAVE(X)                                                          \
+    for (size_t n = 0; n < N; n++) {                                           \
+        pos[3 * n] = X(0);                                                     \
+        pos[3 * n + 1] = X(1);                                                 \
+        pos[3 * n + 2] = X(2);                                                 \
+    }
+
 void
 ms__positions(const struct ms_block *b, size_t slot, bool reference,
               double *pos)
 {
     size_t N = b->N;
+    struct ms_row ref[3], disp[3];
     for (size_t c = 0; c < 3; c++) {
-        struct ms_row ref = ms_block_row(b, MS_ROW_POSITION + c, slot);
-        struct ms_row disp = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
-        double *p = pos + c;
-        if (reference) {
-            for (size_t n = 0; n < N; n++) {
-                p[3 * n] = ms_row_at(ref, n);
-            }
-        } else if (ref.f != NULL) {
-            for (size_t n = 0; n < N; n++) {
-                p[3 * n] = (double)ref.f[n] + (double)disp.f[n];
-            }
-        } else {
-            for (size_t n = 0; n < N; n++) {
-                p[3 * n] = ref.d[n] + disp.d[n];
-            }
-        }
+        ref[c] = ms_block_row(b, MS_ROW_POSITION + c, slot);
+        disp[c] = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
     }
+#define REF(c) ms_row_at(ref[c], n)
+#define SUM_F(c) ((double)ref[c].f[n] + (double)disp[c].f[n])
+#define SUM_D(c) (ref[c].d[n] + disp[c].d[n])
+    if (reference) {
+        INTERLEAVE(REF)
+    } else if (ref[0].f != NULL) {
+        INTERLEAVE(SUM_F)
+    } else {
+        INTERLEAVE(SUM_D)
+    }
+#undef REF
+#undef SUM_F
+#undef SUM_D
 }
 
 int
-ms__edge_features(const double *pos, const double *ref,
-                  const uint32_t *from, const uint32_t *to, size_t E,
-                  bool skip, struct ms_feature_scratch *scratch,
-                  struct ms_moments *out, uint64_t *skipped,
-                  struct ms_nonfinite_site *site)
+ms__edge_features(const double *pos, const double *ref, const uint32_t *from,
+                  const uint32_t *to, size_t E, bool skip,
+                  struct ms_feature_scratch *scratch, struct ms_moments *out,
+                  uint64_t *skipped, struct ms_nonfinite_site *site)
 {
     unsigned nfeat = ref != NULL ? 2 * MS_EDGE_FEATURES : MS_EDGE_FEATURES;
     edge_moments_one_direction(pos, from, to, E, out);
@@ -443,8 +354,12 @@ ms__edge_features(const double *pos, const double *ref,
     }
     /* An edge with any feature not finite is left out of all of them, so
      * the group's counts stay equal. */
-    struct feature_src src = {.kind = KIND_EDGE, .from = from, .to = to,
-                              .E = E, .pos = pos, .ref = ref};
+    struct feature_src src = {.kind = KIND_EDGE,
+                              .from = from,
+                              .to = to,
+                              .E = E,
+                              .pos = pos,
+                              .ref = ref};
     uint64_t bad = 0;
     int rc = check_finite(&src, nfeat, skip, scratch, out, &bad, site);
     if (rc != 0) {

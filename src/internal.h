@@ -74,6 +74,8 @@ ms_row_at(struct ms_row r, size_t i)
     return r.f != NULL ? (double)r.f[i] : r.d[i];
 }
 
+#include "kernels.h"
+
 /* ------------------------------------------------------------------ */
 /* moments.c: mergeable moments (no I/O, no locks).
  *
@@ -91,6 +93,8 @@ struct ms_moments {
     double max;
 };
 
+/* The kernels this processor runs (kernels.c): AVX2's if it has them. */
+const struct ms_kernels *ms__kernels(void);
 void ms__moments_init(struct ms_moments *m);
 /* Moments of n doubles (corrected two-pass); n may be 0. */
 void ms__moments_of(struct ms_moments *m, const double *x, size_t n);
@@ -98,8 +102,10 @@ void ms__moments_of(struct ms_moments *m, const double *x, size_t n);
  * group's values over its rows that are finite in every feature. */
 void ms__moments_of_kept(struct ms_moments *m, double *x,
                          const unsigned char *keep, size_t n);
-/* Moments of n values of a row, and of the n differences y[i] - x[i]
- * (x and y stored alike), without storing them. */
+/* Moments of n values (x[i], y[i] - x[i] or y[i] - 2 x[i] + z[i]) of
+ * rows, without storing them; of one row; of the differences. */
+void ms__moments_of_values(struct ms_moments *m, const struct ms_values *v,
+                           size_t n);
 void ms__moments_of_row(struct ms_moments *m, struct ms_row x, size_t n);
 void ms__moments_of_difference(struct ms_moments *m, struct ms_row x,
                                struct ms_row y, size_t n);

@@ -190,7 +190,7 @@ columns_skipping(const struct frame_ctx *c, enum ms_group_kind g,
 }
 
 /* Moments of column k of group g: straight from the block's rows where
- * the column is a row or a difference of two (no copy), else from the
+ * the column is a row or a difference of frames (no copy), else from the
  * column made in v. */
 static void
 column_moments(const struct frame_ctx *c, enum ms_group_kind g, size_t k,
@@ -203,6 +203,10 @@ column_moments(const struct frame_ctx *c, enum ms_group_kind g, size_t k,
                                   row_at(fr, col, col->b), fr->block->N);
     } else if (col->op == MS_COL_AT) {
         ms__moments_of_row(out, row_at(fr, col, col->b), fr->block->N);
+    } else if (col->op == MS_COL_SECOND) {
+        struct ms_values second = {MS_VALUES_SECOND, row_at(fr, col, 0),
+                                   row_at(fr, col, 1), row_at(fr, col, -1)};
+        ms__moments_of_values(out, &second, fr->block->N);
     } else {
         column(c, g, k, v);
         ms__moments_of(out, v, fr->block->N);

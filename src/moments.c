@@ -6,8 +6,8 @@
  * sum and the sum of squares of the deviations from a shift, which also
  * corrects the mean.  The shift is the block's first value, and if that
  * proves too far from the mean for the sums to be exact, the block is
- * summed again around the mean found: the corrected two-pass algorithm.  Blocks are combined
- * with the pairwise merge of Chan et al.  The mean is carried as a
+ * summed again around the mean found: the corrected two-pass algorithm.  Blocks
+ * are combined with the pairwise merge of Chan et al.  The mean is carried as a
  * double-double (mean + mean_lo) so that merging many partials around a large
  * offset keeps it exact to well below an ulp of the mean.  Never a raw sum of
  * squares of the values themselves.
@@ -17,7 +17,6 @@
  * fused multiply-add changes a rounding between builds.
  */
 #include "internal.h"
-#include "simd.h"
 
 #include <math.h>
 
@@ -44,7 +43,7 @@ ms__moments_init(struct ms_moments *m)
 
 void
 ms__moments_from_sums(struct ms_moments *m, uint64_t n, double shift,
-                     double sum_d, double sum_d2, double min, double max)
+                      double sum_d, double sum_d2, double min, double max)
 {
     ms__moments_init(m);
     if (n == 0) {
@@ -61,100 +60,17 @@ ms__moments_from_sums(struct ms_moments *m, uint64_t n, double shift,
     m->max = max;
 }
 
-/*
- * The passes run on four independent accumulator lanes (lane l takes the
- * elements i = l mod 4), combined as (l0 + l1) + (l2 + l3) at the end.
- * The lanes are held in two GCC vectors of two doubles (SSE2 registers on
- * x86-64): the order of every operation is the one written here, so every
- * build rounds exactly alike.  Min and max are lane by lane
- * `v < lo ? v : lo` (MINPD on x86-64).
- */
-typedef ms_v2d v2d;
-
-#define INLINE static inline __attribute__((always_inline))
-
-/* The accumulators of a pass: lanes 0-1 in a, 2-3 in b. */
-struct lanes {
-    v2d sd_a, sd_b, sd2_a, sd2_b, lo_a, lo_b, hi_a, hi_b;
-};
-
-INLINE void
-lanes_add(struct lanes *L, v2d va, v2d vb, v2d shift)
+/* The kernels of this processor: AVX2's where it has them (the same
+ * bits, faster), else the baseline's. */
+const struct ms_kernels *
+ms__kernels(void)
 {
-    v2d da = va - shift, db = vb - shift;
-    L->sd_a += da;
-    L->sd_b += db;
-    L->sd2_a += da * da;
-    L->sd2_b += db * db;
-    L->lo_a = ms_v2d_min(va, L->lo_a);
-    L->lo_b = ms_v2d_min(vb, L->lo_b);
-    L->hi_a = ms_v2d_max(va, L->hi_a);
-    L->hi_b = ms_v2d_max(vb, L->hi_b);
-}
-
-typedef float v2f __attribute__((vector_size(8)));
-
-INLINE v2d
-load2f(const float *p)
-{
-    v2f v;
-    __builtin_memcpy(&v, p, sizeof(v));
-    return __builtin_convertvector(v, v2d);
-}
-
-/* The sums of v - shift and of its squares, min and max over the n values
- * (v = x[i], or y[i] - x[i] when y is given), in one pass.  The four loops
- * differ only in how they load: float rows are widened in registers. */
-struct sums {
-    double s1, s2, min, max;
-};
-
-#define SUM_LOOP(VA, VB)                                                     \
-    for (; i + 4 <= n; i += 4) {                                             \
-        lanes_add(&L, (VA), (VB), vshift);                                   \
+#ifdef MS_HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) {
+        return &ms__kernels_avx2;
     }
-
-static struct sums
-shifted_sums(struct ms_row x, const struct ms_row *y, size_t n, double shift)
-{
-    double first = y ? ms_row_at(*y, 0) - ms_row_at(x, 0) : ms_row_at(x, 0);
-    v2d zero = {0, 0}, vshift = {shift, shift}, vfirst = {first, first};
-    struct lanes L = {zero,   zero,   zero,   zero,
-                      vfirst, vfirst, vfirst, vfirst};
-    size_t i = 0;
-    const float *xf = x.f, *yf = y ? y->f : NULL;
-    const double *xd = x.d, *yd = y ? y->d : NULL;
-    if (y == NULL && xf != NULL) {
-        SUM_LOOP(load2f(xf + i), load2f(xf + i + 2))
-    } else if (y == NULL) {
-        SUM_LOOP(ms_v2d_load(xd + i), ms_v2d_load(xd + i + 2))
-    } else if (xf != NULL) {
-        SUM_LOOP(load2f(yf + i) - load2f(xf + i),
-                 load2f(yf + i + 2) - load2f(xf + i + 2))
-    } else {
-        SUM_LOOP(ms_v2d_load(yd + i) - ms_v2d_load(xd + i),
-                 ms_v2d_load(yd + i + 2) - ms_v2d_load(xd + i + 2))
-    }
-    struct sums r;
-    r.s1 = (L.sd_a[0] + L.sd_a[1]) + (L.sd_b[0] + L.sd_b[1]);
-    r.s2 = (L.sd2_a[0] + L.sd2_a[1]) + (L.sd2_b[0] + L.sd2_b[1]);
-    double los[4] = {L.lo_a[0], L.lo_a[1], L.lo_b[0], L.lo_b[1]};
-    double his[4] = {L.hi_a[0], L.hi_a[1], L.hi_b[0], L.hi_b[1]};
-    r.min = los[0];
-    r.max = his[0];
-    for (int l = 1; l < 4; l++) {
-        r.min = los[l] < r.min ? los[l] : r.min;
-        r.max = his[l] > r.max ? his[l] : r.max;
-    }
-    for (; i < n; i++) {
-        double v = y ? ms_row_at(*y, i) - ms_row_at(x, i) : ms_row_at(x, i);
-        double d = v - shift;
-        r.s1 += d;
-        r.s2 += d * d;
-        r.min = v < r.min ? v : r.min;
-        r.max = v > r.max ? v : r.max;
-    }
-    return r;
+#endif
+    return &ms__kernels_baseline;
 }
 
 bool
@@ -172,19 +88,20 @@ ms__moments_cancels(uint64_t n, double s1, double s2)
  * found gives the exact two-pass result.  The choice depends only on the
  * data, so results stay deterministic.
  */
-static void
-block_moments(struct ms_moments *m, struct ms_row x, const struct ms_row *y,
-              size_t n)
+void
+ms__moments_of_values(struct ms_moments *m, const struct ms_values *v, size_t n)
 {
     if (n == 0) {
         ms__moments_init(m);
         return;
     }
-    double shift = y ? ms_row_at(*y, 0) - ms_row_at(x, 0) : ms_row_at(x, 0);
-    struct sums r = shifted_sums(x, y, n, shift);
+    struct ms_sums (*sums)(const struct ms_values *, size_t, double) =
+        ms__kernels()->sums;
+    double shift = ms_values_at(v, 0);
+    struct ms_sums r = sums(v, n, shift);
     if (ms__moments_cancels(n, r.s1, r.s2)) {
         shift += r.s1 / (double)n;
-        r = shifted_sums(x, y, n, shift);
+        r = sums(v, n, shift);
     }
     ms__moments_from_sums(m, n, shift, r.s1, r.s2, r.min, r.max);
 }
@@ -192,20 +109,23 @@ block_moments(struct ms_moments *m, struct ms_row x, const struct ms_row *y,
 void
 ms__moments_of(struct ms_moments *m, const double *x, size_t n)
 {
-    block_moments(m, (struct ms_row){NULL, x}, NULL, n);
+    struct ms_values v = {MS_VALUES_ROW, {NULL, x}, {0}, {0}};
+    ms__moments_of_values(m, &v, n);
 }
 
 void
 ms__moments_of_row(struct ms_moments *m, struct ms_row x, size_t n)
 {
-    block_moments(m, x, NULL, n);
+    struct ms_values v = {MS_VALUES_ROW, x, {0}, {0}};
+    ms__moments_of_values(m, &v, n);
 }
 
 void
 ms__moments_of_difference(struct ms_moments *m, struct ms_row x,
                           struct ms_row y, size_t n)
 {
-    block_moments(m, x, &y, n);
+    struct ms_values v = {MS_VALUES_DIFF, x, y, {0}};
+    ms__moments_of_values(m, &v, n);
 }
 
 void
@@ -280,8 +200,8 @@ ms__moments_finite(const struct ms_moments *m)
 }
 
 void
-ms__moments_of_kept(struct ms_moments *m, double *x,
-                    const unsigned char *keep, size_t n)
+ms__moments_of_kept(struct ms_moments *m, double *x, const unsigned char *keep,
+                    size_t n)
 {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {

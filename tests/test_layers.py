@@ -42,7 +42,8 @@ LAYERS = {
     # pure helpers and HDF5's errors; the models' tables
     "moments": 1, "timesteps": 1, "progress": 1, "direct_read": 1,
     "chunk_decode": 1, "hdf5_util": 1, "alloc": 1, "models": 1,
-    "error": 0,
+    # the loops over values and edges, for two instruction sets
+    "error": 0, "kernels": 0, "kernels_avx2": 0,
 }
 
 LINE_LIMIT = 600

@@ -1,0 +1,236 @@
+/*
+ * test_kernels.c: the loops of kernels.c against long-double references
+ * written element by element, and the AVX2 compilation against the
+ * baseline one, bit for bit.
+ */
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A reproducible value in [-0.5, 0.5) (xorshift). */
+static double
+next_value(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (double)(*state >> 11) / 9007199254740992.0 - 0.5;
+}
+
+/* n values at offset + scale * u, as floats and as doubles. */
+static void
+fill(float *f, double *d, size_t n, double offset, double scale, uint64_t seed)
+{
+    uint64_t s = seed | 1;
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (float)(offset + scale * next_value(&s));
+        d[i] = f[i];
+    }
+}
+
+static struct ms_row
+row(float *f, double *d, bool single)
+{
+    return single ? (struct ms_row){f, NULL} : (struct ms_row){NULL, d};
+}
+
+/* The sums of v over n, element by element in long double. */
+static void
+reference_sums(const struct ms_values *v, size_t n, double shift,
+               long double *s1, long double *s2, double *lo, double *hi)
+{
+    *s1 = *s2 = 0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = ms_values_at(v, i);
+        long double d = (long double)x - shift;
+        *s1 += d;
+        *s2 += d * d;
+        *lo = x < *lo ? x : *lo;
+        *hi = x > *hi ? x : *hi;
+    }
+}
+
+enum { MAXN = 1000 };
+static float xf[MAXN], yf[MAXN], zf[MAXN];
+static double xd[MAXN], yd[MAXN], zd[MAXN];
+
+static struct ms_values
+values_of(enum ms_values_kind kind, bool single)
+{
+    return (struct ms_values){kind, row(xf, xd, single), row(yf, yd, single),
+                              row(zf, zd, single)};
+}
+
+/* Every n from 1 to 40 (each tail length of both lane sets) and 1000,
+ * every kind, float and double rows: sums within 1e-13 of the reference,
+ * min and max exact. */
+Test(kernels, sums_match_an_element_by_element_reference)
+{
+    fill(xf, xd, MAXN, 3.0, 1.0, 1);
+    fill(yf, yd, MAXN, 3.5, 2.0, 2);
+    fill(zf, zd, MAXN, -1.0, 0.5, 3);
+    size_t sizes[41];
+    for (size_t k = 0; k < 40; k++) {
+        sizes[k] = k + 1;
+    }
+    sizes[40] = MAXN;
+    for (int kind = MS_VALUES_ROW; kind <= MS_VALUES_SECOND; kind++) {
+        for (int single = 0; single < 2; single++) {
+            struct ms_values v = values_of(kind, single);
+            for (size_t k = 0; k < 41; k++) {
+                size_t n = sizes[k];
+                struct ms_sums got = ms__kernels()->sums(&v, n, 2.0);
+                long double s1, s2;
+                double lo, hi;
+                reference_sums(&v, n, 2.0, &s1, &s2, &lo, &hi);
+                cr_expect(fabsl(got.s1 - s1) <= 1e-13L * (1 + fabsl(s1)) &&
+                              fabsl(got.s2 - s2) <= 1e-13L * s2,
+                          "kind %d, %s, n %zu: sums %.17g %.17g, want %.17Lg "
+                          "%.17Lg",
+                          kind, single ? "float" : "double", n, got.s1, got.s2,
+                          s1, s2);
+                cr_expect(got.min == lo && got.max == hi,
+                          "kind %d, n %zu: min/max %g %g, want %g %g", kind, n,
+                          got.min, got.max, lo, hi);
+            }
+        }
+    }
+}
+
+/* The second difference of frames is y - 2x + z: the moments of the
+ * values are those of the column made by hand, bit for bit. */
+Test(kernels, second_difference_is_y_minus_2x_plus_z)
+{
+    fill(xf, xd, MAXN, 1.0, 1.0, 4);
+    fill(yf, yd, MAXN, 2.0, 1.0, 5);
+    fill(zf, zd, MAXN, 0.5, 1.0, 6);
+    double column[MAXN];
+    for (size_t i = 0; i < MAXN; i++) {
+        column[i] = (double)yf[i] - 2.0 * (double)xf[i] + (double)zf[i];
+    }
+    struct ms_values v = values_of(MS_VALUES_SECOND, true);
+    struct ms_moments got, want;
+    ms__moments_of_values(&got, &v, MAXN);
+    ms__moments_of(&want, column, MAXN);
+    cr_expect(memcmp(&got, &want, sizeof(got)) == 0,
+              "mean %.17g m2 %.17g, want %.17g %.17g", got.mean, got.m2,
+              want.mean, want.m2);
+}
+
+/* A mesh of n nodes with anisotropic positions (x, y and z spread
+ * differently, so a swapped component shows) and e random edges. */
+static void
+random_mesh(double *pos, size_t n, uint32_t *from, uint32_t *to, size_t e)
+{
+    uint64_t s = 99;
+    for (size_t i = 0; i < n; i++) {
+        pos[3 * i] = 10 * next_value(&s);
+        pos[3 * i + 1] = 3 + next_value(&s);
+        pos[3 * i + 2] = 0.1 * next_value(&s);
+    }
+    for (size_t k = 0; k < e; k++) {
+        from[k] = (uint32_t)((next_value(&s) + 0.5) * (double)n);
+        to[k] = (uint32_t)((next_value(&s) + 0.5) * (double)n);
+    }
+}
+
+enum { NODES = 500, EDGES = 9001 }; /* two chunks, and a tail of 1 */
+static double pos[3 * NODES];
+static uint32_t efrom[EDGES], eto[EDGES];
+
+Test(kernels, edge_sums_match_an_edge_by_edge_reference)
+{
+    random_mesh(pos, NODES, efrom, eto, EDGES);
+    long double sq[3] = {0}, s1 = 0, s2 = 0;
+    double big[3] = {0}, lo = INFINITY, hi = 0, shift = 4.0;
+    for (size_t e = 0; e < EDGES; e++) {
+        long double len2 = 0;
+        for (int c = 0; c < 3; c++) {
+            double r = pos[3 * eto[e] + c] - pos[3 * efrom[e] + c];
+            sq[c] += (long double)r * r;
+            len2 += (long double)r * r;
+            big[c] = fabs(r) > big[c] ? fabs(r) : big[c];
+        }
+        double len = sqrt((double)len2);
+        s1 += len - shift;
+        s2 += ((long double)len - shift) * (len - shift);
+        lo = len < lo ? len : lo;
+        hi = len > hi ? len : hi;
+    }
+    double first = 0;
+    for (int c = 0; c < 3; c++) {
+        double r = pos[3 * eto[0] + c] - pos[3 * efrom[0] + c];
+        first += r * r;
+    }
+    struct ms_edge_sums got =
+        ms__kernels()->edges(pos, efrom, eto, EDGES, shift, sqrt(first));
+    for (int c = 0; c < 3; c++) {
+        cr_expect(fabsl(got.sq[c] - sq[c]) <= 1e-13L * sq[c],
+                  "component %d: sum of squares %.17g, want %.17Lg", c,
+                  got.sq[c], sq[c]);
+        cr_expect(got.big[c] == big[c], "component %d: max |r| %g, want %g", c,
+                  got.big[c], big[c]);
+    }
+    cr_expect(fabsl(got.s1 - s1) <= 1e-9L && fabsl(got.s2 - s2) <= 1e-12L * s2,
+              "length sums %.17g %.17g, want %.17Lg %.17Lg", got.s1, got.s2, s1,
+              s2);
+    cr_expect(
+        fabs(got.lo - lo) <= 1e-15 * lo && fabs(got.hi - hi) <= 1e-15 * hi,
+        "length min/max %.17g %.17g, want %.17g %.17g", got.lo, got.hi, lo, hi);
+}
+
+#ifdef MS_HAVE_AVX2_KERNELS
+static void
+need_avx2(void)
+{
+    if (!__builtin_cpu_supports("avx2")) {
+        cr_skip_test("this processor has no AVX2");
+    }
+}
+
+/* The processor has AVX2, so that is what a pass runs. */
+Test(kernels, avx2_is_picked_where_the_processor_has_it)
+{
+    need_avx2();
+    cr_expect(ms__kernels() == &ms__kernels_avx2);
+}
+
+Test(kernels, avx2_sums_have_the_baseline_bits)
+{
+    need_avx2();
+    fill(xf, xd, MAXN, 1e4, 1.0, 7);
+    fill(yf, yd, MAXN, 1e4, 3.0, 8);
+    fill(zf, zd, MAXN, 1e4, 2.0, 9);
+    for (int kind = MS_VALUES_ROW; kind <= MS_VALUES_SECOND; kind++) {
+        for (int single = 0; single < 2; single++) {
+            struct ms_values v = values_of(kind, single);
+            for (size_t n = 1; n <= MAXN; n += 37) {
+                struct ms_sums a = ms__kernels_avx2.sums(&v, n, 1e4 + 0.1);
+                struct ms_sums b = ms__kernels_baseline.sums(&v, n, 1e4 + 0.1);
+                cr_expect(memcmp(&a, &b, sizeof(a)) == 0,
+                          "kind %d, %s, n %zu: %.17g %.17g vs %.17g %.17g",
+                          kind, single ? "float" : "double", n, a.s1, a.s2,
+                          b.s1, b.s2);
+            }
+        }
+    }
+}
+
+Test(kernels, avx2_edges_have_the_baseline_bits)
+{
+    need_avx2();
+    random_mesh(pos, NODES, efrom, eto, EDGES);
+    for (size_t E = 1; E <= EDGES; E += 1000) {
+        struct ms_edge_sums a =
+            ms__kernels_avx2.edges(pos, efrom, eto, E, 3.0, 1.0);
+        struct ms_edge_sums b =
+            ms__kernels_baseline.edges(pos, efrom, eto, E, 3.0, 1.0);
+        cr_expect(memcmp(&a, &b, sizeof(a)) == 0, "%zu edges: differ", E);
+    }
+}
+#endif
