@@ -263,13 +263,13 @@ done:
 }
 
 uint64_t
-ms__dataset_direct_offset(struct ms_file *f, hid_t dset)
+ms__dataset_direct_offset(struct ms_file *f, hid_t dset, hid_t native)
 {
     uint64_t at = MS_NO_DIRECT_READ;
     hid_t type = H5Dget_type(dset);
     hid_t dcpl = H5Dget_create_plist(dset);
     if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
-        H5Tequal(type, H5T_NATIVE_FLOAT) > 0 &&
+        H5Tequal(type, native) > 0 &&
         H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
         H5Pget_external_count(dcpl) == 0) {
         haddr_t offset = H5Dget_offset(dset);

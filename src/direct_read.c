@@ -20,7 +20,13 @@
 int
 ms__pread_floats(int fd, uint64_t offset, size_t count, float *dst)
 {
-    size_t want = count * sizeof(float), got = 0;
+    return ms__pread_bytes(fd, offset, count * sizeof(float), dst);
+}
+
+int
+ms__pread_bytes(int fd, uint64_t offset, size_t want, void *dst)
+{
+    size_t got = 0;
     while (got < want) {
         ssize_t r = pread(fd, (char *)dst + got, want - got,
                           (off_t)(offset + got));

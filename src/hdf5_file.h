@@ -80,9 +80,11 @@ int ms__dataset_check_storage(struct ms_file *f,
                               struct ms_error *err);
 
 /* Where a dataset's values start in the file if they can be read without
- * HDF5 (contiguous, allocated, no filters or external files, native
- * float32, a descriptor for direct reads), else MS_NO_DIRECT_READ. */
-uint64_t ms__dataset_direct_offset(struct ms_file *f, hid_t dset);
+ * HDF5 (contiguous, allocated, no filters or external files, stored as
+ * the native type given, a descriptor for direct reads), else
+ * MS_NO_DIRECT_READ. */
+uint64_t ms__dataset_direct_offset(struct ms_file *f, hid_t dset,
+                                   hid_t native);
 
 /* chunk_read.c: read the slots of chunked native float32 whose filters
  * chunk_decode.c can undo, chunk by chunk, decoding in the calling worker

@@ -401,11 +401,13 @@ struct ms_unit_shared {
     const struct ms_trajectory_statics *statics; /* a trajectory's */
 };
 
-/* A sample's first task: read and check its edge list (into edges, when
- * kept), and a trajectory's statics into st (with what is computed from
- * them once).  Runs on a worker. */
+/* A sample's first task(s): read and check edges [first, first + count)
+ * of its list (into edges, when kept), or a trajectory's statics into st
+ * (with what is computed from them once; the whole list).  Runs on a
+ * worker. */
 int ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
-                          size_t sample, uint32_t *edges,
+                          size_t sample, size_t first, size_t count,
+                          uint32_t *edges,
                           struct ms_trajectory_statics *st,
                           const struct ms_options *opts,
                           struct ms_unit_buffers *b, struct ms_error *err);

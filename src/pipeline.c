@@ -107,7 +107,8 @@ work_cb(struct ms_work *work)
     uint32_t *edges = p->shared.edges[t->sample];
     struct ms_trajectory_statics *st = p->shared.statics[t->sample];
     if (t->kind == TASK_EDGES) {
-        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample, edges, st,
+        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample,
+                                      t->edge_first, t->edge_count, edges, st,
                                       p->opts, &j->buffers, &j->err);
     } else {
         const struct ms_unit *u = &p->plan->units[t->unit];
@@ -201,7 +202,7 @@ static void
 fold_task(struct pipeline *p, struct job *j)
 {
     const struct task *t = &p->tasks[j->task];
-    if (t->kind == TASK_EDGES) {
+    if (t->kind == TASK_EDGES && t->edge_first == 0) {
         report_bad_samples_before(p, t->sample);
         ms__accumulator_reset(&p->sample);
         p->folding_failed = false;
@@ -279,7 +280,10 @@ after_work_cb(struct ms_work *work, bool canceled)
         if (is_fatal(j->rc) && j->task < p->halt) {
             p->halt = j->task;
         }
-    } else if (t->kind == TASK_EDGES) {
+    } else if (t->kind == TASK_EDGES &&
+               p->sample_state[t->sample] != SAMPLE_FAILED) {
+        /* (a part of a long list: its units wait by their place in the
+         * order; a failed part keeps the sample failed) */
         p->sample_state[t->sample] = SAMPLE_READY;
     }
     fold(p);
@@ -312,7 +316,8 @@ dispatch_one(struct pipeline *p)
         return false; /* a buffer it needs is not ready or not free yet */
     }
     const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
-    if (t->kind == TASK_EDGES && (!ps->blocked || p->plan->keep_edges)) {
+    if (t->kind == TASK_EDGES && t->edge_first == 0 &&
+        (!ps->blocked || p->plan->keep_edges)) {
         bool frames = p->plan->model->trajectory;
         if (ms__pass_buffers_new_edges(&p->shared, t->sample,
                                        ps->shape.E) == NULL ||

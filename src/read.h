@@ -50,6 +50,10 @@ struct ms_sample_shape {
      * directly (contiguous, unfiltered, native float32, no userblock);
      * MS_NO_DIRECT_READ otherwise. */
     uint64_t direct_offset;
+    /* The same for mesh_edge, stored as native int64 or int32 (edge_elem
+     * its bytes per index). */
+    uint64_t edge_offset;
+    size_t edge_elem;
     /* Chunked storage: the chunk's extent in timesteps (1 if contiguous). */
     size_t chunk_t;
     /* Chunked native float32 whose filters are only shuffle and deflate:
@@ -201,7 +205,9 @@ struct ms_direct_source {
     const struct ms_sample_shape *shape;
 };
 
-/* Read exactly count floats at byte offset of fd into dst: 0 or errno. */
+/* Read exactly bytes (count floats) at byte offset of fd into dst: 0 or
+ * errno. */
+int ms__pread_bytes(int fd, uint64_t offset, size_t bytes, void *dst);
 int ms__pread_floats(int fd, uint64_t offset, size_t count, float *dst);
 int ms__direct_read_slots(const struct ms_direct_source *src,
                           const struct ms_slot_list *sl, float *buf,

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define EDGE_READ_BLOCK 65536
@@ -40,6 +41,48 @@ direct_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     return ms__direct_read_slots(&src, sl, buf, err);
 }
 
+/* Edges [e0, e0 + n) of mesh_edge (rows from and to) into block (from's
+ * n indices, then to's) as int64: with pread when the dataset is
+ * contiguous native int64 or int32, else with H5Dread. */
+static int
+read_edge_block(struct ms_file *f, const struct ms_sample_shape *shape,
+                hid_t dset, hid_t fspace, size_t e0, size_t n, int64_t *block)
+{
+    size_t elem = shape->edge_elem;
+    if (shape->edge_offset != MS_NO_DIRECT_READ && !atomic_load(&force_hdf5)) {
+        for (size_t r = 0; r < 2; r++) {
+            /* int32 lands in the upper half of the row's room, to be
+             * widened in place from the front. */
+            int64_t *row = block + r * n;
+            void *dst = elem == 8 ? (void *)row : (void *)((int32_t *)row + n);
+            uint64_t at = shape->edge_offset + (r * shape->E + e0) * elem;
+            int e = ms__pread_bytes(f->fd, at, n * elem, dst);
+            if (e != 0) {
+                return e;
+            }
+            for (size_t k = 0; elem == 4 && k < n; k++) {
+                int32_t v; /* stored at or after row[k]: read before */
+                memcpy(&v, (int32_t *)row + n + k, sizeof(v));
+                row[k] = v;
+            }
+        }
+        return 0;
+    }
+    hsize_t start[2] = {0, e0}, dims[2] = {2, n};
+    hid_t mspace = H5Screate_simple(2, dims, NULL);
+    herr_t ok = fspace >= 0 && mspace >= 0 &&
+                        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL,
+                                            dims, NULL) >= 0 &&
+                        H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace,
+                                H5P_DEFAULT, block) >= 0
+                    ? 0
+                    : -1;
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    return ok == 0 ? 0 : -1;
+}
+
 int
 ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape, size_t first,
@@ -47,7 +90,7 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                       struct ms_error *err)
 {
     ms__hdf5_quiet();
-    hid_t dset, fspace = -1, mspace = -1;
+    hid_t dset, fspace = -1;
     int rc = ms__sample_dataset_open(f, s, "mesh_edge", &dset, err);
     if (rc != 0) {
         return rc;
@@ -60,20 +103,18 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
     fspace = H5Dget_space(dset);
     for (size_t e0 = first; e0 < end; e0 += EDGE_READ_BLOCK) {
         size_t n = end - e0 < EDGE_READ_BLOCK ? end - e0 : EDGE_READ_BLOCK;
-        hsize_t start[2] = {0, e0}, dims[2] = {2, n};
-        mspace = H5Screate_simple(2, dims, NULL);
-        if (fspace < 0 || mspace < 0 ||
-            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims,
-                                NULL) < 0 ||
-            H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
-                    block) < 0) {
+        int e = read_edge_block(f, shape, dset, fspace, e0, n, block);
+        if (e != 0) {
             char msg[256];
-            ms__hdf5_last_error(msg, sizeof(msg));
-            SAMPLE_FAIL(MS_EIO, "data/%s/mesh_edge: read failed at edge %zu: %s",
+            if (e > 0) {
+                snprintf(msg, sizeof(msg), "%s", strerror(e));
+            } else {
+                ms__hdf5_last_error(msg, sizeof(msg));
+            }
+            SAMPLE_FAIL(MS_EIO,
+                        "data/%s/mesh_edge: read failed at edge %zu: %s",
                         s->name, e0, msg);
         }
-        H5Sclose(mspace);
-        mspace = -1;
         for (size_t k = 0; k < n; k++) {
             int64_t i = block[k], j = block[n + k];
             if (i < 0 || j < 0 || (uint64_t)i >= shape->N ||
@@ -91,9 +132,6 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
         }
     }
 done:
-    if (mspace >= 0) {
-        H5Sclose(mspace);
-    }
     if (fspace >= 0) {
         H5Sclose(fspace);
     }
@@ -129,8 +167,7 @@ select_slots(hid_t fspace, const struct ms_slot_list *sl)
 static int
 read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
                 const struct ms_sample_shape *shape,
-                const struct ms_slot_list *sl, void *buf,
-                struct ms_error *err)
+                const struct ms_slot_list *sl, void *buf, struct ms_error *err)
 {
     hid_t dset, fspace = -1, mspace = -1;
     int rc = ms__sample_dataset_open(f, s, "nodal_data", &dset, err);
@@ -207,9 +244,7 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     } else {
         rc = read_slots_hdf5(f, s, shape, sl, buf, err);
     }
-    ms__throttle_reads(&start,
-                       sl->nrows * sl->n * sl->count * shape->elem_size,
+    ms__throttle_reads(&start, sl->nrows * sl->n * sl->count * shape->elem_size,
                        rs->throttle);
     return rc;
 }
-

@@ -85,7 +85,8 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
             }
         }
     } else {
-        shape->direct_offset = ms__dataset_direct_offset(f, dset);
+        shape->direct_offset =
+            ms__dataset_direct_offset(f, dset, H5T_NATIVE_FLOAT);
     }
     if (dcpl >= 0) {
         H5Pclose(dcpl);
@@ -218,6 +219,9 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
         }
     }
     shape->E = (size_t)dims[1];
+    shape->edge_elem = ds.elem;
+    shape->edge_offset = ms__dataset_direct_offset(
+        f, dset, ds.elem == 8 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32);
 done:
     H5Dclose(dset);
     return rc;

@@ -16,7 +16,14 @@ struct task {
     size_t unit;   /* plan unit index (TASK_UNIT) */
     size_t after;  /* dispatched once this task is folded (SIZE_MAX: no
                     * such wait) */
+    size_t edge_first, edge_count; /* TASK_EDGES: its part of the list */
 };
+
+/* A nodal sample's edge list longer than this is read and checked in
+ * parts of this many edges, which the workers take in parallel; such a
+ * sample is always blocked (MS_EDGE_BLOCK), so its units wait for the
+ * parts by their place in the order, never by the sample's state. */
+#define MS_EDGE_PART (4 * MS_EDGE_BLOCK)
 
 /* The tasks of plan in data order into a new array (*out, *count; free
  * with ms__free), and the stored bytes they read added to *bytes_total.

@@ -152,7 +152,7 @@ read_path(struct ms_file *f, hid_t dset, struct ms_field_shape *fs)
     if (type >= 0) {
         H5Tclose(type);
     }
-    fs->direct_offset = ms__dataset_direct_offset(f, dset);
+    fs->direct_offset = ms__dataset_direct_offset(f, dset, H5T_NATIVE_FLOAT);
 }
 
 /* One field against rule r; the first dynamic field sets T and N. */

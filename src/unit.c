@@ -437,7 +437,8 @@ compute_frames(struct where *w, const struct ms_plan *plan,
 
 int
 ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
-                      size_t sample, uint32_t *edges,
+                      size_t sample, size_t first, size_t count,
+                      uint32_t *edges,
                       struct ms_trajectory_statics *st,
                       const struct ms_options *opts,
                       struct ms_unit_buffers *b, struct ms_error *err)
@@ -446,8 +447,9 @@ ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
     size_t E = ps->shape.E, got = 0;
     if (!plan->model->trajectory) {
         /* Read and checked; a list not kept is only checked. */
-        return ms__sample_read_edges(f, &ps->name, &ps->shape, 0, E, edges,
-                                     edges ? edges + E : NULL, err);
+        return ms__sample_read_edges(f, &ps->name, &ps->shape, first, count,
+                                     edges ? edges + first : NULL,
+                                     edges ? edges + E + first : NULL, err);
     }
     int rc = ms__trajectory_read_statics(f, &ps->name, &ps->shape,
                                          st->mesh_pos, st->node_type, edges,

@@ -543,5 +543,33 @@ def blocked_mesh_names_a_nonfinite_value_by_its_node_in_the_mesh():
     assert got["node"]["nonfinite_skipped"] == 0
 
 
+@case
+def long_edge_lists_are_read_in_parts_directly_or_through_hdf5():
+    """1,100,000 edges: two parts of 1,048,576 (tasks.h MS_EDGE_PART) read
+    by the workers side by side, with pread (contiguous native int64 and
+    int32) or H5Dread: the same bytes, equal to numpy; a bad index in the
+    second part is named at its place."""
+    rng = np.random.default_rng(31)
+    nodal, plate = oracle.random_sample(rng, 8, 2, 40, 25)  # 1000 nodes
+    edges = rng.integers(0, 1000, size=(2, 1_100_000), dtype=np.int64)
+    got = {}
+    for edge_dtype in ("<i8", "<i4"):
+        path = os.path.join(TMP, f"long-edges{edge_dtype[1:]}.h5")
+        oracle.write_dataset(path, [(0, nodal, edges)], edge_dtype=edge_dtype)
+        got[edge_dtype] = stats(path, "-j", 2)
+        slow = stats_hdf5_path(path)
+        for g in ("node", "edge", "delta"):
+            assert got[edge_dtype][g] == slow[g], (edge_dtype, g)
+            assert got[edge_dtype][g] == got["<i8"][g], (edge_dtype, g)
+    check(got["<i8"], oracle.reference(path))
+    edges[1, 1_090_000] = 1000
+    oracle.write_dataset(path, [(0, nodal, edges), (1, nodal, plate)],
+                         edge_dtype="<i4")
+    for read in (stats, stats_hdf5_path):
+        skipped = read(path)["samples"]["skipped"]
+        assert len(skipped) == 1 and "edge 1090000 = (" in \
+            skipped[0]["reason"], skipped
+
+
 if __name__ == "__main__":
     sys.exit(main("oracle"))
