@@ -9,7 +9,8 @@
  * l takes the elements i = l mod 8 (edges: mod 4), four lanes combine as
  * (l0 + l1) + (l2 + l3), and every operation is the one written here, each
  * correctly rounded, with no fused multiply-add (-ffp-contract=off): both
- * compilations give the same bits, which tests/test_moments.c checks.
+ * compilations give the same bits for finite values (non-finite sums never
+ * reach a result), which tests/test_kernels.c checks.
  *
  * No I/O, no locks, no allocation.
  */

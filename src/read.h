@@ -205,8 +205,8 @@ struct ms_direct_source {
     const struct ms_sample_shape *shape;
 };
 
-/* Read exactly bytes (count floats) at byte offset of fd into dst: 0 or
- * errno. */
+/* Read exactly want bytes (or count floats) at byte offset of fd into
+ * dst: 0 or errno. */
 int ms__pread_bytes(int fd, uint64_t offset, size_t bytes, void *dst);
 int ms__pread_floats(int fd, uint64_t offset, size_t count, float *dst);
 int ms__direct_read_slots(const struct ms_direct_source *src,

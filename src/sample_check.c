@@ -186,6 +186,8 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
                 struct ms_sample_shape *shape, struct ms_error *err)
 {
     struct ms_dataset_shape ds;
+    shape->edge_offset = MS_NO_DIRECT_READ;
+    shape->edge_elem = 0;
     int rc = ms__dataset_open_shape(f, s, "mesh_edge", &ds, err);
     if (rc != 0) {
         return rc;

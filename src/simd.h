@@ -87,10 +87,12 @@ ms_v4d_load4f(const float *p)
 MS_SIMD_INLINE void
 ms_v4d_split_xy(const ms_v2d xy[4], ms_v4d *x, ms_v4d *y)
 {
-    ms_v4d xy02 = __builtin_shufflevector(xy[0], xy[2], 0, 1, 2, 3);
-    ms_v4d xy13 = __builtin_shufflevector(xy[1], xy[3], 0, 1, 2, 3);
-    *x = __builtin_shufflevector(xy02, xy13, 0, 4, 2, 6);
-    *y = __builtin_shufflevector(xy02, xy13, 1, 5, 3, 7);
+    __m256d xy02 = _mm256_insertf128_pd(
+        _mm256_castpd128_pd256((__m128d)xy[0]), (__m128d)xy[2], 1);
+    __m256d xy13 = _mm256_insertf128_pd(
+        _mm256_castpd128_pd256((__m128d)xy[1]), (__m128d)xy[3], 1);
+    *x = (ms_v4d)_mm256_unpacklo_pd(xy02, xy13);
+    *y = (ms_v4d)_mm256_unpackhi_pd(xy02, xy13);
 }
 
 MS_SIMD_INLINE ms_v4d

@@ -231,6 +231,7 @@ ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
     memset(shape, 0, sizeof(*shape));
     shape->layout = MS_LAYOUT_TRAJECTORY;
     shape->direct_offset = MS_NO_DIRECT_READ;
+    shape->edge_offset = MS_NO_DIRECT_READ; /* edges come from cells */
     shape->chunk_t = 1;
     H5I_type_t type;
     int rc = ms__sample_object_type(f, s, s->name, &type, err);

@@ -562,13 +562,22 @@ def long_edge_lists_are_read_in_parts_directly_or_through_hdf5():
             assert got[edge_dtype][g] == slow[g], (edge_dtype, g)
             assert got[edge_dtype][g] == got["<i8"][g], (edge_dtype, g)
     check(got["<i8"], oracle.reference(path))
-    edges[1, 1_090_000] = 1000
-    oracle.write_dataset(path, [(0, nodal, edges), (1, nodal, plate)],
-                         edge_dtype="<i4")
-    for read in (stats, stats_hdf5_path):
-        skipped = read(path)["samples"]["skipped"]
-        assert len(skipped) == 1 and "edge 1090000 = (" in \
-            skipped[0]["reason"], skipped
+    # Not kept at 6M (each EDGES unit reads its own edges; the parts only
+    # check them): the same bytes.
+    small = stats(path, "--memory-limit", "6M")
+    assert all(small[g] == got["<i8"][g] for g in ("node", "edge", "delta"))
+    # A bad index in the second part, then in the first (whose neighbour
+    # part is read fine), is named at its place.
+    for bad in (1_090_000, 5):
+        wrong = edges.copy()
+        wrong[1, bad] = 1000
+        oracle.write_dataset(path, [(0, nodal, wrong), (1, nodal, plate)],
+                             edge_dtype="<i4")
+        for read in (stats, stats_hdf5_path):
+            for workers in ("1", "2"):
+                skipped = read(path, "-j", workers)["samples"]["skipped"]
+                assert len(skipped) == 1 and f"edge {bad} = (" in \
+                    skipped[0]["reason"], (bad, skipped)
 
 
 if __name__ == "__main__":
