@@ -40,11 +40,11 @@ csv=$out/large.csv
 echo "command,run,wall_s,peak_rss_kib" >"$csv"
 cat "$data" >/dev/null # warm the page cache
 for i in $(seq "$repeat"); do
-    /usr/bin/time -f "%e %M" -o "$out/time.txt" cat "$data" >/dev/null
+    measure "$out/time.txt" cat "$data" >/dev/null
     read -r wall rss <"$out/time.txt"
     echo "cat,$i,$wall,$rss" >>"$csv"
     for limit in $limits; do
-        /usr/bin/time -f "%e %M" -o "$out/time.txt" "$exe" -q \
+        measure "$out/time.txt" "$exe" -q \
             --memory-limit "$limit" --json "$out/large-$limit.json" "$data"
         read -r wall rss <"$out/time.txt"
         echo "meshstats $limit,$i,$wall,$rss" >>"$csv"

@@ -19,8 +19,8 @@ for T in 40 400; do
     [ -f "$f" ] || "$exe" generate "$f" -q --samples 1 --timesteps "$T" \
         --nodes "$nodes"
     cat "$f" >/dev/null
-    /usr/bin/time -f "%M %e" -o bench/out/mem.txt "$exe" -q "$f"
-    read -r rss[$T] wall[$T] <bench/out/mem.txt
+    measure bench/out/mem.txt "$exe" -q "$f"
+    read -r wall[$T] rss[$T] <bench/out/mem.txt
 done
 echo "memory bench, $(date +%F): one sample of $nodes nodes, default settings"
 printf "%10s %14s %8s\n" timesteps "peak RSS MiB" "wall s"

@@ -39,10 +39,10 @@ for model in cloth cfd plate; do
     for i in $(seq "$repeat"); do
         for cmd in cat meshstats; do
             if [ $cmd = cat ]; then
-                /usr/bin/time -f "%e %M" -o "$out/time.txt" cat "$data" \
+                measure "$out/time.txt" cat "$data" \
                     >/dev/null
             else
-                /usr/bin/time -f "%e %M" -o "$out/time.txt" "$exe" -q \
+                measure "$out/time.txt" "$exe" -q \
                     --json "$out/$model.json" "$data"
             fi
             read -r wall rss <"$out/time.txt"

@@ -57,7 +57,7 @@ add gzip_j2 "$exe -q -j 2 '$gz'"
 cat "$data" "$gz" >/dev/null # warm the page cache
 for i in $(seq "$repeat"); do
     for k in "${!names[@]}"; do
-        /usr/bin/time -f "%e %M" -o "$out/time.txt" sh -c "${cmds[$k]}" \
+        measure "$out/time.txt" sh -c "${cmds[$k]}" \
             >/dev/null
         read -r wall rss <"$out/time.txt"
         echo "${names[$k]},$i,$wall,$rss" >>"$csv"
