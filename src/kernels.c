@@ -62,28 +62,21 @@ lanes_add(struct lanes *L, v4d v, v4d shift)
         SUM_LOOP(ADD(SUB(LOAD(y + j), MUL(two, LOAD(x + j))), LOAD(z + j)))    \
     }
 
-/* Elements [0, n - n mod 8) of float rows, widened in registers. */
-MS_SIMD_INLINE size_t
-lanes_of_floats(const struct ms_values *v, size_t n, double s,
-                struct lanes L[2])
-{
-    const float *x = v->x.f, *y = v->y.f, *z = v->z.f;
-    v4d two = ms_v4d_all(2.0), shift = ms_v4d_all(s);
-    size_t i = 0;
-    SUM_LOOPS(ms_v4d_load4f)
-    return i;
-}
-
-MS_SIMD_INLINE size_t
-lanes_of_doubles(const struct ms_values *v, size_t n, double s,
-                 struct lanes L[2])
-{
-    const double *x = v->x.d, *y = v->y.d, *z = v->z.d;
-    v4d two = ms_v4d_all(2.0), shift = ms_v4d_all(s);
-    size_t i = 0;
-    SUM_LOOPS(ms_v4d_load)
-    return i;
-}
+/* Elements [0, n - n mod 8) of rows of type T (member M of struct
+ * ms_row), loaded by LOAD: lanes_of_floats widens floats in registers,
+ * lanes_of_doubles loads doubles. */
+#define LANES_OF(NAME, T, M, LOAD)                                           \
+    MS_SIMD_INLINE size_t NAME(const struct ms_values *v, size_t n,          \
+                               double s, struct lanes L[2])                  \
+    {                                                                        \
+        const T *x = v->x.M, *y = v->y.M, *z = v->z.M;                       \
+        v4d two = ms_v4d_all(2.0), shift = ms_v4d_all(s);                    \
+        size_t i = 0;                                                        \
+        SUM_LOOPS(LOAD)                                                      \
+        return i;                                                            \
+    }
+LANES_OF(lanes_of_floats, float, f, ms_v4d_load4f)
+LANES_OF(lanes_of_doubles, double, d, ms_v4d_load)
 
 /* The sums of value - shift and of its squares, min and max over the n
  * values (n >= 1), in one pass; the lanes combine as ((l0 + l1) + (l2 +
