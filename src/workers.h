@@ -28,10 +28,13 @@ struct ms_work {
 };
 
 /* A queue of work served by nthreads threads that belong to this pool
- * alone, and a uv_async_t that hands finished work back to the loop. */
+ * alone, and a pipe, polled by the loop, through which they hand finished
+ * work back. */
 struct ms_workers {
     uv_loop_t *loop;
-    uv_async_t async;
+    uv_poll_t poll;
+    int pipe[2];   /* read end polled by the loop, write end the threads' */
+    bool notified; /* a byte is in the pipe that the loop has not read */
     uv_mutex_t lock;
     uv_cond_t wake;
     uv_thread_t *threads;
@@ -43,7 +46,7 @@ struct ms_workers {
 
 /*
  * Start n threads serving a new queue whose done callbacks run on loop.
- * Returns 0, or a libuv error code with nothing left running (the async
+ * Returns 0, or a libuv error code with nothing left running (the poll
  * handle is then closed, so run the loop once to release it).  Called on
  * the loop thread.
  */
@@ -56,7 +59,8 @@ void ms__workers_submit(struct ms_workers *w, struct ms_work *work);
  * finishes normally).  Loop thread. */
 bool ms__workers_cancel(struct ms_workers *w, struct ms_work *work);
 /* Stop the threads once the queue is empty and nothing runs: join them and
- * close the async handle (run the loop to release it).  Loop thread. */
+ * close the poll handle (run the loop to release it; the pipe is closed
+ * with it).  Loop thread. */
 void ms__workers_stop(struct ms_workers *w);
 
 #endif

@@ -77,6 +77,23 @@ threads_now(void)
     return n;
 }
 
+/* The open file descriptors of this process now. */
+static unsigned
+descriptors_now(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) {
+        perror("/proc/self/fd");
+        exit(1);
+    }
+    unsigned n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
 struct watch {
     unsigned most; /* the most threads seen while the pass ran */
 };
@@ -269,6 +286,33 @@ TAP_TEST(the_caller_can_stop_a_pass)
     }
 }
 
+/* A pass opens the file and the pipe its workers wake the loop with:
+ * every pass closes them, finished, stopped or failed. */
+TAP_TEST(passes_leave_no_descriptor_open)
+{
+    unsigned before = descriptors_now();
+    for (int i = 0; i < 12; i++) {
+        struct ms_options o;
+        ms_options_init(&o);
+        o.workers = 1 + i % 3;
+        struct stopper st = {0, 1};
+        if (i % 4 == 3) {
+            o.should_stop = stop_after;
+            o.userdata = &st;
+            o.read_throttle = 4u << 20;
+        }
+        const char *path = i % 4 == 2 ? "/nonexistent/meshstats.h5" : small;
+        struct ms_stats *s = NULL;
+        struct ms_error err;
+        int rc = ms_stats_compute(i % 4 == 3 ? large : path, &o, &s, &err);
+        TAP_CHECK((rc == 0) == (i % 4 < 2), "pass %d: %s", i, ms_err_name(rc));
+        ms_stats_destroy(s);
+    }
+    unsigned after = descriptors_now();
+    TAP_CHECK(after == before, "%u descriptors open before 12 passes, %u after",
+              before, after);
+}
+
 /* Checking 6000 samples takes well over 100 ms: the caller is asked
  * before a single unit is read. */
 TAP_TEST(the_caller_can_stop_a_pass_while_its_samples_are_checked)
@@ -300,6 +344,7 @@ main(void)
         {"the_caller_can_stop_a_pass", the_caller_can_stop_a_pass},
         {"the_caller_can_stop_a_pass_while_its_samples_are_checked",
          the_caller_can_stop_a_pass_while_its_samples_are_checked},
+        {"passes_leave_no_descriptor_open", passes_leave_no_descriptor_open},
     };
     setup();
     int rc = tap_run("library", tests, sizeof(tests) / sizeof(tests[0]));
