@@ -40,6 +40,24 @@ feature_rows(const struct feature_src *src)
     return src->kind == KIND_EDGE ? src->E : src->b->N;
 }
 
+/* r = pos[b] - pos[a]: the relative vector of an edge. */
+static inline void
+relative(const double *pos, uint32_t a, uint32_t b, double r[3])
+{
+    const double *pa = pos + 3 * (size_t)a, *pb = pos + 3 * (size_t)b;
+    r[0] = pb[0] - pa[0];
+    r[1] = pb[1] - pa[1];
+    r[2] = pb[2] - pa[2];
+}
+
+static inline double
+edge_length(const double *pos, uint32_t a, uint32_t b)
+{
+    double r[3];
+    relative(pos, a, b, r);
+    return sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+}
+
 /* Component k (3: the length) of edge e: of the deformed positions for
  * k < 4, of the reference ones (k - 4) above. */
 static inline double
@@ -47,13 +65,12 @@ edge_value(const struct feature_src *src, size_t e, unsigned k)
 {
     const double *pos = k < MS_EDGE_FEATURES ? src->pos : src->ref;
     k %= MS_EDGE_FEATURES;
-    const double *a = pos + 3 * (size_t)src->from[e];
-    const double *b = pos + 3 * (size_t)src->to[e];
-    double rx = b[0] - a[0], ry = b[1] - a[1], rz = b[2] - a[2];
-    return k == 0   ? rx
-           : k == 1 ? ry
-           : k == 2 ? rz
-                    : sqrt(rx * rx + ry * ry + rz * rz);
+    if (k == 3) {
+        return edge_length(pos, src->from[e], src->to[e]);
+    }
+    double r[3];
+    relative(pos, src->from[e], src->to[e], r);
+    return r[k];
 }
 
 /* The values of feature k for every row, into values. */
@@ -239,24 +256,6 @@ ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
     struct feature_src src = {
         .kind = KIND_DELTA, .b = b, .slot = slot, .next_slot = next_slot};
     return check_finite(&src, nvar, skip, scratch, out, skipped, site);
-}
-
-/* r = pos[b] - pos[a]: the relative vector of an edge. */
-static inline void
-relative(const double *pos, uint32_t a, uint32_t b, double r[3])
-{
-    const double *pa = pos + 3 * (size_t)a, *pb = pos + 3 * (size_t)b;
-    r[0] = pb[0] - pa[0];
-    r[1] = pb[1] - pa[1];
-    r[2] = pb[2] - pa[2];
-}
-
-static inline double
-edge_length(const double *pos, uint32_t a, uint32_t b)
-{
-    double r[3];
-    relative(pos, a, b, r);
-    return sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
 }
 
 /* The edge features of one direction, in the form the both-direction step

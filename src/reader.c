@@ -70,17 +70,15 @@ read_edge_block(struct ms_file *f, const struct ms_sample_shape *shape,
     }
     hsize_t start[2] = {0, e0}, dims[2] = {2, n};
     hid_t mspace = H5Screate_simple(2, dims, NULL);
-    herr_t ok = fspace >= 0 && mspace >= 0 &&
-                        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL,
-                                            dims, NULL) >= 0 &&
-                        H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace,
-                                H5P_DEFAULT, block) >= 0
-                    ? 0
-                    : -1;
+    bool ok = fspace >= 0 && mspace >= 0 &&
+              H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims,
+                                  NULL) >= 0 &&
+              H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
+                      block) >= 0;
     if (mspace >= 0) {
         H5Sclose(mspace);
     }
-    return ok == 0 ? 0 : -1;
+    return ok ? 0 : -1;
 }
 
 int

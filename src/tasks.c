@@ -75,7 +75,7 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
         struct waits w = {SIZE_MAX, {SIZE_MAX, SIZE_MAX}};
         size_t parts = edge_parts(plan, ps), E = ps->shape.E;
         for (size_t k = 0; k < parts; k++) {
-            size_t first = k * MS_EDGE_PART;
+            size_t first = k * MS_EDGE_PART, left = E - first;
             tasks[nt++] = (struct task){
                 TASK_EDGES,
                 ps->nunits == 0 && k + 1 == parts,
@@ -83,7 +83,7 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
                 0,
                 ps->blocked ? last_blocked : SIZE_MAX,
                 first,
-                parts == 1 ? E : (k + 1 == parts ? E - first : MS_EDGE_PART)};
+                parts == 1 || left < MS_EDGE_PART ? left : MS_EDGE_PART};
         }
         for (size_t u = 0; u < ps->nunits; u++) {
             const struct ms_unit *unit = &plan->units[ps->first_unit + u];
