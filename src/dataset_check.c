@@ -207,8 +207,8 @@ done:
  * chunks an aborted export did not reach.  Those values would enter the
  * statistics as if a simulation had produced them (and a damaged file
  * declaring millions of unwritten timesteps would take minutes to read),
- * so the sample is refused instead, and so is a virtual dataset, whose
- * missing source files read as the fill value too.  Stored sizes must
+ * so the sample is refused instead, and so is a virtual dataset whose
+ * sources do not all exist (virtual_check.c).  Stored sizes must
  * match the declared ones: compact or contiguous storage of other than
  * the dataset's bytes, or a chunk index that does not add up, is damage
  * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
@@ -226,15 +226,14 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
         layout == H5D_CHUNKED && H5Pget_chunk(dcpl, rank, chunk) == rank;
     bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
     bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
+    if (layout == H5D_VIRTUAL) {
+        rc = ms__virtual_check(f, s, leaf, dset, dcpl, err);
+    }
     if (dcpl >= 0) {
         H5Pclose(dcpl);
     }
     if (layout == H5D_VIRTUAL) {
-        SAMPLE_FAIL(MS_ELAYOUT,
-                    "%s%s/%s: is a virtual dataset (its data lives in "
-                    "other files); meshstats reads only data stored in "
-                    "this file: copy it in (h5repack -l CONTI)",
-                    f->prefix, s->name, leaf);
+        return rc;
     }
     char shape[96];
     format_dims(shape, sizeof(shape), rank, dims);
@@ -263,17 +262,20 @@ done:
 }
 
 uint64_t
-ms__dataset_direct_offset(struct ms_file *f, hid_t dset, hid_t native)
+ms__dataset_direct_offset(struct ms_file *f, hid_t dset, hid_t native,
+                          int *fd)
 {
     uint64_t at = MS_NO_DIRECT_READ;
+    *fd = -1;
     hid_t type = H5Dget_type(dset);
     hid_t dcpl = H5Dget_create_plist(dset);
-    if (f->fd >= 0 && type >= 0 && dcpl >= 0 &&
+    if (f->direct && type >= 0 && dcpl >= 0 &&
         H5Tequal(type, native) > 0 &&
         H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
         H5Pget_external_count(dcpl) == 0) {
         haddr_t offset = H5Dget_offset(dset);
-        at = offset != HADDR_UNDEF ? offset : MS_NO_DIRECT_READ;
+        *fd = offset != HADDR_UNDEF ? ms__source_fd(f, dset) : -1;
+        at = *fd >= 0 ? offset : MS_NO_DIRECT_READ;
     }
     if (dcpl >= 0) {
         H5Pclose(dcpl);

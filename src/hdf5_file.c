@@ -3,8 +3,9 @@
  *
  * Opening checks what can be told before HDF5 parses anything (missing,
  * a directory, unreadable, no HDF5 signature) and words HDF5's failure to
- * open (a lock held by a writer, with the way out).  It also opens the
- * descriptor that direct reads use (direct_read.c).  It tells the layout
+ * open (a lock held by a writer, with the way out); the descriptors that
+ * direct reads use come later, as datasets need them (source_files.c).
+ * It tells the layout
  * from the groups: data/ for the nodal layout, else groups named by
  * integers at the root for DeepMind's trajectories.  Listing takes the
  * sample groups (under data/, or at the root) whose names are decimal
@@ -13,7 +14,6 @@
 #include "hdf5_file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,28 +21,6 @@
 #include <unistd.h>
 
 #define MAX_ID_DIGITS 18
-
-/* A descriptor for direct reads, or -1 when they cannot be used: a
- * userblock shifts HDF5's addresses, and MESHSTATS_NO_PREAD=1 turns them
- * off by hand. */
-static int
-direct_read_fd(hid_t file, const char *path)
-{
-    const char *off = getenv("MESHSTATS_NO_PREAD");
-    if (off != NULL && strcmp(off, "1") == 0) {
-        return -1;
-    }
-    hid_t fcpl = H5Fget_create_plist(file);
-    hsize_t userblock = 1;
-    if (fcpl >= 0) {
-        H5Pget_userblock(fcpl, &userblock);
-        H5Pclose(fcpl);
-    }
-    if (userblock != 0) {
-        return -1;
-    }
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
 
 int
 ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
@@ -78,7 +56,6 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
     if (f->path == NULL) {
         goto fail_path;
     }
-    f->fd = -1;
     f->layout = MS_LAYOUT_NODAL;
     f->prefix = "data/";
     f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -95,7 +72,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
                   "or close it. If the file system does not support "
                   "locking, set HDF5_USE_FILE_LOCKING=FALSE");
     }
-    f->fd = direct_read_fd(f->id, path);
+    ms__sources_init(f);
     *out = f;
     return 0;
 
@@ -113,9 +90,7 @@ ms__file_close(struct ms_file *f)
     }
     ms__hdf5_quiet();
     H5Fclose(f->id);
-    if (f->fd >= 0) {
-        close(f->fd);
-    }
+    ms__sources_close(f);
     ms__free(f->path);
     ms__free(f);
 }
@@ -264,6 +239,12 @@ ms__file_detect_layout(struct ms_file *f, struct ms_error *err)
     f->layout = MS_LAYOUT_TRAJECTORY;
     f->prefix = "";
     return 0;
+}
+
+const char *
+ms__file_path(const struct ms_file *f)
+{
+    return f->path;
 }
 
 enum ms_layout

@@ -8,14 +8,34 @@
 #include "internal.h"
 
 #include <hdf5.h>
+#include <uv.h>
+
+/* The files a pass reads directly, at most (their descriptors stay open
+ * for the pass; past this, datasets of further files are read by HDF5). */
+#define MS_MAX_SOURCE_FILES 256
+
+struct ms_source_file;
 
 struct ms_file {
     hid_t id;
     char *path;
-    int fd; /* for direct reads; -1 if they are off */
+    bool direct; /* direct reads allowed (MESHSTATS_NO_PREAD unset) */
     enum ms_layout layout;
     const char *prefix; /* where sample groups are: "data/", or "" */
+    /* source_files.c: a descriptor per file that holds data read
+     * directly (this one, externally linked ones). */
+    uv_mutex_t sources_lock;
+    struct ms_source_file *sources;
+    size_t nsources;
 };
+
+/* source_files.c: set up and close the list of source files. */
+void ms__sources_init(struct ms_file *f);
+void ms__sources_close(struct ms_file *f);
+/* A descriptor of the file that holds obj (the dataset file or one it
+ * links to), valid until f is closed, for pread at the addresses HDF5
+ * reports for obj; -1 if obj's bytes must be read through HDF5. */
+int ms__source_fd(struct ms_file *f, hid_t obj);
 
 /* Fail the sample: set rc and err to "<file>: sample <id>: <what>" and go
  * to the function's done label (f, s, rc and err are in scope). */
@@ -53,6 +73,19 @@ int ms__sample_read_frames(struct ms_file *f, const struct ms_sample_name *s,
                            const hsize_t count[3], hid_t mem_type, void *buf,
                            struct ms_error *err);
 
+/* linked_files.c: a file that referrer refers to by name (an external
+ * link's, or a virtual dataset's source), looked for as HDF5 does
+ * (prefix_env: "HDF5_EXT_PREFIX" or "HDF5_VDS_PREFIX"): true and its path
+ * in out if found. */
+bool ms__find_linked_file(const char *referrer, const char *name,
+                          const char *prefix_env, char *out, size_t size);
+/* Why path (in loc, of the file referrer) cannot be looked up, if a link
+ * on it leads nowhere: an external link to a file that is not there or
+ * lacks the object, or a dangling soft link.  False if no link explains
+ * it. */
+bool ms__explain_links(hid_t loc, const char *referrer, const char *path,
+                       char *buf, size_t size);
+
 /* dataset_check.c: one dataset of a sample, <prefix><name>/<leaf>. */
 
 /* A dataset opened, with its class, rank, dims (rank at most 3) and value
@@ -79,12 +112,20 @@ int ms__dataset_check_storage(struct ms_file *f,
                               const hsize_t *dims, size_t elem,
                               struct ms_error *err);
 
-/* Where a dataset's values start in the file if they can be read without
- * HDF5 (contiguous, allocated, no filters or external files, stored as
- * the native type given, a descriptor for direct reads), else
- * MS_NO_DIRECT_READ. */
+/* virtual_check.c: that every value of a virtual dataset comes from a
+ * source dataset that is there (file, dataset, extent): 0 or a sample
+ * failure naming the missing source. */
+int ms__virtual_check(struct ms_file *f, const struct ms_sample_name *s,
+                      const char *leaf, hid_t dset, hid_t dcpl,
+                      struct ms_error *err);
+
+/* Where a dataset's values start, and in which file (*fd, from
+ * ms__source_fd), if they can be read without HDF5 (contiguous,
+ * allocated, no filters or external storage, stored as the native type
+ * given, a descriptor of the file that holds them), else
+ * MS_NO_DIRECT_READ and *fd -1. */
 uint64_t ms__dataset_direct_offset(struct ms_file *f, hid_t dset,
-                                   hid_t native);
+                                   hid_t native, int *fd);
 
 /* chunk_read.c: read the slots of chunked native float32 whose filters
  * chunk_decode.c can undo, chunk by chunk, decoding in the calling worker

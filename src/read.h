@@ -1,7 +1,8 @@
 /*
  * read.h: the files that read a dataset (hdf5_file.c, hdf5_util.c,
- * sample_check.c, reader.c, chunk_read.c, chunk_decode.c, direct_read.c,
- * split_read.c) as the rest of the library calls them.  Part of
+ * sample_open.c, source_files.c, linked_files.c, virtual_check.c,
+ * sample_check.c, reader.c, read_verify.c, chunk_read.c, chunk_decode.c,
+ * direct_read.c, split_read.c) as the rest of the library calls them.  Part of
  * internal.h, which includes it; no HDF5 type appears here.
  */
 #ifndef MESHSTATS_READ_H
@@ -36,6 +37,7 @@ struct ms_field_shape {
     bool single;            /* IEEE float32 */
     uint64_t direct_offset; /* contiguous native float32, else
                              * MS_NO_DIRECT_READ */
+    int direct_fd;          /* the file that holds it, for pread */
 };
 
 struct ms_sample_shape {
@@ -46,13 +48,16 @@ struct ms_sample_shape {
     size_t F, T, N, E;
     size_t elem_size;  /* bytes per stored nodal_data value */
     bool single;       /* stored as IEEE float32: read into float blocks */
-    /* Where nodal_data's bytes start in the file when they can be read
-     * directly (contiguous, unfiltered, native float32, no userblock);
-     * MS_NO_DIRECT_READ otherwise. */
+    /* Where nodal_data's bytes start when they can be read directly
+     * (contiguous, unfiltered, native float32, no userblock), and a
+     * descriptor of the file that holds them (the dataset file, or one
+     * it links to: source_files.c); MS_NO_DIRECT_READ and -1 otherwise. */
     uint64_t direct_offset;
+    int direct_fd;
     /* The same for mesh_edge, stored as native int64 or int32 (edge_elem
      * its bytes per index). */
     uint64_t edge_offset;
+    int edge_fd;
     size_t edge_elem;
     /* Chunked storage: the chunk's extent in timesteps (1 if contiguous). */
     size_t chunk_t;
@@ -217,6 +222,15 @@ int ms__direct_read_slots(const struct ms_direct_source *src,
 struct timespec;
 void ms__throttle_reads(const struct timespec *start, size_t bytes,
                         uint64_t bps);
+
+/* read_verify.c: whether MESHSTATS_VERIFY_READS=1 asks every read that
+ * bypassed H5Dread to be compared with H5Dread's (never in a release
+ * build), and the sample's error when they differ (at: the first value
+ * that differs). */
+bool ms__verify_reads(void);
+int ms__verify_failed(struct ms_error *err, const char *path,
+                      const struct ms_sample_name *s, const char *dataset,
+                      size_t at);
 
 /* Test hook (process-wide, set between passes): force every read through
  * H5Dread, to compare the read paths. */

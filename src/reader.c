@@ -14,6 +14,7 @@
  */
 #include "hdf5_file.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,13 +38,49 @@ direct_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                   const struct ms_slot_list *sl, float *buf,
                   struct ms_error *err)
 {
-    struct ms_direct_source src = {f->fd, f->path, s, shape};
+    struct ms_direct_source src = {shape->direct_fd, f->path, s, shape};
     return ms__direct_read_slots(&src, sl, buf, err);
+}
+
+/* Edges [e0, e0 + n) of mesh_edge through H5Dread into block. */
+static int
+read_edge_block_hdf5(hid_t dset, hid_t fspace, size_t e0, size_t n,
+                     int64_t *block)
+{
+    hsize_t start[2] = {0, e0}, dims[2] = {2, n};
+    hid_t mspace = H5Screate_simple(2, dims, NULL);
+    bool ok = fspace >= 0 && mspace >= 0 &&
+              H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims,
+                                  NULL) >= 0 &&
+              H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
+                      block) >= 0;
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    return ok ? 0 : -1;
+}
+
+/* MESHSTATS_VERIFY_READS: a directly read edge block against H5Dread's
+ * (0, -1 if that read fails, or -2 - k for the first index k that
+ * differs). */
+static int
+verify_edge_block(hid_t dset, hid_t fspace, size_t e0, size_t n,
+                  const int64_t *block)
+{
+    int64_t *ref = ms__malloc(2 * n * sizeof(*ref));
+    int rc = ref == NULL ? ENOMEM
+                         : read_edge_block_hdf5(dset, fspace, e0, n, ref);
+    for (size_t k = 0; rc == 0 && k < 2 * n; k++) {
+        rc = block[k] == ref[k] ? 0 : -2 - (int)(k % n);
+    }
+    ms__free(ref);
+    return rc;
 }
 
 /* Edges [e0, e0 + n) of mesh_edge (rows from and to) into block (from's
  * n indices, then to's) as int64: with pread when the dataset is
- * contiguous native int64 or int32, else with H5Dread. */
+ * contiguous native int64 or int32, else with H5Dread.  0, an errno, -1
+ * for HDF5's failure, or below -1 for a verified read that differs. */
 static int
 read_edge_block(struct ms_file *f, const struct ms_sample_shape *shape,
                 hid_t dset, hid_t fspace, size_t e0, size_t n, int64_t *block)
@@ -56,7 +93,7 @@ read_edge_block(struct ms_file *f, const struct ms_sample_shape *shape,
             int64_t *row = block + r * n;
             void *dst = elem == 8 ? (void *)row : (void *)((int32_t *)row + n);
             uint64_t at = shape->edge_offset + (r * shape->E + e0) * elem;
-            int e = ms__pread_bytes(f->fd, at, n * elem, dst);
+            int e = ms__pread_bytes(shape->edge_fd, at, n * elem, dst);
             if (e != 0) {
                 return e;
             }
@@ -66,19 +103,31 @@ read_edge_block(struct ms_file *f, const struct ms_sample_shape *shape,
                 row[k] = v;
             }
         }
-        return 0;
+        return ms__verify_reads()
+                   ? verify_edge_block(dset, fspace, e0, n, block)
+                   : 0;
     }
-    hsize_t start[2] = {0, e0}, dims[2] = {2, n};
-    hid_t mspace = H5Screate_simple(2, dims, NULL);
-    bool ok = fspace >= 0 && mspace >= 0 &&
-              H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims,
-                                  NULL) >= 0 &&
-              H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
-                      block) >= 0;
-    if (mspace >= 0) {
-        H5Sclose(mspace);
+    return read_edge_block_hdf5(dset, fspace, e0, n, block);
+}
+
+/* The n edges of block (from's indices, then to's) checked against
+ * [0, N) and stored at from + at and to + at (if from is not NULL): the
+ * first bad edge's place, or n. */
+static size_t
+take_edges(const int64_t *block, size_t n, size_t N, uint32_t *from,
+           uint32_t *to, size_t at)
+{
+    for (size_t k = 0; k < n; k++) {
+        int64_t i = block[k], j = block[n + k];
+        if (i < 0 || j < 0 || (uint64_t)i >= N || (uint64_t)j >= N) {
+            return k;
+        }
+        if (from != NULL) {
+            from[at + k] = (uint32_t)i;
+            to[at + k] = (uint32_t)j;
+        }
     }
-    return ok ? 0 : -1;
+    return n;
 }
 
 int
@@ -102,6 +151,13 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
     for (size_t e0 = first; e0 < end; e0 += EDGE_READ_BLOCK) {
         size_t n = end - e0 < EDGE_READ_BLOCK ? end - e0 : EDGE_READ_BLOCK;
         int e = read_edge_block(f, shape, dset, fspace, e0, n, block);
+        if (e < -1) {
+            char what[96];
+            snprintf(what, sizeof(what), "data/%s/mesh_edge", s->name);
+            rc = ms__verify_failed(err, f->path, s, what,
+                                   e0 + (size_t)(-2 - e));
+            goto done;
+        }
         if (e != 0) {
             char msg[256];
             if (e > 0) {
@@ -113,20 +169,13 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                         "data/%s/mesh_edge: read failed at edge %zu: %s",
                         s->name, e0, msg);
         }
-        for (size_t k = 0; k < n; k++) {
-            int64_t i = block[k], j = block[n + k];
-            if (i < 0 || j < 0 || (uint64_t)i >= shape->N ||
-                (uint64_t)j >= shape->N) {
-                SAMPLE_FAIL(MS_ERANGE,
-                            "data/%s/mesh_edge: edge %zu = (%lld, %lld) has a "
-                            "node index outside [0, %zu)",
-                            s->name, e0 + k, (long long)i, (long long)j,
-                            shape->N);
-            }
-            if (from != NULL) {
-                from[e0 - first + k] = (uint32_t)i;
-                to[e0 - first + k] = (uint32_t)j;
-            }
+        size_t k = take_edges(block, n, shape->N, from, to, e0 - first);
+        if (k < n) {
+            SAMPLE_FAIL(MS_ERANGE,
+                        "data/%s/mesh_edge: edge %zu = (%lld, %lld) has a "
+                        "node index outside [0, %zu)",
+                        s->name, e0 + k, (long long)block[k],
+                        (long long)block[n + k], shape->N);
         }
     }
 done:
@@ -197,6 +246,37 @@ done:
     return rc;
 }
 
+/* MESHSTATS_VERIFY_READS: the rows a fast path read into buf (float) read
+ * again through H5Dread and compared bit for bit (read_verify.c). */
+static int
+verify_slots(struct ms_file *f, const struct ms_sample_name *s,
+             const struct ms_sample_shape *shape,
+             const struct ms_slot_list *sl, const float *buf,
+             struct ms_error *err)
+{
+    size_t n = sl->count;
+    float *ref = ms__calloc(sl->nrows * sl->n * n, sizeof(float));
+    if (ref == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory", f->path);
+    }
+    int rc = read_slots_hdf5(f, s, shape, sl, ref, err);
+    for (size_t row = 0; rc == 0 && row < sl->nrows; row++) {
+        for (size_t i = 0; rc == 0 && i < sl->n; i++) {
+            size_t at = (row * sl->n + i) * n;
+            if (ms__slot_needs_row(sl, i, row) &&
+                memcmp(buf + at, ref + at, n * sizeof(float)) != 0) {
+                char what[96];
+                snprintf(what, sizeof(what), "data/%s/nodal_data", s->name);
+                rc = ms__verify_failed(err, f->path, s, what,
+                                       (row * shape->T + sl->t[i]) *
+                                               shape->N + sl->first);
+            }
+        }
+    }
+    ms__free(ref);
+    return rc;
+}
+
 #ifdef MS_FAULT_INJECTION
 /* Test hook, compiled out of release builds: MESHSTATS_FAULT_READ=N makes
  * the N-th read of the process fail as a damaged disk would. */
@@ -240,7 +320,11 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
     } else if (fast && shape->chunk[0] != 0 && rs->chunk != NULL) {
         rc = ms__read_slots_chunked(f, s, shape, sl, buf, rs, err);
     } else {
+        fast = false;
         rc = read_slots_hdf5(f, s, shape, sl, buf, err);
+    }
+    if (rc == 0 && fast && ms__verify_reads()) {
+        rc = verify_slots(f, s, shape, sl, buf, err);
     }
     ms__throttle_reads(&start, sl->nrows * sl->n * sl->count * shape->elem_size,
                        rs->throttle);

@@ -69,6 +69,7 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
     shape->single = type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
                                   H5Tequal(type, H5T_IEEE_F32BE) > 0);
     shape->direct_offset = MS_NO_DIRECT_READ;
+    shape->direct_fd = -1;
     shape->chunk_t = 1;
     shape->chunk[0] = 0;
     bool native = type >= 0 && H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
@@ -77,7 +78,7 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
         hsize_t dims[3];
         if (H5Pget_chunk(dcpl, 3, dims) == 3) {
             shape->chunk_t = dims[1];
-            if (f->fd >= 0 && native &&
+            if (f->direct && native &&
                 decodable_filters(dcpl, sizeof(float), &shape->filters)) {
                 for (int i = 0; i < 3; i++) {
                     shape->chunk[i] = dims[i];
@@ -85,8 +86,8 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
             }
         }
     } else {
-        shape->direct_offset =
-            ms__dataset_direct_offset(f, dset, H5T_NATIVE_FLOAT);
+        shape->direct_offset = ms__dataset_direct_offset(
+            f, dset, H5T_NATIVE_FLOAT, &shape->direct_fd);
     }
     if (dcpl >= 0) {
         H5Pclose(dcpl);
@@ -187,6 +188,7 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
 {
     struct ms_dataset_shape ds;
     shape->edge_offset = MS_NO_DIRECT_READ;
+    shape->edge_fd = -1;
     shape->edge_elem = 0;
     int rc = ms__dataset_open_shape(f, s, "mesh_edge", &ds, err);
     if (rc != 0) {
@@ -223,7 +225,8 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     shape->E = (size_t)dims[1];
     shape->edge_elem = ds.elem;
     shape->edge_offset = ms__dataset_direct_offset(
-        f, dset, ds.elem == 8 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32);
+        f, dset, ds.elem == 8 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32,
+        &shape->edge_fd);
 done:
     H5Dclose(dset);
     return rc;

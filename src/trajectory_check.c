@@ -152,7 +152,8 @@ read_path(struct ms_file *f, hid_t dset, struct ms_field_shape *fs)
     if (type >= 0) {
         H5Tclose(type);
     }
-    fs->direct_offset = ms__dataset_direct_offset(f, dset, H5T_NATIVE_FLOAT);
+    fs->direct_offset =
+        ms__dataset_direct_offset(f, dset, H5T_NATIVE_FLOAT, &fs->direct_fd);
 }
 
 /* One field against rule r; the first dynamic field sets T and N. */
@@ -190,7 +191,7 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
     if (rc == 0) {
         *fs = (struct ms_field_shape){
             true,    "",    (size_t)dims[0],  (size_t)dims[1], (size_t)dims[2],
-            ds.elem, false, MS_NO_DIRECT_READ};
+            ds.elem, false, MS_NO_DIRECT_READ, -1};
         snprintf(fs->leaf, sizeof(fs->leaf), "%s", leaf);
         read_path(f, ds.id, fs);
     }
@@ -231,7 +232,9 @@ ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
     memset(shape, 0, sizeof(*shape));
     shape->layout = MS_LAYOUT_TRAJECTORY;
     shape->direct_offset = MS_NO_DIRECT_READ;
+    shape->direct_fd = -1;
     shape->edge_offset = MS_NO_DIRECT_READ; /* edges come from cells */
+    shape->edge_fd = -1;
     shape->chunk_t = 1;
     H5I_type_t type;
     int rc = ms__sample_object_type(f, s, s->name, &type, err);

@@ -32,6 +32,32 @@ frames_room(struct ms_read_scratch *rs, size_t bytes)
     return 0;
 }
 
+/* MESHSTATS_VERIFY_READS: frames read directly (float) against H5Dread's
+ * (read_verify.c). */
+static int
+verify_run(struct ms_file *f, const struct ms_sample_name *s,
+           const struct ms_field_shape *fs, const hsize_t start[3],
+           const hsize_t count[3], const float *got, struct ms_error *err)
+{
+    size_t n = (size_t)(count[0] * count[1] * count[2]);
+    float *ref = ms__malloc(n * sizeof(float));
+    if (ref == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory", f->path);
+    }
+    int rc = ms__sample_read_frames(f, s, fs->leaf, start, count,
+                                    H5T_NATIVE_FLOAT, ref, err);
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        if (memcmp(&got[k], &ref[k], sizeof(float)) != 0) {
+            char what[96];
+            snprintf(what, sizeof(what), "%s/%s", s->name, fs->leaf);
+            rc = ms__verify_failed(err, f->path, s, what,
+                                   (size_t)start[0] * fs->count * fs->F + k);
+        }
+    }
+    ms__free(ref);
+    return rc;
+}
+
 /* Frames [t0, t0 + run) of a field, every node and component, as stored
  * order (frame, node, component), into out as float or double. */
 static int
@@ -40,17 +66,20 @@ read_run(struct ms_file *f, const struct ms_sample_name *s,
          void *out, struct ms_error *err)
 {
     size_t N = fs->count, F = fs->F;
+    hsize_t start[3] = {t0, 0, 0}, count[3] = {run, N, F};
     if (single && fs->direct_offset != MS_NO_DIRECT_READ) {
         uint64_t at = fs->direct_offset + (uint64_t)t0 * N * F * sizeof(float);
-        int e = ms__pread_floats(f->fd, at, run * N * F, out);
-        return e == 0 ? 0
-                      : ms__error_set(err, MS_EIO,
-                                      "%s: sample %lld: %s/%s: read of frames "
-                                      "%zu..%zu failed: %s",
-                                      f->path, (long long)s->id, s->name,
-                                      fs->leaf, t0, t0 + run - 1, strerror(e));
+        int e = ms__pread_floats(fs->direct_fd, at, run * N * F, out);
+        if (e != 0) {
+            return ms__error_set(err, MS_EIO,
+                                 "%s: sample %lld: %s/%s: read of frames "
+                                 "%zu..%zu failed: %s",
+                                 f->path, (long long)s->id, s->name, fs->leaf,
+                                 t0, t0 + run - 1, strerror(e));
+        }
+        return ms__verify_reads() ? verify_run(f, s, fs, start, count, out, err)
+                                  : 0;
     }
-    hsize_t start[3] = {t0, 0, 0}, count[3] = {run, N, F};
     return ms__sample_read_frames(f, s, fs->leaf, start, count,
                                   single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
                                   out, err);

@@ -115,7 +115,8 @@ def partly_written(f, leaf):
 
 
 def virtual(f, sid):
-    """Sample sid's nodal_data as a virtual dataset over another file's."""
+    """Sample sid's nodal_data as a virtual dataset over another file's,
+    which is gone (its values would read as the fill value)."""
     nodal, edges = good()
     source = os.path.join(TMP, f"virtual-source-{sid}.h5")
     with h5py.File(source, "w") as src:
@@ -125,6 +126,7 @@ def virtual(f, sid):
     g = f.require_group(f"data/{sid}")
     g.create_virtual_dataset("nodal_data", layout)
     g.create_dataset("mesh_edge", data=edges)
+    os.remove(source)
 
 
 BAD_SAMPLES = [
@@ -177,7 +179,7 @@ BAD_SAMPLES = [
      sample(f, 7, good()[0], None), "data/7/mesh_edge: declared (2 x 5) but "
      "never written"),
     ("virtual_nodal_data", lambda f: virtual(f, 7),
-     "data/7/nodal_data: is a virtual dataset"),
+     "data/7/nodal_data: is a virtual dataset, and its source file"),
     ("more_nodes_than_supported", lambda f: f.require_group(
         "data/7").create_dataset("nodal_data", shape=(8, 2, 2**33),
                                  dtype="<f4", chunks=(1, 1, 2**20)) and

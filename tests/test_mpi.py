@@ -54,6 +54,27 @@ def two_and_three_ranks_give_the_bytes_of_one_process():
 
 
 @case
+def a_master_of_linked_files_gives_the_bytes_of_the_data_in_one_file():
+    # Each rank reads the linked files' bytes, never the master's.
+    import h5py
+    one = generated("linked_one.h5", 4)
+    master = os.path.join(TMP, "linked_master.h5")
+    with h5py.File(one, "r") as src, h5py.File(master, "w") as m:
+        m.create_dataset("padding", data=np.arange(50000, dtype="<f4"))
+        for name in src["data"]:
+            part = os.path.join(TMP, f"linked_part{name}.h5")
+            with h5py.File(part, "w") as p:
+                p.create_dataset("junk", data=np.ones(999, "<f4"))
+                src.copy(src[f"data/{name}"], p, name=f"data/{name}")
+            m[f"data/{name}"] = h5py.ExternalLink(part, f"/data/{name}")
+    want = single("-q", "--json", "-", one)
+    assert want.returncode == 0, want.stderr
+    got = ranks(2, "-q", "--json", "-", master)
+    assert got.returncode == 0, got.stderr[-500:]
+    assert got.stdout.replace(master, one) == want.stdout
+
+
+@case
 def a_trajectory_file_gives_the_bytes_of_one_process():
     path = os.path.join(TMP, "flag.h5")
     single("generate", path, "-q", "--model", "cloth", "--samples", 5,
