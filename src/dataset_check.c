@@ -228,11 +228,13 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
     bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
     if (layout == H5D_VIRTUAL) {
         rc = ms__virtual_check(f, s, leaf, dset, dcpl, err);
+    } else if (filtered) {
+        rc = ms__filters_check(f, s, leaf, dcpl, err);
     }
     if (dcpl >= 0) {
         H5Pclose(dcpl);
     }
-    if (layout == H5D_VIRTUAL) {
+    if (layout == H5D_VIRTUAL || rc != 0) {
         return rc;
     }
     char shape[96];

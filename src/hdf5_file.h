@@ -112,6 +112,14 @@ int ms__dataset_check_storage(struct ms_file *f,
                               const hsize_t *dims, size_t elem,
                               struct ms_error *err);
 
+/* filters.c: make HDF5 able to decode LZF, Blosc, LZ4 and Zstandard
+ * (codecs.c's decoders registered where HDF5 has none; once a process),
+ * and check that HDF5 can decode every filter of a dataset's pipeline
+ * (dcpl): 0 or a sample failure naming the filter and what provides it. */
+void ms__filters_register(void);
+int ms__filters_check(struct ms_file *f, const struct ms_sample_name *s,
+                      const char *leaf, hid_t dcpl, struct ms_error *err);
+
 /* virtual_check.c: that every value of a virtual dataset comes from a
  * source dataset that is there (file, dataset, extent): 0 or a sample
  * failure naming the missing source. */

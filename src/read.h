@@ -19,10 +19,22 @@ struct ms_sample_name {
     char *name; /* the group name as stored (may have leading zeros) */
 };
 
-/* The filters of a chunked dataset that chunk_decode.c can undo. */
+/* HDF5's ids of the filters codecs.c can undo. */
+enum {
+    MS_FILTER_DEFLATE = 1,
+    MS_FILTER_SHUFFLE = 2,
+    MS_FILTER_LZF = 32000,
+    MS_FILTER_BLOSC = 32001,
+    MS_FILTER_LZ4 = 32004,
+    MS_FILTER_ZSTD = 32015,
+};
+#define MS_MAX_FILTERS 4
+
+/* The filter pipeline of a chunked dataset that chunk_decode.c can undo:
+ * the ids in the order HDF5 applied them on write. */
 struct ms_chunk_filters {
-    bool shuffle, deflate;
-    unsigned shuffle_index, deflate_index; /* their places in the pipeline */
+    size_t count;
+    int id[MS_MAX_FILTERS];
     size_t elem_size;
 };
 
@@ -193,6 +205,19 @@ ms__slot_needs_row(const struct ms_slot_list *sl, size_t i, size_t row)
     return sl->full[i] || (row >= MS_ROW_DISPLACEMENT &&
                            row < MS_ROW_DISPLACEMENT + sl->part);
 }
+
+/* codecs.c: filter (an MS_FILTER_ id) undone on in_bytes of in, into
+ * exactly want bytes of out (elem: the value size, for shuffle): 0,
+ * MS_EIO if they do not decode to want bytes, or MS_ENOMEM.  Reentrant. */
+int ms__codec_decode(int filter, const unsigned char *in, size_t in_bytes,
+                     unsigned char *out, size_t want, size_t elem);
+/* Whether codecs.c can undo filter. */
+bool ms__codec_known(int filter);
+/* The size in decodes to, from its own header or the filter's client
+ * data cd (LZF): false if it cannot be told. */
+bool ms__codec_decoded_size(int filter, const unsigned char *in,
+                            size_t in_bytes, const unsigned *cd, size_t ncd,
+                            size_t *want);
 
 /* chunk_decode.c: turn a chunk's stored bytes (raw_bytes of them, with
  * HDF5's filter_mask) into its chunk_bytes of values in out; tmp is

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The filters of a chunked dataset, if chunk_decode.c can undo them all:
- * shuffle and deflate, in any order, each at most once. */
+/* The filters of a chunked dataset, if codecs.c can undo them all (at
+ * most MS_MAX_FILTERS). */
 static bool
 decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
 {
@@ -29,7 +29,7 @@ decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
      * chunk index, and a damaged file can make the two disagree (the
      * dataset fuzzer found it: tests/fuzz/corpus/dataset/crash-*). */
     int n = H5Pget_nfilters(dcpl);
-    if (n < 1 || n > 2) {
+    if (n < 1 || n > MS_MAX_FILTERS) {
         return false;
     }
     for (int i = 0; i < n; i++) {
@@ -39,25 +39,18 @@ decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
         char name[64];
         H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd,
                                          sizeof(name), name, &config);
-        if (id == H5Z_FILTER_SHUFFLE && !out->shuffle) {
-            out->shuffle = true;
-            out->shuffle_index = (unsigned)i;
-        } else if (id == H5Z_FILTER_DEFLATE && !out->deflate) {
-            out->deflate = true;
-            out->deflate_index = (unsigned)i;
-        } else {
-            return false; /* szip, lz4, fletcher32...: H5Dread decodes */
+        if (!ms__codec_known((int)id)) {
+            return false; /* szip, bitshuffle, fletcher32...: H5Dread */
         }
+        out->id[out->count++] = (int)id;
     }
-    /* Deflate must be applied after shuffle for the reverse order to hold. */
-    return !(out->shuffle && out->deflate &&
-             out->deflate_index < out->shuffle_index);
+    return true;
 }
 
 /* The stored element size and how nodal_data's bytes can be read without
  * H5Dread: directly (contiguous, allocated, no filters or external files,
  * stored as the native float32 the workers widen to double), or chunk by
- * chunk with the filters undone by the workers. */
+ * chunk with the filters undone by the workers (codecs.c). */
 static void
 stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
 {

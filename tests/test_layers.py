@@ -42,10 +42,10 @@ LAYERS = {
     # a sample's objects opened, a virtual dataset's sources checked; the
     # files links lead to, the descriptors of the files read directly
     "sample_open": 1.7, "virtual_check": 1.7, "linked_files": 1.5,
-    "source_files": 1.5,
+    "source_files": 1.5, "filters": 1.5,
     # pure helpers and HDF5's errors; the models' tables
     "moments": 1, "timesteps": 1, "progress": 1, "direct_read": 1,
-    "chunk_decode": 1, "alloc": 1, "models": 1, "read_verify": 1,
+    "chunk_decode": 1, "codecs": 0.5, "alloc": 1, "models": 1, "read_verify": 1,
     # HDF5's errors and lookups
     "hdf5_util": 0.5,
     # the loops over values and edges, for two instruction sets

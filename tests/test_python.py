@@ -291,6 +291,51 @@ def test_a_bad_sample_warns_and_fails_under_strict(with_bad_sample):
     assert "sample 5" in e.value.message and "edge 3" in e.value.message
 
 
+def test_compressed_files_and_a_missing_filter_as_the_command_says(folder):
+    # LZF as h5py writes it reads without a plugin; a filter HDF5 cannot
+    # load is named in the warning as the command names it.  HDF5 reads
+    # HDF5_PLUGIN_PATH when it starts, so a fresh interpreter runs it.
+    nodal, edges = oracle.random_sample(np.random.default_rng(5), 8, 4, 5, 4)
+    for name, kw in (("lzf.h5", {"compression": "lzf"}),
+                     ("bz2.h5", {"compression": 307})):
+        with h5py.File(folder / name, "w") as f:
+            f.create_dataset("data/0/nodal_data", data=nodal.astype("<f4"),
+                             chunks=(8, 2, 20), **kw)
+            f.create_dataset("data/0/mesh_edge", data=edges)
+    empty = folder / "no-plugins"
+    empty.mkdir(exist_ok=True)
+    script = textwrap.dedent(f"""
+        import json, warnings, meshstats
+        s = meshstats.compute({str(folder / "lzf.h5")!r})
+        print(s.to_json(), end="")
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            try:
+                meshstats.compute({str(folder / "bz2.h5")!r})
+            except meshstats.Error as e:
+                print("ERROR", e.code)
+        for x in w:
+            print("WARNING", type(x.message).__name__, x.message)
+    """)
+    env = dict(os.environ, HDF5_PLUGIN_PATH=str(empty))
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    command = subprocess.run([MESHSTATS, "--json", "-", "-q",
+                              str(folder / "lzf.h5")], capture_output=True,
+                             text=True, env=env)
+    assert "\n".join(l for l in lines if not l.startswith(("ERROR", "WARN"))) \
+        == command.stdout.rstrip("\n")
+    assert "ERROR MS_ENOSAMPLES" in lines, lines
+    said = [l for l in lines if l.startswith("WARNING")]
+    assert len(said) == 1 and "SkippedSampleWarning" in said[0], said
+    assert "BZip2 (id 307)" in said[0] and "hdf5-filter-plugin" in said[0]
+    bad = subprocess.run([MESHSTATS, "-q", str(folder / "bz2.h5")],
+                         capture_output=True, text=True, env=env)
+    assert said[0].split(" ", 2)[2] in bad.stderr
+
+
 def test_warnings_come_as_they_happen_even_when_the_pass_fails(plate):
     # input_var 6 needs 9 feature rows: every sample is skipped, then the
     # pass fails; the warnings that say why came before the error.
