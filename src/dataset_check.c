@@ -202,6 +202,9 @@ done:
     return rc;
 }
 
+static int check_source(struct ms_file *f, const struct ms_sample_name *s,
+                        const char *what, hid_t dset, struct ms_error *err);
+
 /* A dataset must be written in full.  HDF5 returns the fill value for
  * storage never written: for a dataset never written at all, or for the
  * chunks an aborted export did not reach.  Those values would enter the
@@ -227,7 +230,7 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
     bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
     bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
     if (layout == H5D_VIRTUAL) {
-        rc = ms__virtual_check(f, s, leaf, dset, dcpl, err);
+        rc = ms__virtual_check(f, s, leaf, dset, dcpl, check_source, err);
     } else if (filtered) {
         rc = ms__filters_check(f, s, leaf, dcpl, err);
     }
@@ -259,6 +262,31 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
                     f->prefix, s->name, leaf, (unsigned long long)bytes, shape,
                     elem);
     }
+done:
+    return rc;
+}
+
+/* A virtual dataset's source dataset, checked as any dataset is. */
+static int
+check_source(struct ms_file *f, const struct ms_sample_name *s,
+             const char *what, hid_t dset, struct ms_error *err)
+{
+    int rc = 0;
+    H5T_class_t cls;
+    int rank;
+    hsize_t dims[3];
+    size_t elem;
+    if (dataset_shape(dset, &cls, &rank, dims, &elem) != 0 || rank < 1 ||
+        rank > 3) {
+        SAMPLE_FAIL(MS_ELAYOUT, "%s%s/%s: its shape cannot be read",
+                    f->prefix, s->name, what);
+    }
+    for (int d = 0; d < rank; d++) {
+        if (dims[d] == 0) {
+            return 0; /* no values: nothing to check */
+        }
+    }
+    rc = ms__dataset_check_storage(f, s, what, dset, rank, dims, elem, err);
 done:
     return rc;
 }

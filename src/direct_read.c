@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,24 @@ ms__pread_bytes(int fd, uint64_t offset, size_t want, void *dst)
     return 0;
 }
 
+#ifdef MS_FAULT_INJECTION
+/* Test hook, compiled out of release builds: MESHSTATS_FAULT_OFFSET=N
+ * shifts every direct read of nodal_data by N bytes, the kind of mistake
+ * MESHSTATS_VERIFY_READS is there to catch. */
+static uint64_t
+fault_offset(void)
+{
+    const char *env = getenv("MESHSTATS_FAULT_OFFSET");
+    return env != NULL ? strtoull(env, NULL, 10) : 0;
+}
+#else
+static uint64_t
+fault_offset(void)
+{
+    return 0;
+}
+#endif
+
 int
 ms__direct_read_slots(const struct ms_direct_source *src,
                       const struct ms_slot_list *sl, float *buf,
@@ -49,6 +68,7 @@ ms__direct_read_slots(const struct ms_direct_source *src,
     const struct ms_sample_name *s = src->sample;
     const struct ms_sample_shape *shape = src->shape;
     size_t T = shape->T, N = shape->N, n = sl->count;
+    uint64_t shift = fault_offset();
     /* For each row, each run of consecutive timesteps that need it is one
      * contiguous byte range when the list covers every node (a run of one
      * timestep otherwise). */
@@ -64,7 +84,7 @@ ms__direct_read_slots(const struct ms_direct_source *src,
                    ms__slot_needs_row(sl, i + run, row)) {
                 run++;
             }
-            uint64_t at = shape->direct_offset +
+            uint64_t at = shift + shape->direct_offset +
                           (((uint64_t)row * T + sl->t[i]) * N + sl->first) *
                               sizeof(float);
             float *dst = buf + (row * sl->n + i) * n;

@@ -26,7 +26,9 @@ struct ms_file {
      * directly (this one, externally linked ones). */
     uv_mutex_t sources_lock;
     struct ms_source_file *sources;
-    size_t nsources;
+    size_t nsources, max_sources;
+    /* virtual_check.c: how deep in virtual sources the check is. */
+    int virtual_depth;
 };
 
 /* source_files.c: set up and close the list of source files. */
@@ -75,10 +77,14 @@ int ms__sample_read_frames(struct ms_file *f, const struct ms_sample_name *s,
 
 /* linked_files.c: a file that referrer refers to by name (an external
  * link's, or a virtual dataset's source), looked for as HDF5 does
- * (prefix_env: "HDF5_EXT_PREFIX" or "HDF5_VDS_PREFIX"): true and its path
- * in out if found. */
-bool ms__find_linked_file(const char *referrer, const char *name,
-                          const char *prefix_env, char *out, size_t size);
+ * (prefix_env: "HDF5_EXT_PREFIX" or "HDF5_VDS_PREFIX"): 0 and its path in
+ * out if found, else an errno (ENOENT: no such file anywhere HDF5
+ * looks). */
+int ms__find_linked_file(const char *referrer, const char *name,
+                         const char *prefix_env, char *out, size_t size);
+/* The words for ms__find_linked_file's failure: "does not exist
+ * (looked for beside referrer ...)", or why it cannot be read. */
+const char *ms__linked_file_problem(int problem, const char *referrer);
 /* Why path (in loc, of the file referrer) cannot be looked up, if a link
  * on it leads nowhere: an external link to a file that is not there or
  * lacks the object, or a dangling soft link.  False if no link explains
@@ -120,12 +126,19 @@ void ms__filters_register(void);
 int ms__filters_check(struct ms_file *f, const struct ms_sample_name *s,
                       const char *leaf, hid_t dcpl, struct ms_error *err);
 
+/* How a virtual dataset's source is checked (dataset_check.c's storage
+ * check): what names it in a message. */
+typedef int (*ms_source_check_fn)(struct ms_file *f,
+                                  const struct ms_sample_name *s,
+                                  const char *what, hid_t dset,
+                                  struct ms_error *err);
+
 /* virtual_check.c: that every value of a virtual dataset comes from a
- * source dataset that is there (file, dataset, extent): 0 or a sample
- * failure naming the missing source. */
+ * source dataset that is there (file, dataset, shape, every value mapped)
+ * and passes check: 0 or a sample failure naming the source. */
 int ms__virtual_check(struct ms_file *f, const struct ms_sample_name *s,
                       const char *leaf, hid_t dset, hid_t dcpl,
-                      struct ms_error *err);
+                      ms_source_check_fn check, struct ms_error *err);
 
 /* Where a dataset's values start, and in which file (*fd, from
  * ms__source_fd), if they can be read without HDF5 (contiguous,

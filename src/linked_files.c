@@ -13,64 +13,101 @@
  */
 #include "hdf5_file.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Whether path names a readable HDF5 file. */
-static bool
-is_hdf5_file(const char *path)
+/* 0 if path names a readable HDF5 file, else an errno (ENOENT: no file
+ * there; EMFILE and the like: one that cannot be opened now). */
+static int
+hdf5_file_at(const char *path)
 {
-    return access(path, R_OK) == 0 && H5Fis_hdf5(path) > 0;
+    if (access(path, R_OK) != 0) {
+        return errno;
+    }
+    return H5Fis_hdf5(path) > 0 ? 0 : EINVAL;
 }
 
-/* dir "/" name into out, dir's ${ORIGIN} standing for origin (the folder
- * of the referring file). */
+/* dir "/" name into out; with origin (virtual datasets only: HDF5 1.10
+ * expands it for those, not for external links) a leading ${ORIGIN} of
+ * dir stands for the folder of the referring file. */
 static void
 join(char *out, size_t size, const char *dir, size_t dirlen,
      const char *origin, const char *name)
 {
     const char *tag = "${ORIGIN}";
-    if (dirlen >= strlen(tag) && strncmp(dir, tag, strlen(tag)) == 0) {
-        snprintf(out, size, "%s%.*s/%s", origin,
-                 (int)(dirlen - strlen(tag)), dir + strlen(tag), name);
+    size_t n = strlen(tag);
+    if (origin != NULL && dirlen >= n && strncmp(dir, tag, n) == 0) {
+        snprintf(out, size, "%s%.*s/%s", origin, (int)(dirlen - n), dir + n,
+                 name);
     } else {
         snprintf(out, size, "%.*s/%s", (int)dirlen, dir, name);
     }
 }
 
-bool
+/* Keep the most telling problem: a file that is there beats none. */
+static int
+worse(int kept, int now)
+{
+    return kept == ENOENT || kept == 0 ? now : kept;
+}
+
+int
 ms__find_linked_file(const char *referrer, const char *name,
                      const char *prefix_env, char *out, size_t size)
 {
+    int problem = ENOENT, e;
     snprintf(out, size, "%s", name);
     if (name[0] == '/') {
-        if (is_hdf5_file(name)) {
-            return true;
+        if ((problem = hdf5_file_at(name)) == 0) {
+            return 0;
         }
-        const char *last = strrchr(name, '/');
-        name = last + 1;
+        name = strrchr(name, '/') + 1;
     }
     char origin[4096];
     const char *slash = strrchr(referrer, '/');
     snprintf(origin, sizeof(origin), "%.*s",
              slash ? (int)(slash - referrer) : 1, slash ? referrer : ".");
+    bool vds = strcmp(prefix_env, "HDF5_VDS_PREFIX") == 0;
     const char *dirs = getenv(prefix_env);
     while (dirs != NULL && *dirs != '\0') {
         size_t len = strcspn(dirs, ":");
-        join(out, size, dirs, len, origin, name);
-        if (len > 0 && is_hdf5_file(out)) {
-            return true;
+        join(out, size, dirs, len, vds ? origin : NULL, name);
+        if (len > 0 && (e = hdf5_file_at(out)) == 0) {
+            return 0;
         }
+        problem = len > 0 ? worse(problem, e) : problem;
         dirs += len + (dirs[len] == ':');
     }
-    join(out, size, origin, strlen(origin), origin, name);
-    if (is_hdf5_file(out)) {
-        return true;
+    join(out, size, origin, strlen(origin), NULL, name);
+    if ((e = hdf5_file_at(out)) == 0) {
+        return 0;
     }
+    problem = worse(problem, e);
     snprintf(out, size, "%s", name);
-    return is_hdf5_file(out);
+    if ((e = hdf5_file_at(out)) == 0) {
+        return 0;
+    }
+    return worse(problem, e);
+}
+
+const char *
+ms__linked_file_problem(int problem, const char *referrer)
+{
+    static _Thread_local char text[4200];
+    if (problem == ENOENT) {
+        snprintf(text, sizeof(text),
+                 "does not exist (looked for beside %s and from the "
+                 "current directory)",
+                 referrer);
+    } else if (problem == EINVAL) {
+        snprintf(text, sizeof(text), "is not an HDF5 file");
+    } else {
+        snprintf(text, sizeof(text), "cannot be read: %s", strerror(problem));
+    }
+    return text;
 }
 
 /* Why the external link at path (in loc) leads nowhere, into buf. */
@@ -89,13 +126,12 @@ explain_external(hid_t loc, const char *referrer, const char *path,
         return;
     }
     char found[4096];
-    if (!ms__find_linked_file(referrer, file, "HDF5_EXT_PREFIX", found,
-                              sizeof(found))) {
-        snprintf(buf, size,
-                 "%s is an external link to %s in the file %s, which does "
-                 "not exist or is not an HDF5 file (looked for beside %s "
-                 "and from the current directory)",
-                 path, obj, file, referrer);
+    int problem = ms__find_linked_file(referrer, file, "HDF5_EXT_PREFIX",
+                                       found, sizeof(found));
+    if (problem != 0) {
+        snprintf(buf, size, "%s is an external link to %s in the file %s, "
+                 "which %s",
+                 path, obj, file, ms__linked_file_problem(problem, referrer));
     } else {
         hid_t other = H5Fopen(found, H5F_ACC_RDONLY, H5P_DEFAULT);
         bool has = other >= 0 && ms__object_type(other, obj) > H5I_BADID;
@@ -111,11 +147,30 @@ explain_external(hid_t loc, const char *referrer, const char *path,
     ms__free(val);
 }
 
+/* The name of the file that holds the link at path (its parent group
+ * may be in a file reached through another link), else referrer. */
+static void
+link_holder(hid_t loc, const char *path, const char *referrer, char *out,
+            size_t size)
+{
+    char parent[1024];
+    const char *slash = strrchr(path, '/');
+    snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1,
+             slash ? path : ".");
+    hid_t obj = H5Oopen(loc, parent[0] != '\0' ? parent : "/", H5P_DEFAULT);
+    if (obj < 0 || H5Fget_name(obj, out, size) <= 0) {
+        snprintf(out, size, "%s", referrer);
+    }
+    if (obj >= 0) {
+        H5Oclose(obj);
+    }
+}
+
 bool
 ms__explain_links(hid_t loc, const char *referrer, const char *path,
                   char *buf, size_t size)
 {
-    char prefix[512];
+    char prefix[1024];
     size_t len = strlen(path);
     for (size_t end = 1; end <= len && end < sizeof(prefix); end++) {
         if (end < len && path[end] != '/') {
@@ -129,13 +184,15 @@ ms__explain_links(hid_t loc, const char *referrer, const char *path,
         }
         if (info.type == H5L_TYPE_EXTERNAL &&
             ms__object_type(loc, prefix) == H5I_UNINIT) {
-            explain_external(loc, referrer, prefix, info.u.val_size, buf,
+            char holder[4096];
+            link_holder(loc, prefix, referrer, holder, sizeof(holder));
+            explain_external(loc, holder, prefix, info.u.val_size, buf,
                              size);
             return true;
         }
         if (info.type == H5L_TYPE_SOFT &&
             ms__object_type(loc, prefix) == H5I_UNINIT) {
-            char target[256] = "";
+            char target[1024] = "";
             H5Lget_val(loc, prefix, target, sizeof(target), H5P_DEFAULT);
             target[sizeof(target) - 1] = '\0';
             snprintf(buf, size,

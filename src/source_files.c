@@ -11,8 +11,9 @@
  * file with the last object open in it.  One duplicate is kept per
  * distinct file (device and inode) until the dataset file is closed.
  * Where this cannot be established (a driver other than sec2, a userblock,
- * more than MS_MAX_SOURCE_FILES files, MESHSTATS_NO_PREAD=1), the answer
- * is -1 and the read goes through HDF5, which always reads the right file.
+ * more files than MS_MAX_SOURCE_FILES or a quarter of the descriptors the
+ * process may still open, MESHSTATS_NO_PREAD=1), the answer is -1 and the
+ * read goes through HDF5, which always reads the right file.
  * Called on any thread (the lock guards the list).
  */
 #include "hdf5_file.h"
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +38,16 @@ ms__sources_init(struct ms_file *f)
     f->direct = !(off != NULL && strcmp(off, "1") == 0);
     f->sources = NULL;
     f->nsources = 0;
+    f->max_sources = MS_MAX_SOURCE_FILES;
+    /* A quarter of what the process may still open, less a reserve, so
+     * that the pass's own descriptors (the event loop's, HDF5's files)
+     * are never short: under a low limit, more reads go through HDF5. */
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        rlim_t spare = lim.rlim_cur > 64 ? (lim.rlim_cur - 64) / 4 : 0;
+        f->max_sources = spare < f->max_sources ? (size_t)spare
+                                                : f->max_sources;
+    }
     uv_mutex_init(&f->sources_lock);
 }
 
@@ -87,7 +99,7 @@ listed_fd(struct ms_file *f, int hfd, const struct stat *st)
             return f->sources[i].fd;
         }
     }
-    if (f->nsources == MS_MAX_SOURCE_FILES) {
+    if (f->nsources >= f->max_sources) {
         return -1;
     }
     if (f->sources == NULL) {

@@ -319,7 +319,22 @@ def a_virtual_dataset_partly_mapped_or_past_its_source_skips():
         m.create_virtual_dataset("data/7/nodal_data", lay)
         m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
     skipped_naming(broken_master("vds_part.h5", build), "virtual dataset",
-                   "are mapped to a source", "fill value")
+                   "mapped to no source", "fill value")
+
+    def build_twice(m, good):
+        # The first half mapped twice, the second never: the mappings'
+        # sizes add up, their union does not cover.
+        with h5py.File(os.path.join(TMP, good), "r") as p:
+            shape = p["data/0/nodal_data"].shape
+        lay = h5py.VirtualLayout(shape=shape, dtype="<f4")
+        src = h5py.VirtualSource(good, "data/0/nodal_data", shape=shape)
+        half = shape[1] // 2
+        lay[:, :half, :] = src[:, :half, :]
+        lay[:, :half, :] = src[:, :half, :]
+        m.create_virtual_dataset("data/7/nodal_data", lay)
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("vds_twice.h5", build_twice),
+                   "virtual dataset", "mapped to no source")
 
     def build_past(m, good):
         with h5py.File(os.path.join(TMP, good), "r") as p:
@@ -331,7 +346,130 @@ def a_virtual_dataset_partly_mapped_or_past_its_source_skips():
         m.create_virtual_dataset("data/7/nodal_data", lay)
         m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
     skipped_naming(broken_master("vds_past.h5", build_past),
-                   "virtual dataset", "past the end of its source")
+                   "virtual dataset", "does not fit its source")
+
+    def build_reshaped(m, good):
+        # The whole source, as many values but another shape.
+        with h5py.File(os.path.join(TMP, good), "r") as p:
+            F, T, N = p["data/0/nodal_data"].shape
+        lay = h5py.VirtualLayout(shape=(F, T * N // 3, 3), dtype="<f4")
+        lay[...] = h5py.VirtualSource(good, "data/0/nodal_data",
+                                      shape=(F, T * N // 3, 3))
+        m.create_virtual_dataset("data/7/nodal_data", lay)
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("vds_shape.h5", build_reshaped),
+                   "virtual dataset", "does not fit its source")
+
+
+def virtual_over(m, name, sid, source_file, source_dset, shape):
+    lay = h5py.VirtualLayout(shape=shape, dtype="<f4")
+    lay[...] = h5py.VirtualSource(source_file, source_dset, shape=shape)
+    m.create_virtual_dataset(name, lay)
+
+
+@case
+def a_virtual_source_never_or_partly_written_or_virtual_and_missing():
+    samples = nodal_samples(n=1)
+    shape = samples[0][1].shape
+
+    def never(m, good):
+        with h5py.File(os.path.join(TMP, "never.h5"), "w") as p:
+            p.create_dataset("nd", shape=shape, dtype="<f4")
+        virtual_over(m, "data/7/nodal_data", 7, "never.h5", "nd", shape)
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("vds_never.h5", never),
+                   "never.h5:nd", "never written")
+
+    def partly(m, good):
+        with h5py.File(os.path.join(TMP, "partly.h5"), "w") as p:
+            d = p.create_dataset("nd", shape=shape, dtype="<f4",
+                                 chunks=(8, 1, shape[2]))
+            d[:, 0, :] = 1.0
+        virtual_over(m, "data/7/nodal_data", 7, "partly.h5", "nd", shape)
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("vds_partly.h5", partly),
+                   "partly.h5:nd", "partly written")
+
+    def nested(m, good):
+        with h5py.File(os.path.join(TMP, "inner.h5"), "w") as p:
+            virtual_over(p, "v", 0, "gone_inner.h5", "nd", shape)
+        virtual_over(m, "data/7/nodal_data", 7, "inner.h5", "v", shape)
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("vds_nested.h5", nested), "inner.h5:v",
+                   "gone_inner.h5", "does not exist")
+
+
+@case
+def a_virtual_dataset_in_a_linked_file_resolves_from_that_file():
+    # "." and relative source names mean the linked file and its folder,
+    # as HDF5 reads them, not the master.
+    samples = nodal_samples(n=2)
+    single = single_file("one_f.h5", samples)
+    os.makedirs(os.path.join(TMP, "sub_f"), exist_ok=True)
+    master = os.path.join(TMP, "master_f.h5")
+    with h5py.File(master, "w") as m:
+        for sid, nodal, edges in samples:
+            rel = f"sub_f/held{sid}.h5"
+            with h5py.File(os.path.join(TMP, rel), "w") as p:
+                if sid == 0:  # the source in the same linked file
+                    p.create_dataset("raw", data=nodal)
+                    virtual_over(p, "data/0/nodal_data", 0, ".", "raw",
+                                 nodal.shape)
+                else:  # beside the linked file, not beside the master
+                    with h5py.File(os.path.join(TMP, "sub_f", "src1.h5"),
+                                   "w") as q:
+                        q.create_dataset("raw", data=nodal)
+                    virtual_over(p, "data/1/nodal_data", 1, "src1.h5",
+                                 "raw", nodal.shape)
+                p.create_dataset(f"data/{sid}/mesh_edge", data=edges)
+            m[f"data/{sid}"] = h5py.ExternalLink(rel, f"/data/{sid}")
+        # The master holds a "raw" of other values: never read.
+        m.create_dataset("raw", data=np.zeros(samples[0][1].shape, "<f4"))
+    same_everywhere(master, single, cwd="/")
+
+
+@case
+def under_a_low_descriptor_limit_more_files_go_through_hdf5():
+    import resource
+    master = os.path.join(TMP, "master_many.h5")
+    if not os.path.exists(master):
+        more_linked_files_than_descriptors_kept()
+    want = stats(os.path.join(TMP, "one_many.h5"))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))
+    for j in ("1", "2"):
+        p = subprocess.run([*WRAPPER, MESHSTATS, "--json", "-", "-q", "-j", j,
+                            master], capture_output=True, text=True,
+                           cwd=TMP, preexec_fn=limit, timeout=120,
+                           env=dict(os.environ, MESHSTATS_VERIFY_READS="1"))
+        assert p.returncode == 0, p.stderr[-800:]
+        got = json.loads(p.stdout)
+        del got["dataset"]
+        assert got == want, j
+
+
+@case
+def the_read_cross_check_catches_a_direct_read_of_other_bytes():
+    # MESHSTATS_FAULT_OFFSET shifts every direct read by 4 bytes (debug
+    # builds): unchecked, the numbers change; checked, every sample fails
+    # naming the read.
+    single = os.path.join(TMP, "one_a.h5")
+    if not os.path.exists(single):
+        sample_groups_linked_with_chunked_edges_read_the_linked_files()
+    want = stats(single)
+    p = subprocess.run([*WRAPPER, MESHSTATS, "--json", "-", "-q", single],
+                       capture_output=True, text=True, cwd=TMP,
+                       env=dict(os.environ, MESHSTATS_FAULT_OFFSET="4",
+                                MESHSTATS_VERIFY_READS="0"))
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout)
+    del got["dataset"]
+    assert got["node"] != want["node"], "the hook shifted nothing"
+    checked = run(single, env={"MESHSTATS_FAULT_OFFSET": "4"})
+    assert checked.returncode == 1, checked.stderr
+    assert checked.stderr.count("differs from what H5Dread returns") == 3, \
+        checked.stderr
 
 
 @case
