@@ -418,6 +418,14 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
                  const struct ms_unit *u, const struct ms_unit_shared *shared,
                  const struct ms_options *opts, struct ms_unit_buffers *b,
                  struct ms_error *err);
+/* Fold a unit's per-timestep partials (in b) into acc, in timestep
+ * order. */
+struct ms_accumulator;
+void ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
+                   const struct ms_unit_buffers *b);
+/* Keep the per-sample report of plan sample ps (ms__stats_add_report). */
+int ms__unit_report(struct ms_stats *stats, const struct ms_plan_sample *ps,
+                    const struct ms_accumulator *acc);
 
 /* ------------------------------------------------------------------ */
 /* stats.c: the result object. */
@@ -433,10 +441,11 @@ int ms__accumulator_init(struct ms_accumulator *acc,
                          const size_t nfeat[MS_GROUP_COUNT]);
 void ms__accumulator_finish(struct ms_accumulator *acc);
 void ms__accumulator_reset(struct ms_accumulator *acc);
-/* Fold a unit's per-timestep partials into acc, in timestep order. */
-void ms__accumulator_fold_unit(struct ms_accumulator *acc,
-                               const struct ms_unit *u,
-                               const struct ms_unit_buffers *b);
+/* Fold nrecords records of group's partials (its nfeat moments each), in
+ * order, into acc, and skipped rows into its count. */
+void ms__accumulator_fold(struct ms_accumulator *acc, int group,
+                          const struct ms_moments *records, size_t nrecords,
+                          uint64_t skipped);
 /* acc (+)= other, group by group, feature by feature. */
 void ms__accumulator_merge(struct ms_accumulator *acc,
                            const struct ms_accumulator *other);
@@ -452,9 +461,10 @@ int ms__stats_create(const char *path, const struct ms_options *opts,
                      struct ms_stats **out);
 void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
 int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
-/* Keep one sample's statistics (in fold order, so id order). */
-int ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
-                         const struct ms_accumulator *acc);
+/* Keep one sample's statistics (in fold order, so id order): its id, N,
+ * E and node timesteps used. */
+int ms__stats_add_report(struct ms_stats *s, int64_t id, size_t N, size_t E,
+                         size_t timesteps, const struct ms_accumulator *acc);
 
 /* What became of each sample this process handled, in order: kept when
  * the samples are combined with other processes (mpi.c). */

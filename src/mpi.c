@@ -201,7 +201,7 @@ fold_blob(const unsigned char *p, size_t size, struct ms_mpi_pass *mp,
         }
         ms__accumulator_merge(total, acc);
         stats->samples_used++;
-        if (mp->opts->per_sample && ms__stats_add_report(stats, ps, acc)) {
+        if (mp->opts->per_sample && ms__unit_report(stats, ps, acc)) {
             return MS_ENOMEM;
         }
     }

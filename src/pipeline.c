@@ -219,8 +219,7 @@ fold_task(struct pipeline *p, struct job *j)
         }
         fail_sample(p, t, j);
     } else if (t->kind == TASK_UNIT) {
-        ms__accumulator_fold_unit(&p->sample, &p->plan->units[t->unit],
-                                  &j->buffers);
+        ms__unit_fold(&p->sample, &p->plan->units[t->unit], &j->buffers);
     }
     if (t->kind == TASK_UNIT && !j->skipped) {
         p->progress.units_done++;
@@ -231,8 +230,8 @@ fold_task(struct pipeline *p, struct job *j)
             record_outcome(p, t->sample, NULL);
             p->used++;
             if (p->opts->per_sample &&
-                ms__stats_add_report(p->stats, &p->plan->samples[t->sample],
-                                     &p->sample) != 0) {
+                ms__unit_report(p->stats, &p->plan->samples[t->sample],
+                                &p->sample) != 0) {
                 struct ms_error e;
                 stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
             }

@@ -68,24 +68,12 @@ fold_records(struct ms_moments *into, size_t nfeat,
 }
 
 void
-ms__accumulator_fold_unit(struct ms_accumulator *acc,
-                          const struct ms_unit *u,
-                          const struct ms_unit_buffers *b)
+ms__accumulator_fold(struct ms_accumulator *acc, int group,
+                     const struct ms_moments *records, size_t nrecords,
+                     uint64_t skipped)
 {
-    /* A NODES unit brings node and delta partials, an EDGES unit edge
-     * partials, a WHOLE unit all three. */
-    size_t nnode = u->node_end - u->node_begin;
-    size_t ndelta = u->delta_end - u->delta_begin;
-    bool nodes = u->kind != MS_UNIT_EDGES, edges = u->kind != MS_UNIT_NODES;
-    fold_records(acc->feat[MS_GROUP_NODE], acc->nfeat[MS_GROUP_NODE], b->node,
-                 nodes ? nnode * u->nblocks : 0);
-    fold_records(acc->feat[MS_GROUP_EDGE], acc->nfeat[MS_GROUP_EDGE], b->edge,
-                 edges ? nnode : 0);
-    fold_records(acc->feat[MS_GROUP_DELTA], acc->nfeat[MS_GROUP_DELTA],
-                 b->delta, nodes ? ndelta * u->nblocks : 0);
-    for (int g = 0; g < MS_GROUP_COUNT; g++) {
-        acc->skipped[g] += b->skipped[g];
-    }
+    fold_records(acc->feat[group], acc->nfeat[group], records, nrecords);
+    acc->skipped[group] += skipped;
 }
 
 void
@@ -228,8 +216,8 @@ ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc)
 }
 
 int
-ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
-                     const struct ms_accumulator *acc)
+ms__stats_add_report(struct ms_stats *s, int64_t id, size_t N, size_t E,
+                     size_t timesteps, const struct ms_accumulator *acc)
 {
     void *grown =
         ms__reallocarray(s->reports, s->nreports + 1, sizeof(*s->reports));
@@ -239,10 +227,10 @@ ms__stats_add_report(struct ms_stats *s, const struct ms_plan_sample *ps,
     s->reports = grown;
     struct ms_sample_report *r = &s->reports[s->nreports];
     memset(r, 0, sizeof(*r));
-    r->id = ps->name.id;
-    r->N = ps->shape.N;
-    r->E = ps->shape.E;
-    r->timesteps = ps->node_ts.count;
+    r->id = id;
+    r->N = N;
+    r->E = E;
+    r->timesteps = timesteps;
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         r->groups[g].nfeatures = acc->nfeat[g];
         r->groups[g].features =

@@ -525,3 +525,30 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     b->compute_ns = now_ns() - t1;
     return rc;
 }
+
+void
+ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
+              const struct ms_unit_buffers *b)
+{
+    /* A NODES unit brings node and delta partials, an EDGES unit edge
+     * partials, a WHOLE unit all three. */
+    size_t nnode = u->node_end - u->node_begin;
+    size_t ndelta = u->delta_end - u->delta_begin;
+    bool nodes = u->kind != MS_UNIT_EDGES, edges = u->kind != MS_UNIT_NODES;
+    ms__accumulator_fold(acc, MS_GROUP_NODE, b->node,
+                         nodes ? nnode * u->nblocks : 0,
+                         b->skipped[MS_GROUP_NODE]);
+    ms__accumulator_fold(acc, MS_GROUP_EDGE, b->edge, edges ? nnode : 0,
+                         b->skipped[MS_GROUP_EDGE]);
+    ms__accumulator_fold(acc, MS_GROUP_DELTA, b->delta,
+                         nodes ? ndelta * u->nblocks : 0,
+                         b->skipped[MS_GROUP_DELTA]);
+}
+
+int
+ms__unit_report(struct ms_stats *stats, const struct ms_plan_sample *ps,
+                const struct ms_accumulator *acc)
+{
+    return ms__stats_add_report(stats, ps->name.id, ps->shape.N, ps->shape.E,
+                                ps->node_ts.count, acc);
+}
