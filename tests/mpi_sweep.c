@@ -13,7 +13,7 @@
  * prints "rank F: N passes, every failure MS_ENOMEM" per F, or what went
  * wrong; the exit status is 1 on any wrong outcome.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <mpi.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * user would (the executable's path comes from MESHSTATS_EXE).
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

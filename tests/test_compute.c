@@ -4,7 +4,7 @@
  * allocation failures.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * test_config.c: config.txt parsing and the settings table, through which
  * the config file and the command line parse every value.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

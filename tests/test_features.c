@@ -7,7 +7,7 @@
  * displacement is zero except node 3, moved by (0, 0, 1); at timestep 1
  * every node is moved by a further (1, 0, 0) except node 0.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

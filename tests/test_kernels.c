@@ -3,7 +3,7 @@
  * written element by element, and the AVX2 compilation against the
  * baseline one, bit for bit.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,9 +1,14 @@
-"""The library's files call downward only: settings -> pass -> plan ->
-pipeline -> unit -> features -> moments, with the readers, the result and
-the helpers below what uses them.  Read from the object files themselves
-(which file defines a symbol, which file uses it), so a call that goes up
-or sideways, or a cycle, fails here whatever the headers say.  The same
-for size: files stay under 600 lines and functions under 60.
+"""The library's folders and files call downward only.  The folders of
+src/ are layers, bottom up: the shared base at src/ (alloc, errors), then
+features/ (the computation), read/ (the HDF5 file and its data), results/
+(the result and its outputs), settings/ (options, config, selection),
+pass/ (a pass over a dataset) and generate/.  A file may call files of
+lower folders, and in its own folder files of lower layers; it includes
+only its own folder's headers and lower folders'; headers include no
+cycle.  Read from the object files themselves (which file defines a
+symbol, which file uses it), so a call that goes up or sideways, or a
+cycle, fails here whatever the headers say.  The same for size: files
+stay under 600 lines and functions under 60.
 
 Usage: python3 test_layers.py libmeshstats-internal.a SRC_DIR   (TAP)
 """
@@ -18,48 +23,67 @@ from tap import case, main  # noqa: E402
 
 LIBRARY, SRC = sys.argv[1], sys.argv[2]
 
-# Every file of the library and its layer: a file may call only files of
-# lower layers.  docs/design.md draws the same picture.
+# The folders, bottom up.  docs/design.md draws the same picture.
+FOLDERS = ["", "features", "read", "results", "settings", "pass",
+           "generate"]
+
+# Every file of the library and its layer within its folder.
 LAYERS = {
-    # the front ends' settings and config file; the dataset writer
-    "config": 10, "settings": 9, "generate": 9, "version": 9,
-    "generate_trajectory": 3, "generate_util": 2,
-    # one pass; its combination across MPI ranks; the event loop
-    "compute": 8, "mpi": 7, "pipeline": 7,
-    # one work unit; the plan of units; which samples
-    "unit": 6, "tasks": 6, "pass_buffers": 6, "plan": 5, "selection": 5,
-    # the memory limit shared out; a sample cut into units
-    "budget": 4, "cut": 4,
-    # reading a sample's data; the result and what is written from it
-    "reader": 4, "split_read": 4, "report": 4, "per_sample": 4,
-    "writeback": 4, "trajectory_read": 4, "trajectory_check": 4,
-    "chunk_read": 3, "hdf5_file": 3, "sample_check": 3, "stats": 3,
-    "trajectory_statics": 3, "model_features": 3,
-    # one timestep's features; the threads of a pass; the options; one
-    # dataset's checks; a mesh's edges from its cells
-    "features": 2, "workers": 2, "options": 2, "dataset_check": 2,
-    "mesh_edges": 2,
-    # a sample's objects opened, a virtual dataset's sources checked; the
-    # files links lead to, the descriptors of the files read directly
-    "sample_open": 1.7, "virtual_check": 1.7, "linked_files": 1.5,
-    "source_files": 1.5, "filters": 1.5,
-    # pure helpers and HDF5's errors; the models' tables
-    "moments": 1, "timesteps": 1, "progress": 1, "direct_read": 1,
-    "chunk_decode": 1, "codecs": 0.5, "alloc": 1, "models": 1, "read_verify": 1,
-    # HDF5's errors and lookups
-    "hdf5_util": 0.5,
-    # the loops over values and edges, for two instruction sets
-    "error": 0, "kernels": 0, "kernels_avx2": 0,
+    "": {"error": 0, "alloc": 1},
+    # the loops over values and edges (for two instruction sets), the
+    # models' tables, a mesh's edges from its cells; the moments; one
+    # timestep's features; a model's features
+    "features": {"kernels": 0, "kernels_avx2": 0, "models": 0,
+                 "mesh_edges": 0, "moments": 1, "features": 2,
+                 "model_features": 3},
+    # HDF5's errors and lookups, the decoders, direct reads, the read
+    # cross-check, the descriptors of the files read; the chunk pipeline,
+    # linked files, filters; a sample's objects opened; the checks of a
+    # dataset, a sample and a trajectory; the readers; the file itself;
+    # the splits
+    "read": {"hdf5_util": 0, "codecs": 0, "direct_read": 0,
+             "read_verify": 0, "source_files": 0, "chunk_decode": 1,
+             "linked_files": 1, "filters": 1, "sample_open": 2,
+             "virtual_check": 3, "chunk_read": 3, "trajectory_read": 3,
+             "trajectory_statics": 3, "dataset_check": 4, "reader": 4,
+             "sample_check": 5, "trajectory_check": 5, "hdf5_file": 5,
+             "split_read": 6},
+    # the result object and what is written from it
+    "results": {"stats": 0, "report": 0, "per_sample": 0, "writeback": 0,
+                "progress": 0},
+    # the options; the sample selection; the version; the settings table;
+    # the config file
+    "settings": {"options": 0, "selection": 0, "version": 0,
+                 "settings": 1, "config": 2},
+    # which timesteps, the threads, the pass's buffers, the memory limit;
+    # a sample cut into units; the tasks, a unit's work, the plan; the
+    # event loop, the ranks of MPI; one pass
+    "pass": {"timesteps": 0, "workers": 0, "pass_buffers": 0, "budget": 0,
+             "cut": 1, "tasks": 2, "unit": 2, "plan": 2, "pipeline": 3,
+             "mpi": 3, "compute": 4},
+    # the synthetic datasets
+    "generate": {"generate_util": 0, "generate_trajectory": 1,
+                 "generate": 2},
 }
 
 LINE_LIMIT = 600
 FUNCTION_LIMIT = 60
 
 
+def object_names():
+    """{object name as meson makes it (folder_file): (folder, file)}."""
+    names = {}
+    for folder, files in LAYERS.items():
+        for name in files:
+            names[f"{folder}_{name}" if folder else name] = (folder, name)
+    return names
+
+
 def symbols():
-    """{object: (defined, used)} from nm of the static library."""
+    """{(folder, file): (defined, used)} from nm of the static library."""
     out = subprocess.run(["nm", "-A", LIBRARY], capture_output=True,
                          text=True, check=True).stdout
+    names = object_names()
     objects = {}
     for line in out.splitlines():
         m = re.match(r".*?([a-z0-9_]+)\.c\.o:\s*\S*\s+([A-Za-z])\s+(\S+)$",
@@ -67,7 +91,8 @@ def symbols():
         if not m:
             continue
         obj, kind, sym = m.groups()
-        defined, used = objects.setdefault(obj, (set(), set()))
+        key = names.get(obj, ("?", obj))
+        defined, used = objects.setdefault(key, (set(), set()))
         (used if kind == "U" else defined).add(sym)
     return objects
 
@@ -84,11 +109,24 @@ def calls():
     return objects, edges
 
 
+def below(a, b):
+    """Whether file b = (folder, name) is below file a."""
+    fa, fb = FOLDERS.index(a[0]), FOLDERS.index(b[0])
+    if fa != fb:
+        return fb < fa
+    return LAYERS[b[0]][b[1]] < LAYERS[a[0]][a[1]]
+
+
+def name(f):
+    return f"{f[0]}/{f[1]}" if f[0] else f[1]
+
+
 @case
 def every_file_has_a_layer():
     objects, _ = calls()
-    missing = sorted(set(objects) - set(LAYERS))
-    gone = sorted(set(LAYERS) - set(objects))
+    listed = set(object_names().values())
+    missing = sorted(name(o) for o in set(objects) - listed)
+    gone = sorted(name(o) for o in listed - set(objects))
     assert not missing, f"files with no layer: {missing}"
     assert not gone, f"layers of files that are gone: {gone}"
 
@@ -96,10 +134,74 @@ def every_file_has_a_layer():
 @case
 def every_call_goes_down_a_layer():
     _, edges = calls()
-    wrong = [f"{a} -> {b} ({', '.join(sorted(s)[:3])})"
-             for (a, b), s in sorted(edges.items())
-             if LAYERS.get(a, 99) <= LAYERS.get(b, -1)]
+    wrong = [f"{name(a)} -> {name(b)} ({', '.join(sorted(s)[:3])})"
+             for (a, b), s in sorted(edges.items()) if not below(a, b)]
     assert not wrong, "calls up or sideways: " + "; ".join(wrong)
+
+
+@case
+def each_folder_holds_its_files():
+    # The files on disk are where the layers say (and no file of the
+    # library is left in a folder of its own).
+    for folder, files in LAYERS.items():
+        for f in files:
+            assert os.path.exists(os.path.join(SRC, folder, f + ".c")), \
+                f"{name((folder, f))}.c"
+    for entry in sorted(os.listdir(SRC)):
+        if os.path.isdir(os.path.join(SRC, entry)):
+            assert entry in FOLDERS or entry in ("cli", "python"), entry
+
+
+def includes():
+    """(including file, its folder, included header, its folder) for every
+    #include "..." of the library that names one of its own headers."""
+    for folder in FOLDERS:
+        here = os.path.join(SRC, folder)
+        for f in sorted(os.listdir(here)):
+            if not f.endswith((".c", ".h")):
+                continue
+            with open(os.path.join(here, f)) as fh:
+                text = fh.read()
+            for inc in re.findall(r'^#include "([^"]+)"', text, re.M):
+                for base in (here, SRC):
+                    path = os.path.normpath(os.path.join(base, inc))
+                    if os.path.exists(path):
+                        rel = os.path.relpath(os.path.dirname(path), SRC)
+                        yield (os.path.join(folder, f), folder,
+                               os.path.relpath(path, SRC),
+                               "" if rel == "." else rel)
+                        break
+
+
+@case
+def headers_come_from_the_same_folder_or_below():
+    wrong = [f"{a} includes {h}" for a, fa, h, fh in includes()
+             if fh not in FOLDERS or FOLDERS.index(fh) > FOLDERS.index(fa)]
+    assert not wrong, "; ".join(wrong)
+
+
+@case
+def headers_include_no_cycle():
+    graph = {}
+    for a, _, h, _ in includes():
+        if a.endswith(".h"):
+            graph.setdefault(a, set()).add(h)
+    seen, active = set(), []
+
+    def visit(node):
+        if node in active:
+            raise AssertionError("include cycle: " +
+                                 " -> ".join(active[active.index(node):] +
+                                             [node]))
+        if node in seen:
+            return
+        active.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt)
+        active.pop()
+        seen.add(node)
+    for node in sorted(graph):
+        visit(node)
 
 
 def c_files():

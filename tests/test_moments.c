@@ -3,7 +3,7 @@
  * two-pass reference.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -7,7 +7,7 @@
  * worker counts are compared in test_oracle.py, one process each.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

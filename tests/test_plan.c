@@ -3,7 +3,7 @@
  * once, reads what each needs, and respects the memory limit.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * test_selection.c: sample selections from id lists, files and splits.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

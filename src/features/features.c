@@ -17,7 +17,7 @@
  * positions are made from the rows by ms__positions, by whichever unit
  * holds them (a whole timestep, or a block of nodes of a large mesh).
  */
-#include "internal.h"
+#include "features/features.h"
 
 #include <math.h>
 

@@ -14,8 +14,8 @@
  *
  * No I/O, no locks, no allocation.
  */
-#include "internal.h"
-#include "simd.h"
+#include "features/features.h"
+#include "features/simd.h"
 
 #include <math.h>
 

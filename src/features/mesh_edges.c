@@ -5,7 +5,7 @@
  * counts both directions (features.c).  Pure computation: the pairs are
  * sorted by two counting sorts (linear whatever the degrees), no I/O.
  */
-#include "internal.h"
+#include "features/features.h"
 
 #include <string.h>
 

@@ -18,7 +18,7 @@
  * skip, leaves out the rows (nodes, edges) with any non-finite feature.
  * Pure computation on the caller's scratch; safe from any thread.
  */
-#include "internal.h"
+#include "features/features.h"
 
 #include <math.h>
 

@@ -8,7 +8,7 @@
  * the options (input_var, output_var, edge_var); the trajectory models fix
  * theirs.  What each computes per frame is model_features.c.
  */
-#include "internal.h"
+#include "features/features.h"
 
 #include <stdio.h>
 #include <string.h>

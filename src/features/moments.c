@@ -16,7 +16,7 @@
  * calls, never on timing: the project is built with -ffp-contract=off so no
  * fused multiply-add changes a rounding between builds.
  */
-#include "internal.h"
+#include "features/features.h"
 
 #include <math.h>
 

@@ -14,7 +14,7 @@
  * holds a whole sample.  It is the only code besides writeback.c that
  * writes HDF5, and it writes only the file it creates.
  */
-#include "internal.h"
+#include "generate/generate.h"
 
 #include <hdf5.h>
 

@@ -16,7 +16,7 @@
  * value derives from the seed, so the same options give the same bytes.
  * Frames are written in blocks: memory does not grow with T.
  */
-#include "internal.h"
+#include "generate/generate.h"
 
 #include <hdf5.h>
 

@@ -3,7 +3,7 @@
  * splitmix64 stream, and the train/val/test splits a dataset builder
  * stores at metadata/splits.
  */
-#include "internal.h"
+#include "generate/generate.h"
 
 #include <hdf5.h>
 

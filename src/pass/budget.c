@@ -15,7 +15,7 @@
  * Every size is overflow-checked; what does not fit is an error naming the
  * bytes needed and the option that raises the limit.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <stdio.h>
 

@@ -6,7 +6,7 @@
  * worker threads and folds them in order; under MPI the ranks' results are
  * then combined (mpi.c).  It never opens the file for writing.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <string.h>
 

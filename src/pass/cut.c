@@ -22,7 +22,7 @@
  * constants, partials are kept per timestep and block and folded in order
  * (stats.c), and the run length of WHOLE units only groups timesteps.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <assert.h>
 

@@ -14,7 +14,7 @@
  *
  * Without MPI (or when not launched by mpirun/srun) these are no-ops.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * Only the loop thread allocates and frees; workers use what a task was
  * given.
  */
-#include "tasks.h"
+#include "pass/tasks.h"
 
 /* The plan's npos buffers of pos_nodes positions: 3 doubles a node, twice
  * that with edge_var 8 (the deformed and the reference mesh). */

@@ -26,8 +26,8 @@
  * such error in task order.  SIGINT and SIGTERM do the same through
  * uv_signal_t.  Every libuv status is translated here.
  */
-#include "tasks.h"
-#include "workers.h"
+#include "pass/tasks.h"
+#include "pass/workers.h"
 
 #include <assert.h>
 #include <signal.h>

@@ -11,7 +11,7 @@
  * cuts each sample into units (cut.c).  Bad samples are marked with their
  * reason.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <stdio.h>
 #include <stdlib.h>

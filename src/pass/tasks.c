@@ -7,7 +7,7 @@
  * also have to wait until an earlier task is folded, which the pipeline checks
  * before dispatching it.  Pure bookkeeping: no I/O, no threads.
  */
-#include "tasks.h"
+#include "pass/tasks.h"
 
 /* The waits of a blocked sample's units (cut.c): a NODES unit that writes
  * position buffer b waits until the EDGES units that last read b are

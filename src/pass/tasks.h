@@ -5,7 +5,7 @@
 #ifndef MESHSTATS_TASKS_H
 #define MESHSTATS_TASKS_H
 
-#include "internal.h"
+#include "pass/pass.h"
 
 enum task_kind { TASK_EDGES, TASK_UNIT };
 

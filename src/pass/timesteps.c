@@ -8,7 +8,7 @@
  * k-th timestep is k, so one rule serves both modes and a selection costs
  * no memory whatever T is.  Pure functions: no allocation, no I/O.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <math.h>
 

@@ -15,7 +15,7 @@
  * only the buffers it is handed, its own slice of the shared positions and
  * the file through reader.c.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -17,7 +17,7 @@
  * guards both lists also orders a worker's writes before the loop thread's
  * reads.  Nothing here looks inside the work.
  */
-#include "workers.h"
+#include "pass/workers.h"
 
 #include <assert.h>
 #include <errno.h>

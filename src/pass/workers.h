@@ -6,7 +6,7 @@
 #ifndef MESHSTATS_WORKERS_H
 #define MESHSTATS_WORKERS_H
 
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <uv.h>
 

@@ -10,7 +10,7 @@
  * chunk (it stores a chunk raw when compressing would not shrink it).
  * No HDF5 calls, no allocation: the caller owns every buffer.
  */
-#include "internal.h"
+#include "read/read.h"
 
 #include <string.h>
 

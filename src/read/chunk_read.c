@@ -10,7 +10,7 @@
  * chunk is stored (check_storage made sure): one that is not is an error,
  * never the fill value.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <string.h>
 

@@ -11,7 +11,7 @@
  * functions through the filters meshstats registers (filters.c).  No HDF5
  * calls, no allocation.
  */
-#include "internal.h"
+#include "read/read.h"
 
 #include <blosc.h>
 #include <liblzf/lzf.h>

@@ -8,7 +8,7 @@
  * (sample_check.c, trajectory_check.c); failures name the file, the sample
  * and the dataset.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdbool.h>
 #include <stdint.h>

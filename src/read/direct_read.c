@@ -10,7 +10,7 @@
  * run in parallel.  It also holds the benchmark throttle that slows every
  * read down to a chosen rate.
  */
-#include "internal.h"
+#include "read/read.h"
 
 #include <errno.h>
 #include <stdlib.h>

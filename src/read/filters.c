@@ -14,7 +14,7 @@
  * embedding program keeps its own.  For any other filter a dataset needs
  * and HDF5 cannot load, the sample's error names it and what provides it.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -11,7 +11,7 @@
  * sample groups (under data/, or at the root) whose names are decimal
  * sample ids, in id order, and warns about the others.  It never writes.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #ifndef MESHSTATS_HDF5_FILE_H
 #define MESHSTATS_HDF5_FILE_H
 
-#include "internal.h"
+#include "read/read.h"
 
 #include <hdf5.h>
 #include <uv.h>

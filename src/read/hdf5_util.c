@@ -5,7 +5,7 @@
  * printing or failing on a missing link, its version.  Calls nothing of
  * meshstats'.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 #include <string.h>

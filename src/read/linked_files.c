@@ -11,7 +11,7 @@
  * this says which link, to what, and why: no such file, a file HDF5
  * cannot open, no such object in it, or a soft link to nothing.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * read.h: the files that read a dataset (hdf5_file.c, hdf5_util.c,
- * sample_open.c, source_files.c, linked_files.c, virtual_check.c,
- * sample_check.c, reader.c, read_verify.c, chunk_read.c, chunk_decode.c,
- * direct_read.c, split_read.c) as the rest of the library calls them.  Part of
- * internal.h, which includes it; no HDF5 type appears here.
+ * read/read.h: the files that read a dataset (the files of read/) as the
+ * rest of the library calls them; no HDF5 type appears here (read/
+ * hdf5_file.h is the folder's own, with them).
  */
 #ifndef MESHSTATS_READ_H
 #define MESHSTATS_READ_H
+
+#include "features/features.h"
 
 struct ms_file;
 

@@ -9,7 +9,7 @@
  * compared bit for bit; a difference fails the sample, naming it.  The
  * test suites run with it set.
  */
-#include "internal.h"
+#include "read/read.h"
 
 #include <stdlib.h>
 #include <string.h>

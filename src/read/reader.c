@@ -12,7 +12,7 @@
  * point turns it off for its caller.  Failures name the file, the sample
  * and the dataset.  It never writes.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <errno.h>
 #include <stdatomic.h>

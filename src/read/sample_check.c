@@ -10,7 +10,7 @@
  * nodal_data's bytes can be fetched (pread, chunks decoded by the workers,
  * or H5Dread).  A failure names the file, the sample and the dataset.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdbool.h>
 #include <stdint.h>

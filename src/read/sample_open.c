@@ -4,7 +4,7 @@
  * linked_files.c), opened, and frames of it read through H5Dread.  Every
  * failure is the sample's, naming the file, the sample and the path.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -16,7 +16,7 @@
  * read goes through HDF5, which always reads the right file.
  * Called on any thread (the lock guards the list).
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * metadata/splits/<name> (the train/val/test lists a dataset builder
  * writes, and meshstats generate too).  Read-only.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * static fields' values at frame 0 (trajectory_statics.c), which also
  * counts the mesh's edges.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  * edge features read.  Failures name the file, the trajectory and the
  * field; it never writes.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <string.h>
 #include <time.h>

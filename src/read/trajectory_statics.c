@@ -8,7 +8,7 @@
  * trajectory and the field.  Runs on the calling thread (planning) and on
  * workers (a sample's first task); it never writes.
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 

@@ -14,7 +14,7 @@
  * turn, this check again, at most MAX_DEPTH deep).  A virtual dataset
  * that passes is read through H5Dread (reader.c).
  */
-#include "hdf5_file.h"
+#include "read/hdf5_file.h"
 
 #include <stdio.h>
 #include <string.h>

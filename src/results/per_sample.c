@@ -7,7 +7,7 @@
  * the fold finishes it (so the dataset result is exactly the ordered merge
  * of these).  Writes only to the stream it is handed.
  */
-#include "internal.h"
+#include "results/results.h"
 
 #include <inttypes.h>
 #include <math.h>

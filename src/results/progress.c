@@ -7,7 +7,7 @@
  * Pure formatting: the caller decides where and how often the line goes
  * (the CLI redraws it in place on a terminal, at most 10 times a second).
  */
-#include "internal.h"
+#include "results/results.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * dates and prints every double with 17 significant digits, so that equal
  * results give equal bytes and every number round-trips.
  */
-#include "internal.h"
+#include "results/results.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * in which units finish enter that sequence, so the result is the same to
  * the last bit whatever those are.  Only the loop thread calls these.
  */
-#include "internal.h"
+#include "results/results.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,8 @@
  * attributes saying the mode and the version.  It checks everything it can
  * before it opens the file, and touches nothing outside that group.
  */
-#include "internal.h"
+#include "read/read.h"
+#include "results/results.h"
 
 #include <hdf5.h>
 

@@ -9,7 +9,7 @@
  * unusable value is an error that names the file and line.  Nothing here
  * touches HDF5 or prints.
  */
-#include "internal.h"
+#include "settings/settings.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * here, and this calls nothing of theirs.
  */
 #define _GNU_SOURCE /* sched_getaffinity */
-#include "internal.h"
+#include "settings/settings.h"
 
 #include <sched.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * came from (for the JSON and the write-back).  Parsing never trusts its
  * input: each bad piece is named.  The split is read by reader.c.
  */
-#include "internal.h"
+#include "settings/settings.h"
 
 #include <ctype.h>
 #include <errno.h>

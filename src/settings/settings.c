@@ -10,7 +10,7 @@
  * values ms_settings_init leaves, shown through ms_setting_value.  Nothing
  * here touches HDF5 or prints.
  */
-#include "internal.h"
+#include "settings/settings.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * version.c: the versions of the library and of what it runs with.
  */
-#include "internal.h"
+#include "settings/settings.h"
 
 #include <uv.h>
 

@@ -2,7 +2,7 @@
  * fuzz_config.c: libFuzzer target for the config.txt parser.
  * The input is the text of a config file.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

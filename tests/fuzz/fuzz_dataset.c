@@ -4,7 +4,7 @@
  * validation and features.  The input is the bytes of an HDF5 file; the
  * seed corpus holds small valid ones for the mutations to start from.
  */
-#include "internal.h"
+#include "pass/pass.h"
 
 #include <stdio.h>
 #include <stdlib.h>

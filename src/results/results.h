@@ -1,0 +1,70 @@
+/*
+ * results/results.h: the result of a pass: the accumulators partials fold
+ * into, the result object and what each sample became.  The outputs drawn
+ * from it (table, JSON, per-sample CSV, write-back, progress line) are the
+ * public header's.
+ */
+#ifndef MESHSTATS_RESULTS_H
+#define MESHSTATS_RESULTS_H
+
+#include "features/features.h"
+
+/* ------------------------------------------------------------------ */
+/* stats.c: the result object. */
+
+/* Per-group accumulators of one sample or of the whole dataset. */
+struct ms_accumulator {
+    size_t nfeat[MS_GROUP_COUNT];
+    struct ms_moments *feat[MS_GROUP_COUNT];
+    uint64_t skipped[MS_GROUP_COUNT];
+};
+
+int ms__accumulator_init(struct ms_accumulator *acc,
+                         const size_t nfeat[MS_GROUP_COUNT]);
+void ms__accumulator_finish(struct ms_accumulator *acc);
+void ms__accumulator_reset(struct ms_accumulator *acc);
+/* Fold nrecords records of group's partials (its nfeat moments each), in
+ * order, into acc, and skipped rows into its count. */
+void ms__accumulator_fold(struct ms_accumulator *acc, int group,
+                          const struct ms_moments *records, size_t nrecords,
+                          uint64_t skipped);
+/* acc (+)= other, group by group, feature by feature. */
+void ms__accumulator_merge(struct ms_accumulator *acc,
+                           const struct ms_accumulator *other);
+/* dst: a new accumulator equal to src.  0 or MS_ENOMEM. */
+int ms__accumulator_copy(struct ms_accumulator *dst,
+                         const struct ms_accumulator *src);
+
+/* A result object with empty groups of nfeat features, for model and
+ * opts; filled at the end of the pass by ms__stats_fill. */
+int ms__stats_create(const char *path, const struct ms_options *opts,
+                     const struct ms_model *model,
+                     const size_t nfeat[MS_GROUP_COUNT],
+                     struct ms_stats **out);
+void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
+int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
+/* Keep one sample's statistics (in fold order, so id order): its id, N,
+ * E and node timesteps used. */
+int ms__stats_add_report(struct ms_stats *s, int64_t id, size_t N, size_t E,
+                         size_t timesteps, const struct ms_accumulator *acc);
+
+/* What became of each sample this process handled, in order: kept when
+ * the samples are combined with other processes (mpi.c). */
+struct ms_outcome {
+    size_t sample;               /* plan index */
+    bool used;
+    struct ms_accumulator acc;   /* when used */
+    char *reason;                /* when skipped */
+};
+
+struct ms_outcomes {
+    struct ms_outcome *items;
+    size_t count, cap;
+};
+
+/* Append sample's outcome: a copy of acc when it was used, else (acc
+ * NULL) a copy of the reason it was skipped.  0 or MS_ENOMEM. */
+int ms__outcomes_add(struct ms_outcomes *o, size_t sample,
+                     const struct ms_accumulator *acc, const char *reason);
+void ms__outcomes_finish(struct ms_outcomes *o);
+#endif /* MESHSTATS_RESULTS_H */
