@@ -127,6 +127,48 @@ def lzf_as_h5py_writes_it():
     same_as_plain(compressed("lzf.h5", compression="lzf"))
     same_as_plain(compressed("lzf_shuffle.h5", compression="lzf",
                              shuffle=True))
+    # Every chunk stored raw, its LZF skipped (the filter-mask bit), as
+    # h5py's optional LZF does when compressing would not shrink it.
+    same_as_plain(direct_file("lzf_raw.h5", 32000, lambda b: b,
+                              raw_every=1))
+
+
+def low_level(name, pipeline):
+    """SAMPLES with both datasets filtered by pipeline(dcpl), applied in
+    the order it sets them (h5py's high-level API only ever puts shuffle
+    first)."""
+    path = os.path.join(TMP, name)
+    with h5py.File(path, "w") as f:
+        for sid, nodal, edges in SAMPLES:
+            for leaf, a, chunks in (("nodal_data", nodal,
+                                     (8, 3, nodal.shape[2])),
+                                    ("mesh_edge", edges, (2, 40))):
+                dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+                dcpl.set_chunk(chunks)
+                pipeline(dcpl)
+                tid = h5py.h5t.py_create(a.dtype)
+                space = h5py.h5s.create_simple(a.shape)
+                g = f.require_group(f"data/{sid}")
+                d = h5py.h5d.create(g.id, leaf.encode(), tid, space,
+                                    dcpl=dcpl)
+                d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(a))
+    return path
+
+
+@case
+def pipelines_in_any_order():
+    # [deflate, shuffle]: the shuffle is applied to deflate's output, so
+    # the workers leave it to H5Dread; [lzf, deflate]: two codecs.
+    def deflate_then_shuffle(dcpl):
+        dcpl.set_deflate(4)
+        dcpl.set_shuffle()
+
+    def lzf_then_deflate(dcpl):
+        dcpl.set_filter(32000, h5py.h5z.FLAG_OPTIONAL)
+        dcpl.set_deflate(4)
+    same_as_plain(low_level("deflate_shuffle.h5", deflate_then_shuffle),
+                  own=False)
+    same_as_plain(low_level("lzf_deflate.h5", lzf_then_deflate))
 
 
 @case
@@ -143,9 +185,12 @@ def blosc_with_each_inner_compressor_and_shuffle():
 @case
 def lz4_as_hdf5s_plugin_writes_it():
     same_as_plain(compressed("lz4.h5", compression=32004))
-    # A block size smaller than a chunk: several blocks a chunk.
+    # A block size smaller than a chunk: several blocks a chunk; blocks of
+    # 16 bytes, stored a quarter larger than the chunk.
     same_as_plain(compressed("lz4_blocks.h5", compression=32004,
                              compression_opts=(256,)))
+    same_as_plain(compressed("lz4_tiny_blocks.h5", compression=32004,
+                             compression_opts=(16,)))
 
 
 @case
@@ -242,11 +287,27 @@ def a_damaged_chunk_of_each_filter_skips_its_sample():
             p = run(path, "--json", "-", env={"MESHSTATS_NO_PREAD": pread})
             assert p.returncode == 1, (fid, p.returncode, p.stderr)
             assert "sample 0" in p.stderr, p.stderr
-    # Valid frames of the wrong size: a chunk is never taken short.
+    # Valid frames of the wrong size: a chunk is never taken short, by the
+    # workers or by HDF5 through meshstats' decoders (float64 nodal_data
+    # and mesh_edge go through H5Dread): HDF5 would read past the end.
     short = zstandard.ZstdCompressor().compress
-    path = direct_file("short.h5", 32015, lambda b: short(b[:-4]))
-    p = run(path, "--json", "-")
-    assert p.returncode == 1, p.stderr
+    for name, dtype in (("short.h5", "<f4"), ("short64.h5", "<f8")):
+        path = os.path.join(TMP, name)
+        with h5py.File(path, "w") as f:
+            for sid, nodal, edges in SAMPLES:
+                g = f.create_group(f"data/{sid}")
+                direct_chunks(g, "nodal_data", nodal.astype(dtype), 32015,
+                              lambda b: short(b[:len(b) // 2]),
+                              (8, 3, nodal.shape[2]))
+                direct_chunks(g, "mesh_edge", edges, 32015,
+                              lambda b: short(b[:len(b) // 2]), (2, 40))
+        for pread in ("0", "1"):
+            p = run(path, "--json", "-", env={"MESHSTATS_NO_PREAD": pread,
+                                              "HDF5_PLUGIN_PATH": EMPTY})
+            assert p.returncode == 1, (name, p.returncode, p.stderr)
+            assert p.stderr.count("sample ") == 3, p.stderr
+            assert "outside [0" not in p.stderr, p.stderr  # heap as edges
+            assert p.stderr.count("decode") == 3, p.stderr
 
 
 if __name__ == "__main__":

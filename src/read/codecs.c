@@ -9,7 +9,8 @@
  * here is reentrant (Blosc through its context interface, one thread), so
  * workers decode side by side (chunk_decode.c), and HDF5 calls the same
  * functions through the filters meshstats registers (filters.c).  No HDF5
- * calls, no allocation.
+ * calls; the caller owns the buffers (libzstd and libblosc make a small
+ * context of their own a call).
  */
 #include "read/read.h"
 

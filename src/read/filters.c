@@ -3,16 +3,25 @@
  * write, and a clear word when one is missing.
  *
  * HDF5 finds a filter it was not built with as a plugin, in
- * HDF5_PLUGIN_PATH or its default folder; Debian's LZF plugin does not
- * load (it leaves lzf_decompress undefined), and without Debian's plugin
- * packages Blosc, LZ4 and Zstandard are not there at all.  So meshstats
- * registers the decoders of codecs.c as HDF5 filters (decode only), once
- * a process, for each of LZF, Blosc, LZ4 and Zstandard that HDF5 cannot
- * already load: H5Dread then reads them (mesh_edge, float64 data), while
- * the workers decode float32 chunks themselves.  A filter HDF5 has from
- * elsewhere (h5py registers LZF; a plugin) is left as it is, so an
- * embedding program keeps its own.  For any other filter a dataset needs
- * and HDF5 cannot load, the sample's error names it and what provides it.
+ * HDF5_PLUGIN_PATH or its default folder.  Debian's hdf5-plugin-lzf does
+ * not load (it leaves lzf_decompress undefined; bitshuffle's LZF plugin
+ * does), and without Debian's plugin packages Blosc, LZ4 and Zstandard
+ * are not there at all (no Debian package has a Zstandard plugin).  So
+ * when a dataset needs one of LZF, Blosc, LZ4 and Zstandard and HDF5
+ * cannot load it, meshstats registers the decoder of codecs.c as an HDF5
+ * filter (decode only), once a process: H5Dread then reads it (mesh_edge,
+ * float64 data, trajectory fields), while the workers decode float32
+ * chunks themselves.  A filter HDF5 has from elsewhere (h5py registers
+ * LZF; a plugin) is left as it is, so an embedding program keeps its own,
+ * and nothing is registered in a process that never needed it.  For any
+ * other filter a dataset needs and HDF5 cannot load, the sample's error
+ * names it and what provides it.
+ *
+ * HDF5 1.10.8 copies a whole chunk out of what a filter returns, whatever
+ * size the filter says it produced: a chunk that decodes short would be
+ * read past its end.  So each thread records the chunk size of the
+ * dataset it is about to read through HDF5 (ms__filters_expect, on every
+ * open), and a decoder refuses any other size.
  */
 #include "read/hdf5_file.h"
 
@@ -37,15 +46,49 @@ static const struct known_filter {
     {32026, "Blosc2", "the Blosc2 plugin, not packaged by Debian 12"},
 };
 
-/* HDF5's filter callback for codec id: decode only. */
+/* Chunks larger than this are not what HDF5 writes (its limit is 4 GiB):
+ * a damaged header's size, never to be allocated. */
+#define MAX_CHUNK_BYTES ((size_t)UINT32_MAX)
+
+/* The bytes of a chunk of the dataset this thread reads through HDF5
+ * (0: not known, a read that is not meshstats'). */
+static _Thread_local size_t expected_chunk;
+
+void
+ms__filters_expect(hid_t dset)
+{
+    expected_chunk = 0;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    hid_t type = H5Dget_type(dset);
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED
+                   ? H5Pget_chunk(dcpl, H5S_MAX_RANK, dims)
+                   : -1;
+    size_t bytes = type >= 0 ? H5Tget_size(type) : 0;
+    for (int d = 0; d < rank && bytes <= MAX_CHUNK_BYTES; d++) {
+        bytes = dims[d] <= MAX_CHUNK_BYTES ? bytes * (size_t)dims[d]
+                                           : MAX_CHUNK_BYTES + 1;
+    }
+    expected_chunk = rank > 0 && bytes <= MAX_CHUNK_BYTES ? bytes : 0;
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+}
+
+/* HDF5's filter callback for codec id: decode only, into exactly the
+ * dataset's chunk size when the thread knows it. */
 static size_t
 decode(int id, unsigned flags, size_t ncd, const unsigned cd[],
        size_t nbytes, size_t *buf_size, void **buf)
 {
-    size_t want = 0;
+    size_t want = expected_chunk;
     if (!(flags & H5Z_FLAG_REVERSE) ||
-        !ms__codec_decoded_size(id, *buf, nbytes, cd, ncd, &want) ||
-        want == 0) {
+        (want == 0 &&
+         !ms__codec_decoded_size(id, *buf, nbytes, cd, ncd, &want)) ||
+        want == 0 || want > MAX_CHUNK_BYTES) {
         return 0;
     }
     void *out = H5allocate_memory(want, false);
@@ -54,6 +97,9 @@ decode(int id, unsigned flags, size_t ncd, const unsigned cd[],
     }
     if (ms__codec_decode(id, *buf, nbytes, out, want, 0) != 0) {
         H5free_memory(out);
+        H5Epush2(H5E_DEFAULT, __FILE__, __func__, __LINE__, H5E_ERR_CLS,
+                 H5E_PLINE, H5E_CANTFILTER,
+                 "a chunk does not decode to its %zu bytes: damaged", want);
         return 0;
     }
     H5free_memory(*buf);
@@ -94,22 +140,30 @@ can_decode(H5Z_filter_t id)
            (config & H5Z_FILTER_CONFIG_DECODE_ENABLED);
 }
 
+static uv_mutex_t registering;
+
 static void
-register_missing(void)
+init_lock(void)
 {
+    uv_mutex_init(&registering);
+}
+
+/* Register meshstats' decoder of filter id, if it has one and HDF5 still
+ * cannot decode it (another thread may just have): whether HDF5 now
+ * can. */
+static bool
+register_decoder(H5Z_filter_t id)
+{
+    static uv_once_t once = UV_ONCE_INIT;
+    uv_once(&once, init_lock);
+    uv_mutex_lock(&registering);
     for (size_t i = 0; i < MS_ARRAY_SIZE(CLASSES); i++) {
-        if (!can_decode(CLASSES[i].id)) {
+        if (CLASSES[i].id == id && !can_decode(id)) {
             H5Zregister(&CLASSES[i]);
         }
     }
-    H5Eclear2(H5E_DEFAULT); /* a plugin that failed to load */
-}
-
-void
-ms__filters_register(void)
-{
-    static uv_once_t once = UV_ONCE_INIT;
-    uv_once(&once, register_missing);
+    uv_mutex_unlock(&registering);
+    return can_decode(id);
 }
 
 int
@@ -124,7 +178,8 @@ ms__filters_check(struct ms_file *f, const struct ms_sample_name *s,
         char name[64] = "";
         H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd,
                                          sizeof(name), name, &config);
-        if (id < 0 || can_decode(id)) {
+        if (id < 0 || can_decode(id) || register_decoder(id)) {
+            H5Eclear2(H5E_DEFAULT); /* a plugin that failed to load */
             continue;
         }
         const struct known_filter *k = NULL;

@@ -42,7 +42,6 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
         return ms__error_set(err, MS_EACCES, "%s: cannot read: %s", path,
                              strerror(errno));
     }
-    ms__filters_register();
     htri_t is_hdf5 = H5Fis_hdf5(path);
     if (is_hdf5 <= 0) {
         return ms__error_set(err, MS_ENOTHDF5,

@@ -118,13 +118,15 @@ int ms__dataset_check_storage(struct ms_file *f,
                               const hsize_t *dims, size_t elem,
                               struct ms_error *err);
 
-/* filters.c: make HDF5 able to decode LZF, Blosc, LZ4 and Zstandard
- * (codecs.c's decoders registered where HDF5 has none; once a process),
- * and check that HDF5 can decode every filter of a dataset's pipeline
- * (dcpl): 0 or a sample failure naming the filter and what provides it. */
-void ms__filters_register(void);
+/* filters.c: check that HDF5 can decode every filter of a dataset's
+ * pipeline (dcpl), registering codecs.c's decoder of LZF, Blosc, LZ4 or
+ * Zstandard where HDF5 has none: 0 or a sample failure naming the filter
+ * and what provides it.  ms__filters_expect: the calling thread is about
+ * to read dset through HDF5 (its chunk size bounds what the registered
+ * decoders return). */
 int ms__filters_check(struct ms_file *f, const struct ms_sample_name *s,
                       const char *leaf, hid_t dcpl, struct ms_error *err);
+void ms__filters_expect(hid_t dset);
 
 /* How a virtual dataset's source is checked (dataset_check.c's storage
  * check): what names it in a message. */

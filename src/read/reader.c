@@ -54,8 +54,13 @@ read_edge_block_hdf5(hid_t dset, hid_t fspace, size_t e0, size_t n,
                                   NULL) >= 0 &&
               H5Dread(dset, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
                       block) >= 0;
+    /* Closing clears HDF5's error stack: keep what says why it failed. */
+    hid_t why = ok ? -1 : H5Eget_current_stack();
     if (mspace >= 0) {
         H5Sclose(mspace);
+    }
+    if (why >= 0) {
+        H5Eset_current_stack(why);
     }
     return ok ? 0 : -1;
 }

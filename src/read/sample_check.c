@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* The filters of a chunked dataset, if codecs.c can undo them all (at
- * most MS_MAX_FILTERS). */
+ * most MS_MAX_FILTERS), one codec applied last over shuffles. */
 static bool
 decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
 {
@@ -41,6 +41,11 @@ decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
                                          sizeof(name), name, &config);
         if (!ms__codec_known((int)id)) {
             return false; /* szip, bitshuffle, fletcher32...: H5Dread */
+        }
+        /* Every filter the last one's output goes through must keep the
+         * chunk's size: shuffle only ([deflate, shuffle] is H5Dread's). */
+        if (i < n - 1 && id != H5Z_FILTER_SHUFFLE) {
+            return false;
         }
         out->id[out->count++] = (int)id;
     }

@@ -48,6 +48,9 @@ ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a dataset", path);
     }
     *out = H5Dopen2(f->id, path, H5P_DEFAULT);
+    if (*out >= 0) {
+        ms__filters_expect(*out);
+    }
     if (*out < 0) {
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));

@@ -24,6 +24,9 @@ open_split(struct ms_file *f, const char *name, hid_t *dset, hssize_t *n,
                              f->path, name, where);
     }
     *dset = H5Dopen2(f->id, where, H5P_DEFAULT);
+    if (*dset >= 0) {
+        ms__filters_expect(*dset);
+    }
     hid_t type = *dset >= 0 ? H5Dget_type(*dset) : -1;
     bool integer = type >= 0 && H5Tget_class(type) == H5T_INTEGER;
     if (type >= 0) {
