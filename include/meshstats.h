@@ -316,9 +316,12 @@ int ms_stats_write_per_sample_csv(const struct ms_stats *stats, FILE *out);
 int ms_stats_write_back(const struct ms_stats *stats, const char *path,
                         struct ms_error *err);
 
-/* Format a one-line progress bar for a terminal width columns wide, as pv
- * and tqdm do: percent, a bar, samples done of total, MB/s, elapsed and
- * ETA.  Returns the length written (always < size). */
+/* Format a one-line progress bar at most columns wide, as pv and tqdm do:
+ * percent, a bar, samples done of total, MB/s, elapsed and ETA.  As the
+ * width shrinks, the ETA, the elapsed time, the rate and the counts are
+ * left out in that order, then the bar shortens; at 10 columns or fewer
+ * it is the percentage alone.  Plain ASCII.  Returns the length written
+ * (always < size, and <= columns). */
 size_t ms_progress_format(const struct ms_progress *p, unsigned columns,
                           char *buf, size_t size);
 

@@ -5,15 +5,18 @@ Usage: python3 test_cli_pipeline.py /path/to/meshstats   (prints TAP)
 """
 
 import atexit
+import fcntl
 import hashlib
 import os
 import pty
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -192,6 +195,71 @@ def on_a_terminal_the_bar_redraws_in_place_and_ends_at_100_percent():
     assert frames[-1].lstrip().startswith("100% ["), frames[-1]
     assert text.endswith("\n"), "the bar ends with a newline"
     assert text.count("\n") == 1, "one line, redrawn in place"
+
+
+def sized_pty(columns):
+    master, slave = pty.openpty()
+    resize(master, columns)
+    return master, slave
+
+
+def resize(fd, columns):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+
+def frames_of(data):
+    """The bar's frames: what lies between carriage returns and newlines
+    (a frame wider than the terminal would wrap onto a second row)."""
+    text = data.decode()
+    return [f for f in text.replace("\n", "\r").split("\r") if f.strip()]
+
+
+@case
+def every_redraw_fits_the_terminal_whatever_its_width():
+    path = dataset("bar3.h5", 6, 60, 2000)
+    for columns in (30, 40, 50, 80, 120):
+        master, slave = sized_pty(columns)
+        proc = subprocess.Popen([MESHSTATS, "--throttle", "60", "-j", "1",
+                                 path], stdout=subprocess.DEVNULL,
+                                stderr=slave)
+        os.close(slave)
+        data = read_pty(master, proc)
+        proc.wait(timeout=30)
+        os.close(master)
+        assert proc.returncode == 0
+        frames = frames_of(data)
+        assert len(frames) >= 3, (columns, frames)
+        for f in frames:
+            assert len(f) <= columns - 1, (columns, len(f), f)
+        last = frames[-1].strip()
+        assert last.startswith("100%"), (columns, last)
+        if columns >= 80:
+            # Wide terminals: the line spans the width, every field shown.
+            assert all(len(f) == columns - 1 for f in frames), columns
+            assert last.endswith("done"), last
+            assert "ETA" in frames[0], frames[0]
+        assert data.decode().count("\n") == 1, columns
+
+
+@case
+def the_bar_follows_a_resize_during_the_pass():
+    path = dataset("bar4.h5", 8, 60, 2000)
+    master, slave = sized_pty(120)
+    proc = subprocess.Popen([MESHSTATS, "--throttle", "10", "-j", "1", path],
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    wide = read_pty(master, proc, limit=0.6)
+    resize(master, 40)
+    settle = read_pty(master, proc, limit=0.3)  # frames in flight
+    narrow = read_pty(master, proc)
+    proc.wait(timeout=30)
+    os.close(master)
+    assert proc.returncode == 0
+    before, after = frames_of(wide), frames_of(narrow)
+    assert before and after, (before, settle, after)
+    assert all(len(f) == 119 for f in before), before
+    assert all(len(f) <= 39 for f in after), after
+    assert after[-1].strip().startswith("100%"), after[-1]
 
 
 @case

@@ -423,7 +423,7 @@ Test(progress, line_fits_the_width_and_shows_percent_and_eta)
                             .bytes_done = 420000000,
                             .bytes_total = 1000000000,
                             .elapsed = 2.0};
-    static const unsigned widths[] = {40, 60, 80, 120, 300};
+    static const unsigned widths[] = {80, 120, 300};
     for (size_t w = 0; w < MS_ARRAY_SIZE(widths); w++) {
         char line[512];
         size_t len = ms_progress_format(&p, widths[w], line, sizeof(line));
@@ -432,12 +432,39 @@ Test(progress, line_fits_the_width_and_shows_percent_and_eta)
         cr_expect(strstr(line, "42/100 samples") != NULL, "'%s'", line);
         cr_expect(strstr(line, "210.0 MB/s") != NULL, "'%s'", line);
         cr_expect(strstr(line, "0:02 ETA 0:03") != NULL, "'%s'", line);
-        if (widths[w] >= 80) {
-            cr_expect_leq(len, widths[w], "width %u: '%s'", widths[w], line);
-        }
+        cr_expect_leq(len, widths[w], "width %u: '%s'", widths[w], line);
         cr_expect_eq(strchr(line, '\r'), NULL);
         cr_expect_eq(strchr(line, '\n'), NULL);
     }
+    /* Every width fits; fields go ETA first, then the elapsed time, the
+     * rate, the counts; then the bar shortens; at 10 columns or fewer,
+     * the percentage alone.  A field once gone stays gone. */
+    bool had[4] = {true, true, true, true};
+    static const char *fields[] = {"samples", "MB/s", "0:02", "ETA"};
+    for (unsigned width = 79; width >= 1; width--) {
+        char line[512];
+        size_t len = ms_progress_format(&p, width, line, sizeof(line));
+        cr_expect_leq(len, width, "width %u: '%s'", width, line);
+        for (int k = 0; k < 4; k++) {
+            bool has = strstr(line, fields[k]) != NULL;
+            cr_expect(!has || had[k], "width %u: '%s' back", width, line);
+            cr_expect(!has || k == 0 || strstr(line, fields[k - 1]),
+                      "width %u: '%s' kept before '%s'", width, fields[k],
+                      fields[k - 1]);
+            had[k] = has;
+        }
+        if (width <= 10) {
+            cr_expect_str_eq(line, width >= 3 ? "42%" : (width == 2 ? "42"
+                                                                   : "4"));
+        } else {
+            cr_expect(strncmp(line, " 42% [", 6) == 0, "'%s'", line);
+        }
+    }
+    char narrow[64];
+    ms_progress_format(&p, 47, narrow, sizeof(narrow));
+    cr_expect(strstr(narrow, "samples") && strstr(narrow, "MB/s") &&
+                  !strstr(narrow, "0:02") && !strstr(narrow, "ETA"),
+              "47 columns: '%s'", narrow);
     p.finished = true;
     p.bytes_done = p.bytes_total;
     char line[512];

@@ -27,6 +27,20 @@ clock_text(double seconds, char *buf, size_t size)
     }
 }
 
+/* The bar of cells cells at fraction, into out (cells + 1 bytes). */
+static void
+draw_bar(double fraction, size_t cells, char *out)
+{
+    size_t full = (size_t)(fraction * (double)cells);
+    for (size_t i = 0; i < cells; i++) {
+        out[i] = i < full ? '=' : (i == full ? '>' : ' ');
+    }
+    if (cells > 0 && full >= cells) {
+        out[cells - 1] = '=';
+    }
+    out[cells] = '\0';
+}
+
 size_t
 ms_progress_format(const struct ms_progress *p, unsigned columns, char *buf,
                    size_t size)
@@ -39,35 +53,50 @@ ms_progress_format(const struct ms_progress *p, unsigned columns, char *buf,
         fraction = 1.0;
     }
     double rate = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
-    char elapsed[16], eta[24], tail[128];
-    clock_text(p->elapsed, elapsed, sizeof(elapsed));
+    /* The fields after the bar, in the order they go as the width
+     * shrinks: the ETA (or done/stopped) first, then the elapsed time,
+     * the rate, and the sample counts. */
+    char field[4][48], clock[16];
+    snprintf(field[0], sizeof(field[0]), " %zu/%zu samples", p->samples_done,
+             p->samples_total);
+    snprintf(field[1], sizeof(field[1]), " %7.1f MB/s", rate / 1e6);
+    clock_text(p->elapsed, clock, sizeof(clock));
+    snprintf(field[2], sizeof(field[2]), " %s", clock);
     if (p->finished) {
-        snprintf(eta, sizeof(eta), "%s", fraction < 1.0 ? "stopped" : "done");
+        snprintf(field[3], sizeof(field[3]), " %s",
+                 fraction < 1.0 ? "stopped" : "done");
     } else {
-        char t[16];
         clock_text(rate > 0 ? (double)(p->bytes_total - p->bytes_done) / rate
                             : -1,
-                   t, sizeof(t));
-        snprintf(eta, sizeof(eta), "ETA %s", t);
+                   clock, sizeof(clock));
+        snprintf(field[3], sizeof(field[3]), " ETA %s", clock);
     }
-    snprintf(tail, sizeof(tail), " %zu/%zu samples %7.1f MB/s %s %s",
-             p->samples_done, p->samples_total, rate / 1e6, elapsed, eta);
     char head[8];
     snprintf(head, sizeof(head), "%3u%% ", (unsigned)(fraction * 100.0));
-    /* The bar takes what is left of the width, between 10 and 50 cells. */
-    size_t fixed = strlen(head) + 2 + strlen(tail);
-    size_t cells = columns > fixed + 10 ? columns - fixed - 1 : 10;
+    /* As many fields as leave a bar of 10 cells (at most 50); with none,
+     * a shorter bar; at 10 columns or fewer, the percentage alone. */
+    size_t kept = 4, tail = 0;
+    for (size_t k = 0; k < 4; k++) {
+        tail += strlen(field[k]);
+    }
+    while (kept > 0 && strlen(head) + 2 + 10 + tail > columns) {
+        tail -= strlen(field[--kept]);
+    }
+    size_t fixed = strlen(head) + 2 + tail;
+    size_t cells = columns > fixed ? columns - fixed : 0;
     cells = cells > 50 ? 50 : cells;
     char bar[64];
-    size_t full = (size_t)(fraction * (double)cells);
-    for (size_t i = 0; i < cells; i++) {
-        bar[i] = i < full ? '=' : (i == full ? '>' : ' ');
+    draw_bar(fraction, cells, bar);
+    int n;
+    if (columns <= 10 || cells == 0) {
+        n = snprintf(buf, size, "%.*s", (int)(columns < 4 ? columns : 4),
+                     head[0] == ' ' ? head + 1 : head);
+        n = n > 0 && buf[n - 1] == ' ' ? (buf[--n] = '\0', n) : n;
+    } else {
+        n = snprintf(buf, size, "%s[%s]%s%s%s%s", head, bar,
+                     kept > 0 ? field[0] : "", kept > 1 ? field[1] : "",
+                     kept > 2 ? field[2] : "", kept > 3 ? field[3] : "");
     }
-    if (full >= cells) {
-        bar[cells - 1] = '=';
-    }
-    bar[cells] = '\0';
-    int n = snprintf(buf, size, "%s[%s]%s", head, bar, tail);
     size_t len = n < 0 ? 0 : (size_t)n;
     return len < size ? len : size - 1;
 }
