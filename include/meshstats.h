@@ -171,8 +171,19 @@ const char *ms_model_name(enum ms_model_kind model);
 
 /* The largest input_var and output_var, workers and prefetch accepted. */
 #define MS_MAX_VARS 1024
+#define MS_MAX_POSITIONAL 7 /* positional node features at most */
 #define MS_MAX_WORKERS 1024
 #define MS_MAX_PREFETCH 4096
+
+/* The random-walk encoding of positional node features (rwpe) is what
+ * meshstats computes; lpe and rwpe+lpe (Laplacian eigenvectors) are named
+ * so that they can be refused by name. */
+enum ms_positional_encoding {
+    MS_ENCODING_RWPE = 0,
+    MS_ENCODING_LPE,
+    MS_ENCODING_RWPE_LPE,
+    MS_ENCODING_COUNT
+};
 
 struct ms_options {
     enum ms_model_kind model; /* which features; AUTO from the file */
@@ -195,6 +206,11 @@ struct ms_options {
     ms_progress_fn on_progress; /* may be NULL */
     ms_cancel_fn should_stop; /* may be NULL */
     void *userdata;
+    /* The nodal model's positional node features (docs/spec.md section
+     * 2.1): 0 (none) to 7 static columns appended to the node features,
+     * from the reference mesh at the first timestep; their encoding. */
+    unsigned positional_features;
+    enum ms_positional_encoding positional_encoding;
 };
 
 /* Fill *opts with the documented defaults (input_var 4, output_var 4,
@@ -270,6 +286,7 @@ struct ms_stats {
     size_t nreports;                   /* with per_sample: samples_used */
     struct ms_sample_report *reports;  /* in id order */
     struct ms_run_info info;
+    unsigned positional_features; /* node features after input_var's */
 };
 
 /*
@@ -377,6 +394,8 @@ enum ms_setting {
     MS_SET_INPUT_VAR,
     MS_SET_OUTPUT_VAR,
     MS_SET_EDGE_VAR,
+    MS_SET_POSITIONAL_FEATURES,
+    MS_SET_POSITIONAL_ENCODING,
     MS_SET_MAX_TIMESTEPS,
     MS_SET_SKIP_NONFINITE,
     MS_SET_WORKERS,
@@ -407,6 +426,7 @@ enum ms_value_type {
     MS_VALUE_BOOL,     /* True / False; on the command line, a flag */
     MS_VALUE_PROGRESS, /* auto, always, never */
     MS_VALUE_MODEL,    /* auto, nodal, cloth, cfd, plate */
+    MS_VALUE_ENCODING, /* rwpe, lpe, rwpe+lpe */
     MS_VALUE_IDS,      /* sample ids and ranges: 1-80,85 */
     MS_VALUE_TEXT,     /* a path or a name */
 };
@@ -444,6 +464,10 @@ struct ms_settings {
     enum ms_progress_mode progress;
     struct ms_origin origin[MS_SET_COUNT];
     char *config_path;        /* the file FILE origins refer to; owned */
+    /* The config file's keys meshstats left to the training code (not
+     * about statistics), as "key:line" separated by spaces; owned, NULL
+     * when there were none. */
+    char *ignored_keys;
 };
 
 /* The table row of a setting (NULL for a value out of range). */

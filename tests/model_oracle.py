@@ -57,7 +57,8 @@ def trajectory_rows(g, model, M):
             out.append(v[t + 1] - v[t])
         return node, edge, out
     w = field(g, "world_pos")
-    stress = field(g, "stress") if model == "plate" else None
+    stress = (field(g, "stress") if model == "plate" and "stress" in g
+              else None)
     for t in frames(w.shape[0], M):
         if model == "cloth":
             node.append(np.hstack([w[t] - w[t - 1], one_hot]))
@@ -67,7 +68,8 @@ def trajectory_rows(g, model, M):
             moving = np.where((types == 1)[:, None], w[t + 1] - w[t], 0.0)
             node.append(np.hstack([moving, one_hot]))
             edge.append(np.hstack([rel(mesh, s, r), rel(w[t], s, r)]))
-            out.append(np.hstack([w[t + 1] - w[t], stress[t + 1]]))
+            out.append(w[t + 1] - w[t] if stress is None else
+                       np.hstack([w[t + 1] - w[t], stress[t + 1]]))
     return node, edge, out
 
 
@@ -89,6 +91,7 @@ def reference(path, model, M=0, skip_ids=(), only_ids=None):
             out += c
             used += 1
     n, e, o = NFEAT[model]
+    o = out[0].shape[1] if out else o  # a plate without stress: 3
     return {"used": used, "node": oracle.group_stats(node, n),
             "edge": oracle.group_stats(edge, e),
             "delta": oracle.group_stats(out, o)}

@@ -32,17 +32,50 @@ def delta_timesteps(T, M):
     return linspace_int(T - 2, m)
 
 
-def sample_rows(nodal, edges, iv, ov, M, ev=4):
+def positional(nodal, edges, P):
+    """The P positional node columns (N x P) from their definition in
+    docs/spec.md section 2.1: dense float64 matrices, the random walk's
+    powers by numpy's matrix_power (small meshes only)."""
+    d = np.asarray(nodal, dtype=np.float64)
+    e = np.asarray(edges, dtype=np.int64)
+    pos = d[0:3, 0, :].T
+    N = pos.shape[0]
+    if P == 0:
+        return np.zeros((N, 0))
+    src = np.concatenate([e[0], e[1]])
+    dst = np.concatenate([e[1], e[0]])
+    cols = [np.linalg.norm(pos - pos.mean(axis=0), axis=1)]
+    length = np.linalg.norm(pos[dst] - pos[src], axis=1)
+    total, count = np.zeros(N), np.zeros(N)
+    np.add.at(total, dst, length)
+    np.add.at(count, dst, 1.0)
+    cols.append(np.where(count > 0, total / np.maximum(count, 1.0), 0.0))
+    if P <= 2:
+        return np.stack(cols[:P], axis=1)
+    A = np.zeros((N, N))
+    np.add.at(A, (src, dst), 1.0)
+    rw = A / np.maximum(A.sum(axis=1), 1.0)[:, None]
+    for k in (2, 4, 8, 16, 32)[:P - 2]:
+        cols.append(np.diag(np.linalg.matrix_power(rw, k)).copy())
+    return np.stack(cols[:P], axis=1) if P else np.zeros((N, 0))
+
+
+def sample_rows(nodal, edges, iv, ov, M, ev=4, P=0):
     """The node, edge and delta feature rows of one sample (float64); with
-    ev 8 the edge rows carry the reference mesh's r and |r| too."""
+    ev 8 the edge rows carry the reference mesh's r and |r| too; P
+    positional columns follow the node inputs.  A sample of one timestep
+    has zeros for node inputs and its reference mesh as the deformed one
+    (the training code's rule)."""
     d = np.asarray(nodal, dtype=np.float64)
     e = np.asarray(edges, dtype=np.int64)
     F, T, N = d.shape
     node, edge, delta = [], [], []
     both = np.concatenate([e, e[::-1]], axis=1)  # i->j and j->i
+    extra = positional(d, e, P)
     for t in node_timesteps(T, M):
-        node.append(d[3:3 + iv, t, :].T)
-        pos = d[0:3, t, :] + d[3:6, t, :]
+        inputs = d[3:3 + iv, t, :].T if T > 1 else np.zeros((N, iv))
+        node.append(np.hstack([inputs, extra]))
+        pos = d[0:3, t, :] + (d[3:6, t, :] if T > 1 else 0.0)
         r = pos[:, both[1]] - pos[:, both[0]]
         length = np.sqrt((r * r).sum(axis=0))
         rows = [r, length]
@@ -82,7 +115,7 @@ def group_stats(blocks, nfeat):
     return out
 
 
-def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None, ev=4):
+def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None, ev=4, P=0):
     """The statistics of the dataset at path, as meshstats' JSON groups
     (over only_ids when given)."""
     node, edge, delta = [], [], []
@@ -95,14 +128,14 @@ def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None, ev=4):
                 continue
             g = f["data"][name]
             a, b, c = sample_rows(g["nodal_data"][...], g["mesh_edge"][...],
-                                  iv, ov, M, ev)
+                                  iv, ov, M, ev, P)
             node += a
             edge += b
             delta += c
             used += 1
     return {
         "used": used,
-        "node": group_stats(node, iv),
+        "node": group_stats(node, iv + P),
         "edge": group_stats(edge, ev),
         "delta": group_stats(delta, ov),
     }

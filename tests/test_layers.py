@@ -33,8 +33,8 @@ LAYERS = {
     # the loops over values and edges (for two instruction sets), the
     # models' tables, a mesh's edges from its cells; the moments; one
     # timestep's features; a model's features
-    "features": {"kernels": 0, "kernels_avx2": 0, "models": 0,
-                 "mesh_edges": 0, "moments": 1, "features": 2,
+    "features": {"kernels": 0, "kernels_avx2": 0, "positional": 0,
+                 "mesh_edges": 0, "models": 1, "moments": 1, "features": 2,
                  "model_features": 3},
     # HDF5's errors and lookups, the decoders, direct reads, the read
     # cross-check, the descriptors of the files read; the chunk pipeline,
@@ -59,7 +59,8 @@ LAYERS = {
     # a sample cut into units; the tasks, a unit's work, the plan; the
     # event loop, the ranks of MPI; one pass
     "pass": {"timesteps": 0, "workers": 0, "pass_buffers": 0, "budget": 0,
-             "cut": 1, "tasks": 2, "unit": 2, "plan": 2, "pipeline": 3,
+             "cut": 1, "positional_start": 1, "tasks": 2, "unit": 2,
+             "plan": 2, "pipeline": 3,
              "mpi": 3, "compute": 4},
     # the synthetic datasets
     "generate": {"generate_util": 0, "generate_trajectory": 1,

@@ -95,6 +95,44 @@ def cfd_with_pos_and_statics_stored_once_matches_numpy():
 
 
 @case
+def a_plate_without_stress_reads_its_displacement_alone():
+    # A converter's file: no stress, an extra world_pos_diff.
+    src = plate()
+    path = os.path.join(TMP, "plate_nostress.h5")
+    with h5py.File(src) as a, h5py.File(path, "w") as b:
+        for tid in a:
+            g = b.create_group(tid)
+            for name in a[tid]:
+                if name != "stress":
+                    g.create_dataset(name, data=a[tid][name][...])
+            w = a[tid]["world_pos"][...]
+            g.create_dataset("world_pos_diff", data=np.diff(w, axis=0))
+    for args in ((), ("--model", "plate"), ("-s", 4)):
+        got = stats(path, *args)
+        assert got["model"] == "plate", got["model"]
+        assert got["delta"]["features"] == ["dpos_x", "dpos_y", "dpos_z"]
+        M = 4 if args == ("-s", 4) else 0
+        check(got, model_oracle.reference(path, "plate", M=M))
+    # The node and edge groups are the full plate's.
+    full = stats(src)
+    assert got["node"]["count"] == stats(src, "-s", 4)["node"]["count"]
+    assert full["edge"]["features"] == got["edge"]["features"]
+
+
+@case
+def a_model_that_does_not_fit_names_what_is_missing_and_what_fits():
+    path = os.path.join(TMP, "plate_nostress.h5")
+    if not os.path.exists(path):
+        a_plate_without_stress_reads_its_displacement_alone()
+    p = run("--model", "cloth", path, expect=2)
+    assert "mesh_pos of 2 components (it has 3)" in p.stderr, p.stderr
+    assert "--model plate reads it" in p.stderr, p.stderr
+    p = run("--model", "cfd", path, expect=2)
+    assert "without velocity" in p.stderr, p.stderr
+    assert "--model cfd reads" not in p.stderr, p.stderr
+
+
+@case
 def plate_with_tetrahedra_matches_numpy():
     got = stats(plate())  # auto: stress means plate
     assert got["model"] == "plate"
@@ -294,12 +332,12 @@ def a_trajectory_too_large_for_the_memory_limit_is_refused_first():
 def a_model_that_does_not_fit_is_a_usage_error_naming_what_is_there():
     p = run("--model", "cfd", "-q", cloth(), expect=2)
     assert "world_pos" in p.stderr and "--model cfd" in p.stderr, p.stderr
-    assert "the fields of the cloth model" in p.stderr, p.stderr
+    assert "without velocity; --model cloth reads it" in p.stderr, p.stderr
     # cloth reads world_pos too, but a 2D mesh_pos: a plate's 3D one does
     # not fit it either.
     p = run("--model", "cloth", "-q", plate(), expect=2)
     assert "mesh_pos (3 components)" in p.stderr, p.stderr
-    assert "the fields of the plate model" in p.stderr, p.stderr
+    assert "--model plate reads it" in p.stderr, p.stderr
     # cfd's mesh_pos stored as pos is named as stored.
     p = run("--model", "plate", "-q", cfd(), expect=2)
     assert "pos (2 components), velocity" in p.stderr, p.stderr

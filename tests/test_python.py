@@ -337,6 +337,20 @@ def test_compressed_files_and_a_missing_filter_as_the_command_says(folder):
     assert said[0].split(" ", 2)[2] in bad.stderr
 
 
+def test_positional_features_are_the_command_s_bytes(plate):
+    stats = meshstats.compute(plate, positional_features=4)
+    assert stats.to_json().encode() == run("--json", "-", "-q",
+                                           "--positional-features", 4, plate)
+    assert stats.node.features[4:] == ("centroid_dist", "mean_edge_len",
+                                       "rwpe_2", "rwpe_4")
+    params = stats.normalization_params()
+    assert params["node_mean"].shape == (8,)
+    assert params["node_std"].dtype == np.float32
+    with pytest.raises(ValueError, match="lpe"):
+        meshstats.compute(plate, positional_features=3,
+                          positional_encoding="lpe")
+
+
 def test_warnings_come_as_they_happen_even_when_the_pass_fails(plate):
     # input_var 6 needs 9 feature rows: every sample is skipped, then the
     # pass fails; the warnings that say why came before the error.

@@ -31,10 +31,10 @@ def training_pipeline_snippets_run_and_agree_with_the_json():
                     "--json", stats_json, dataset], check=True)
     text = open(DOC).read()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) == 5, len(blocks)
+    assert len(blocks) == 6, len(blocks)
     env = {"DATASET": dataset, "STATS_JSON": stats_json,
            "MESHSTATS": MESHSTATS}
-    for block in blocks:
+    for block in blocks[:5]:
         exec(compile(block, DOC, "exec"), env)
     import numpy as np
     # What the snippets computed matches the JSON's numbers.
@@ -46,6 +46,42 @@ def training_pipeline_snippets_run_and_agree_with_the_json():
     # The Python package's arrays are the ones the write-back stored.
     for name in ("node_mean", "node_std", "edge_mean", "edge_std"):
         assert np.array_equal(env["params"][name], env["norm"][name]), name
+
+
+@case
+def the_training_code_replacement_fills_its_arrays():
+    import json
+
+    import numpy as np
+    dataset = os.path.join(TMP, "ids.h5")
+    subprocess.run([MESHSTATS, "generate", dataset, "-q", "--samples", "10",
+                    "--timesteps", "6", "--nodes", "60"], check=True)
+    text = open(DOC).read()
+    block = re.findall(r"```python\n(.*?)```", text, re.S)[5]
+    env = {}
+    exec(compile(block, DOC, "exec"), env)
+
+    class Loader:  # the training code's attribute names
+        dataset_dir = dataset
+        sample_ids = list(range(10))[::-1]
+        seed = 3
+        input_var, output_var, edge_var = 4, 4, 8
+        positional_features = 4
+    loader = Loader()
+    env["fit_normalization"](loader)
+    assert loader.node_mean.shape == (8,) and loader.node_std.shape == (8,)
+    assert loader.edge_mean.shape == (8,) and loader.delta_std.shape == (4,)
+    assert loader.node_mean.dtype == np.float32
+    # The same ids by hand, through the command: the same numbers.
+    ids = np.random.default_rng(3).permutation(10)
+    train = ",".join(str(i) for i in np.arange(10)[ids][:8])
+    out = subprocess.run([MESHSTATS, "--json", "-", "-q", "--samples", train,
+                          "-s", "500", "--edge-var", "8",
+                          "--positional-features", "4", dataset],
+                         capture_output=True, text=True, check=True).stdout
+    want = json.loads(out)
+    assert np.allclose(loader.node_mean, want["node"]["mean"], rtol=1e-6)
+    assert np.allclose(loader.edge_std, want["edge"]["std"], rtol=1e-6)
 
 
 if __name__ == "__main__":

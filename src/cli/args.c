@@ -278,4 +278,17 @@ cli_print_config(const struct cli *c, FILE *out)
         fprintf(out, "%-24s %-28s %s%s\n", from, name,
                 *value ? value : "-", note);
     }
+    /* The file's other keys configure training, not the statistics. */
+    const char *k = s->ignored_keys;
+    while (k != NULL && *k != '\0') {
+        size_t n = strcspn(k, " ");
+        const char *colon = memchr(k, ':', n);
+        if (colon != NULL) {
+            fprintf(out, "ignored: %s:%.*s %.*s (not about statistics)\n",
+                    s->config_path ? s->config_path : "?",
+                    (int)(n - (size_t)(colon + 1 - k)), colon + 1,
+                    (int)(colon - k), k);
+        }
+        k += n + (k[n] == ' ');
+    }
 }

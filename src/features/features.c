@@ -371,3 +371,24 @@ ms__edge_features(const double *pos, const double *ref, const uint32_t *from,
     }
     return 0;
 }
+
+int
+ms__node_record(const struct ms_block *b, size_t slot, bool zeros,
+                unsigned nvar, size_t nfeat, bool skip,
+                struct ms_feature_scratch *scratch, struct ms_moments *out,
+                uint64_t *skipped, struct ms_nonfinite_site *site)
+{
+    int rc = 0;
+    if (zeros) {
+        for (unsigned c = 0; c < nvar; c++) {
+            ms__moments_from_sums(&out[c], b->N, 0.0, 0.0, 0.0, 0.0, 0.0);
+        }
+    } else {
+        rc = ms__node_features(b, slot, nvar, skip, scratch, out, skipped,
+                               site);
+    }
+    for (size_t c = nvar; c < nfeat; c++) {
+        ms__moments_init(&out[c]);
+    }
+    return rc;
+}

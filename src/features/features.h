@@ -130,6 +130,15 @@ int ms__node_features(const struct ms_block *b, size_t slot, unsigned nvar,
                       bool skip, struct ms_feature_scratch *scratch,
                       struct ms_moments *out, uint64_t *skipped,
                       struct ms_nonfinite_site *site);
+/* A unit's node record of nfeat moments: ms__node_features' nvar input
+ * columns (with zeros, as for a sample of one timestep, whose inputs the
+ * training code feeds as 0: nvar columns of b->N zeros), then the
+ * positional columns, left empty (their moments come once a sample). */
+int ms__node_record(const struct ms_block *b, size_t slot, bool zeros,
+                    unsigned nvar, size_t nfeat, bool skip,
+                    struct ms_feature_scratch *scratch,
+                    struct ms_moments *out, uint64_t *skipped,
+                    struct ms_nonfinite_site *site);
 /* The deformed positions (rows 0..2 + rows 3..5), or with reference the
  * reference positions (rows 0..2), of the block's nodes at slot, into
  * pos[3n + c] for n < b->N. */
@@ -151,6 +160,19 @@ int ms__delta_features(const struct ms_block *b, size_t slot,
                        struct ms_feature_scratch *scratch,
                        struct ms_moments *out, uint64_t *skipped,
                        struct ms_nonfinite_site *site);
+
+/* positional.c: the positional node features of a mesh (docs/spec.md
+ * section 2.1), P of them (1..MS_MAX_POSITIONAL), from the reference
+ * positions pos (3 a node) and the E stored edges, into out[p * N + n];
+ * scratch holds ms__positional_bytes(N, E) bytes. */
+size_t ms__positional_bytes(size_t N, size_t E);
+void ms__positional_features(const double *pos, size_t N,
+                             const uint32_t *from, const uint32_t *to,
+                             size_t E, unsigned P, void *scratch,
+                             double *out);
+/* The name of positional feature p: centroid_dist, mean_edge_len,
+ * rwpe_2, rwpe_4, ... */
+void ms__positional_name(size_t p, char *buf, size_t size);
 
 #include "features/models.h"
 

@@ -87,6 +87,26 @@ static const struct ms_model models[MS_MODEL_COUNT] = {
                          WORLD(1), WORLD(2), WORLD(3)}},
 };
 
+/* deforming_plate as converters that drop stress write it: the same model
+ * with the displacement alone as output. */
+static const struct ms_model plate_without_stress = {
+    MS_MODEL_PLATE, "plate", "deforming_plate without stress", true,
+    {12, 8, 3}, {plate_node, plate_edge, plate_out},
+    {{MS_FIELD_WORLD_POS, 3}}, 1, 3,
+    {OBSTACLE(0), OBSTACLE(1), OBSTACLE(2), ONE_HOT},
+    {DIFF(0, 0, 1), DIFF(1, 0, 1), DIFF(2, 0, 1)},
+    {MESH(0), MESH(1), MESH(2), MESH(3), WORLD(0), WORLD(1), WORLD(2),
+     WORLD(3)}};
+
+const struct ms_model *
+ms__model_without(const struct ms_model *m, enum ms_field absent)
+{
+    return m != NULL && m->kind == MS_MODEL_PLATE &&
+                   absent == MS_FIELD_STRESS
+               ? &plate_without_stress
+               : m;
+}
+
 static const char *const model_names[MS_MODEL_COUNT] = {
     "auto", "nodal", "cloth", "cfd", "plate"};
 
@@ -185,5 +205,10 @@ void
 ms_stats_feature_name(const struct ms_stats *stats, enum ms_group_kind group,
                       size_t i, char *buf, size_t size)
 {
+    if (group == MS_GROUP_NODE && i >= stats->input_var &&
+        i - stats->input_var < stats->positional_features) {
+        ms__positional_name(i - stats->input_var, buf, size);
+        return;
+    }
     ms__model_feature_name(ms__model(stats->model), group, i, buf, size);
 }

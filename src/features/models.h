@@ -74,6 +74,10 @@ struct ms_model {
 
 /* The model of kind (NULL for AUTO or out of range). */
 const struct ms_model *ms__model(enum ms_model_kind kind);
+/* The variant of m for a file without field absent (the plate model
+ * without stress: its output is the displacement alone), else m. */
+const struct ms_model *ms__model_without(const struct ms_model *m,
+                                         enum ms_field absent);
 const char *ms__field_name(enum ms_field field);
 /* The rows a unit's block holds per frame: the dynamic fields'
  * components. */

@@ -105,6 +105,8 @@ struct ms_plan {
     size_t max_rows;      /* the most nodes or edges a unit computes over */
     size_t max_pos_nodes; /* the largest mesh of a WHOLE unit */
     size_t max_chunk_bytes; /* the largest chunk the workers decode */
+    unsigned positional;  /* positional node features (the last node
+                           * columns), computed at each sample's start */
     /* Blocked samples: npos position buffers of pos_nodes nodes each;
      * their edge lists kept whole, or edge_block edges read by each
      * EDGES unit. */
@@ -227,6 +229,18 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
 struct ms_accumulator;
 void ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
                    const struct ms_unit_buffers *b);
+/* Fold what a sample's first task computed (its positional features'
+ * moments, when the plan has them) into acc, before its units. */
+void ms__unit_fold_start(struct ms_accumulator *acc,
+                         const struct ms_plan *plan,
+                         const struct ms_unit_buffers *b);
+/* positional_start.c: compute sample's positional features (its first
+ * task, after its edges were checked) and leave their moments in b->node
+ * (nfeat[MS_GROUP_NODE] records, the input columns empty): 0 or the
+ * sample's failure. */
+int ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
+                         size_t sample, const struct ms_options *opts,
+                         struct ms_unit_buffers *b, struct ms_error *err);
 /* Keep the per-sample report of plan sample ps (ms__stats_add_report). */
 int ms__unit_report(struct ms_stats *stats, const struct ms_plan_sample *ps,
                     const struct ms_accumulator *acc);

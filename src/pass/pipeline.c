@@ -220,6 +220,8 @@ fold_task(struct pipeline *p, struct job *j)
         fail_sample(p, t, j);
     } else if (t->kind == TASK_UNIT) {
         ms__unit_fold(&p->sample, &p->plan->units[t->unit], &j->buffers);
+    } else if (t->edge_first == 0) {
+        ms__unit_fold_start(&p->sample, p->plan, &j->buffers);
     }
     if (t->kind == TASK_UNIT && !j->skipped) {
         p->progress.units_done++;

@@ -310,14 +310,25 @@ representative(const struct ms_plan *plan, struct ms_file *f,
     return NULL;
 }
 
-/* The model a trajectory's fields say: velocity is cfd's, stress
- * plate's, anything else cloth's. */
+/* The model a trajectory's fields say: velocity is cfd's, stress or a
+ * 3D mesh_pos (tetrahedra) plate's, anything else cloth's. */
 static enum ms_model_kind
 model_of_fields(const struct ms_trajectory_fields *tf)
 {
     return tf->leaf[MS_FIELD_VELOCITY] ? MS_MODEL_CFD
-           : tf->leaf[MS_FIELD_STRESS] ? MS_MODEL_PLATE
-                                       : MS_MODEL_CLOTH;
+           : tf->leaf[MS_FIELD_STRESS] || tf->mesh_dims == 3
+               ? MS_MODEL_PLATE
+               : MS_MODEL_CLOTH;
+}
+
+/* Model kind as it reads tf (plate without stress when tf has none). */
+static const struct ms_model *
+model_for(enum ms_model_kind kind, const struct ms_trajectory_fields *tf)
+{
+    const struct ms_model *m = ms__model(kind);
+    return tf->leaf[MS_FIELD_STRESS] == NULL
+               ? ms__model_without(m, MS_FIELD_STRESS)
+               : m;
 }
 
 /* Whether model m can read trajectory tf: the fields it reads at every
@@ -332,6 +343,35 @@ fits(const struct ms_model *m, const struct ms_trajectory_fields *tf)
     return ok && (tf->mesh_dims == 0 || tf->mesh_dims == m->mesh_dims);
 }
 
+/* What model m lacks in tf ("world_pos; mesh_pos with 3 components, not
+ * 2"), and the first other model that reads tf, if any. */
+static void
+misfit(const struct ms_model *m, const struct ms_trajectory_fields *tf,
+       char *lacks, size_t size, const struct ms_model **other)
+{
+    size_t used = 0;
+    lacks[0] = '\0';
+    for (size_t i = 0; m->trajectory && i < m->ndynamic; i++) {
+        if (tf->leaf[m->dynamic[i].field] == NULL && used < size) {
+            int n = snprintf(lacks + used, size - used, "%s%s",
+                             used ? ", " : "",
+                             ms__field_name(m->dynamic[i].field));
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+    if (m->trajectory && tf->mesh_dims != 0 &&
+        tf->mesh_dims != m->mesh_dims && used < size) {
+        snprintf(lacks + used, size - used,
+                 "%smesh_pos of %u components (it has %zu)",
+                 used ? ", " : "", m->mesh_dims, tf->mesh_dims);
+    }
+    *other = NULL;
+    for (int k = MS_MODEL_CLOTH; k < MS_MODEL_COUNT && !*other; k++) {
+        const struct ms_model *c = model_for((enum ms_model_kind)k, tf);
+        *other = c->kind != m->kind && fits(c, tf) ? c : NULL;
+    }
+}
+
 /* The trajectory model opts asks for, or (auto) the one the fields of
  * the representative trajectory say; a model that cannot read it is a
  * usage error naming what it holds and which model does. */
@@ -344,19 +384,24 @@ trajectory_model(struct ms_plan *plan, struct ms_file *f,
     enum ms_model_kind kind = opts->model == MS_MODEL_AUTO
                                   ? model_of_fields(&tf)
                                   : opts->model;
-    const struct ms_model *m = ms__model(kind);
+    const struct ms_model *m = model_for(kind, &tf);
     if (!m->trajectory || (first != NULL && !fits(m, &tf))) {
-        char held[200];
+        char held[200], lacks[160], advice[96];
+        const struct ms_model *other;
         field_list(&tf, held, sizeof(held));
+        misfit(m, &tf, lacks, sizeof(lacks), &other);
+        snprintf(advice, sizeof(advice), "%s%s%s",
+                 other ? "--model " : "",
+                 other ? other->name : "no model of meshstats reads it",
+                 other ? " reads it" : "");
         return ms__error_set(
             err, MS_EINVAL,
             "%s: --model %s does not fit this file: it holds DeepMind "
-            "trajectories, and trajectory %s holds %s, which are the "
-            "fields of the %s model (--model %s, or auto; docs/models.md)",
+            "trajectories, and trajectory %s holds %s%s%s; %s "
+            "(docs/models.md)",
             ms__file_path(f), m->name, first != NULL ? first->name : "0",
-            held[0] ? held : "nothing",
-            ms_model_name(model_of_fields(&tf)),
-            ms_model_name(model_of_fields(&tf)));
+            held[0] ? held : "nothing", lacks[0] ? ", without " : "",
+            lacks, advice);
     }
     plan->model = m;
     if ((opts->input_var != 4 || opts->output_var != 4 ||
@@ -379,6 +424,15 @@ choose_model(struct ms_plan *plan, struct ms_file *f,
              const struct ms_options *opts, struct ms_error *err)
 {
     if (ms__file_layout(f) == MS_LAYOUT_TRAJECTORY) {
+        if (opts->positional_features > 0) {
+            return ms__error_set(
+                err, MS_EINVAL,
+                "%s: positional_features applies to the nodal model "
+                "(data/<id>/nodal_data); this file holds DeepMind "
+                "trajectories, whose models compute their own node "
+                "features (docs/models.md)",
+                ms__file_path(f));
+        }
         int rc = trajectory_model(plan, f, opts, err);
         if (rc != 0) {
             return rc;
@@ -397,6 +451,7 @@ choose_model(struct ms_plan *plan, struct ms_file *f,
     }
     plan->model = ms__model(MS_MODEL_NODAL);
     ms__options_groups(opts, plan->nfeat);
+    plan->positional = opts->positional_features;
     unsigned widest = opts->input_var > opts->output_var ? opts->input_var
                                                          : opts->output_var;
     plan->nrows = MS_ROW_DISPLACEMENT + widest;

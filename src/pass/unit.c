@@ -214,7 +214,7 @@ block_view(const struct ms_block *all, size_t i)
  * i of its nodes (all of them for a WHOLE unit). */
 static int
 block_partials(struct where *w, const struct ms_unit *u,
-               const struct ms_block *block, size_t i,
+               const struct ms_block *block, size_t i, size_t nf,
                const struct ms_options *opts, struct ms_unit_buffers *b,
                struct ms_error *err)
 {
@@ -228,9 +228,10 @@ block_partials(struct where *w, const struct ms_unit *u,
         w->t = ms__timesteps_at(&ps->node_ts, k);
         size_t slot = slot_of(b->slots, u->nslots, w->t);
         size_t r = i * nnode + (k - u->node_begin);
-        int rc = ms__node_features(block, slot, opts->input_var, skip,
-                                   &b->scratch, b->node + r * opts->input_var,
-                                   &b->skipped[MS_GROUP_NODE], &site);
+        int rc = ms__node_record(block, slot, ps->shape.T == 1,
+                                 opts->input_var, nf, skip, &b->scratch,
+                                 b->node + r * nf, &b->skipped[MS_GROUP_NODE],
+                                 &site);
         if (rc != 0) {
             return feature_error(rc, w, "node", &site, err);
         }
@@ -264,7 +265,8 @@ compute_nodes(struct where *w, const struct ms_plan *plan,
     struct ms_block all = unit_block(plan, u, b);
     for (size_t i = 0; i < u->nblocks; i++) {
         struct ms_block block = u->nblocks > 1 ? block_view(&all, i) : all;
-        int rc = block_partials(w, u, &block, i, opts, b, err);
+        int rc = block_partials(w, u, &block, i, plan->nfeat[MS_GROUP_NODE],
+                                opts, b, err);
         if (rc != 0) {
             return rc;
         }
@@ -273,7 +275,8 @@ compute_nodes(struct where *w, const struct ms_plan *plan,
     if (pos != NULL && u->node_end > u->node_begin) {
         size_t t = ms__timesteps_at(&w->ps->node_ts, u->node_begin);
         size_t slot = slot_of(b->slots, u->nslots, t);
-        ms__positions(&all, slot, false, pos + 3 * u->first);
+        /* One timestep: the deformed mesh is the reference one. */
+        ms__positions(&all, slot, w->ps->shape.T == 1, pos + 3 * u->first);
         if (opts->edge_var > MS_EDGE_FEATURES) {
             ms__positions(&all, slot, true,
                           pos + 3 * (plan->pos_nodes + u->first));
@@ -299,7 +302,7 @@ compute_whole_edges(struct where *w, const struct ms_plan *plan,
     for (size_t k = u->node_begin; k < u->node_end; k++) {
         w->t = ms__timesteps_at(&ps->node_ts, k);
         size_t slot = slot_of(b->slots, u->nslots, w->t);
-        ms__positions(&block, slot, false, pos);
+        ms__positions(&block, slot, ps->shape.T == 1, pos);
         if (ref != NULL) {
             ms__positions(&block, slot, true, ref);
         }
@@ -447,9 +450,13 @@ ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
     size_t E = ps->shape.E, got = 0;
     if (!plan->model->trajectory) {
         /* Read and checked; a list not kept is only checked. */
-        return ms__sample_read_edges(f, &ps->name, &ps->shape, first, count,
-                                     edges ? edges + first : NULL,
-                                     edges ? edges + E + first : NULL, err);
+        int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, first,
+                                       count, edges ? edges + first : NULL,
+                                       edges ? edges + E + first : NULL, err);
+        if (rc == 0 && first == 0 && plan->positional > 0) {
+            rc = ms__positional_start(f, plan, sample, opts, b, err);
+        }
+        return rc;
     }
     int rc = ms__trajectory_read_statics(f, &ps->name, &ps->shape,
                                          st->mesh_pos, st->node_type, edges,
@@ -543,6 +550,15 @@ ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
     ms__accumulator_fold(acc, MS_GROUP_DELTA, b->delta,
                          nodes ? ndelta * u->nblocks : 0,
                          b->skipped[MS_GROUP_DELTA]);
+}
+
+void
+ms__unit_fold_start(struct ms_accumulator *acc, const struct ms_plan *plan,
+                    const struct ms_unit_buffers *b)
+{
+    if (plan->positional > 0 && !plan->model->trajectory) {
+        ms__accumulator_fold(acc, MS_GROUP_NODE, b->node, 1, 0);
+    }
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 static void
 json_string(FILE *out, const char *s)
@@ -108,8 +109,12 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     json_string(out, s->dataset);
     fprintf(out, ",\n  \"model\": \"%s\"", ms_model_name(s->model));
     fprintf(out,
-            ",\n  \"input_var\": %u, \"output_var\": %u, \"edge_var\": %u,\n",
+            ",\n  \"input_var\": %u, \"output_var\": %u, \"edge_var\": %u,",
             s->input_var, s->output_var, s->edge_var);
+    if (s->positional_features > 0) {
+        fprintf(out, " \"positional_features\": %u,", s->positional_features);
+    }
+    fputc('\n', out);
     fprintf(out, "  \"max_timesteps_for_stats\": %u,\n", s->max_timesteps);
     fputs("  \"selection\": {\"source\": ", out);
     json_string(out, s->selection ? s->selection : "all");
@@ -137,6 +142,22 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     }
     fputs("}\n", out);
     return ferror(out) ? MS_EIO : 0;
+}
+
+/* The table's feature column: as wide as its longest name, at least 10. */
+static int
+name_width(const struct ms_stats *s)
+{
+    int width = 10;
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; k < s->groups[g].nfeatures; k++) {
+            char name[32];
+            ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
+                                  sizeof(name));
+            width = (int)strlen(name) > width ? (int)strlen(name) : width;
+        }
+    }
+    return width;
 }
 
 int
@@ -167,7 +188,8 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
         fprintf(out, "\nmode      sampled: at most %u %s per sample\n",
                 s->max_timesteps, frames ? "frames" : "timesteps");
     }
-    fprintf(out, "\n%-6s %-10s %12s %14s %13s %13s %13s\n", "group",
+    int width = name_width(s);
+    fprintf(out, "\n%-6s %-*s %12s %14s %13s %13s %13s\n", "group", width,
             "feature", "count", "mean", "std", "min", "max");
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         const struct ms_group_stats *gs = &s->groups[g];
@@ -176,8 +198,8 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
             ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
                                   sizeof(name));
             const struct ms_feature_stats *f = &gs->features[k];
-            fprintf(out, "%-6s %-10s %12" PRIu64, ms_group_name(g), name,
-                    gs->count);
+            fprintf(out, "%-6s %-*s %12" PRIu64, ms_group_name(g), width,
+                    name, gs->count);
             if (gs->count == 0) {
                 fprintf(out, " %14s %13s %13s %13s\n", "-", "-", "-", "-");
             } else {

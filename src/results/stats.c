@@ -168,7 +168,9 @@ ms__stats_create(const char *path, const struct ms_options *opts,
     /* A trajectory model's own group sizes stand for input_var,
      * edge_var and output_var (node, edge and output features). */
     s->model = model->kind;
-    s->input_var = (unsigned)nfeat[MS_GROUP_NODE];
+    s->positional_features = model->trajectory ? 0
+                                               : opts->positional_features;
+    s->input_var = (unsigned)nfeat[MS_GROUP_NODE] - s->positional_features;
     s->output_var = (unsigned)nfeat[MS_GROUP_DELTA];
     s->edge_var = (unsigned)nfeat[MS_GROUP_EDGE];
     s->max_timesteps = opts->max_timesteps;

@@ -170,6 +170,8 @@ write_params(hid_t group, const struct ms_stats *s)
                         &s->output_var) < 0 ||
         write_attribute(group, "edge_var", H5T_NATIVE_UINT, H5T_STD_U32LE,
                         &s->edge_var) < 0 ||
+        write_attribute(group, "positional_features", H5T_NATIVE_UINT,
+                        H5T_STD_U32LE, &s->positional_features) < 0 ||
         write_attribute(group, "samples_used", H5T_NATIVE_ULLONG,
                         H5T_STD_U64LE, &used) < 0) {
         return -1;

@@ -17,6 +17,23 @@
 
 #define MAX_CONFIG_BYTES (16u << 20)
 
+/* Remember a key left to the training pipeline, for --print-config. */
+static int
+note_ignored(struct ms_settings *s, const char *key, size_t lineno,
+             const char *name, struct ms_error *err)
+{
+    size_t had = s->ignored_keys ? strlen(s->ignored_keys) : 0;
+    size_t size = had + strlen(key) + 24;
+    char *grown = ms__reallocarray(s->ignored_keys, size, 1);
+    if (grown == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory", name);
+    }
+    snprintf(grown + had, size - had, "%s%s:%zu", had ? " " : "", key,
+             lineno);
+    s->ignored_keys = grown;
+    return 0;
+}
+
 /* Apply one line (NUL-terminated, modified in place). */
 static int
 apply_line(struct ms_settings *s, char *line, const char *name,
@@ -52,7 +69,7 @@ apply_line(struct ms_settings *s, char *line, const char *name,
     }
     enum ms_setting setting;
     if (ms_setting_find_key(key, &setting) != 0) {
-        return 0; /* the training pipeline's own key */
+        return note_ignored(s, key, lineno, name, err);
     }
     char where[512];
     snprintf(where, sizeof(where), "%s:%zu: %s", name, lineno,
@@ -73,6 +90,8 @@ ms_settings_parse_config(struct ms_settings *s, const char *text, size_t len,
     }
     ms__free(s->config_path);
     s->config_path = path;
+    ms__free(s->ignored_keys);
+    s->ignored_keys = NULL;
     char *line = ms__malloc(len + 1);
     if (line == NULL) {
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory", name);

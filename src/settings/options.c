@@ -29,7 +29,7 @@ void
 ms__options_groups(const struct ms_options *opts,
                    size_t nfeat[MS_GROUP_COUNT])
 {
-    nfeat[MS_GROUP_NODE] = opts->input_var;
+    nfeat[MS_GROUP_NODE] = opts->input_var + opts->positional_features;
     nfeat[MS_GROUP_EDGE] = opts->edge_var;
     nfeat[MS_GROUP_DELTA] = opts->output_var;
 }
@@ -63,6 +63,22 @@ ms__options_check(const struct ms_options *o, struct ms_error *err)
         return ms__error_set(err, MS_EINVAL,
                              "edge_var must be 4 or 8 (r and |r| of the "
                              "deformed mesh, and of the reference mesh)");
+    }
+    if (o->positional_features > MS_MAX_POSITIONAL) {
+        return ms__error_set(err, MS_EINVAL,
+                             "positional_features must be 0..%d (the "
+                             "centroid distance, the mean edge length and "
+                             "up to five random-walk probabilities)",
+                             MS_MAX_POSITIONAL);
+    }
+    if (o->positional_features > 2 &&
+        o->positional_encoding != MS_ENCODING_RWPE) {
+        return ms__error_set(
+            err, MS_EINVAL,
+            "positional_encoding %s: Laplacian eigenvectors (lpe) are not "
+            "computed by meshstats; it computes rwpe (random-walk return "
+            "probabilities), the training code's default",
+            o->positional_encoding == MS_ENCODING_LPE ? "lpe" : "rwpe+lpe");
     }
     if (o->memory_limit == 0) {
         return ms__error_set(err, MS_EINVAL, "memory limit must be > 0");

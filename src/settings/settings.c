@@ -46,6 +46,16 @@ static const struct row table[MS_SET_COUNT] = {
       MS_VALUE_UINT, 4, 8,
       "edge features: 4 (r and |r| deformed) or 8 (and reference)", 4},
      AT(options.edge_var)},
+    {{MS_SET_POSITIONAL_FEATURES, "positional_features",
+      "positional-features", 0, NULL, "P", "Features", MS_VALUE_UINT, 0, 7,
+      "static node features from the reference mesh, appended to the "
+      "node features: 0 (none) to 7",
+      0},
+     AT(options.positional_features)},
+    {{MS_SET_POSITIONAL_ENCODING, "positional_encoding",
+      "positional-encoding", 0, NULL, "NAME", "Features", MS_VALUE_ENCODING,
+      0, 0, "the encoding of positional features 3..P: rwpe", 0},
+     AT(options.positional_encoding)},
     {{MS_SET_MAX_TIMESTEPS, "max_timesteps_for_stats", "sample-timesteps",
       's', NULL, "M", "Features", MS_VALUE_UINT, 0, MAX_TIMESTEPS,
       "at most M timesteps per sample (0: all; the seed used 50)", 0},
@@ -157,6 +167,8 @@ ms_settings_finish(struct ms_settings *s)
     }
     ms__free(s->config_path);
     s->config_path = NULL;
+    ms__free(s->ignored_keys);
+    s->ignored_keys = NULL;
 }
 
 unsigned
@@ -233,6 +245,19 @@ parse_bool(const char *text, bool *out)
 }
 
 static const char *const progress_names[] = {"auto", "always", "never"};
+static const char *const encoding_names[] = {"rwpe", "lpe", "rwpe+lpe"};
+
+static int
+parse_encoding(const char *text, enum ms_positional_encoding *out)
+{
+    for (size_t i = 0; i < MS_ARRAY_SIZE(encoding_names); i++) {
+        if (strcasecmp(text, encoding_names[i]) == 0) {
+            *out = (enum ms_positional_encoding)i;
+            return 0;
+        }
+    }
+    return MS_EINVAL;
+}
 
 static int
 parse_model(const char *text, enum ms_model_kind *out)
@@ -323,6 +348,8 @@ store(const struct row *r, void *p, const char *text)
         return parse_progress(text, p);
     case MS_VALUE_MODEL:
         return parse_model(text, p);
+    case MS_VALUE_ENCODING:
+        return parse_encoding(text, p);
     case MS_VALUE_TEXT:
     case MS_VALUE_IDS:
         return set_text(p, text);
@@ -363,6 +390,9 @@ ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
         break;
     case MS_VALUE_MODEL:
         snprintf(buf, size, "auto, nodal, cloth, cfd or plate");
+        break;
+    case MS_VALUE_ENCODING:
+        snprintf(buf, size, "rwpe, lpe or rwpe+lpe");
         break;
     case MS_VALUE_IDS:
         snprintf(buf, size, "sample ids and ranges such as 1-80,85,90-99");
@@ -458,6 +488,10 @@ ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
     case MS_VALUE_MODEL:
         snprintf(buf, size, "%s",
                  ms_model_name(*(const enum ms_model_kind *)p));
+        break;
+    case MS_VALUE_ENCODING:
+        snprintf(buf, size, "%s",
+                 encoding_names[*(const enum ms_positional_encoding *)p]);
         break;
     case MS_VALUE_TEXT:
     case MS_VALUE_IDS: {

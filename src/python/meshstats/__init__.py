@@ -148,7 +148,8 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             sample_timesteps=None, samples=None, sample_list=None, split=None,
             workers=None, prefetch=None, memory_limit=None, strict=False,
             skip_nonfinite=None, per_sample=False, config=None,
-            progress=None, throttle=None, model=None):
+            progress=None, throttle=None, model=None,
+            positional_features=None, positional_encoding=None):
     """Compute the normalization statistics of the dataset at path.
 
     input_var, output_var: features per node read and predicted (4)
@@ -170,6 +171,10 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
     throttle: slow each read to this many MB/s, to try slow storage
     model: "auto" (from the file), "nodal", or for DeepMind's trajectory
         files "cloth", "cfd" or "plate" (docs/models.md)
+    positional_features: 0..7 static node features from the reference mesh
+        appended to the node features (docs/spec.md section 2.1) (0)
+    positional_encoding: "rwpe" (computed); "lpe" and "rwpe+lpe" raise
+        ValueError (rwpe)
 
     Returns Stats.  Raises meshstats.Error for a failure of the pass (.code
     names it), ValueError or TypeError for an argument, KeyboardInterrupt
@@ -194,7 +199,11 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             ("skip_nonfinite", "skip-nonfinite",
              _flag(skip_nonfinite, "skip_nonfinite")),
             ("throttle", "throttle", _integer(throttle, "throttle")),
-            ("model", "model", _text(model, "model"))):
+            ("model", "model", _text(model, "model")),
+            ("positional_features", "positional-features",
+             _integer(positional_features, "positional_features")),
+            ("positional_encoding", "positional-encoding",
+             _text(positional_encoding, "positional_encoding"))):
         if value is not None:
             settings.append((option, value, keyword))
     config = _path(config, "config")
