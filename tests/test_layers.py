@@ -49,8 +49,8 @@ LAYERS = {
              "sample_check": 5, "trajectory_check": 5, "hdf5_file": 5,
              "split_read": 6},
     # the result object and what is written from it
-    "results": {"stats": 0, "report": 0, "per_sample": 0, "writeback": 0,
-                "progress": 0},
+    "results": {"stats": 0, "report": 0, "per_sample": 0, "progress": 0,
+                "writeback_file": 0, "writeback_swap": 0, "writeback": 1},
     # the options; the sample selection; the version; the settings table;
     # the config file
     "settings": {"options": 0, "selection": 0, "version": 0,

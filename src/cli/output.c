@@ -13,8 +13,12 @@
 #include "args.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int
 output_check(FILE *stream, const char *what)
@@ -34,6 +38,116 @@ output_check(FILE *stream, const char *what)
     return EXIT_DATA;
 }
 
+/* Write len bytes of data to fd: 0 or errno. */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return n < 0 ? errno : EIO;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* path's temporary sibling: .NAME.meshstats.tmp in the same folder. */
+static void
+temp_name(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(out, size, "%.*s.%s.meshstats.tmp", (int)dir, path, path + dir);
+}
+
+/* data into the regular file path, whole or not at all: written to a
+ * temporary file beside it, made durable, then renamed over it, so that a
+ * reader never sees half a file and a failure (a full disk, a kill)
+ * leaves the previous file as it was.  0, errno, or -errno when the
+ * temporary file cannot be created. */
+static int
+replace_file(const char *path, const char *data, size_t len)
+{
+    char temp[4200];
+    temp_name(path, temp, sizeof(temp));
+    struct stat st;
+    mode_t mode = 0666;
+    if (stat(path, &st) == 0) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode &= ~mask;
+    }
+    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        return -errno; /* nothing was written */
+    }
+    int e = write_all(fd, data, len);
+    if (e == 0 && fsync(fd) != 0) {
+        e = errno;
+    }
+    if (close(fd) != 0 && e == 0) {
+        e = errno;
+    }
+    if (e == 0 && rename(temp, path) != 0) {
+        e = errno;
+    }
+    if (e != 0) {
+        unlink(temp);
+    }
+    return e;
+}
+
+/* Whether path is written whole through replace_file: a regular file or
+ * none yet (not a device, a pipe or /dev/stdout). */
+static bool
+replaceable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
+/* Write with fn into a regular file path, whole or not at all. */
+static int
+write_whole(const char *path, const char *what,
+            int (*fn)(const struct ms_stats *, FILE *),
+            const struct ms_stats *stats)
+{
+    char *data = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&data, &len);
+    int e = mem == NULL ? errno : 0;
+    if (mem != NULL) {
+        fn(stats, mem);
+        e = ferror(mem) ? ENOMEM : 0;
+        if (fclose(mem) != 0 && e == 0) {
+            e = ENOMEM;
+        }
+    }
+    if (e == 0) {
+        e = replace_file(path, data, len);
+    }
+    free(data);
+    if (e < 0) {
+        fprintf(stderr, "meshstats: error: %s: cannot write the %s: %s\n",
+                path, what, strerror(-e));
+        return EXIT_DATA;
+    }
+    if (e != 0) {
+        fprintf(stderr, "meshstats: error: %s (the %s): write failed: %s; "
+                "the previous file, if any, is unchanged\n",
+                path, what, strerror(e));
+        return EXIT_DATA;
+    }
+    return 0;
+}
+
 /* Write with fn into path ("-": stdout), checked; what names it. */
 static int
 write_to(const char *path, const char *what,
@@ -41,6 +155,9 @@ write_to(const char *path, const char *what,
          const struct ms_stats *stats)
 {
     bool to_stdout = strcmp(path, "-") == 0;
+    if (!to_stdout && replaceable(path)) {
+        return write_whole(path, what, fn, stats);
+    }
     FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (f == NULL) {
         fprintf(stderr, "meshstats: error: %s: cannot write the %s: %s\n",

@@ -67,4 +67,23 @@ struct ms_outcomes {
 int ms__outcomes_add(struct ms_outcomes *o, size_t sample,
                      const struct ms_accumulator *acc, const char *reason);
 void ms__outcomes_finish(struct ms_outcomes *o);
+/* writeback_file.c: a file access property list (an hid_t) whose driver
+ * reads and writes as sec2 does, except that the first failed write sets
+ * *failed to its errno and drops every later one (reported to HDF5 as
+ * done), so that the file keeps the writes before it.  -1 on failure. */
+int64_t ms__writeback_fapl(int *failed);
+
+/* writeback_swap.c: the link name in the group whose object header is
+ * at group_addr, now naming old_addr, made to name new_addr instead by
+ * one write (new_addr: a version 1 header counted once, unlinked); file
+ * offsets are base + address.  For the classic format (version 0/1
+ * superblock, 8-byte addresses, symbol-table groups, v1 object headers). */
+struct ms_swap {
+    uint64_t base, group_addr, old_addr, new_addr;
+    uint64_t btree, heap; /* found from group_addr */
+    const char *name;
+};
+int ms__swap_link(const char *path, const struct ms_swap *sw,
+                  struct ms_error *err);
+
 #endif /* MESHSTATS_RESULTS_H */

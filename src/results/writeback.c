@@ -4,9 +4,17 @@
  * Called only after a successful pass; it is the only code that opens a
  * dataset file for writing.  It writes float32 datasets under
  * metadata/normalization_params (std clamped to at least 1e-8, as the
- * training loader expects), replacing datasets of the same names, and
- * attributes saying the mode and the version.  It checks everything it can
- * before it opens the file, and touches nothing outside that group.
+ * training loader expects) and attributes saying the mode and the
+ * version, and touches nothing outside that group.
+ *
+ * HDF5 1.10 has no journal, so the writes are ordered to leave a good
+ * file at every moment: the new group and its arrays are built where
+ * nothing links to them (H5Gcreate_anon) and flushed, so that what a kill
+ * or a full disk interrupts is unreachable; then one step makes them
+ * visible: a link in metadata/ where there was none (or metadata/ itself,
+ * built the same way, linked at the root), or, where the old group is
+ * there, its link retargeted in one write (writeback_swap.c).  A write
+ * error is named in one line; the file is left as it was.
  */
 #include "read/read.h"
 #include "results/results.h"
@@ -17,32 +25,34 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define PARAMS_GROUP "metadata/normalization_params"
 #define MIN_STD 1e-8
 
-/* Create group path under loc unless it exists. */
-static hid_t
-open_or_create_group(hid_t loc, const char *path)
+/* Close id with close; when rc says the work before failed, keep HDF5's
+ * error stack (closing clears it) so that the message can quote it. */
+static herr_t
+close_keeping(herr_t rc, herr_t (*close)(hid_t), hid_t id)
 {
-    if (H5Lexists(loc, path, H5P_DEFAULT) > 0) {
-        return H5Gopen2(loc, path, H5P_DEFAULT);
+    if (id < 0) {
+        return rc;
     }
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t g = H5Gcreate2(loc, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-    H5Pclose(lcpl);
-    return g;
+    if (rc >= 0) {
+        return close(id) < 0 ? -1 : rc;
+    }
+    hid_t why = H5Eget_current_stack();
+    close(id);
+    if (why >= 0) {
+        H5Eset_current_stack(why);
+    }
+    return rc;
 }
 
 static herr_t
 write_vector(hid_t group, const char *name, const float *values, size_t n)
 {
-    if (H5Lexists(group, name, H5P_DEFAULT) > 0 &&
-        H5Ldelete(group, name, H5P_DEFAULT) < 0) {
-        return -1;
-    }
     hsize_t dims[1] = {n};
     hid_t space = H5Screate_simple(1, dims, NULL);
     hid_t dset = H5Dcreate2(group, name, H5T_IEEE_F32LE, space, H5P_DEFAULT,
@@ -50,29 +60,21 @@ write_vector(hid_t group, const char *name, const float *values, size_t n)
     herr_t rc = dset < 0 ? -1
                          : H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                                     H5P_DEFAULT, values);
-    if (dset >= 0) {
-        H5Dclose(dset);
-    }
-    H5Sclose(space);
-    return rc;
+    /* Closing writes what HDF5 buffered: its failure is the write's. */
+    rc = close_keeping(rc, H5Dclose, dset);
+    return close_keeping(rc, H5Sclose, space);
 }
 
 static herr_t
 write_attribute(hid_t group, const char *name, hid_t mem_type,
                 hid_t file_type, const void *value)
 {
-    if (H5Aexists(group, name) > 0 && H5Adelete(group, name) < 0) {
-        return -1;
-    }
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attr = H5Acreate2(group, name, file_type, space, H5P_DEFAULT,
                             H5P_DEFAULT);
     herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mem_type, value);
-    if (attr >= 0) {
-        H5Aclose(attr);
-    }
-    H5Sclose(space);
-    return rc;
+    rc = close_keeping(rc, H5Aclose, attr);
+    return close_keeping(rc, H5Sclose, space);
 }
 
 static herr_t
@@ -81,8 +83,7 @@ write_string_attribute(hid_t group, const char *name, const char *value)
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, strlen(value) + 1);
     herr_t rc = write_attribute(group, name, type, type, value);
-    H5Tclose(type);
-    return rc;
+    return close_keeping(rc, H5Tclose, type);
 }
 
 /* One float32 vector of a group's statistic; std is clamped. */
@@ -179,12 +180,29 @@ write_params(hid_t group, const struct ms_stats *s)
     return 0;
 }
 
+/* HDF5's reason for what just failed: the system's words when it quotes
+ * them ("No space left on device" out of its report of a failed write),
+ * else its innermost message. */
+static void
+hdf5_reason(char *out, size_t size)
+{
+    char msg[512];
+    ms__hdf5_last_error(msg, sizeof(msg));
+    const char *quote = strstr(msg, "error message = '");
+    if (quote != NULL) {
+        quote += strlen("error message = '");
+        snprintf(out, size, "%.*s", (int)strcspn(quote, "'"), quote);
+    } else {
+        snprintf(out, size, "%s", msg);
+    }
+}
+
 /* What to tell the user when HDF5 could not open the file for writing. */
 static int
 open_error(const char *path, struct ms_error *err)
 {
-    char msg[256];
-    ms__hdf5_last_error(msg, sizeof(msg));
+    char msg[512];
+    hdf5_reason(msg, sizeof(msg));
     if (strstr(msg, "lock") != NULL) {
         return ms__error_set(
             err, MS_EIO,
@@ -196,6 +214,141 @@ open_error(const char *path, struct ms_error *err)
     }
     return ms__error_set(err, MS_EIO, "%s: cannot open for writing: %s",
                          path, msg);
+}
+
+/* "No space left on device" out of HDF5's report of a failed write (its
+ * innermost message quotes the system's), else that message. */
+static int
+write_error(const char *path, const char *stage, struct ms_error *err)
+{
+    char msg[512];
+    hdf5_reason(msg, sizeof(msg));
+    return ms__error_set(err, MS_EIO,
+                         "%s: %s: write-back failed %s: %s; the previous "
+                         "parameters are unchanged",
+                         path, PARAMS_GROUP, stage, msg);
+}
+
+/* Whether obj's file is in the classic format writeback_swap.c edits, and
+ * where its addresses start (the userblock). */
+static bool
+classic_format(hid_t file, hid_t metadata, uint64_t *base)
+{
+    H5F_info2_t info;
+    H5G_info_t g;
+    hid_t fcpl = H5Fget_create_plist(file);
+    hsize_t userblock = 0;
+    size_t sizeof_addr = 0, sizeof_size = 0;
+    bool ok = fcpl >= 0 && H5Pget_userblock(fcpl, &userblock) >= 0 &&
+              H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 &&
+              sizeof_addr == 8 && sizeof_size == 8 &&
+              H5Fget_info2(file, &info) >= 0 && info.super.version <= 1 &&
+              H5Gget_info(metadata, &g) >= 0 &&
+              g.storage_type == H5G_STORAGE_TYPE_SYMBOL_TABLE;
+    if (fcpl >= 0) {
+        H5Pclose(fcpl);
+    }
+    *base = userblock;
+    return ok;
+}
+
+/* Make the new group params visible as metadata/normalization_params: a
+ * link where there was none, or (sw->name set) a swap to do once the file
+ * is closed. */
+static herr_t
+publish(hid_t file, hid_t params, struct ms_swap *sw)
+{
+    if (H5Lexists(file, "metadata", H5P_DEFAULT) <= 0) {
+        hid_t m = H5Gcreate_anon(file, H5P_DEFAULT, H5P_DEFAULT);
+        herr_t rc = m < 0 ? -1 : H5Olink(params, m, "normalization_params",
+                                         H5P_DEFAULT, H5P_DEFAULT);
+        rc = rc < 0 ? -1 : H5Fflush(file, H5F_SCOPE_GLOBAL);
+        rc = rc < 0 ? -1 : H5Olink(m, file, "metadata", H5P_DEFAULT,
+                                   H5P_DEFAULT);
+        return close_keeping(rc, H5Gclose, m);
+    }
+    hid_t metadata = H5Gopen2(file, "metadata", H5P_DEFAULT);
+    if (metadata < 0) {
+        return -1;
+    }
+    herr_t rc = 0;
+    if (H5Lexists(metadata, "normalization_params", H5P_DEFAULT) <= 0) {
+        rc = H5Olink(params, metadata, "normalization_params", H5P_DEFAULT,
+                     H5P_DEFAULT);
+    } else {
+        H5L_info_t link;
+        H5O_info_t group, fresh;
+        if (!classic_format(file, metadata, &sw->base) ||
+            H5Lget_info(metadata, "normalization_params", &link,
+                        H5P_DEFAULT) < 0 ||
+            link.type != H5L_TYPE_HARD ||
+            H5Oget_info(metadata, &group) < 0 ||
+            H5Oget_info(params, &fresh) < 0) {
+            /* Another format: through HDF5, not proof against a kill. */
+            rc = H5Ldelete(metadata, "normalization_params", H5P_DEFAULT);
+            rc = rc < 0 ? -1 : H5Olink(params, metadata,
+                                       "normalization_params", H5P_DEFAULT,
+                                       H5P_DEFAULT);
+        } else if (H5Oincr_refcount(params) < 0) {
+            /* (counted as linked, it outlives the file's close) */
+            rc = -1;
+        } else {
+            sw->group_addr = group.addr;
+            sw->old_addr = link.u.address;
+            sw->new_addr = fresh.addr;
+            sw->name = "normalization_params";
+        }
+    }
+    return close_keeping(rc, H5Gclose, metadata);
+}
+
+/* The new group, built and flushed where nothing links to it, then made
+ * visible (or left for the swap). */
+static int
+stage(hid_t file, const struct ms_stats *s, const char *path,
+      struct ms_swap *sw, struct ms_error *err)
+{
+    hid_t params = H5Gcreate_anon(file, H5P_DEFAULT, H5P_DEFAULT);
+    if (params < 0 || write_params(params, s) < 0 ||
+        H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
+        int rc = write_error(path, "writing the new parameters", err);
+        if (params >= 0) {
+            H5Gclose(params);
+        }
+        return rc;
+    }
+    herr_t linked = close_keeping(publish(file, params, sw), H5Gclose,
+                                  params);
+    return linked < 0 ? write_error(path, "linking the new parameters", err)
+                      : 0;
+}
+
+/* A write that failed stopped the write-back there: the file holds what
+ * was written before it, which is a good file (spec.md section 7). */
+static int
+stopped(const char *path, int e, struct ms_error *err)
+{
+    return ms__error_set(err, MS_EIO,
+                         "%s: %s: write-back failed: %s; the file keeps its "
+                         "previous parameters or the complete new ones, "
+                         "never a mix (run it again when there is room)",
+                         path, PARAMS_GROUP, strerror(e));
+}
+
+/* Room for the new group, before the file is opened for writing. */
+static int
+check_space(const char *path, struct ms_error *err)
+{
+    struct statvfs fs;
+    if (statvfs(path, &fs) == 0 &&
+        (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20)) {
+        return ms__error_set(err, MS_EIO,
+                             "%s: cannot write back: less than 1 MiB free on "
+                             "its file system (No space left on device); "
+                             "the file was not opened for writing",
+                             path);
+    }
+    return 0;
 }
 
 int
@@ -222,26 +375,32 @@ ms_stats_write_back(const struct ms_stats *s, const char *path,
                              "were computed; see the output and --json)",
                              path, strerror(errno));
     }
-    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    int rc = check_space(path, err);
+    if (rc != 0) {
+        return rc;
+    }
+    int failed = 0; /* the first failed write's errno */
+    hid_t fapl = ms__writeback_fapl(&failed);
+    hid_t file = fapl < 0 ? -1 : H5Fopen(path, H5F_ACC_RDWR, fapl);
     if (file < 0) {
-        return open_error(path, err);
+        rc = failed ? stopped(path, failed, err) : open_error(path, err);
     }
-    int rc = 0;
-    hid_t group = open_or_create_group(file, PARAMS_GROUP);
-    if (group < 0 || write_params(group, s) < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        rc = ms__error_set(err, MS_EIO, "%s: %s: write-back failed: %s",
-                           path, PARAMS_GROUP, msg);
+    if (fapl >= 0) {
+        H5Pclose(fapl);
     }
-    if (group >= 0) {
-        H5Gclose(group);
+    if (file < 0) {
+        return rc;
     }
+    struct ms_swap sw = {0};
+    rc = stage(file, s, path, &sw, err);
     if (H5Fclose(file) < 0 && rc == 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        rc = ms__error_set(err, MS_EIO, "%s: closing after write-back: %s",
-                           path, msg);
+        rc = write_error(path, "closing the file", err);
+    }
+    if (failed != 0) {
+        return stopped(path, failed, err);
+    }
+    if (rc == 0 && sw.name != NULL) {
+        rc = ms__swap_link(path, &sw, err);
     }
     return rc;
 }

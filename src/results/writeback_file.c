@@ -1,0 +1,284 @@
+/*
+ * writeback_file.c: the HDF5 file driver of a write-back: sec2's reads
+ * and writes on one descriptor, except that the first write that fails
+ * (a full disk, a quota, an I/O error) stops all writing.
+ *
+ * writeback.c orders its work so that the file is a good one after every
+ * prefix of its writes (the kill test proves it write by write).  A write
+ * that fails must therefore leave that prefix alone: HDF5 1.10 would
+ * retry the write at close in its own order, and after a close that
+ * failed it crashes at exit closing the file again.  So this driver
+ * remembers the failure, reports success to HDF5 and drops every later
+ * write, which leaves the prefix; writeback.c reports the failure.
+ */
+#include "results/results.h"
+
+#include <hdf5.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct wb_file {
+    H5FD_t pub; /* first: HDF5's part */
+    int fd;
+    haddr_t eoa, eof;
+    dev_t dev;
+    ino_t ino;
+    int *failed; /* the first failed write's errno, else 0 */
+};
+
+/* The driver's fapl information: where to report a failure. */
+struct wb_info {
+    int *failed;
+};
+
+static void *
+info_copy(const void *info)
+{
+    struct wb_info *copy = H5allocate_memory(sizeof(*copy), false);
+    if (copy != NULL) {
+        memcpy(copy, info, sizeof(*copy));
+    }
+    return copy;
+}
+
+static herr_t
+info_free(void *info)
+{
+    H5free_memory(info);
+    return 0;
+}
+
+static H5FD_t *
+wb_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
+{
+    const struct wb_info *info = H5Pget_driver_info(fapl);
+    int fd = open(name, (flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    struct wb_file *f = ms__calloc(1, sizeof(*f));
+    if (f == NULL) {
+        close(fd);
+        return NULL;
+    }
+    f->fd = fd;
+    f->eof = (haddr_t)st.st_size;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->failed = info != NULL ? info->failed : NULL;
+    return &f->pub;
+}
+
+static herr_t
+wb_close(H5FD_t *file)
+{
+    struct wb_file *f = (struct wb_file *)file;
+    int rc = close(f->fd);
+    ms__free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static int
+wb_cmp(const H5FD_t *a, const H5FD_t *b)
+{
+    const struct wb_file *x = (const void *)a, *y = (const void *)b;
+    if (x->dev != y->dev) {
+        return x->dev < y->dev ? -1 : 1;
+    }
+    return x->ino == y->ino ? 0 : (x->ino < y->ino ? -1 : 1);
+}
+
+static herr_t
+wb_query(const H5FD_t *file, unsigned long *flags)
+{
+    (void)file;
+    *flags = H5FD_FEAT_AGGREGATE_METADATA | H5FD_FEAT_ACCUMULATE_METADATA |
+             H5FD_FEAT_DATA_SIEVE | H5FD_FEAT_AGGREGATE_SMALLDATA |
+             H5FD_FEAT_POSIX_COMPAT_HANDLE;
+    return 0;
+}
+
+static haddr_t
+wb_get_eoa(const H5FD_t *file, H5FD_mem_t type)
+{
+    (void)type;
+    return ((const struct wb_file *)file)->eoa;
+}
+
+static herr_t
+wb_set_eoa(H5FD_t *file, H5FD_mem_t type, haddr_t addr)
+{
+    (void)type;
+    ((struct wb_file *)file)->eoa = addr;
+    return 0;
+}
+
+static haddr_t
+wb_get_eof(const H5FD_t *file, H5FD_mem_t type)
+{
+    (void)type;
+    return ((const struct wb_file *)file)->eof;
+}
+
+static herr_t
+wb_get_handle(H5FD_t *file, hid_t fapl, void **handle)
+{
+    (void)fapl;
+    *handle = &((struct wb_file *)file)->fd;
+    return 0;
+}
+
+static herr_t
+wb_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
+        void *buf)
+{
+    (void)type;
+    (void)dxpl;
+    struct wb_file *f = (struct wb_file *)file;
+    unsigned char *p = buf;
+    while (size > 0) {
+        ssize_t n = pread(f->fd, p, size, (off_t)addr);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return -1;
+        }
+        if (n == 0) { /* past the end: zeros, as sec2 reads them */
+            memset(p, 0, size);
+            break;
+        }
+        p += n;
+        addr += (haddr_t)n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Note the first failure; every write after it is dropped. */
+static void
+fail(struct wb_file *f, int e)
+{
+    if (f->failed != NULL && *f->failed == 0) {
+        *f->failed = e != 0 ? e : EIO;
+    }
+}
+
+static bool
+stopped(const struct wb_file *f)
+{
+    return f->failed != NULL && *f->failed != 0;
+}
+
+static herr_t
+wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
+         size_t size, const void *buf)
+{
+    (void)type;
+    (void)dxpl;
+    struct wb_file *f = (struct wb_file *)file;
+    const unsigned char *p = buf;
+    while (size > 0 && !stopped(f)) {
+        ssize_t n = pwrite(f->fd, p, size, (off_t)addr);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            fail(f, n < 0 ? errno : EIO);
+            break;
+        }
+        p += n;
+        addr += (haddr_t)n;
+        size -= (size_t)n;
+        f->eof = addr > f->eof ? addr : f->eof;
+    }
+    return 0;
+}
+
+static herr_t
+wb_flush(H5FD_t *file, hid_t dxpl, hbool_t closing)
+{
+    (void)dxpl;
+    (void)closing;
+    struct wb_file *f = (struct wb_file *)file;
+    if (!stopped(f) && fsync(f->fd) != 0) {
+        fail(f, errno);
+    }
+    return 0;
+}
+
+static herr_t
+wb_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
+{
+    (void)dxpl;
+    (void)closing;
+    struct wb_file *f = (struct wb_file *)file;
+    if (!stopped(f) && f->eoa != f->eof) {
+        if (ftruncate(f->fd, (off_t)f->eoa) != 0) {
+            fail(f, errno);
+        } else {
+            f->eof = f->eoa;
+        }
+    }
+    return 0;
+}
+
+static herr_t
+wb_lock(H5FD_t *file, hbool_t rw)
+{
+    struct wb_file *f = (struct wb_file *)file;
+    if (flock(f->fd, (rw ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 ||
+        errno == ENOSYS) {
+        return 0;
+    }
+    H5Epush2(H5E_DEFAULT, __FILE__, __func__, __LINE__, H5E_ERR_CLS,
+             H5E_VFL, H5E_CANTLOCKFILE, "unable to lock file: %s",
+             strerror(errno));
+    return -1;
+}
+
+static herr_t
+wb_unlock(H5FD_t *file)
+{
+    flock(((struct wb_file *)file)->fd, LOCK_UN);
+    return 0;
+}
+
+static const H5FD_class_t WB_CLASS = {
+    "meshstats-write-back", (haddr_t)INT64_MAX, H5F_CLOSE_WEAK, NULL, NULL,
+    NULL, NULL, sizeof(struct wb_info), NULL, info_copy, info_free, 0, NULL,
+    NULL, wb_open, wb_close, wb_cmp, wb_query, NULL, NULL, NULL, wb_get_eoa,
+    wb_set_eoa, wb_get_eof, wb_get_handle, wb_read, wb_write, wb_flush,
+    wb_truncate, wb_lock, wb_unlock, H5FD_FLMAP_DICHOTOMY};
+
+static hid_t driver = -1;
+
+static void
+register_driver(void)
+{
+    driver = H5FDregister(&WB_CLASS);
+}
+
+hid_t
+ms__writeback_fapl(int *failed)
+{
+    static uv_once_t once = UV_ONCE_INIT;
+    uv_once(&once, register_driver);
+    struct wb_info info = {failed};
+    hid_t fapl = driver >= 0 ? H5Pcreate(H5P_FILE_ACCESS) : -1;
+    if (fapl >= 0 && H5Pset_driver(fapl, driver, &info) < 0) {
+        H5Pclose(fapl);
+        fapl = -1;
+    }
+    return fapl;
+}

@@ -1,0 +1,229 @@
+"""Write-back that never breaks a dataset: for every write k a write-back
+makes to the file, fail the k-th with ENOSPC and, separately, end the
+process there (tests/write_fault.c, an LD_PRELOAD shim), on (a) a file
+without metadata/, (b) a file whose dataset builder stored some arrays in
+metadata/normalization_params, (c) a file with a previous write-back of
+another edge_var.  After each, with h5py:
+
+1. every object readable before reads back the same bytes, except the
+   arrays being replaced;
+2. metadata/normalization_params is as it was (or absent, if it was), or
+   complete with the new arrays and attributes, every link opening; or
+   absent with a complete old or new group under another name in
+   metadata/;
+3. a second write-back succeeds and leaves the complete new set;
+4. ENOSPC ends with exit 1 and one line naming the file and the error.
+
+The same for --json: killed half-way, the previous file is intact.
+
+Usage: python3 test_write_back.py MESHSTATS libwrite_fault.so   (TAP)
+"""
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import case, main  # noqa: E402
+
+MESHSTATS, SHIM = sys.argv[1], sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="meshstats-writeback-")
+atexit.register(shutil.rmtree, TMP, True)
+PARAMS = "metadata/normalization_params"
+ARGS = ("-q", "--write-back", "--edge-var", "8")
+
+
+def run(path, *args, fault=None, env=None):
+    e = dict(os.environ, **(env or {}))
+    # (an ASan build would refuse a preloaded library before its runtime)
+    e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    if fault is not None:
+        e.update(LD_PRELOAD=SHIM, MESHSTATS_FAULT_FILE=path,
+                 MESHSTATS_FAULT_AT=str(fault[1]),
+                 MESHSTATS_FAULT_MODE=fault[0])
+    return subprocess.run([MESHSTATS, *args, path], capture_output=True,
+                          text=True, env=e, timeout=120, cwd=TMP)
+
+
+def base(name):
+    path = os.path.join(TMP, name)
+    p = subprocess.run([MESHSTATS, "generate", path, "-q", "--samples", "3",
+                        "--timesteps", "4", "--nodes", "40"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return path
+
+
+def kind_a():
+    path = base("a.h5")
+    with h5py.File(path, "a") as f:
+        if "metadata" in f:
+            del f["metadata"]
+    return path
+
+
+def kind_b():
+    path = base("b.h5")
+    with h5py.File(path, "a") as f:
+        g = f.require_group(PARAMS)
+        for k in list(g):
+            del g[k]
+        g["delta_mean"] = np.arange(4, dtype="<f4")
+        g["delta_std"] = np.ones(4, dtype="<f4")
+        g.attrs["written_by"] = "dataset builder"
+    return path
+
+
+def kind_c():
+    path = base("c.h5")
+    p = run(path, "-q", "--write-back")  # edge_var 4: other shapes
+    assert p.returncode == 0, p.stderr
+    return path
+
+
+def snapshot(path):
+    """{object path: bytes} of every dataset and {path@attr: value}."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()].tobytes() if obj.shape != () else \
+                    bytes(str(obj[()]), "utf8")
+            for k, v in obj.attrs.items():
+                out[f"{name}@{k}"] = repr(v)
+        f.visititems(visit)
+    return out
+
+
+def params_of(g):
+    """The group's arrays and attributes, every link opened."""
+    return ({k: g[k][()].tobytes() for k in g},
+            {k: repr(v) for k, v in g.attrs.items()})
+
+
+def check_state(path, before, old, new, what):
+    """Conditions 1 and 2 on path; old/new: params_of the group before
+    (None: absent) and after a clean write-back."""
+    with h5py.File(path, "r") as f:
+        now = {}
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                now[name] = obj[()].tobytes() if obj.shape != () else \
+                    bytes(str(obj[()]), "utf8")
+        f.visititems(visit)
+        for name, value in before.items():
+            if "@" in name or name.startswith(PARAMS):
+                continue
+            assert now.get(name) == value, f"{what}: {name} changed"
+        if PARAMS in f:
+            got = params_of(f[PARAMS])
+            assert got == old or got == new, \
+                f"{what}: {PARAMS} is neither the old nor the new set"
+        else:
+            waiting = [params_of(f["metadata"][k]) for k in
+                       (f["metadata"] if "metadata" in f else [])
+                       if k != "normalization_params" and
+                       isinstance(f["metadata"][k], h5py.Group)]
+            assert old is None or any(w in (old, new) for w in waiting), \
+                f"{what}: {PARAMS} is gone and no complete set waits"
+
+
+def exhaustive(make):
+    path = make()
+    pristine = path + ".pristine"
+    shutil.copy(path, pristine)
+    before = snapshot(path)
+    with h5py.File(path, "r") as f:
+        old = params_of(f[PARAMS]) if PARAMS in f else None
+    clean = path + ".clean"
+    shutil.copy(pristine, clean)
+    count = path + ".count"
+    e = dict(os.environ, LD_PRELOAD=SHIM, MESHSTATS_FAULT_FILE=clean,
+             MESHSTATS_FAULT_COUNT=count)
+    e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    p = subprocess.run([MESHSTATS, *ARGS, clean], capture_output=True,
+                       text=True, env=e, timeout=120)
+    assert p.returncode == 0, p.stderr
+    writes = int(open(count).read().split()[0])
+    assert writes > 3, writes
+    with h5py.File(clean, "r") as f:
+        new = params_of(f[PARAMS])
+    for mode in ("kill", "enospc"):
+        for k in range(1, writes + 1):
+            what = f"{os.path.basename(path)} {mode} at write {k}/{writes}"
+            shutil.copy(pristine, path)
+            p = run(path, *ARGS, fault=(mode, k))
+            if mode == "kill":
+                assert p.returncode == 77, (what, p.returncode, p.stderr)
+            else:
+                assert p.returncode == 1, (what, p.returncode, p.stderr)
+                lines = p.stderr.strip().splitlines()
+                assert len(lines) == 1, (what, p.stderr)
+                assert "No space left on device" in lines[0] and \
+                    path in lines[0], (what, lines)
+            check_state(path, before, old, new, what)
+            again = run(path, *ARGS)
+            assert again.returncode == 0, (what, again.stderr)
+            with h5py.File(path, "r") as f:
+                assert params_of(f[PARAMS]) == new, f"{what}: then not new"
+            check_state(path, before, old, new, what + ", then again")
+
+
+@case
+def a_file_without_metadata_survives_every_write():
+    exhaustive(kind_a)
+
+
+@case
+def a_dataset_builders_arrays_survive_every_write():
+    exhaustive(kind_b)
+
+
+@case
+def a_previous_write_back_survives_every_write():
+    exhaustive(kind_c)
+
+
+@case
+def a_json_output_killed_half_way_leaves_the_previous_file():
+    path = base("j.h5")
+    out = os.path.join(TMP, "out", "stats.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write('{"previous": true}\n')
+    for mode in ("kill", "enospc"):
+        for k in (1,):
+            e = dict(os.environ, LD_PRELOAD=SHIM,
+                     MESHSTATS_FAULT_PREFIX=os.path.dirname(out) + "/",
+                     MESHSTATS_FAULT_AT=str(k), MESHSTATS_FAULT_MODE=mode)
+            e["ASAN_OPTIONS"] = (e.get("ASAN_OPTIONS", "") +
+                                 ":verify_asan_link_order=0")
+            p = subprocess.run([MESHSTATS, "-q", "--json", out, path],
+                               capture_output=True, text=True, env=e)
+            assert p.returncode == (77 if mode == "kill" else 1), \
+                (mode, k, p.returncode, p.stderr)
+            assert json.load(open(out)) == {"previous": True}, (mode, k)
+            # A kill may leave the temporary file (the next run replaces
+            # it); a failure removes it.
+            left = sorted(os.listdir(os.path.dirname(out)))
+            assert left == ["stats.json"] or (
+                mode == "kill" and left == [".stats.json.meshstats.tmp",
+                                            "stats.json"]), left
+            if mode == "enospc":
+                assert "No space left on device" in p.stderr and \
+                    p.stderr.count("\n") == 1, p.stderr
+    p = subprocess.run([MESHSTATS, "-q", "--json", out, path],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "node" in json.load(open(out))
+    assert os.listdir(os.path.dirname(out)) == ["stats.json"]
+
+
+if __name__ == "__main__":
+    sys.exit(main("write_back"))
