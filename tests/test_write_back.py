@@ -77,6 +77,7 @@ def kind_b():
             del g[k]
         g["delta_mean"] = np.arange(4, dtype="<f4")
         g["delta_std"] = np.ones(4, dtype="<f4")
+        g["node_type_count"] = np.array([7, 0, 3], dtype="<i8")
         g.attrs["written_by"] = "dataset builder"
     return path
 
@@ -155,6 +156,14 @@ def exhaustive(make):
     assert writes > 3, writes
     with h5py.File(clean, "r") as f:
         new = params_of(f[PARAMS])
+    # The builder's own arrays and attributes come along, the same bytes.
+    for name, value in (old or ({}, {}))[0].items():
+        if name not in ("delta_mean", "delta_std", "edge_mean", "edge_std",
+                        "node_mean", "node_std", "delta_min", "delta_max"):
+            assert new[0].get(name) == value, name
+    for name, value in (old or ({}, {}))[1].items():
+        if name == "written_by":
+            assert new[1].get(name) == value, name
     for mode in ("kill", "enospc"):
         for k in range(1, writes + 1):
             what = f"{os.path.basename(path)} {mode} at write {k}/{writes}"

@@ -302,6 +302,82 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
     return close_keeping(rc, H5Gclose, metadata);
 }
 
+/* The names meshstats writes in the group (datasets and attributes). */
+static bool
+ours(const char *name)
+{
+    static const char *const names[] = {
+        "node_mean", "node_std", "edge_mean", "edge_std", "delta_mean",
+        "delta_std", "delta_min", "delta_max", "meshstats_version", "model",
+        "positional_features", "node_features", "edge_features",
+        "delta_features", "mode", "selection", "max_timesteps_for_stats",
+        "input_var", "output_var", "edge_var", "samples_used"};
+    for (size_t i = 0; i < MS_ARRAY_SIZE(names); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static herr_t
+copy_link(hid_t old, const char *name, const H5L_info_t *info, void *to)
+{
+    (void)info;
+    return ours(name) ? 0
+                      : H5Ocopy(old, name, *(hid_t *)to, name, H5P_DEFAULT,
+                                H5P_DEFAULT);
+}
+
+static herr_t
+copy_attribute(hid_t old, const char *name, const H5A_info_t *info, void *to)
+{
+    (void)info;
+    if (ours(name)) {
+        return 0;
+    }
+    hid_t a = H5Aopen(old, name, H5P_DEFAULT);
+    hid_t type = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t space = a >= 0 ? H5Aget_space(a) : -1;
+    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    size_t bytes = type >= 0 && n >= 0 ? H5Tget_size(type) * (size_t)n : 0;
+    void *buf = ms__calloc(bytes ? bytes : 1, 1);
+    hid_t b = buf != NULL && type >= 0 && space >= 0
+                  ? H5Acreate2(*(hid_t *)to, name, type, space, H5P_DEFAULT,
+                               H5P_DEFAULT)
+                  : -1;
+    herr_t rc = b >= 0 && H5Aread(a, type, buf) >= 0 &&
+                        H5Awrite(b, type, buf) >= 0
+                    ? 0
+                    : -1;
+    ms__free(buf);
+    rc = close_keeping(rc, H5Aclose, b);
+    rc = close_keeping(rc, H5Sclose, space);
+    rc = close_keeping(rc, H5Tclose, type);
+    return close_keeping(rc, H5Aclose, a);
+}
+
+/* What the old group holds besides meshstats' own (a dataset builder's
+ * arrays and attributes), copied into the new one. */
+static herr_t
+keep_others(hid_t file, hid_t params)
+{
+    if (H5Lexists(file, "metadata", H5P_DEFAULT) <= 0 ||
+        H5Lexists(file, PARAMS_GROUP, H5P_DEFAULT) <= 0) {
+        return 0;
+    }
+    hid_t old = H5Gopen2(file, PARAMS_GROUP, H5P_DEFAULT);
+    hsize_t at = 0;
+    herr_t rc = old < 0 ? -1
+                        : H5Literate(old, H5_INDEX_NAME, H5_ITER_INC, &at,
+                                     copy_link, &params);
+    at = 0;
+    rc = rc < 0 ? -1
+                : H5Aiterate2(old, H5_INDEX_NAME, H5_ITER_INC, &at,
+                              copy_attribute, &params);
+    return close_keeping(rc, H5Gclose, old);
+}
+
 /* The new group, built and flushed where nothing links to it, then made
  * visible (or left for the swap). */
 static int
@@ -310,6 +386,7 @@ stage(hid_t file, const struct ms_stats *s, const char *path,
 {
     hid_t params = H5Gcreate_anon(file, H5P_DEFAULT, H5P_DEFAULT);
     if (params < 0 || write_params(params, s) < 0 ||
+        keep_others(file, params) < 0 ||
         H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
         int rc = write_error(path, "writing the new parameters", err);
         if (params >= 0) {
