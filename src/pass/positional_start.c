@@ -27,7 +27,8 @@ static size_t
 work_bytes(size_t N, size_t E, unsigned P)
 {
     size_t per_node = 3 * 8 + 3 * 8 + (size_t)P * 8;
-    if (N > SIZE_MAX / 256 || E > SIZE_MAX / 64) {
+    /* (the walk's offsets are 32-bit: 2E directed edges must fit) */
+    if (N > SIZE_MAX / 256 || E > SIZE_MAX / 64 || E >= (1u << 31)) {
         return 0;
     }
     return 8 * E + per_node * N + ms__positional_bytes(N, E) + 64;
@@ -54,7 +55,7 @@ carve(struct positional_work *w, size_t N, size_t E, unsigned P)
 static int
 read_positions(struct ms_file *f, const struct ms_plan_sample *ps,
                struct positional_work *w, struct ms_read_scratch *rs,
-               struct ms_error *err)
+               bool skip, struct ms_error *err)
 {
     size_t N = ps->shape.N, t0 = 0;
     unsigned char full = 1;
@@ -62,10 +63,19 @@ read_positions(struct ms_file *f, const struct ms_plan_sample *ps,
     int rc = ms__sample_read_slots(f, &ps->name, &ps->shape, &sl, w->rows,
                                    rs, err);
     for (size_t n = 0; rc == 0 && n < N; n++) {
-        for (size_t d = 0; d < 3; d++) {
-            w->pos[3 * n + d] = ps->shape.single
-                                    ? (double)((float *)w->rows)[d * N + n]
-                                    : ((double *)w->rows)[d * N + n];
+        for (size_t d = 0; rc == 0 && d < 3; d++) {
+            double v = ps->shape.single ? (double)((float *)w->rows)[d * N + n]
+                                        : ((double *)w->rows)[d * N + n];
+            w->pos[3 * n + d] = v;
+            if (!isfinite(v)) {
+                rc = ms__error_set(
+                    err, skip ? MS_ERANGE : MS_ENONFINITE,
+                    "%s: sample %lld: data/%s/nodal_data: reference position "
+                    "%zu of node %zu at the first timestep is %g: the "
+                    "positional features cannot be computed",
+                    ms__file_path(f), (long long)ps->name.id, ps->name.name,
+                    d, n, v);
+            }
         }
     }
     return rc;
@@ -115,16 +125,23 @@ ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
     const struct ms_plan_sample *ps = &plan->samples[sample];
     size_t N = ps->shape.N, E = ps->shape.E;
     unsigned P = plan->positional;
+    /* The work is a task's, beside the other tasks in flight: it must fit
+     * a task's share of the memory limit. */
     size_t need = work_bytes(N, E, P);
-    if (need == 0 || need > opts->memory_limit) {
+    uint64_t share = plan->share > 0 ? plan->share : opts->memory_limit;
+    if (need == 0 || need > share) {
+        uint64_t tasks = (opts->memory_limit + share - 1) / share;
         return ms__error_set(
             err, MS_ETOOBIG,
             "%s: sample %lld: the positional features of its %zu nodes and "
-            "%zu edges take %zu bytes to compute, more than the memory "
-            "limit of %llu bytes; raise --memory-limit (config key "
-            "stats_memory_limit) to at least %zuK",
+            "%zu edges take %zu bytes to compute, more than a task's share "
+            "(%llu bytes) of the memory limit of %llu bytes; raise "
+            "--memory-limit (config key stats_memory_limit) to at least "
+            "%lluK, or lower --prefetch",
             ms__file_path(f), (long long)ps->name.id, N, E, need,
-            (unsigned long long)opts->memory_limit, need / 1024 + 1);
+            (unsigned long long)share,
+            (unsigned long long)opts->memory_limit,
+            (unsigned long long)(need / 1024 + 1) * tasks);
     }
     struct positional_work w;
     if (carve(&w, N, E, P) != 0) {
@@ -134,7 +151,7 @@ ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
     int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, 0, E, w.from,
                                    w.to, err);
     if (rc == 0) {
-        rc = read_positions(f, ps, &w, &b->read, err);
+        rc = read_positions(f, ps, &w, &b->read, opts->skip_nonfinite, err);
     }
     if (rc == 0) {
         ms__positional_features(w.pos, N, w.from, w.to, E, P, w.scratch,
