@@ -4,6 +4,7 @@
 #
 #   bash bench/large_bench.sh [--nodes N] [--timesteps T] [--repeat R]
 #                             [--limits "96M 256M 2G"] [--no-check]
+#                             [--orders "ordered edges nodes"]
 #
 # Generates (or reuses) bench/out/large-N-T.h5, one sample of N nodes
 # (default 2,000,000: 2,002,224 nodes and 5,994,001 edges) and T timesteps
@@ -14,11 +15,14 @@
 # against a float64 reference streamed a timestep at a time
 # (bench/large_reference.py: within 1e-10, min and max exact).  For
 # 20,000,000 nodes use --nodes 20000000 --limits "1G 2G 4G" (an 8.6 GB
-# file: the positions of one timestep alone are 480 MB).  Never part of
-# meson test.
+# file: the positions of one timestep alone are 480 MB).  --orders adds
+# the same mesh numbered otherwise (bench/shuffle_mesh.py): "edges", its
+# edge list shuffled; "nodes", its nodes numbered at random and its edges
+# sorted; each is timed at the first limit and its statistics compared
+# with the ordered mesh's (1e-12).  Never part of meson test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-nodes=2000000 timesteps=12 repeat=5 limits="96M 256M 2G" check=1
+nodes=2000000 timesteps=12 repeat=5 limits="96M 256M 2G" check=1 orders=ordered
 while (($#)); do
     case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -26,6 +30,7 @@ while (($#)); do
     --repeat) repeat=$2; shift 2 ;;
     --limits) limits=$2; shift 2 ;;
     --no-check) check=0; shift ;;
+    --orders) orders=$2; shift 2 ;;
     *) sed -n '2,18p' "$0" >&2; exit 2 ;;
     esac
 done
@@ -38,6 +43,11 @@ data=$out/large-$nodes-$timesteps.h5
     --timesteps "$timesteps" --nodes "$nodes"
 csv=$out/large.csv
 echo "command,run,wall_s,peak_rss_kib" >"$csv"
+for order in $orders; do
+    [ "$order" = ordered ] || [ -f "${data%.h5}-$order.h5" ] ||
+        /usr/bin/python3 bench/shuffle_mesh.py "$data" \
+            "${data%.h5}-$order.h5" "$order"
+done
 cat "$data" >/dev/null # warm the page cache
 for i in $(seq "$repeat"); do
     measure "$out/time.txt" cat "$data" >/dev/null
@@ -48,6 +58,16 @@ for i in $(seq "$repeat"); do
             --memory-limit "$limit" --json "$out/large-$limit.json" "$data"
         read -r wall rss <"$out/time.txt"
         echo "meshstats $limit,$i,$wall,$rss" >>"$csv"
+    done
+    for order in $orders; do
+        [ "$order" != ordered ] || continue
+        limit=${limits%% *}
+        file="${data%.h5}-$order.h5"
+        cat "$file" >/dev/null
+        measure "$out/time.txt" "$exe" -q \
+            --memory-limit "$limit" --json "$out/large-$order.json" "$file"
+        read -r wall rss <"$out/time.txt"
+        echo "$order $limit,$i,$wall,$rss" >>"$csv"
     done
 done
 
@@ -78,6 +98,22 @@ for k, (w, m) in med.items():
     print(f"{k:<22} {w:>8.3f} {m:>13.1f} {w / cat:>7.1f}x")
 print("the JSON is byte-identical at every memory limit:", sys.argv[4])
 PY
+for order in $orders; do
+    [ "$order" != ordered ] || continue
+    /usr/bin/python3 - "$first" "$out/large-$order.json" "$order" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+worst = 0.0
+for g in ("node", "edge", "delta"):
+    assert a[g]["count"] == b[g]["count"], g
+    for key in ("mean", "std", "min", "max"):
+        for x, y, s in zip(a[g][key], b[g][key], a[g]["std"]):
+            worst = max(worst, abs(x - y) / max(s, 1e-300))
+print(f"{sys.argv[3]}: worst difference from the ordered mesh "
+      f"{worst:.1e} of a std", "(within 1e-12)" if worst <= 1e-12 else
+      "(NOT within 1e-12)")
+PY
+done
 if ((check)); then
     echo "against a float64 reference (bench/large_reference.py):"
     /usr/bin/python3 bench/large_reference.py "$data" "$first"

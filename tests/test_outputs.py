@@ -8,6 +8,7 @@ Usage: python3 test_outputs.py /path/to/meshstats   (prints TAP)
 """
 
 import atexit
+import json
 import os
 import shutil
 import subprocess
@@ -62,6 +63,27 @@ def json_and_per_sample_files_on_a_full_disk_exit_1_naming_them():
         assert b"write failed" in p.stderr, p.stderr
     p = run("-q", "--json", os.path.join(TMP, "no/such/dir.json"), DATA)
     assert p.returncode == 1 and b"cannot write the JSON" in p.stderr
+
+
+@case
+def links_devices_and_standard_output_are_written_in_place():
+    # Only a plain regular file is replaced by rename: /dev/stdout (a
+    # symbolic link), a link to a file, stay what they are.
+    was_link = os.path.islink("/dev/stdout")
+    out = os.path.join(TMP, "redirected.json")
+    with open(out, "wb") as f:
+        p = run("-q", "--json", "/dev/stdout", DATA, stdout=f)
+    assert p.returncode == 0, p.stderr
+    assert json.load(open(out))["node"]["count"] > 0
+    assert os.path.islink("/dev/stdout") == was_link
+    target = os.path.join(TMP, "target.json")
+    link = os.path.join(TMP, "link.json")
+    open(target, "w").close()
+    if not os.path.lexists(link):
+        os.symlink(target, link)
+    p = run("-q", "--json", link, DATA)
+    assert p.returncode == 0, p.stderr
+    assert os.path.islink(link) and json.load(open(target))["node"]
 
 
 @case

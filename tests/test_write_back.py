@@ -82,6 +82,11 @@ def kind_b():
     return path
 
 
+def kind_d():
+    """As meshstats generate writes it: metadata/splits, no parameters."""
+    return base("d.h5")
+
+
 def kind_c():
     path = base("c.h5")
     p = run(path, "-q", "--write-back")  # edge_var 4: other shapes
@@ -178,6 +183,12 @@ def exhaustive(make):
                 assert "No space left on device" in lines[0] and \
                     path in lines[0], (what, lines)
             check_state(path, before, old, new, what)
+            # What is linked can be deleted (its count is not 0).
+            scratch = path + ".del"
+            shutil.copy(path, scratch)
+            with h5py.File(scratch, "a") as f:
+                if PARAMS in f:
+                    del f[PARAMS]
             again = run(path, *ARGS)
             assert again.returncode == 0, (what, again.stderr)
             with h5py.File(path, "r") as f:
@@ -198,6 +209,11 @@ def a_dataset_builders_arrays_survive_every_write():
 @case
 def a_previous_write_back_survives_every_write():
     exhaustive(kind_c)
+
+
+@case
+def a_metadata_group_without_parameters_survives_every_write():
+    exhaustive(kind_d)
 
 
 @case

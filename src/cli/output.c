@@ -84,7 +84,9 @@ replace_file(const char *path, const char *data, size_t len)
         umask(mask);
         mode &= ~mask;
     }
-    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    unlink(temp); /* a kill's leftover; never follow a link there */
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  mode);
     if (fd < 0) {
         return -errno; /* nothing was written */
     }
@@ -104,13 +106,27 @@ replace_file(const char *path, const char *data, size_t len)
     return e;
 }
 
-/* Whether path is written whole through replace_file: a regular file or
- * none yet (not a device, a pipe or /dev/stdout). */
+/* Whether path is written whole through replace_file: a regular file of
+ * one link that is not a symbolic link (or none yet), writable, in a
+ * folder this process may write to.  Anything else (/dev/stdout and
+ * other links, devices, pipes, a file shared by hard links, a read-only
+ * one) is written in place as before. */
 static bool
 replaceable(const char *path)
 {
     struct stat st;
-    return stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
+             slash ? path : ".");
+    if (strlen(path) > 200 || access(dir, W_OK) != 0) {
+        return false; /* (a long name leaves no room for the suffix) */
+    }
+    if (lstat(path, &st) != 0) {
+        return errno == ENOENT;
+    }
+    return S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+           access(path, W_OK) == 0;
 }
 
 /* Write with fn into a regular file path, whole or not at all. */

@@ -252,6 +252,20 @@ classic_format(hid_t file, hid_t metadata, uint64_t *base)
     return ok;
 }
 
+/* Link obj, which nothing links to yet, at parent/name, counting the link
+ * in obj's header first and flushing: HDF5 writes the header after the
+ * parent's symbol table node, and a kill between them would leave a
+ * linked object counted 0, which h5py then refuses to delete.  (Counted
+ * twice once linked: a delete leaves it unreachable, never an error.) */
+static herr_t
+counted_link(hid_t file, hid_t obj, hid_t parent, const char *name)
+{
+    herr_t rc = H5Oincr_refcount(obj);
+    rc = rc < 0 ? -1 : H5Fflush(file, H5F_SCOPE_GLOBAL);
+    rc = rc < 0 ? -1 : H5Olink(obj, parent, name, H5P_DEFAULT, H5P_DEFAULT);
+    return rc < 0 ? -1 : H5Fflush(file, H5F_SCOPE_GLOBAL);
+}
+
 /* Make the new group params visible as metadata/normalization_params: a
  * link where there was none, or (sw->name set) a swap to do once the file
  * is closed. */
@@ -262,9 +276,7 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
         hid_t m = H5Gcreate_anon(file, H5P_DEFAULT, H5P_DEFAULT);
         herr_t rc = m < 0 ? -1 : H5Olink(params, m, "normalization_params",
                                          H5P_DEFAULT, H5P_DEFAULT);
-        rc = rc < 0 ? -1 : H5Fflush(file, H5F_SCOPE_GLOBAL);
-        rc = rc < 0 ? -1 : H5Olink(m, file, "metadata", H5P_DEFAULT,
-                                   H5P_DEFAULT);
+        rc = rc < 0 ? -1 : counted_link(file, m, file, "metadata");
         return close_keeping(rc, H5Gclose, m);
     }
     hid_t metadata = H5Gopen2(file, "metadata", H5P_DEFAULT);
@@ -273,8 +285,7 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
     }
     herr_t rc = 0;
     if (H5Lexists(metadata, "normalization_params", H5P_DEFAULT) <= 0) {
-        rc = H5Olink(params, metadata, "normalization_params", H5P_DEFAULT,
-                     H5P_DEFAULT);
+        rc = counted_link(file, params, metadata, "normalization_params");
     } else {
         H5L_info_t link;
         H5O_info_t group, fresh;
@@ -320,13 +331,35 @@ ours(const char *name)
     return false;
 }
 
+/* A link of the old group, copied as what it is: an object by value, a
+ * soft or external link as a link to the same place. */
 static herr_t
 copy_link(hid_t old, const char *name, const H5L_info_t *info, void *to)
 {
-    (void)info;
-    return ours(name) ? 0
-                      : H5Ocopy(old, name, *(hid_t *)to, name, H5P_DEFAULT,
-                                H5P_DEFAULT);
+    hid_t into = *(hid_t *)to;
+    if (ours(name)) {
+        return 0;
+    }
+    if (info->type == H5L_TYPE_HARD) {
+        return H5Ocopy(old, name, into, name, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    char *val = ms__malloc(info->u.val_size + 1);
+    const char *file = NULL, *obj = NULL;
+    unsigned flags = 0;
+    herr_t rc = val == NULL ? -1
+                            : H5Lget_val(old, name, val, info->u.val_size,
+                                         H5P_DEFAULT);
+    if (rc >= 0 && info->type == H5L_TYPE_SOFT) {
+        val[info->u.val_size] = '\0';
+        rc = H5Lcreate_soft(val, into, name, H5P_DEFAULT, H5P_DEFAULT);
+    } else if (rc >= 0 && info->type == H5L_TYPE_EXTERNAL) {
+        rc = H5Lunpack_elink_val(val, info->u.val_size, &flags, &file, &obj);
+        rc = rc < 0 ? -1
+                    : H5Lcreate_external(file, obj, into, name, H5P_DEFAULT,
+                                         H5P_DEFAULT);
+    }
+    ms__free(val);
+    return rc;
 }
 
 static herr_t
@@ -350,6 +383,12 @@ copy_attribute(hid_t old, const char *name, const H5A_info_t *info, void *to)
                         H5Awrite(b, type, buf) >= 0
                     ? 0
                     : -1;
+    if (rc == 0 && H5Tdetect_class(type, H5T_VLEN) > 0) {
+        H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
+    } else if (rc == 0 && H5Tget_class(type) == H5T_STRING &&
+               H5Tis_variable_str(type) > 0) {
+        H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
+    }
     ms__free(buf);
     rc = close_keeping(rc, H5Aclose, b);
     rc = close_keeping(rc, H5Sclose, space);
@@ -406,9 +445,9 @@ static int
 stopped(const char *path, int e, struct ms_error *err)
 {
     return ms__error_set(err, MS_EIO,
-                         "%s: %s: write-back failed: %s; the file keeps its "
-                         "previous parameters or the complete new ones, "
-                         "never a mix (run it again when there is room)",
+                         "%s: %s: write-back failed: %s; nothing was written "
+                         "after the failed write (see docs/spec.md section "
+                         "7; run it again when there is room)",
                          path, PARAMS_GROUP, strerror(e));
 }
 
