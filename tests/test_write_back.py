@@ -87,6 +87,40 @@ def kind_d():
     return base("d.h5")
 
 
+def kind_e():
+    """metadata/ with eight long-named links: the name heap must grow."""
+    path = base("e.h5")
+    with h5py.File(path, "a") as f:
+        for i in range(8):
+            f[f"metadata/a_rather_long_name_for_a_link_{i:02d}"] = \
+                np.arange(3)
+    return path
+
+
+def kind_f():
+    """No metadata/, a root of long names: the root's heap must grow."""
+    path = base("f.h5")
+    with h5py.File(path, "a") as f:
+        del f["metadata"]
+        for i in range(6):
+            f.create_group(f"{'x' * 50}_{i}")
+    return path
+
+
+def kind_g():
+    """A DeepMind trajectory file of 40 trajectories and no metadata/:
+    linking metadata/ at the root splits its symbol table node."""
+    path = os.path.join(TMP, "g.h5")
+    p = subprocess.run([MESHSTATS, "generate", path, "-q", "--model",
+                        "cloth", "--samples", "40", "--timesteps", "4",
+                        "--nodes", "20"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with h5py.File(path, "a") as f:
+        if "metadata" in f:
+            del f["metadata"]
+    return path
+
+
 def kind_c():
     path = base("c.h5")
     p = run(path, "-q", "--write-back")  # edge_var 4: other shapes
@@ -118,6 +152,12 @@ def check_state(path, before, old, new, what):
     """Conditions 1 and 2 on path; old/new: params_of the group before
     (None: absent) and after a clean write-back."""
     with h5py.File(path, "r") as f:
+        # Every group lists each name once (a half-split node would list
+        # some twice: meshstats would count those samples twice).
+        for g in (f, f.get("metadata")):
+            if isinstance(g, h5py.Group):
+                names = list(g)
+                assert len(names) == len(set(names)), f"{what}: {names}"
         now = {}
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
@@ -141,7 +181,7 @@ def check_state(path, before, old, new, what):
                 f"{what}: {PARAMS} is gone and no complete set waits"
 
 
-def exhaustive(make):
+def exhaustive(make, args=ARGS):
     path = make()
     pristine = path + ".pristine"
     shutil.copy(path, pristine)
@@ -154,7 +194,7 @@ def exhaustive(make):
     e = dict(os.environ, LD_PRELOAD=SHIM, MESHSTATS_FAULT_FILE=clean,
              MESHSTATS_FAULT_COUNT=count)
     e["ASAN_OPTIONS"] = e.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-    p = subprocess.run([MESHSTATS, *ARGS, clean], capture_output=True,
+    p = subprocess.run([MESHSTATS, *args, clean], capture_output=True,
                        text=True, env=e, timeout=120)
     assert p.returncode == 0, p.stderr
     writes = int(open(count).read().split()[0])
@@ -173,7 +213,7 @@ def exhaustive(make):
         for k in range(1, writes + 1):
             what = f"{os.path.basename(path)} {mode} at write {k}/{writes}"
             shutil.copy(pristine, path)
-            p = run(path, *ARGS, fault=(mode, k))
+            p = run(path, *args, fault=(mode, k))
             if mode == "kill":
                 assert p.returncode == 77, (what, p.returncode, p.stderr)
             else:
@@ -189,7 +229,7 @@ def exhaustive(make):
             with h5py.File(scratch, "a") as f:
                 if PARAMS in f:
                     del f[PARAMS]
-            again = run(path, *ARGS)
+            again = run(path, *args)
             assert again.returncode == 0, (what, again.stderr)
             with h5py.File(path, "r") as f:
                 assert params_of(f[PARAMS]) == new, f"{what}: then not new"
@@ -214,6 +254,17 @@ def a_previous_write_back_survives_every_write():
 @case
 def a_metadata_group_without_parameters_survives_every_write():
     exhaustive(kind_d)
+
+
+@case
+def a_root_whose_symbol_table_node_splits_survives_every_write():
+    exhaustive(kind_g, args=("-q", "--write-back"))
+
+
+@case
+def a_name_heap_that_must_grow_survives_every_write():
+    exhaustive(kind_e)
+    exhaustive(kind_f)
 
 
 @case

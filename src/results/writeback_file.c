@@ -1,15 +1,24 @@
 /*
  * writeback_file.c: the HDF5 file driver of a write-back: sec2's reads
- * and writes on one descriptor, except that the first write that fails
- * (a full disk, a quota, an I/O error) stops all writing.
+ * and writes on one descriptor, with HDF5's writes held until a flush and
+ * then written in an order that leaves a good file after each of them,
+ * and the first write that fails (a full disk, a quota, an I/O error)
+ * stopping all writing.
  *
- * writeback.c orders its work so that the file is a good one after every
- * prefix of its writes (the kill test proves it write by write).  A write
- * that fails must therefore leave that prefix alone: HDF5 1.10 would
- * retry the write at close in its own order, and after a close that
- * failed it crashes at exit closing the file again.  So this driver
- * remembers the failure, reports success to HDF5 and drops every later
- * write, which leaves the prefix; writeback.c reports the failure.
+ * HDF5 1.10 writes its dirty metadata at a flush in address order and the
+ * superblock last, so when a link insertion grows a group's name heap the
+ * heap header (low address) pointing at the new heap block goes out
+ * before that block (at the end of the file) and before the superblock
+ * whose end-of-file covers it: a kill in between leaves the group
+ * unreadable.  This driver writes a flush's blocks in this order instead:
+ * first everything past what the file held (new space, which nothing on
+ * disk refers to yet), then the superblock, then the blocks that were
+ * there, symbol table nodes last (they are what makes a new name
+ * visible).  A write that fails must leave that prefix alone: HDF5 would
+ * retry it at close in its own order, and after a close that failed it
+ * crashes at exit closing the file again; so the driver remembers the
+ * failure, reports success to HDF5 and drops every later write;
+ * writeback.c reports it.
  */
 #include "results/results.h"
 
@@ -23,13 +32,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A write held until the next flush. */
+struct held {
+    haddr_t addr;
+    size_t size;
+    unsigned char *data;
+};
+
 struct wb_file {
     H5FD_t pub; /* first: HDF5's part */
     int fd;
     haddr_t eoa, eof;
+    haddr_t on_disk; /* the file's size after the last flush */
+    bool truncate;   /* to eoa, once the held writes are out */
     dev_t dev;
     ino_t ino;
     int *failed; /* the first failed write's errno, else 0 */
+    struct held *held;
+    size_t nheld, cap;
 };
 
 /* The driver's fapl information: where to report a failure. */
@@ -73,16 +93,24 @@ wb_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
     }
     f->fd = fd;
     f->eof = (haddr_t)st.st_size;
+    f->on_disk = f->eof;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
     f->failed = info != NULL ? info->failed : NULL;
     return &f->pub;
 }
 
+static void write_held(struct wb_file *f);
+
 static herr_t
 wb_close(H5FD_t *file)
 {
     struct wb_file *f = (struct wb_file *)file;
+    write_held(f);
+    for (size_t i = 0; i < f->nheld; i++) {
+        ms__free(f->held[i].data);
+    }
+    ms__free(f->held);
     int rc = close(f->fd);
     ms__free(f);
     return rc == 0 ? 0 : -1;
@@ -165,6 +193,28 @@ wb_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
     return 0;
 }
 
+/* Read, then lay the held writes over what was read, in their order. */
+static herr_t
+wb_read_held(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
+             size_t size, void *buf)
+{
+    if (wb_read(file, type, dxpl, addr, size, buf) < 0) {
+        return -1;
+    }
+    struct wb_file *f = (struct wb_file *)file;
+    for (size_t i = 0; i < f->nheld; i++) {
+        const struct held *h = &f->held[i];
+        haddr_t lo = h->addr > addr ? h->addr : addr;
+        haddr_t hi = h->addr + h->size < addr + size ? h->addr + h->size
+                                                      : addr + size;
+        if (lo < hi) {
+            memcpy((unsigned char *)buf + (lo - addr), h->data + (lo - h->addr),
+                   hi - lo);
+        }
+    }
+    return 0;
+}
+
 /* Note the first failure; every write after it is dropped. */
 static void
 fail(struct wb_file *f, int e)
@@ -180,14 +230,11 @@ stopped(const struct wb_file *f)
     return f->failed != NULL && *f->failed != 0;
 }
 
-static herr_t
-wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
-         size_t size, const void *buf)
+/* Write one range now: the first failure stops every later write. */
+static void
+write_now(struct wb_file *f, haddr_t addr, size_t size,
+          const unsigned char *p)
 {
-    (void)type;
-    (void)dxpl;
-    struct wb_file *f = (struct wb_file *)file;
-    const unsigned char *p = buf;
     while (size > 0 && !stopped(f)) {
         ssize_t n = pwrite(f->fd, p, size, (off_t)addr);
         if (n < 0 && errno == EINTR) {
@@ -200,9 +247,112 @@ wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
         p += n;
         addr += (haddr_t)n;
         size -= (size_t)n;
-        f->eof = addr > f->eof ? addr : f->eof;
+        f->on_disk = addr > f->on_disk ? addr : f->on_disk;
     }
+}
+
+static herr_t
+wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
+         size_t size, const void *buf)
+{
+    (void)type;
+    (void)dxpl;
+    struct wb_file *f = (struct wb_file *)file;
+    if (stopped(f) || size == 0) {
+        return 0;
+    }
+    if (f->nheld == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 32;
+        struct held *grown = ms__reallocarray(f->held, cap, sizeof(*grown));
+        if (grown == NULL) {
+            fail(f, ENOMEM);
+            return 0;
+        }
+        f->held = grown;
+        f->cap = cap;
+    }
+    unsigned char *copy = ms__malloc(size);
+    if (copy == NULL) {
+        fail(f, ENOMEM);
+        return 0;
+    }
+    memcpy(copy, buf, size);
+    f->held[f->nheld++] = (struct held){addr, size, copy};
+    f->eof = addr + size > f->eof ? addr + size : f->eof;
     return 0;
+}
+
+/* The rank of a held write in the order it goes to disk: new space, the
+ * superblock, blocks that were there, symbol table nodes. */
+static int
+rank_of(const struct held *h, haddr_t on_disk)
+{
+    static const unsigned char signature[8] = {0x89, 'H', 'D', 'F',
+                                               '\r', '\n', 0x1a, '\n'};
+    if (h->addr >= on_disk) {
+        return 0;
+    }
+    if (h->size >= 8 && memcmp(h->data, signature, 8) == 0) {
+        return 1;
+    }
+    return h->size >= 4 && memcmp(h->data, "SNOD", 4) == 0 ? 3 : 2;
+}
+
+/* Whether the bytes of held write i are all written again by a later
+ * one (then it is left out: the later one has the newer bytes). */
+static bool
+overwritten(const struct wb_file *f, size_t i)
+{
+    const struct held *h = &f->held[i];
+    for (size_t j = i + 1; j < f->nheld; j++) {
+        const struct held *g = &f->held[j];
+        if (g->addr <= h->addr && g->addr + g->size >= h->addr + h->size) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Write what is held, by rank, each rank in address order (a write some
+ * later one partly overlaps keeps its place after it: HDF5 writes each
+ * block whole, so that does not happen in a write-back). */
+static void
+write_held(struct wb_file *f)
+{
+    haddr_t first_new = f->on_disk;
+    for (int rank = 0; rank < 4; rank++) {
+        haddr_t last = 0;
+        for (;;) {
+            size_t best = f->nheld;
+            for (size_t i = 0; i < f->nheld; i++) {
+                const struct held *h = &f->held[i];
+                if (h->data != NULL && rank_of(h, first_new) == rank &&
+                    h->addr >= last &&
+                    (best == f->nheld || h->addr < f->held[best].addr)) {
+                    best = i;
+                }
+            }
+            if (best == f->nheld) {
+                break;
+            }
+            struct held *h = &f->held[best];
+            if (!overwritten(f, best)) {
+                write_now(f, h->addr, h->size, h->data);
+            }
+            last = h->addr;
+            ms__free(h->data);
+            h->data = NULL;
+        }
+    }
+    f->nheld = 0;
+    if (f->truncate && !stopped(f) && f->eoa != f->on_disk) {
+        if (ftruncate(f->fd, (off_t)f->eoa) != 0) {
+            fail(f, errno);
+        } else {
+            f->eof = f->on_disk = f->eoa;
+        }
+    }
+    f->truncate = false;
 }
 
 static herr_t
@@ -211,6 +361,7 @@ wb_flush(H5FD_t *file, hid_t dxpl, hbool_t closing)
     (void)dxpl;
     (void)closing;
     struct wb_file *f = (struct wb_file *)file;
+    write_held(f);
     if (!stopped(f) && fsync(f->fd) != 0) {
         fail(f, errno);
     }
@@ -222,14 +373,10 @@ wb_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
 {
     (void)dxpl;
     (void)closing;
+    /* HDF5 truncates between two flushes of its cache, the superblock
+     * in the second: done after the held writes, not before. */
     struct wb_file *f = (struct wb_file *)file;
-    if (!stopped(f) && f->eoa != f->eof) {
-        if (ftruncate(f->fd, (off_t)f->eoa) != 0) {
-            fail(f, errno);
-        } else {
-            f->eof = f->eoa;
-        }
-    }
+    f->truncate = true;
     return 0;
 }
 
@@ -258,7 +405,7 @@ static const H5FD_class_t WB_CLASS = {
     "meshstats-write-back", (haddr_t)INT64_MAX, H5F_CLOSE_WEAK, NULL, NULL,
     NULL, NULL, sizeof(struct wb_info), NULL, info_copy, info_free, 0, NULL,
     NULL, wb_open, wb_close, wb_cmp, wb_query, NULL, NULL, NULL, wb_get_eoa,
-    wb_set_eoa, wb_get_eof, wb_get_handle, wb_read, wb_write, wb_flush,
+    wb_set_eoa, wb_get_eof, wb_get_handle, wb_read_held, wb_write, wb_flush,
     wb_truncate, wb_lock, wb_unlock, H5FD_FLMAP_DICHOTOMY};
 
 static hid_t driver = -1;
