@@ -211,6 +211,9 @@ struct ms_options {
      * from the reference mesh at the first timestep; their encoding. */
     unsigned positional_features;
     enum ms_positional_encoding positional_encoding;
+    /* Keep a timeline of the pass in the result (ms_stats.trace): when
+     * each worker read and computed each unit, when the loop folded. */
+    bool trace;
 };
 
 /* Fill *opts with the documented defaults (input_var 4, output_var 4,
@@ -258,6 +261,24 @@ struct ms_run_info {
     double compute_seconds; /* summed over workers */
 };
 
+/* One span of the pass's timeline: what a thread did, from start_ns for
+ * dur_ns (nanoseconds from the start of the pass).  thread 0 is the loop
+ * (the calling thread), 1.. the pass's workers. */
+enum ms_trace_kind {
+    MS_TRACE_READ,    /* a unit's data read (bytes: stored bytes) */
+    MS_TRACE_COMPUTE, /* a unit's features computed */
+    MS_TRACE_EDGES,   /* a sample's first task: its edges read, checked */
+    MS_TRACE_FOLD     /* the loop folding results and dispatching work */
+};
+struct ms_trace_event {
+    enum ms_trace_kind kind;
+    unsigned thread;
+    uint64_t start_ns, dur_ns;
+    uint64_t bytes;
+    int64_t sample; /* the sample's id, -1 for none */
+    size_t unit;
+};
+
 /* One sample's statistics (with ms_options.per_sample). */
 struct ms_sample_report {
     int64_t id;
@@ -287,6 +308,10 @@ struct ms_stats {
     struct ms_sample_report *reports;  /* in id order */
     struct ms_run_info info;
     unsigned positional_features; /* node features after input_var's */
+    /* With ms_options.trace: the pass's events, in the order the loop
+     * learned of them (ms_stats_write_trace writes them). */
+    struct ms_trace_event *trace;
+    size_t ntrace;
 };
 
 /*
@@ -332,6 +357,18 @@ int ms_stats_write_per_sample_csv(const struct ms_stats *stats, FILE *out);
  */
 int ms_stats_write_back(const struct ms_stats *stats, const char *path,
                         struct ms_error *err);
+
+/* The pass's timeline (ms_options.trace) as a Chrome trace-event file
+ * (the JSON object format: Perfetto and chrome://tracing open it): one
+ * complete event a span, thread names, the settings and totals in its
+ * metadata.  0 or MS_EIO. */
+int ms_stats_write_trace(const struct ms_stats *stats, FILE *out);
+
+/* A self-contained HTML page of the result (no network): the run, a plot
+ * of every group's features, the samples' distances from the dataset
+ * (with ms_options.per_sample) and the timeline (with trace).  0 or
+ * MS_EIO. */
+int ms_stats_write_report(const struct ms_stats *stats, FILE *out);
 
 /* Format a one-line progress bar at most columns wide, as pv and tqdm do:
  * percent, a bar, samples done of total, MB/s, elapsed and ETA.  As the
@@ -410,6 +447,8 @@ enum ms_setting {
     MS_SET_WRITE_BACK,
     MS_SET_PROGRESS,
     MS_SET_PER_SAMPLE,
+    MS_SET_TRACE,
+    MS_SET_REPORT,
     MS_SET_TOP,
     MS_SET_QUIET,
     MS_SET_STRICT,
@@ -468,6 +507,8 @@ struct ms_settings {
      * about statistics), as "key:line" separated by spaces; owned, NULL
      * when there were none. */
     char *ignored_keys;
+    char *trace;  /* --trace FILE: the pass's timeline; owned */
+    char *report; /* --report FILE: the HTML page; owned */
 };
 
 /* The table row of a setting (NULL for a value out of range). */

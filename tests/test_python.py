@@ -337,6 +337,20 @@ def test_compressed_files_and_a_missing_filter_as_the_command_says(folder):
     assert said[0].split(" ", 2)[2] in bad.stderr
 
 
+def test_trace_and_report_are_written_and_change_nothing(plate, folder):
+    trace, page = folder / "t.json", folder / "r.html"
+    stats = meshstats.compute(plate, trace=trace, report=str(page),
+                              workers=2)
+    assert stats.to_json().encode() == run("--json", "-", "-q", plate)
+    events = json.load(open(trace))["traceEvents"]
+    assert {e["name"] for e in events if e["ph"] == "X"} >= {"read",
+                                                             "compute"}
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and '"features"' in text
+    with pytest.raises(TypeError, match="trace"):
+        meshstats.compute(plate, trace=3)
+
+
 def test_positional_features_are_the_command_s_bytes(plate):
     stats = meshstats.compute(plate, positional_features=4)
     assert stats.to_json().encode() == run("--json", "-", "-q",

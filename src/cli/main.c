@@ -86,7 +86,9 @@ compute(struct cli *c, struct bar *bar, struct ms_stats **stats)
         return rc;
     }
     opts.selection = selected ? &sel : NULL;
-    opts.per_sample = c->settings.per_sample != NULL || c->settings.top > 0;
+    opts.per_sample = c->settings.per_sample != NULL || c->settings.top > 0 ||
+                      c->settings.report != NULL;
+    opts.trace = c->settings.trace != NULL || c->settings.report != NULL;
     opts.workers = ms_settings_workers(&c->settings);
     opts.handle_signals = true;
     bool leader = ms_parallel_rank() == 0;

@@ -252,6 +252,14 @@ output_reports(const struct ms_settings *s, const struct ms_stats *stats)
         status = write_to(s->per_sample, "per-sample report",
                           ms_stats_write_per_sample_csv, stats);
     }
+    if (s->trace != NULL &&
+        write_to(s->trace, "trace", ms_stats_write_trace, stats) != 0) {
+        status = EXIT_DATA;
+    }
+    if (s->report != NULL &&
+        write_to(s->report, "report", ms_stats_write_report, stats) != 0) {
+        status = EXIT_DATA;
+    }
     size_t top = s->top < stats->nreports ? s->top : stats->nreports;
     if (top > 0) {
         print_top(stats, top);

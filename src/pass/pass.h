@@ -234,6 +234,26 @@ void ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
 void ms__unit_fold_start(struct ms_accumulator *acc,
                          const struct ms_plan *plan,
                          const struct ms_unit_buffers *b);
+/* pass_record.c: the run's figures into s->info, and (ms_options.trace)
+ * the timeline's spans: a task a worker ran, from t0 to t1 (uv_hrtime
+ * clock; origin: the pass's start), and a fold of the loop's. */
+struct ms_task_times {
+    uint64_t t0, t1;
+    unsigned worker;
+    bool unit;     /* a unit, else a sample's first task */
+    size_t sample; /* plan index */
+    size_t index;  /* the unit's */
+};
+void ms__record_info(struct ms_stats *s, unsigned workers,
+                     const struct ms_plan *plan, uint64_t bytes,
+                     uint64_t wall_ns, uint64_t read_ns,
+                     uint64_t compute_ns);
+int ms__record_task(struct ms_stats *s, const struct ms_plan *plan,
+                    uint64_t origin, const struct ms_task_times *tt,
+                    const struct ms_unit_buffers *b);
+int ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
+                    uint64_t t1);
+
 /* positional_start.c: compute sample's positional features (its first
  * task, after its edges were checked) and leave their moments in b->node
  * (nfeat[MS_GROUP_NODE] records, the input columns empty): 0 or the

@@ -1,20 +1,18 @@
 /*
  * pipeline.c: the libuv event loop that runs the work units of a plan on
- * the threadpool and folds their partials in order.
+ * the pass's own worker threads and folds their partials in order.
  *
  * The plan becomes a list of tasks in data order: for each good sample, one
  * task that reads and validates its edges, then its units.  The loop thread
- * dispatches tasks in that order with uv_queue_work, at most `prefetch`
- * ahead of the fold: task i runs in ring slot i % prefetch, whose buffers
- * (one set per slot, sized by the plan's share of the memory limit) it owns
- * until its after-work callback has run and the fold has passed it.
- * Workers only read and compute; the after-work callback marks the task
- * done, the fold consumes done tasks strictly in task order (the reorder
- * buffer is the ring itself), then more tasks are dispatched.  So the merge
- * order, and with it the result, never depends on timing.  The workers are
- * the pass's own threads (workers.c), started here and joined before it
- * returns: each pass runs on the number it asks for, whatever else the
- * process runs.
+ * hands tasks in that order to the pass's workers (workers.c: started here,
+ * joined before it returns), at most `prefetch` ahead of the fold: task i
+ * runs in ring slot i % prefetch, whose buffers (sized by the plan's share
+ * of the memory limit) it owns until its done callback has run on the
+ * loop and the fold has passed it.  Workers only read and compute; the
+ * done callback marks the task done (and with --trace records its spans:
+ * pass_record.c), the fold consumes done tasks strictly in task order (the
+ * ring is the reorder buffer), then more tasks are dispatched.  So the
+ * merge order, and with it the result, never depends on timing.
  *
  * Errors travel back in the task: a sample-level failure (bad edges, a
  * read error) marks the sample failed so its remaining units are not run,
@@ -51,6 +49,7 @@ struct job {
     int rc;
     struct ms_error err;
     struct ms_unit_buffers buffers;
+    struct ms_task_times times; /* for the timeline */
 };
 
 enum sample_state { SAMPLE_WAITING, SAMPLE_READY, SAMPLE_FAILED };
@@ -106,6 +105,9 @@ work_cb(struct ms_work *work)
     const struct task *t = &p->tasks[j->task];
     uint32_t *edges = p->shared.edges[t->sample];
     struct ms_trajectory_statics *st = p->shared.statics[t->sample];
+    j->times = (struct ms_task_times){uv_hrtime(), 0, ms__worker_number(),
+                                      t->kind == TASK_UNIT, t->sample,
+                                      t->unit};
     if (t->kind == TASK_EDGES) {
         j->rc = ms__unit_sample_start(p->file, p->plan, t->sample,
                                       t->edge_first, t->edge_count, edges, st,
@@ -117,6 +119,7 @@ work_cb(struct ms_work *work)
         j->rc = ms__unit_run(p->file, p->plan, u, &shared, p->opts,
                              &j->buffers, &j->err);
     }
+    j->times.t1 = uv_hrtime();
 }
 
 /* ------------------------------------------------------------------ */
@@ -270,6 +273,13 @@ after_work_cb(struct ms_work *work, bool canceled)
     const struct task *t = &p->tasks[j->task];
     p->running--;
     j->state = JOB_DONE;
+    uint64_t t0 = uv_hrtime();
+    struct ms_error e;
+    if (p->opts->trace && !canceled && !j->skipped &&
+        ms__record_task(p->stats, p->plan, p->start_ns, &j->times,
+                        &j->buffers) != 0) {
+        stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+    }
     if (canceled) {
         j->rc = ms__error_set(&j->err, MS_ECANCELED, "canceled");
     } else if (t->kind == TASK_UNIT) {
@@ -292,6 +302,9 @@ after_work_cb(struct ms_work *work, bool canceled)
     }
     fold(p);
     dispatch(p);
+    if (p->opts->trace) {
+        ms__record_fold(p->stats, p->start_ns, t0, uv_hrtime());
+    }
     maybe_finish(p);
 }
 
@@ -534,19 +547,6 @@ start_handles(struct pipeline *p, unsigned workers)
     return 0;
 }
 
-static void
-fill_info(struct pipeline *p, unsigned workers)
-{
-    struct ms_run_info *info = &p->stats->info;
-    info->workers = workers;
-    info->prefetch = p->plan->prefetch;
-    info->units = p->plan->nunits;
-    info->bytes_read = p->progress.bytes_done;
-    info->wall_seconds = (double)(uv_hrtime() - p->start_ns) * 1e-9;
-    info->read_seconds = (double)p->read_ns * 1e-9;
-    info->compute_seconds = (double)p->compute_ns * 1e-9;
-}
-
 int
 ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                  const struct ms_options *opts, struct ms_stats *stats,
@@ -587,7 +587,8 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
     }
     report_bad_samples_before(&p, plan->nsamples);
     report_progress(&p, true);
-    fill_info(&p, workers);
+    ms__record_info(stats, workers, plan, p.progress.bytes_done,
+                    uv_hrtime() - p.start_ns, p.read_ns, p.compute_ns);
     rc = p.rc;
     if (rc == 0) {
         stats->samples_used = p.used;

@@ -55,11 +55,20 @@ notify(struct ms_workers *w)
     }
 }
 
+static _Thread_local unsigned number;
+
+unsigned
+ms__worker_number(void)
+{
+    return number;
+}
+
 static void
 worker_main(void *arg)
 {
     struct ms_workers *w = arg;
     uv_mutex_lock(&w->lock);
+    number = ++w->named;
     for (;;) {
         while (w->queued == NULL && !w->quit) {
             uv_cond_wait(&w->wake, &w->lock);

@@ -42,7 +42,12 @@ struct ms_workers {
     struct ms_work *queued, *queued_tail; /* not started, in submit order */
     struct ms_work *finished, *finished_tail;
     bool quit;
+    unsigned named; /* workers that took their number (1, 2, ...) */
 };
+
+/* The number of the pass's worker the caller runs on (1, 2, ...), or 0
+ * off the workers (the loop thread). */
+unsigned ms__worker_number(void);
 
 /*
  * Start n threads serving a new queue whose done callbacks run on loop.

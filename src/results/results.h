@@ -67,6 +67,9 @@ struct ms_outcomes {
 int ms__outcomes_add(struct ms_outcomes *o, size_t sample,
                      const struct ms_accumulator *acc, const char *reason);
 void ms__outcomes_finish(struct ms_outcomes *o);
+/* trace.c: append an event to the result's timeline: 0 or MS_ENOMEM. */
+int ms__trace_add(struct ms_stats *s, const struct ms_trace_event *e);
+
 /* writeback_file.c: a file access property list (an hid_t) whose driver
  * reads and writes as sec2 does, except that the first failed write sets
  * *failed to its errno and drops every later one (reported to HDF5 as

@@ -286,6 +286,7 @@ ms_stats_destroy(struct ms_stats *s)
         }
     }
     ms__free(s->reports);
+    ms__free(s->trace);
     ms__free(s->selection);
     ms__free(s->selection_ids);
     ms__free(s->dataset);

@@ -149,7 +149,8 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             workers=None, prefetch=None, memory_limit=None, strict=False,
             skip_nonfinite=None, per_sample=False, config=None,
             progress=None, throttle=None, model=None,
-            positional_features=None, positional_encoding=None):
+            positional_features=None, positional_encoding=None, trace=None,
+            report=None):
     """Compute the normalization statistics of the dataset at path.
 
     input_var, output_var: features per node read and predicted (4)
@@ -175,6 +176,10 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
         appended to the node features (docs/spec.md section 2.1) (0)
     positional_encoding: "rwpe" (computed); "lpe" and "rwpe+lpe" raise
         ValueError (rwpe)
+    trace: a file to write the pass's timeline to, as meshstats --trace
+        does (a Chrome trace: Perfetto, chrome://tracing)
+    report: a file to write the HTML page meshstats --report writes
+        (it keeps the per-sample results for it)
 
     Returns Stats.  Raises meshstats.Error for a failure of the pass (.code
     names it), ValueError or TypeError for an argument, KeyboardInterrupt
@@ -210,11 +215,20 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
     if not isinstance(per_sample, (bool, np.bool_)):
         raise TypeError("per_sample: expected True or False")
     per_sample = bool(per_sample)
+    trace = _path(trace, "trace")
+    report = _path(report, "report")
     callback, done = _progress(progress)
     try:
-        result = _compute(path, config, settings, callback, per_sample)
+        result = _compute(path, config, settings, callback,
+                          per_sample or report is not None,
+                          trace is not None or report is not None)
     finally:
         done()
+    for target, text in ((trace, result.trace_json),
+                         (report, result.report_html)):
+        if target is not None:
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(text())
     return Stats(path, result, per_sample)
 
 

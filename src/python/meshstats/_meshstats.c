@@ -252,10 +252,10 @@ compute(PyObject *module, PyObject *args)
 {
     (void)module;
     PyObject *path_obj, *config_obj, *settings, *progress;
-    int per_sample;
-    if (!PyArg_ParseTuple(args, "O&O&O!Op", PyUnicode_FSConverter, &path_obj,
-                          optional_path, &config_obj, &PyList_Type, &settings,
-                          &progress, &per_sample)) {
+    int per_sample, trace = 0;
+    if (!PyArg_ParseTuple(args, "O&O&O!Op|p", PyUnicode_FSConverter,
+                          &path_obj, optional_path, &config_obj, &PyList_Type,
+                          &settings, &progress, &per_sample, &trace)) {
         return NULL;
     }
     const char *path = PyBytes_AS_STRING(path_obj);
@@ -273,6 +273,7 @@ compute(PyObject *module, PyObject *args)
         opts.workers = ms_settings_workers(&s);
         opts.selection = have ? &sel : NULL;
         opts.per_sample = per_sample != 0;
+        opts.trace = trace != 0;
         opts.handle_signals = false; /* Python's handlers, through polling */
         out = run(path, &opts, &c);
     }

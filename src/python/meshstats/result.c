@@ -45,6 +45,20 @@ result_json(ms_py_result *self, PyObject *unused)
 }
 
 static PyObject *
+result_trace_json(ms_py_result *self, PyObject *unused)
+{
+    (void)unused;
+    return written(ms_stats_write_trace, self->stats);
+}
+
+static PyObject *
+result_report_html(ms_py_result *self, PyObject *unused)
+{
+    (void)unused;
+    return written(ms_stats_write_report, self->stats);
+}
+
+static PyObject *
 result_per_sample_csv(ms_py_result *self, PyObject *unused)
 {
     (void)unused;
@@ -178,6 +192,10 @@ static PyMethodDef result_methods[] = {
      "The result as meshstats prints its table."},
     {"per_sample_csv", (PyCFunction)result_per_sample_csv, METH_NOARGS,
      "The per-sample report as meshstats --per-sample writes it."},
+    {"trace_json", (PyCFunction)result_trace_json, METH_NOARGS,
+     "The pass's timeline as meshstats --trace writes it."},
+    {"report_html", (PyCFunction)result_report_html, METH_NOARGS,
+     "The HTML page meshstats --report writes."},
     {"groups", (PyCFunction)result_groups, METH_NOARGS,
      "The statistics as a dict of lists."},
     {"info", (PyCFunction)result_info, METH_NOARGS,
