@@ -75,6 +75,20 @@ def a_master_of_linked_files_gives_the_bytes_of_the_data_in_one_file():
 
 
 @case
+def each_rank_writes_its_timeline():
+    import json
+    path = generated("seven.h5", 7)
+    trace = os.path.join(TMP, "ranks.json")
+    want = single("-q", "--json", "-", path)
+    got = ranks(2, "-q", "--json", "-", "--trace", trace, path)
+    assert got.returncode == 0, got.stderr[-500:]
+    assert got.stdout == want.stdout, "the trace changes nothing"
+    for name in (trace, trace + ".rank1"):
+        events = json.load(open(name))["traceEvents"]
+        assert any(e["name"] == "read" for e in events), name
+
+
+@case
 def a_trajectory_file_gives_the_bytes_of_one_process():
     path = os.path.join(TMP, "flag.h5")
     single("generate", path, "-q", "--model", "cloth", "--samples", 5,

@@ -147,6 +147,9 @@ run_stats(struct cli *c)
     int status = compute(c, &bar, &stats);
     if (status == 0 && ms_parallel_rank() == 0) {
         status = write_outputs(c, stats);
+    } else if (status == 0 && c->settings.trace != NULL) {
+        /* Under MPI each other rank writes its own timeline beside it. */
+        status = output_rank_trace(&c->settings, stats, ms_parallel_rank());
     }
     ms_stats_destroy(stats);
     if (bar.failed && status == 0) {

@@ -245,6 +245,15 @@ print_top(const struct ms_stats *stats, size_t top)
 }
 
 int
+output_rank_trace(const struct ms_settings *s, const struct ms_stats *stats,
+                  int rank)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s.rank%d", s->trace, rank);
+    return write_to(path, "trace", ms_stats_write_trace, stats);
+}
+
+int
 output_reports(const struct ms_settings *s, const struct ms_stats *stats)
 {
     int status = 0;

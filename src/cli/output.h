@@ -19,6 +19,9 @@ int output_table(const struct ms_settings *s, const struct ms_stats *stats);
 /* --json FILE or -: */
 int output_json(const struct ms_settings *s, const struct ms_stats *stats);
 /* --per-sample FILE.csv, and --top K on stderr. */
+/* Under MPI, rank r's own timeline (--trace FILE) into FILE.rank<r>. */
+int output_rank_trace(const struct ms_settings *s,
+                      const struct ms_stats *stats, int rank);
 int output_reports(const struct ms_settings *s,
                    const struct ms_stats *stats);
 
