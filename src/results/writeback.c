@@ -297,9 +297,8 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
             H5Oget_info(params, &fresh) < 0) {
             /* Another format: through HDF5, not proof against a kill. */
             rc = H5Ldelete(metadata, "normalization_params", H5P_DEFAULT);
-            rc = rc < 0 ? -1 : H5Olink(params, metadata,
-                                       "normalization_params", H5P_DEFAULT,
-                                       H5P_DEFAULT);
+            rc = rc < 0 ? -1 : counted_link(file, params, metadata,
+                                            "normalization_params");
         } else if (H5Oincr_refcount(params) < 0) {
             /* (counted as linked, it outlives the file's close) */
             rc = -1;
