@@ -144,6 +144,12 @@ def a_dataset_name_cannot_end_the_pages_script():
     page = os.path.join(TMP, "odd.html")
     run("-q", "--report", page, odd)
     assert 'data-status="ok"' in rendered(page)
+    # "<!--<script>" would make the next "</script>" not end the element.
+    os.makedirs(os.path.join(TMP, "d<!--<script>"), exist_ok=True)
+    odd = os.path.join(TMP, "d<!--<script>", "a.h5")
+    shutil.copy(plate(), odd)
+    run("-q", "--report", page, odd)
+    assert 'data-status="ok"' in rendered(page)
 
 
 if __name__ == "__main__":

@@ -5,15 +5,16 @@
  * result's JSON, as ms_stats_write_json writes it, and the samples'
  * distances and the pass's timeline) and draws everything from them with
  * an inline script into SVG: nothing is loaded from the network, so it
- * opens from a laptop's disk or a cluster's shared folder.  "</" inside
- * the data is written "<\/" (the same JSON), so no string can end a
- * script element.  When the script has drawn everything it sets
+ * opens from a laptop's disk or a cluster's shared folder.  Every "<" in
+ * the data is written "\u003c" (the same JSON), so no string can end or
+ * confuse a script element.  When the script has drawn everything it sets
  * data-status="ok" on the body ("error" if anything threw), which the
  * test reads from a headless browser.
  */
 #include "results/results.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ static const char *const SCRIPT[] = {
     "const S=document.getElementById('samples');\n",
     "if(X.samples.length){const top=X.samples.slice().sort(function(a,b)"
     "{return b.score-a.score}).slice(0,30);const W=720,RH=18;\n",
-    " const mx=Math.max.apply(null,top.map(function(s){return s.score}))"
+    " const mx=top.reduce(function(m,s){return Math.max(m,s.score)},0)"
     "||1;const s=el('svg',{width:W,height:RH*top.length+6,id:"
     "'sample-plot'},S);\n",
     " top.forEach(function(x,i){const y=RH*i+3;el('rect',{x:150,y:y,"
@@ -92,8 +93,8 @@ static const char *const SCRIPT[] = {
     ", in dataset standard deviations (its worst feature); red beyond 3.',"
     "S)}else h('p','(no per-sample results in this run)',S);\n",
     "const T=document.getElementById('timeline');\n",
-    "if(X.trace.length){const end=Math.max.apply(null,X.trace.map("
-    "function(e){return e[2]+e[3]}))||1;const W=900,LH=22,L=70;"
+    "if(X.trace.length){const end=X.trace.reduce(function(m,e){"
+    "return Math.max(m,e[2]+e[3])},0)||1;const W=900,LH=22,L=70;"
     "const n=X.workers+1;\n",
     " const s=el('svg',{width:W,height:LH*n+30,id:'timeline-plot'},T);\n",
     " const C=['#1a73e8','#f29900','#188038','#9aa0a6'];\n",
@@ -121,13 +122,15 @@ static const char *const SCRIPT[] = {
     "document.body.dataset.status='ok';\n",
     "})();\n"};
 
-/* Write text with every "</" written "<\/". */
+/* Write JSON text with every "<" written "\u003c": the same JSON (a "<"
+ * can only be inside a string), and nothing in it ("</script>",
+ * "<!--<script>") can end or confuse the script element. */
 static void
 put_escaped(FILE *out, const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        if (text[i] == '<' && i + 1 < len && text[i + 1] == '/') {
-            fputs("<\\", out);
+        if (text[i] == '<') {
+            fputs("\\u003c", out);
         } else {
             fputc(text[i], out);
         }
@@ -150,7 +153,8 @@ write_extra(const struct ms_stats *s, FILE *out)
         ms_stats_feature_name(s, g, k, name, sizeof(name));
         fprintf(out, "%s{\"id\": %" PRId64 ", \"score\": %.6g, "
                      "\"feature\": \"%s %s\"}",
-                i ? ", " : "", s->reports[i].id, z == z ? z : 0.0,
+                i ? ", " : "", s->reports[i].id,
+                isfinite(z) ? z : (z > 0 ? 1e308 : 0.0),
                 ms_group_name(g), name);
     }
     fputs("], \"trace\": [", out);

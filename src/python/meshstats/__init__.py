@@ -227,8 +227,9 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
     for target, text in ((trace, result.trace_json),
                          (report, result.report_html)):
         if target is not None:
-            with open(target, "w", encoding="utf-8") as f:
-                f.write(text())
+            data = os.fsencode(text())  # (a file name's bytes as they are)
+            with open(target, "wb") as f:
+                f.write(data)
     return Stats(path, result, per_sample)
 
 
