@@ -87,6 +87,19 @@ def links_devices_and_standard_output_are_written_in_place():
 
 
 @case
+def one_output_to_standard_output_takes_it_alone():
+    p = run("--per-sample", "-", DATA)
+    assert p.returncode == 0, p.stderr
+    assert b"group  feature" not in p.stdout, "the table is left out"
+    assert p.stdout.splitlines()[0].startswith(b"id,"), p.stdout[:200]
+    p = run("--trace", "-", DATA)
+    assert p.returncode == 0 and json.loads(p.stdout)["traceEvents"]
+    p = run("--per-sample", "-", "--json", "-", DATA)
+    assert p.returncode == 2, p.returncode
+    assert b"standard output" in p.stderr, p.stderr
+
+
+@case
 def progress_lines_to_a_full_disk_exit_1():
     with open("/dev/full", "w") as full:
         p = run("-q", "--progress", "always", DATA, stderr=full)

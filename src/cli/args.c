@@ -226,6 +226,26 @@ take_dataset(struct cli *c, int argc, char **argv, bool demo)
     return 0;
 }
 
+/* At most one output on standard output ("-"): two would interleave. */
+static int
+one_on_stdout(const struct ms_settings *s)
+{
+    const char *outputs[] = {s->json, s->per_sample, s->trace, s->report};
+    const char *names[] = {"--json", "--per-sample", "--trace", "--report"};
+    const char *first = NULL;
+    for (size_t i = 0; i < 4; i++) {
+        if (outputs[i] != NULL && strcmp(outputs[i], "-") == 0) {
+            if (first != NULL) {
+                return cli_usage_error("%s - and %s - would both write to "
+                                       "standard output; send one to a file",
+                                       first, names[i]);
+            }
+            first = names[i];
+        }
+    }
+    return 0;
+}
+
 int
 cli_parse(struct cli *c, int argc, char **argv, bool demo, bool *done)
 {
@@ -247,7 +267,8 @@ cli_parse(struct cli *c, int argc, char **argv, bool demo, bool *done)
             return rc;
         }
     }
-    return take_dataset(c, argc, argv, demo);
+    rc = one_on_stdout(&c->settings);
+    return rc != 0 ? rc : take_dataset(c, argc, argv, demo);
 }
 
 void

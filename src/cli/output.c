@@ -197,7 +197,14 @@ write_to(const char *path, const char *what,
 int
 output_table(const struct ms_settings *s, const struct ms_stats *stats)
 {
-    if (s->quiet || (s->json != NULL && strcmp(s->json, "-") == 0)) {
+    /* An output on standard output takes it alone. */
+    const char *outputs[] = {s->json, s->per_sample, s->trace, s->report};
+    for (size_t i = 0; i < 4; i++) {
+        if (outputs[i] != NULL && strcmp(outputs[i], "-") == 0) {
+            return 0;
+        }
+    }
+    if (s->quiet) {
         return 0;
     }
     return write_to("-", "table", ms_stats_write_table, stats);
