@@ -257,9 +257,11 @@ int ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
 /* positional_start.c: compute sample's positional features (its first
  * task, after its edges were checked) and leave their moments in b->node
  * (nfeat[MS_GROUP_NODE] records, the input columns empty): 0 or the
- * sample's failure. */
+ * sample's failure.  from and to: its whole edge list when the task has
+ * just read it, else NULL (then it is read here). */
 int ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
-                         size_t sample, const struct ms_options *opts,
+                         size_t sample, const uint32_t *from,
+                         const uint32_t *to, const struct ms_options *opts,
                          struct ms_unit_buffers *b, struct ms_error *err);
 /* Keep the per-sample report of plan sample ps (ms__stats_add_report). */
 int ms__unit_report(struct ms_stats *stats, const struct ms_plan_sample *ps,

@@ -105,9 +105,11 @@ work_cb(struct ms_work *work)
     const struct task *t = &p->tasks[j->task];
     uint32_t *edges = p->shared.edges[t->sample];
     struct ms_trajectory_statics *st = p->shared.statics[t->sample];
-    j->times = (struct ms_task_times){uv_hrtime(), 0, ms__worker_number(),
-                                      t->kind == TASK_UNIT, t->sample,
-                                      t->unit};
+    if (p->opts->trace) {
+        j->times = (struct ms_task_times){uv_hrtime(), 0, ms__worker_number(),
+                                          t->kind == TASK_UNIT, t->sample,
+                                          t->unit};
+    }
     if (t->kind == TASK_EDGES) {
         j->rc = ms__unit_sample_start(p->file, p->plan, t->sample,
                                       t->edge_first, t->edge_count, edges, st,
@@ -119,7 +121,7 @@ work_cb(struct ms_work *work)
         j->rc = ms__unit_run(p->file, p->plan, u, &shared, p->opts,
                              &j->buffers, &j->err);
     }
-    j->times.t1 = uv_hrtime();
+    j->times.t1 = p->opts->trace ? uv_hrtime() : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -273,7 +275,7 @@ after_work_cb(struct ms_work *work, bool canceled)
     const struct task *t = &p->tasks[j->task];
     p->running--;
     j->state = JOB_DONE;
-    uint64_t t0 = uv_hrtime();
+    uint64_t t0 = p->opts->trace ? uv_hrtime() : 0;
     struct ms_error e;
     if (p->opts->trace && !canceled && !j->skipped &&
         ms__record_task(p->stats, p->plan, p->start_ns, &j->times,

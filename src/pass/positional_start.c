@@ -17,7 +17,7 @@
 
 /* The buffers of one computation, in one allocation. */
 struct positional_work {
-    uint32_t *from, *to;
+    uint32_t *from, *to; /* room for the edges, when they must be read */
     double *pos, *cols;
     void *rows, *scratch;
 };
@@ -119,7 +119,8 @@ column_moments(const char *path, const struct ms_plan *plan,
 
 int
 ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
-                     size_t sample, const struct ms_options *opts,
+                     size_t sample, const uint32_t *from, const uint32_t *to,
+                     const struct ms_options *opts,
                      struct ms_unit_buffers *b, struct ms_error *err)
 {
     const struct ms_plan_sample *ps = &plan->samples[sample];
@@ -148,14 +149,18 @@ ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
                              ms__file_path(f));
     }
-    int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, 0, E, w.from,
+    int rc = 0;
+    if (from == NULL) {
+        rc = ms__sample_read_edges(f, &ps->name, &ps->shape, 0, E, w.from,
                                    w.to, err);
+        from = w.from;
+        to = w.to;
+    }
     if (rc == 0) {
         rc = read_positions(f, ps, &w, &b->read, opts->skip_nonfinite, err);
     }
     if (rc == 0) {
-        ms__positional_features(w.pos, N, w.from, w.to, E, P, w.scratch,
-                                w.cols);
+        ms__positional_features(w.pos, N, from, to, E, P, w.scratch, w.cols);
         rc = column_moments(ms__file_path(f), plan, ps, &w,
                             opts->skip_nonfinite, b->node, err);
     }

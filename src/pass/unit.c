@@ -454,7 +454,10 @@ ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
                                        count, edges ? edges + first : NULL,
                                        edges ? edges + E + first : NULL, err);
         if (rc == 0 && first == 0 && plan->positional > 0) {
-            rc = ms__positional_start(f, plan, sample, opts, b, err);
+            bool whole = edges != NULL && count == E; /* just read */
+            rc = ms__positional_start(f, plan, sample,
+                                      whole ? edges : NULL,
+                                      whole ? edges + E : NULL, opts, b, err);
         }
         return rc;
     }

@@ -138,7 +138,7 @@ put_escaped(FILE *out, const char *text, size_t len)
 }
 
 /* The samples' distances and the timeline, as JSON. */
-static void
+static int
 write_extra(const struct ms_stats *s, FILE *out)
 {
     const struct ms_run_info *r = &s->info;
@@ -165,11 +165,12 @@ write_extra(const struct ms_stats *s, FILE *out)
                 (double)e->dur_ns / 1e3, e->bytes);
     }
     fputs("]}", out);
+    return 0;
 }
 
 /* What fn writes of s, into the page with "</" escaped. */
 static int
-embed(FILE *out, const char *id, void (*fn)(const struct ms_stats *, FILE *),
+embed(FILE *out, const char *id, int (*fn)(const struct ms_stats *, FILE *),
       const struct ms_stats *s)
 {
     char *text = NULL;
@@ -190,12 +191,6 @@ embed(FILE *out, const char *id, void (*fn)(const struct ms_stats *, FILE *),
     return ok ? 0 : MS_ENOMEM;
 }
 
-static void
-write_json(const struct ms_stats *s, FILE *out)
-{
-    ms_stats_write_json(s, out);
-}
-
 int
 ms_stats_write_report(const struct ms_stats *s, FILE *out)
 {
@@ -208,7 +203,7 @@ ms_stats_write_report(const struct ms_stats *s, FILE *out)
             "<h2>The samples</h2><section id=\"samples\"></section>\n"
             "<h2>The pass</h2><section id=\"timeline\"></section>\n",
             STYLE);
-    int rc = embed(out, "result", write_json, s);
+    int rc = embed(out, "result", ms_stats_write_json, s);
     if (rc == 0) {
         rc = embed(out, "extra", write_extra, s);
     }

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -37,6 +38,8 @@ struct held {
     haddr_t addr;
     size_t size;
     unsigned char *data;
+    int rank;     /* where it goes in the flush's order (rank_of) */
+    size_t order; /* its place among the flush's writes */
 };
 
 struct wb_file {
@@ -277,7 +280,7 @@ wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
         return 0;
     }
     memcpy(copy, buf, size);
-    f->held[f->nheld++] = (struct held){addr, size, copy};
+    f->held[f->nheld++] = (struct held){addr, size, copy, 0, 0};
     f->eof = addr + size > f->eof ? addr + size : f->eof;
     return 0;
 }
@@ -313,36 +316,39 @@ overwritten(const struct wb_file *f, size_t i)
     return false;
 }
 
-/* Write what is held, by rank, each rank in address order (a write some
- * later one partly overlaps keeps its place after it: HDF5 writes each
- * block whole, so that does not happen in a write-back). */
+/* By rank, then address, then the order HDF5 wrote them in. */
+static int
+compare_held(const void *pa, const void *pb)
+{
+    const struct held *a = pa, *b = pb;
+    if (a->rank != b->rank) {
+        return a->rank < b->rank ? -1 : 1;
+    }
+    if (a->addr != b->addr) {
+        return a->addr < b->addr ? -1 : 1;
+    }
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Write what is held, by rank, each rank in address order, leaving out
+ * what a later write covers whole (a write some later one partly
+ * overlaps keeps its place after it: HDF5 writes each block whole, so
+ * that does not happen in a write-back). */
 static void
 write_held(struct wb_file *f)
 {
-    haddr_t first_new = f->on_disk;
-    for (int rank = 0; rank < 4; rank++) {
-        haddr_t last = 0;
-        for (;;) {
-            size_t best = f->nheld;
-            for (size_t i = 0; i < f->nheld; i++) {
-                const struct held *h = &f->held[i];
-                if (h->data != NULL && rank_of(h, first_new) == rank &&
-                    h->addr >= last &&
-                    (best == f->nheld || h->addr < f->held[best].addr)) {
-                    best = i;
-                }
-            }
-            if (best == f->nheld) {
-                break;
-            }
-            struct held *h = &f->held[best];
-            if (!overwritten(f, best)) {
-                write_now(f, h->addr, h->size, h->data);
-            }
-            last = h->addr;
-            ms__free(h->data);
-            h->data = NULL;
+    for (size_t i = 0; i < f->nheld; i++) {
+        struct held *h = &f->held[i];
+        h->rank = overwritten(f, i) ? -1 : rank_of(h, f->on_disk);
+        h->order = i;
+    }
+    qsort(f->held, f->nheld, sizeof(*f->held), compare_held);
+    for (size_t i = 0; i < f->nheld; i++) {
+        struct held *h = &f->held[i];
+        if (h->rank >= 0) {
+            write_now(f, h->addr, h->size, h->data);
         }
+        ms__free(h->data);
     }
     f->nheld = 0;
     if (f->truncate && !stopped(f) && f->eoa != f->on_disk) {
