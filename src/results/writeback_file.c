@@ -342,7 +342,9 @@ write_held(struct wb_file *f)
         h->rank = overwritten(f, i) ? -1 : rank_of(h, f->on_disk);
         h->order = i;
     }
-    qsort(f->held, f->nheld, sizeof(*f->held), compare_held);
+    if (f->nheld > 1) {
+        qsort(f->held, f->nheld, sizeof(*f->held), compare_held);
+    }
     for (size_t i = 0; i < f->nheld; i++) {
         struct held *h = &f->held[i];
         if (h->rank >= 0) {
