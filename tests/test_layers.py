@@ -34,7 +34,7 @@ LAYERS = {
     # models' tables, a mesh's edges from its cells; the moments; one
     # timestep's features; a model's features
     "features": {"kernels": 0, "kernels_avx2": 0, "positional": 0,
-                 "mesh_edges": 0, "models": 1, "moments": 1, "features": 2,
+                 "mesh_edges": 0, "edge_order": 0, "models": 1, "moments": 1, "features": 2,
                  "model_features": 3},
     # HDF5's errors and lookups, the decoders, direct reads, the read
     # cross-check, the descriptors of the files read; the chunk pipeline,
@@ -61,7 +61,7 @@ LAYERS = {
     # event loop, the ranks of MPI; one pass
     "pass": {"timesteps": 0, "workers": 0, "pass_buffers": 0, "budget": 0,
              "pass_record": 0,
-             "cut": 1, "positional_start": 1, "tasks": 2, "unit": 2,
+             "cut": 1, "positional_start": 1, "edge_order_start": 1, "tasks": 2, "unit": 2,
              "plan": 2, "pipeline": 3,
              "mpi": 3, "compute": 4},
     # the synthetic datasets

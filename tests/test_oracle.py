@@ -10,6 +10,7 @@ import atexit
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -486,37 +487,86 @@ def blocked_mesh_matches_numpy_full_and_sampled():
           oracle.reference(path, ov=2, M=2))
 
 
-@case
-def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
-    # 2G holds two position buffers and the edge list; 3800K one buffer
-    # and the list; 3M one buffer, each EDGES unit reading its edges
-    # (test_plan.c checks those choices).  Chunked, gzip and H5Dread reads
-    # of the same values give the same bytes.
-    path = blocked_dataset("blocked.h5")
+def limits_same(path, limits, workers=(1, 2), prefetches=("1", "auto")):
+    """The JSON of path at every limit, worker count and prefetch: one."""
     outs = {}
-    for limit in ("2G", "3800K", "3M"):
-        for j in (1, 2):
-            for prefetch in ("1", "auto"):
+    for limit in limits:
+        for j in workers:
+            for prefetch in prefetches:
                 out = run("-q", "--json", "-", "--memory-limit", limit, "-j",
                           j, "--prefetch", prefetch, path).stdout
                 outs.setdefault(out, []).append((limit, j, prefetch))
     assert len(outs) == 1, list(outs.values())
-    want = json.loads(next(iter(outs)))
+    return json.loads(next(iter(outs)))
+
+
+def local_edges(nodal, edges):
+    """Edges between nodes at most 200 apart, stored by their first node,
+    as meshers store them."""
+    rng = np.random.default_rng(9)
+    edges[0] = np.sort(rng.integers(0, BLOCKED_N - 200, size=BLOCKED_E))
+    edges[1] = edges[0] + rng.integers(1, 200, size=BLOCKED_E)
+
+
+def shuffle_edges(nodal, edges):
+    local_edges(nodal, edges)
+    edges[:] = edges[::-1, np.random.default_rng(10).permutation(BLOCKED_E)]
+
+
+@case
+def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
+    # 2G holds two position buffers and the edge order; 8M one buffer and
+    # the order; 4M one buffer, each EDGES unit reading its edges, which
+    # only a list stored in order allows (test_plan.c checks those
+    # choices).  Chunked, gzip and H5Dread reads of the same values give
+    # the same bytes.
+    path = blocked_dataset("blocked.h5")
+    want = limits_same(path, ("2G", "8M"))
     for name, kw in (("blocked-gz.h5", {"chunks": (2, 2, 5000),
                                         "compression": "gzip"}),
                      ("blocked-ch.h5", {"chunks": (3, 1, 7000)})):
         other = blocked_dataset(name, **kw)
-        for got in (stats(other, "--memory-limit", "3M"),
+        for got in (stats(other, "--memory-limit", "8M"),
                     stats_hdf5_path(other)):
             for g in ("node", "edge", "delta"):
                 assert got[g] == want[g], (name, g)
-    got = stats_hdf5_path(path, "--memory-limit", "3800K")
+    got = stats_hdf5_path(path, "--memory-limit", "8M")
     for g in ("node", "edge", "delta"):
         assert got[g] == want[g], ("H5Dread", g)
+    # Stored in order, a local list streams at 4M, with the same bytes as
+    # kept; shuffled, its statistics are the same to 1e-12.
+    ordered = blocked_dataset("blocked-local.h5", transform=local_edges)
+    same = limits_same(ordered, ("2G", "8M", "4M"))
+    check(same, oracle.reference(ordered))
+    shuffled = blocked_dataset("blocked-shuffled.h5", transform=shuffle_edges)
+    other = limits_same(shuffled, ("2G", "8M"))
+    check(other, oracle.reference(shuffled))
+    for g in ("node", "delta"):
+        assert same[g] == other[g], g
+    for key in ("mean", "std", "min", "max"):
+        for a, b in zip(same["edge"][key], other["edge"][key]):
+            assert abs(a - b) <= 1e-12 * max(other["edge"]["std"]), (key, a, b)
     # edge_var 8 doubles the positions each buffer holds, not the rule.
     eight = {run("-q", "--json", "-", "--edge-var", 8, "--memory-limit", lim,
-                 "-j", j, path).stdout for lim in ("2G", "4M") for j in (1, 2)}
+                 "-j", j, path).stdout for lim in ("2G", "9M") for j in (1, 2)}
     assert len(eight) == 1, len(eight)
+
+
+@case
+def an_unordered_edge_list_not_kept_fails_naming_the_limit_that_keeps_it():
+    # The order of a list stored in no order is the mesh's own: where the
+    # limit cannot hold it, the sample fails rather than give other bytes.
+    path = blocked_dataset("blocked.h5")
+    p = run("-q", "--json", "-", "--memory-limit", "4M", path, expect=1)
+    assert "data/0/mesh_edge: its 270000 edges are not stored in an order " \
+        "local to the mesh" in p.stderr, p.stderr
+    need = re.search(r"raise --memory-limit \(config key "
+                     r"stats_memory_limit\) to at least (\d+)K", p.stderr)
+    assert need, p.stderr
+    at = f"{need.group(1)}K"
+    got = run("-q", "--json", "-", "--memory-limit", at, "--prefetch", "1",
+              path).stdout
+    assert json.loads(got) == stats(path), at
 
 
 @case
@@ -545,10 +595,10 @@ def blocked_mesh_names_a_nonfinite_value_by_its_node_in_the_mesh():
 
 @case
 def long_edge_lists_are_read_in_parts_directly_or_through_hdf5():
-    """1,100,000 edges: two parts of 1,048,576 (tasks.h MS_EDGE_PART) read
-    by the workers side by side, with pread (contiguous native int64 and
-    int32) or H5Dread: the same bytes, equal to numpy; a bad index in the
-    second part is named at its place."""
+    """1,100,000 edges: read by blocks of 262,144 (pass.h MS_EDGE_BLOCK),
+    with pread (contiguous native int64 and int32) or H5Dread: the same
+    bytes, equal to numpy; a bad index in a later block is named at its
+    place."""
     rng = np.random.default_rng(31)
     nodal, plate = oracle.random_sample(rng, 8, 2, 40, 25)  # 1000 nodes
     edges = rng.integers(0, 1000, size=(2, 1_100_000), dtype=np.int64)
@@ -562,12 +612,17 @@ def long_edge_lists_are_read_in_parts_directly_or_through_hdf5():
             assert got[edge_dtype][g] == slow[g], (edge_dtype, g)
             assert got[edge_dtype][g] == got["<i8"][g], (edge_dtype, g)
     check(got["<i8"], oracle.reference(path))
-    # Not kept at 6M (each EDGES unit reads its own edges; the parts only
-    # check them): the same bytes.
-    small = stats(path, "--memory-limit", "6M")
-    assert all(small[g] == got["<i8"][g] for g in ("node", "edge", "delta"))
-    # A bad index in the second part, then in the first (whose neighbour
-    # part is read fine), is named at its place.
+    # Stored by lower node, not kept at 8M (each EDGES unit reads its own
+    # edges): the same bytes as kept.
+    ordered = np.sort(edges, axis=0)
+    ordered = ordered[:, np.argsort(ordered[0], kind="stable")]
+    sorted_path = os.path.join(TMP, "long-edges-sorted.h5")
+    oracle.write_dataset(sorted_path, [(0, nodal, ordered)])
+    small = stats(sorted_path, "--memory-limit", "8M")
+    assert small == stats(sorted_path, "--memory-limit", "2G")
+    check(small, oracle.reference(sorted_path))
+    # A bad index in the last block, then in the first (whose neighbour
+    # block is read fine), is named at its place.
     for bad in (1_090_000, 5):
         wrong = edges.copy()
         wrong[1, bad] = 1000

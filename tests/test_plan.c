@@ -238,7 +238,7 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
         seen[choice]++;
         /* What is held at once fits the limit. */
         uint64_t held = plan->npos * 3 * sizeof(double) * plan->pos_nodes +
-                        (plan->keep_edges ? 270000 * 8 : 0) +
+                        ms__order_bytes(40000, 270000, plan->keep_edges) +
                         (uint64_t)plan->prefetch * plan->share;
         cr_assert_leq(held, limit);
         ms__plan_destroy(plan);

@@ -308,12 +308,37 @@ edge_moments_both_directions(struct ms_moments out[4])
 /* pos[3n + c] = x_c[n] (+ y_c[n]), in one pass over the nodes: three
  * passes each writing every third double would bring the whole of pos
  * into the cache three times. */
-#define INTERLEAVE(X)                                                          \
+#define INTERLEAVE(X, AT)                                                      \
     for (size_t n = 0; n < N; n++) {                                           \
-        pos[3 * n] = X(0);                                                     \
-        pos[3 * n + 1] = X(1);                                                 \
-        pos[3 * n + 2] = X(2);                                                 \
+        double *to = pos + 3 * (size_t)(AT);                                   \
+        to[0] = X(0);                                                          \
+        to[1] = X(1);                                                          \
+        to[2] = X(2);                                                          \
     }
+
+/* Node n's position to pos[3 AT + c], AT being n or place[n]. */
+#define POSITIONS(AT)                                                          \
+    if (reference) {                                                           \
+        INTERLEAVE(REF, AT)                                                    \
+    } else if (ref[0].f != NULL) {                                             \
+        INTERLEAVE(SUM_F, AT)                                                  \
+    } else {                                                                   \
+        INTERLEAVE(SUM_D, AT)                                                  \
+    }
+
+static void
+positions_rows(const struct ms_block *b, size_t slot, struct ms_row ref[3],
+               struct ms_row disp[3])
+{
+    for (size_t c = 0; c < 3; c++) {
+        ref[c] = ms_block_row(b, MS_ROW_POSITION + c, slot);
+        disp[c] = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
+    }
+}
+
+#define REF(c) ms_row_at(ref[c], n)
+#define SUM_F(c) ((double)ref[c].f[n] + (double)disp[c].f[n])
+#define SUM_D(c) (ref[c].d[n] + disp[c].d[n])
 
 void
 ms__positions(const struct ms_block *b, size_t slot, bool reference,
@@ -321,24 +346,23 @@ ms__positions(const struct ms_block *b, size_t slot, bool reference,
 {
     size_t N = b->N;
     struct ms_row ref[3], disp[3];
-    for (size_t c = 0; c < 3; c++) {
-        ref[c] = ms_block_row(b, MS_ROW_POSITION + c, slot);
-        disp[c] = ms_block_row(b, MS_ROW_DISPLACEMENT + c, slot);
-    }
-#define REF(c) ms_row_at(ref[c], n)
-#define SUM_F(c) ((double)ref[c].f[n] + (double)disp[c].f[n])
-#define SUM_D(c) (ref[c].d[n] + disp[c].d[n])
-    if (reference) {
-        INTERLEAVE(REF)
-    } else if (ref[0].f != NULL) {
-        INTERLEAVE(SUM_F)
-    } else {
-        INTERLEAVE(SUM_D)
-    }
+    positions_rows(b, slot, ref, disp);
+    POSITIONS(n)
+}
+
+void
+ms__positions_placed(const struct ms_block *b, size_t slot, bool reference,
+                     const uint32_t *place, double *pos)
+{
+    size_t N = b->N;
+    struct ms_row ref[3], disp[3];
+    positions_rows(b, slot, ref, disp);
+    POSITIONS(place[n])
+}
+
 #undef REF
 #undef SUM_F
 #undef SUM_D
-}
 
 int
 ms__edge_features(const double *pos, const double *ref, const uint32_t *from,

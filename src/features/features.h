@@ -144,6 +144,11 @@ int ms__node_record(const struct ms_block *b, size_t slot, bool zeros,
  * pos[3n + c] for n < b->N. */
 void ms__positions(const struct ms_block *b, size_t slot, bool reference,
                    double *pos);
+/* The same, node n to pos[3 place[n] + c]: a renumbered mesh's nodes
+ * (edge_order.h). */
+void ms__positions_placed(const struct ms_block *b, size_t slot,
+                          bool reference, const uint32_t *place,
+                          double *pos);
 /* The edge features of edges (from[e], to[e]), e < E, both directions,
  * from positions pos (indexed by node): r and |r| into out[0..3], and,
  * when ref is not NULL, the same of the reference positions into
@@ -175,5 +180,6 @@ void ms__positional_features(const double *pos, size_t N,
 void ms__positional_name(size_t p, char *buf, size_t size);
 
 #include "features/models.h"
+#include "features/edge_order.h"
 
 #endif /* MESHSTATS_FEATURES_H */

@@ -153,19 +153,25 @@ whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
     return 0;
 }
 
-/* The largest unit of a blocked sample: a NODES unit (two slots of rows
- * over one node block) or an EDGES unit (its edge block when the list is
- * not kept).  Constants: no overflow. */
+/* What a unit in flight holds for a blocked sample: the rows of a NODES
+ * unit (two slots over one node block) or, in the same buffer, an EDGES
+ * unit's block of edges (read, or taken from the order: none from a list
+ * kept as stored), and the counts of the first two tasks' sorts.
+ * Constants: no overflow. */
 static size_t
 blocked_unit_bytes(const struct ms_plan *plan,
-                   const struct ms_sample_shape *sh,
-                   const struct ms_options *opts, bool keep_edges)
+                   const struct ms_plan_sample *ps,
+                   const struct ms_options *opts, bool keep)
 {
+    const struct ms_sample_shape *sh = &ps->shape;
     size_t elem = sh->single ? sizeof(float) : sizeof(double);
     size_t nodes = plan->nrows * 2 * MS_NODE_BLOCK * elem +
                    2 * slot_overhead(plan);
-    size_t edges = keep_edges ? 0 : MS_EDGE_BLOCK * 2 * sizeof(uint32_t);
-    size_t need = (nodes > edges ? nodes : edges) + 2 * slot_overhead(plan);
+    size_t edges = keep && !ps->placed ? 0 : ms__unit_edge_bytes();
+    size_t cells = (((size_t)1 << MS_ORDER_DIGIT) + 1) * sizeof(uint32_t) +
+                   (((size_t)1 << MS_ORDER_SHIFT) + 1) * sizeof(uint32_t);
+    size_t need = (nodes > edges ? nodes : edges) + cells +
+                  2 * slot_overhead(plan);
     add_scratch(sh, opts, MS_NODE_BLOCK > MS_EDGE_BLOCK ? MS_NODE_BLOCK
                                                         : MS_EDGE_BLOCK,
                 &need);
@@ -174,16 +180,22 @@ blocked_unit_bytes(const struct ms_plan *plan,
 
 /* What a blocked sample holds beside its units: npos position buffers
  * (deformed positions, and reference ones for edge_var 8) and its edge
- * list if kept. */
+ * order; kept, its list placed in the order (and the buffer its segments
+ * are sorted through) or as stored. */
 static int
-blocked_reserve(const struct ms_sample_shape *sh, unsigned npos,
+blocked_reserve(const struct ms_plan_sample *ps, unsigned npos,
                 bool keep_edges, unsigned edge_var, size_t *out)
 {
-    size_t pos, edges = 0;
+    const struct ms_sample_shape *sh = &ps->shape;
+    size_t pos, list = 0, placed = keep_edges && ps->placed;
+    size_t edges = ms__order_bytes(sh->N, sh->E, placed) +
+                   (placed ? MS_ORDER_SORT_BYTES : 0);
     size_t node = 3 * sizeof(double) * (edge_var / MS_EDGE_FEATURES);
-    if (ms__size_mul(node * npos, sh->N, &pos) != 0 ||
-        (keep_edges && ms__plan_edge_bytes(sh->E, &edges) != 0) ||
-        ms__size_add(pos, edges, out) != 0) {
+    if (ms__size_mul(node * npos, sh->N, &pos) != 0 || edges == 0 ||
+        (keep_edges && !ps->placed &&
+         ms__plan_edge_bytes(sh->E, &list) != 0) ||
+        ms__size_add(pos, edges, out) != 0 ||
+        ms__size_add(*out, list, out) != 0) {
         return MS_EOVERFLOW;
     }
     return 0;
@@ -201,8 +213,8 @@ sample_needs(const struct ms_plan *plan, const struct ms_plan_sample *ps,
     if (!ps->blocked) {
         return whole_costs(plan, &ps->shape, opts, &fixed, &per_slot, unit);
     }
-    *unit = blocked_unit_bytes(plan, &ps->shape, opts, keep);
-    return blocked_reserve(&ps->shape, npos, keep, opts->edge_var, reserve);
+    *unit = blocked_unit_bytes(plan, ps, opts, keep);
+    return blocked_reserve(ps, npos, keep, opts->edge_var, reserve);
 }
 
 /* One way of sharing the limit out. */
@@ -352,6 +364,22 @@ ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
         }
     }
     return too_big(plan, &s, opts, path, err);
+}
+
+size_t
+ms__unit_edge_bytes(void)
+{
+    return MS_EDGE_BLOCK * 2 * sizeof(uint32_t);
+}
+
+uint64_t
+ms__budget_kept_need(const struct ms_plan *plan, const struct ms_options *opts)
+{
+    struct share s = {.npos = 1, .keep_edges = true};
+    if (measure(plan, opts, &s) != 0) {
+        return UINT64_MAX / 2;
+    }
+    return (uint64_t)s.reserve + s.unit;
 }
 
 size_t

@@ -107,14 +107,19 @@ max_of(size_t a, size_t b)
     return a > b ? a : b;
 }
 
-/* The bytes of nodal_data a unit holds: rows x slots x its nodes, as read
- * (float32 stays float).  Within the memory limit: no overflow. */
+/* The bytes a unit's buffer holds: rows x slots x its nodes of
+ * nodal_data, as read (float32 stays float), or an EDGES unit's block of
+ * edges (none from a list kept as stored).  Within the memory limit: no
+ * overflow. */
 static size_t
 data_bytes(const struct ms_plan *plan, const struct ms_unit *u)
 {
-    const struct ms_sample_shape *sh = &plan->samples[u->sample].shape;
-    size_t nodes = u->kind == MS_UNIT_EDGES ? 0 : u->count;
-    return plan->nrows * u->nslots * nodes *
+    const struct ms_plan_sample *ps = &plan->samples[u->sample];
+    const struct ms_sample_shape *sh = &ps->shape;
+    if (u->kind == MS_UNIT_EDGES) {
+        return plan->keep_edges && !ps->placed ? 0 : ms__unit_edge_bytes();
+    }
+    return plan->nrows * u->nslots * u->count *
            (sh->single ? sizeof(float) : sizeof(double));
 }
 

@@ -49,6 +49,11 @@ void ms__trajectory_frames(size_t T, unsigned max_timesteps,
  * partials are merged, so the result does not depend on the limit. */
 #define MS_NODE_BLOCK 16384
 #define MS_EDGE_BLOCK 262144
+/* A blocked sample's edge order (edge_order_start.c) reads the list by
+ * blocks of this many edges, and sorts a segment through a buffer of this
+ * size (a constant: the order never depends on the limit). */
+#define MS_ORDER_READ_BLOCK 65536
+#define MS_ORDER_SORT_BYTES (MS_EDGE_BLOCK * 2 * sizeof(uint32_t))
 
 struct ms_plan_sample {
     struct ms_sample_name name;
@@ -58,6 +63,8 @@ struct ms_plan_sample {
     size_t first_unit; /* units [first_unit, first_unit + nunits) */
     size_t nunits;
     bool blocked;      /* a mesh larger than one block */
+    bool placed;       /* blocked: its edges placed in order, */
+    bool renumbered;   /* its nodes first renumbered (edge_order.h) */
     bool bad;          /* failed validation: no units */
     bool elsewhere;    /* another MPI rank processes it */
     char *reason;      /* why it is bad, owned */
@@ -108,12 +115,11 @@ struct ms_plan {
     unsigned positional;  /* positional node features (the last node
                            * columns), computed at each sample's start */
     /* Blocked samples: npos position buffers of pos_nodes nodes each;
-     * their edge lists kept whole, or edge_block edges read by each
-     * EDGES unit. */
+     * their edge lists kept in their order (edge_order.h), or, stored in
+     * order, read by blocks by each EDGES unit. */
     unsigned npos;
     size_t pos_nodes;
     bool keep_edges;
-    size_t edge_block;
     size_t nfound;        /* sample groups in the file, before selection */
     size_t nsamples;      /* the selected ones, planned here */
     struct ms_plan_sample *samples;
@@ -149,6 +155,13 @@ void ms__budget_limit_chunks(struct ms_sample_shape *sh,
  * depth and each unit's share; MS_ETOOBIG names what does not fit. */
 int ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
                      const char *path, struct ms_error *err);
+/* The bytes of an EDGES unit's block of edges, read or taken from an
+ * order. */
+size_t ms__unit_edge_bytes(void);
+/* The memory limit at which the plan's blocked samples keep their edge
+ * order (edge_order_start.c), one unit in flight. */
+uint64_t ms__budget_kept_need(const struct ms_plan *plan,
+                              const struct ms_options *opts);
 /* The most slots a WHOLE unit of this sample may read within its share. */
 size_t ms__budget_max_slots(const struct ms_plan *plan,
                             const struct ms_plan_sample *ps,
@@ -186,7 +199,6 @@ struct ms_unit_buffers {
     struct ms_moments *edge;
     struct ms_moments *delta;
     uint64_t skipped[MS_GROUP_COUNT];
-    uint32_t *edges; /* an EDGES unit's block of edges, when not kept */
     struct ms_read_scratch read;
     /* What the last ms__unit_run cost: nanoseconds reading and computing,
      * and stored bytes read. */
@@ -202,19 +214,21 @@ void ms__unit_buffers_finish(struct ms_unit_buffers *b);
  * when a blocked sample's list is not kept), and a blocked sample's
  * position buffer for the unit's timestep (pos[3n + c]). */
 struct ms_unit_shared {
-    const uint32_t *edges;
+    uint32_t *edges;
+    struct ms_edge_order *order; /* a blocked sample's */
     double *pos;
-    const struct ms_trajectory_statics *statics; /* a trajectory's */
+    struct ms_trajectory_statics *statics; /* a trajectory's */
 };
 
-/* A sample's first task(s): read and check edges [first, first + count)
- * of its list (into edges, when kept), or a trajectory's statics into st
- * (with what is computed from them once; the whole list).  Runs on a
- * worker. */
+/* A sample's first task: read and check its edge list (into
+ * shared->edges), or a trajectory's statics into shared->statics (with
+ * what is computed from them once); a blocked sample's first and next
+ * (placing edges [first, first + count)) make its order
+ * (edge_order_start.c).  Runs on a worker. */
 int ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
-                          size_t sample, size_t first, size_t count,
-                          uint32_t *edges,
-                          struct ms_trajectory_statics *st,
+                          size_t sample, bool placing, size_t first,
+                          size_t count,
+                          const struct ms_unit_shared *shared,
                           const struct ms_options *opts,
                           struct ms_unit_buffers *b, struct ms_error *err);
 
@@ -253,6 +267,23 @@ int ms__record_task(struct ms_stats *s, const struct ms_plan *plan,
                     const struct ms_unit_buffers *b);
 int ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
                     uint64_t t1);
+
+/* edge_order_start.c: a blocked sample's edge order: decided by the plan
+ * from the first edges (ps->placed, ps->renumbered; 0 or a read error,
+ * in err), made by its first task (renumbering the nodes) and its second
+ * (reading and checking the list, placing it) or next ones (reading
+ * edges [first, first + count) of a list kept as stored into
+ * shared->edges); each 0 or the sample's failure. */
+int ms__edge_order_decide(struct ms_file *f, struct ms_plan_sample *ps,
+                          struct ms_error *err);
+int ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
+                         size_t sample, struct ms_edge_order *o,
+                         const struct ms_options *opts,
+                         struct ms_unit_buffers *b, struct ms_error *err);
+int ms__edge_order_place(struct ms_file *f, const struct ms_plan *plan,
+                         size_t sample, size_t first, size_t count,
+                         const struct ms_unit_shared *shared,
+                         struct ms_unit_buffers *b, struct ms_error *err);
 
 /* positional_start.c: compute sample's positional features (its first
  * task, after its edges were checked) and leave their moments in b->node

@@ -35,19 +35,33 @@ ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
 {
     *b = (struct ms_pass_buffers){.nsamples = plan->nsamples};
     b->edges = ms__calloc(plan->nsamples, sizeof(*b->edges));
+    b->order = ms__calloc(plan->nsamples, sizeof(*b->order));
     b->statics = ms__calloc(plan->nsamples, sizeof(*b->statics));
-    if (b->edges == NULL || b->statics == NULL ||
+    if (b->edges == NULL || b->order == NULL || b->statics == NULL ||
         (plan->pos_nodes > 0 && alloc_positions(b, plan, edge_var) != 0)) {
         return MS_ENOMEM;
     }
     return 0;
 }
 
-uint32_t *
-ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample, size_t E)
+static struct ms_edge_order *
+new_order(size_t N, size_t E, bool keep)
 {
-    b->edges[sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
-    return b->edges[sample];
+    struct ms_edge_order *o = ms__calloc(1, sizeof(*o));
+    if (o != NULL && ms__order_init(o, N, E, keep) != 0) {
+        ms__free(o);
+        o = NULL;
+    }
+    return o;
+}
+
+static void
+free_order(struct ms_edge_order *o)
+{
+    if (o != NULL) {
+        ms__order_free(o);
+        ms__free(o);
+    }
 }
 
 static void
@@ -60,8 +74,8 @@ free_statics(struct ms_trajectory_statics *st)
     }
 }
 
-struct ms_trajectory_statics *
-ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample, size_t N)
+static struct ms_trajectory_statics *
+new_statics(size_t N)
 {
     struct ms_trajectory_statics *st = ms__calloc(1, sizeof(*st));
     if (st != NULL) {
@@ -72,8 +86,29 @@ ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample, size_t N)
         free_statics(st);
         return NULL;
     }
-    b->statics[sample] = st;
     return st;
+}
+
+int
+ms__pass_buffers_new_sample(struct ms_pass_buffers *b,
+                            const struct ms_plan *plan, size_t sample)
+{
+    const struct ms_plan_sample *ps = &plan->samples[sample];
+    size_t N = ps->shape.N, E = ps->shape.E;
+    bool list = !ps->blocked || (plan->keep_edges && !ps->placed);
+    if (list) {
+        b->edges[sample] = ms__calloc(E ? 2 * E : 1, sizeof(uint32_t));
+    }
+    if (ps->blocked) {
+        b->order[sample] = new_order(N, E, plan->keep_edges && ps->placed);
+    }
+    if (plan->model->trajectory) {
+        b->statics[sample] = new_statics(N);
+    }
+    bool ok = (!list || b->edges[sample] != NULL) &&
+              (!ps->blocked || b->order[sample] != NULL) &&
+              (!plan->model->trajectory || b->statics[sample] != NULL);
+    return ok ? 0 : MS_ENOMEM;
 }
 
 void
@@ -81,6 +116,8 @@ ms__pass_buffers_drop_edges(struct ms_pass_buffers *b, size_t sample)
 {
     ms__free(b->edges[sample]);
     b->edges[sample] = NULL;
+    free_order(b->order[sample]);
+    b->order[sample] = NULL;
     free_statics(b->statics[sample]);
     b->statics[sample] = NULL;
 }
@@ -90,9 +127,11 @@ ms__pass_buffers_finish(struct ms_pass_buffers *b)
 {
     for (size_t s = 0; b->edges != NULL && s < b->nsamples; s++) {
         ms__free(b->edges[s]);
+        free_order(b->order != NULL ? b->order[s] : NULL);
         free_statics(b->statics != NULL ? b->statics[s] : NULL);
     }
     ms__free(b->edges);
+    ms__free(b->order);
     ms__free(b->statics);
     for (unsigned i = 0; b->pos != NULL && i < b->npos; i++) {
         ms__free(b->pos[i]);

@@ -3,7 +3,8 @@
  * the pass's own worker threads and folds their partials in order.
  *
  * The plan becomes a list of tasks in data order: for each good sample, one
- * task that reads and validates its edges, then its units.  The loop thread
+ * task that reads and validates its edges (two for a large mesh: its edge
+ * order), then its units.  The loop thread
  * hands tasks in that order to the pass's workers (workers.c: started here,
  * joined before it returns), at most `prefetch` ahead of the fold: task i
  * runs in ring slot i % prefetch, whose buffers (sized by the plan's share
@@ -104,6 +105,7 @@ work_cb(struct ms_work *work)
     struct pipeline *p = j->pipe;
     const struct task *t = &p->tasks[j->task];
     uint32_t *edges = p->shared.edges[t->sample];
+    struct ms_edge_order *order = p->shared.order[t->sample];
     struct ms_trajectory_statics *st = p->shared.statics[t->sample];
     if (p->opts->trace) {
         j->times = (struct ms_task_times){uv_hrtime(), 0, ms__worker_number(),
@@ -111,13 +113,15 @@ work_cb(struct ms_work *work)
                                           t->unit};
     }
     if (t->kind == TASK_EDGES) {
-        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample,
-                                      t->edge_first, t->edge_count, edges, st,
-                                      p->opts, &j->buffers, &j->err);
+        struct ms_unit_shared shared = {edges, order, NULL, st};
+        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample, t->placing,
+                                      t->first, t->count, &shared, p->opts,
+                                      &j->buffers, &j->err);
     } else {
         const struct ms_unit *u = &p->plan->units[t->unit];
         struct ms_unit_shared shared = {
-            edges, p->shared.pos != NULL ? p->shared.pos[u->pos] : NULL, st};
+            edges, order,
+            p->shared.pos != NULL ? p->shared.pos[u->pos] : NULL, st};
         j->rc = ms__unit_run(p->file, p->plan, u, &shared, p->opts,
                              &j->buffers, &j->err);
     }
@@ -207,16 +211,13 @@ static void
 fold_task(struct pipeline *p, struct job *j)
 {
     const struct task *t = &p->tasks[j->task];
-    if (t->kind == TASK_EDGES && t->edge_first == 0) {
+    if (t->kind == TASK_EDGES && !t->placing) {
         report_bad_samples_before(p, t->sample);
         ms__accumulator_reset(&p->sample);
         p->folding_failed = false;
     }
     if (p->folding_failed) {
-        /* (a later part of a failed sample's edge list may have been
-         * read fine) */
-        assert(j->skipped || j->rc != 0 || t->kind == TASK_UNIT ||
-               t->edge_first != 0);
+        assert(j->skipped || j->rc != 0 || t->kind == TASK_UNIT);
     } else if (j->rc != 0) {
         if (is_fatal(j->rc)) {
             stop(p, j->rc, &j->err);
@@ -225,7 +226,7 @@ fold_task(struct pipeline *p, struct job *j)
         fail_sample(p, t, j);
     } else if (t->kind == TASK_UNIT) {
         ms__unit_fold(&p->sample, &p->plan->units[t->unit], &j->buffers);
-    } else if (t->edge_first == 0) {
+    } else if (!t->placing) {
         ms__unit_fold_start(&p->sample, p->plan, &j->buffers);
     }
     if (t->kind == TASK_UNIT && !j->skipped) {
@@ -296,10 +297,7 @@ after_work_cb(struct ms_work *work, bool canceled)
         if (is_fatal(j->rc) && j->task < p->halt) {
             p->halt = j->task;
         }
-    } else if (t->kind == TASK_EDGES &&
-               p->sample_state[t->sample] != SAMPLE_FAILED) {
-        /* (a part of a long list: its units wait by their place in the
-         * order; a failed part keeps the sample failed) */
+    } else if (t->kind == TASK_EDGES) {
         p->sample_state[t->sample] = SAMPLE_READY;
     }
     fold(p);
@@ -334,14 +332,8 @@ dispatch_one(struct pipeline *p)
     if (t->after != SIZE_MAX && p->next_fold <= t->after) {
         return false; /* a buffer it needs is not ready or not free yet */
     }
-    const struct ms_plan_sample *ps = &p->plan->samples[t->sample];
-    if (t->kind == TASK_EDGES && t->edge_first == 0 &&
-        (!ps->blocked || p->plan->keep_edges)) {
-        bool frames = p->plan->model->trajectory;
-        if (ms__pass_buffers_new_edges(&p->shared, t->sample,
-                                       ps->shape.E) == NULL ||
-            (frames && ms__pass_buffers_new_statics(&p->shared, t->sample,
-                                                    ps->shape.N) == NULL)) {
+    if (t->kind == TASK_EDGES && !t->placing) {
+        if (ms__pass_buffers_new_sample(&p->shared, p->plan, t->sample) != 0) {
             struct ms_error e;
             stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
             return false;

@@ -139,7 +139,14 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
             cb > plan->max_chunk_bytes ? cb : plan->max_chunk_bytes;
         ps->blocked = ps->shape.N > MS_NODE_BLOCK ||
                       ps->shape.E > MS_EDGE_BLOCK;
-        if (ps->blocked && ps->shape.N > plan->pos_nodes) {
+        rc = ps->blocked ? ms__edge_order_decide(f, ps, &why) : 0;
+        if (rc == MS_ENOMEM) {
+            return ms__error_set(err, rc, "%s", why.message);
+        }
+        if (rc != 0 && (rc = reject_sample(plan, s, opts, &why)) != 0) {
+            return ms__error_set(err, rc, "%s", why.message);
+        }
+        if (ps->blocked && !ps->bad && ps->shape.N > plan->pos_nodes) {
             plan->pos_nodes = ps->shape.N;
         }
     }
@@ -167,8 +174,13 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
                                ms__file_path(f));
         }
     }
-    if (rc == 0 && !plan->keep_edges) {
-        plan->edge_block = MS_EDGE_BLOCK;
+    if (plan->pos_nodes > 0) {
+        /* (a blocked sample's first tasks read its edges, and its
+         * reference positions, by blocks: edge_order_start.c) */
+        size_t block = MS_ORDER_READ_BLOCK * 2 * sizeof(uint32_t) +
+                       3 * MS_NODE_BLOCK * sizeof(double);
+        plan->max_data_bytes =
+            block > plan->max_data_bytes ? block : plan->max_data_bytes;
     }
     return rc;
 }

@@ -2,8 +2,9 @@
  * tasks.c: the plan's units as the pipeline runs them: a list of tasks in
  * data order, each with what it must wait for.
  *
- * Per good sample: the tasks that read (and check) its edge list (one,
- * or parts of a long list), then its units.  Dispatch is in order; a task may
+ * Per good sample: the task that reads (and checks) its edge list (for a
+ * large mesh: decides its edge order, and a second task places the edges
+ * in it), then its units.  Dispatch is in order; a task may
  * also have to wait until an earlier task is folded, which the pipeline checks
  * before dispatching it.  Pure bookkeeping: no I/O, no threads.
  */
@@ -36,22 +37,24 @@ unit_wait(const struct ms_plan *plan, const struct ms_unit *u, struct waits *w,
     return after;
 }
 
+/* A blocked sample's placing tasks: one that places its list, or the
+ * parts of a list kept as stored, or one that does nothing. */
+static size_t
+placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
+{
+    if (!ps->blocked) {
+        return 0;
+    }
+    if (ps->placed || !plan->keep_edges || ps->shape.E == 0) {
+        return 1;
+    }
+    return (ps->shape.E + MS_EDGE_PART - 1) / MS_EDGE_PART;
+}
+
 /* The tasks in data order: per good sample, the edge list's task, then
  * its units.  A blocked sample's edge-list task waits for the previous
  * blocked sample's last task, so that one at a time holds the position
- * buffers and a kept edge list. */
-/* The parts a sample's edge list is read in: one for a trajectory (its
- * edges come from its cells) and for a short list. */
-static size_t
-edge_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
-{
-    size_t E = ps->shape.E;
-    if (plan->model->trajectory || E <= MS_EDGE_PART) {
-        return 1;
-    }
-    return (E + MS_EDGE_PART - 1) / MS_EDGE_PART;
-}
-
+ * buffers and an edge order. */
 int
 ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
                 uint64_t *bytes_total)
@@ -59,7 +62,7 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
     size_t n = plan->nunits;
     for (size_t s = 0; s < plan->nsamples; s++) {
         const struct ms_plan_sample *ps = &plan->samples[s];
-        n += ps->bad || ps->elsewhere ? 0 : edge_parts(plan, ps);
+        n += ps->bad || ps->elsewhere ? 0 : 1 + placing_parts(plan, ps);
     }
     struct task *tasks = ms__calloc(n, sizeof(*tasks));
     if (tasks == NULL) {
@@ -72,25 +75,25 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
         if (ps->bad || ps->elsewhere) {
             continue;
         }
-        struct waits w = {SIZE_MAX, {SIZE_MAX, SIZE_MAX}};
-        size_t parts = edge_parts(plan, ps), E = ps->shape.E;
+        /* A blocked sample's units place positions and edges as its first
+         * task's order says: the first ones wait for it. */
+        size_t start = ps->blocked ? nt : SIZE_MAX;
+        struct waits w = {start, {start, start}};
+        size_t parts = placing_parts(plan, ps);
+        tasks[nt++] = (struct task){TASK_EDGES, ps->nunits == 0 && !parts,
+                                    s, 0, ps->blocked ? last_blocked : SIZE_MAX,
+                                    false, 0, 0};
         for (size_t k = 0; k < parts; k++) {
-            size_t first = k * MS_EDGE_PART, left = E - first;
+            size_t first = k * MS_EDGE_PART, E = ps->shape.E;
             tasks[nt++] = (struct task){
-                TASK_EDGES,
-                ps->nunits == 0 && k + 1 == parts,
-                s,
-                0,
-                ps->blocked ? last_blocked : SIZE_MAX,
-                first,
-                parts == 1 || left < MS_EDGE_PART ? left : MS_EDGE_PART};
+                TASK_EDGES, ps->nunits == 0 && k + 1 == parts, s, 0, start,
+                true, first, E - first < MS_EDGE_PART ? E - first : MS_EDGE_PART};
         }
         for (size_t u = 0; u < ps->nunits; u++) {
             const struct ms_unit *unit = &plan->units[ps->first_unit + u];
             size_t after = unit_wait(plan, unit, &w, nt);
-            tasks[nt++] = (struct task){
-                TASK_UNIT, u + 1 == ps->nunits, s, ps->first_unit + u, after, 0,
-                0};
+            tasks[nt++] = (struct task){TASK_UNIT, u + 1 == ps->nunits, s,
+                                        ps->first_unit + u, after, false, 0, 0};
             *bytes_total += ms__unit_stored_bytes(plan, unit);
         }
         last_blocked = ps->blocked ? nt - 1 : last_blocked;

@@ -16,13 +16,15 @@ struct task {
     size_t unit;   /* plan unit index (TASK_UNIT) */
     size_t after;  /* dispatched once this task is folded (SIZE_MAX: no
                     * such wait) */
-    size_t edge_first, edge_count; /* TASK_EDGES: its part of the list */
+    bool placing;  /* TASK_EDGES: a blocked sample's next, placing its
+                    * edges in order, or reading edges [first, first +
+                    * count) of a list kept as stored, while its first
+                    * NODES units run */
+    size_t first, count;
 };
 
-/* A nodal sample's edge list longer than this is read and checked in
- * parts of this many edges, which the workers take in parallel; such a
- * sample is always blocked (MS_EDGE_BLOCK), so its units wait for the
- * parts by their place in the order, never by the sample's state. */
+/* A list kept as stored is read in parts of this many edges, which the
+ * workers take side by side. */
 #define MS_EDGE_PART (4 * MS_EDGE_BLOCK)
 
 /* The tasks of plan in data order into a new array (*out, *count; free
@@ -33,11 +35,12 @@ int ms__tasks_build(const struct ms_plan *plan, struct task **out,
                     size_t *count, uint64_t *bytes_total);
 
 /* The buffers tasks share (pass_buffers.c): edges[s], the edge list of
- * sample s while it is in flight (NULL otherwise, or when a blocked sample
- * streams it), and statics[s] for a trajectory; pos[i], the plan's
+ * sample s while it is in flight (NULL otherwise), order[s] instead for a
+ * blocked sample, and statics[s] for a trajectory; pos[i], the plan's
  * position buffers. */
 struct ms_pass_buffers {
     uint32_t **edges;
+    struct ms_edge_order **order;
     struct ms_trajectory_statics **statics; /* a trajectory's, in flight */
     double **pos;
     size_t nsamples;
@@ -46,15 +49,13 @@ struct ms_pass_buffers {
 
 int ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
                           unsigned edge_var);
-/* Room for sample's E edges, both rows (NULL when out of memory). */
-uint32_t *ms__pass_buffers_new_edges(struct ms_pass_buffers *b, size_t sample,
-                                     size_t E);
-/* Room for trajectory sample's statics over N nodes (NULL: out of
- * memory). */
-struct ms_trajectory_statics *
-ms__pass_buffers_new_statics(struct ms_pass_buffers *b, size_t sample,
-                             size_t N);
-/* Free sample's edge list and statics. */
+/* What sample holds while in flight: its edge list (2 E: the i's then
+ * the j's; a blocked sample's only when kept and left as stored), a
+ * blocked sample's order (with the room to place its list when kept and
+ * placed), a trajectory's statics.  0 or MS_ENOMEM. */
+int ms__pass_buffers_new_sample(struct ms_pass_buffers *b,
+                                const struct ms_plan *plan, size_t sample);
+/* Free sample's edge list (or order) and statics. */
 void ms__pass_buffers_drop_edges(struct ms_pass_buffers *b, size_t sample);
 void ms__pass_buffers_finish(struct ms_pass_buffers *b);
 

@@ -45,7 +45,6 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     b->node = ms__calloc(nnode * nf[MS_GROUP_NODE], sizeof(*b->node));
     b->edge = ms__calloc(nnode * nf[MS_GROUP_EDGE], sizeof(*b->edge));
     b->delta = ms__calloc(ndelta * nf[MS_GROUP_DELTA], sizeof(*b->delta));
-    b->edges = ms__calloc(2 * p->edge_block, sizeof(*b->edges));
     if (p->max_chunk_bytes > 0) {
         b->read.chunk_cap = p->max_chunk_bytes;
         b->read.chunk = ms__malloc(p->max_chunk_bytes);
@@ -55,7 +54,7 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
     }
     b->read.throttle = opts->read_throttle;
     bool ok = b->slots && b->slot_full && b->data && b->scratch.pos &&
-              b->node && b->edge && b->delta && b->edges &&
+              b->node && b->edge && b->delta &&
               (p->max_chunk_bytes == 0 ||
                (b->read.chunk && b->read.tmp && b->read.raw));
     if (ok && (opts->skip_nonfinite || p->model->trajectory)) {
@@ -85,7 +84,6 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->node);
     ms__free(b->edge);
     ms__free(b->delta);
-    ms__free(b->edges);
     ms__free(b->read.raw);
     ms__free(b->read.chunk);
     ms__free(b->read.tmp);
@@ -253,12 +251,39 @@ block_partials(struct where *w, const struct ms_unit *u,
     return 0;
 }
 
+/* A NODES unit's positions at slot into the shared buffer(s): node n at
+ * its place in the sample's order (edge_order.h). */
+static void
+place_positions(const struct ms_block *all, size_t slot,
+                const struct ms_plan_sample *ps, const struct ms_unit *u,
+                const struct ms_plan *plan,
+                const struct ms_unit_shared *shared,
+                const struct ms_options *opts)
+{
+    const struct ms_edge_order *o = shared->order;
+    double *pos = shared->pos, *ref = pos + 3 * plan->pos_nodes;
+    bool twice = opts->edge_var > MS_EDGE_FEATURES;
+    /* One timestep: the deformed mesh is the reference one. */
+    if (o->renumbered) {
+        const uint32_t *place = o->perm + u->first;
+        ms__positions_placed(all, slot, ps->shape.T == 1, place, pos);
+        if (twice) {
+            ms__positions_placed(all, slot, true, place, ref);
+        }
+        return;
+    }
+    ms__positions(all, slot, ps->shape.T == 1, pos + 3 * u->first);
+    if (twice) {
+        ms__positions(all, slot, true, ref + 3 * u->first);
+    }
+}
+
 /* Node and delta partials of the unit's owned timesteps, block by block;
  * and, for a NODES unit of a mesh with edges, the positions of its
  * nodes. */
 static int
 compute_nodes(struct where *w, const struct ms_plan *plan,
-              const struct ms_unit *u, double *pos,
+              const struct ms_unit *u, const struct ms_unit_shared *shared,
               const struct ms_options *opts, struct ms_unit_buffers *b,
               struct ms_error *err)
 {
@@ -272,15 +297,11 @@ compute_nodes(struct where *w, const struct ms_plan *plan,
         }
     }
     w->first = u->first;
-    if (pos != NULL && u->node_end > u->node_begin) {
+    if (u->kind == MS_UNIT_NODES && w->ps->shape.E > 0 &&
+        u->node_end > u->node_begin) {
         size_t t = ms__timesteps_at(&w->ps->node_ts, u->node_begin);
-        size_t slot = slot_of(b->slots, u->nslots, t);
-        /* One timestep: the deformed mesh is the reference one. */
-        ms__positions(&all, slot, w->ps->shape.T == 1, pos + 3 * u->first);
-        if (opts->edge_var > MS_EDGE_FEATURES) {
-            ms__positions(&all, slot, true,
-                          pos + 3 * (plan->pos_nodes + u->first));
-        }
+        place_positions(&all, slot_of(b->slots, u->nslots, t), w->ps, u,
+                        plan, shared, opts);
     }
     return 0;
 }
@@ -330,20 +351,18 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
                    struct ms_error *err)
 {
     const struct ms_plan_sample *ps = w->ps;
-    size_t E = ps->shape.E;
-    const uint32_t *from, *to;
-    if (shared->edges != NULL) {
+    uint32_t *from = b->data, *to = from + u->count;
+    if (shared->order->placed) {
+        ms__order_get(shared->order, u->first, u->count, from, to);
+    } else if (shared->edges != NULL) {
         from = shared->edges + u->first;
-        to = shared->edges + E + u->first;
+        to = shared->edges + ps->shape.E + u->first;
     } else {
         int rc = ms__sample_read_edges(w->f, &ps->name, &ps->shape, u->first,
-                                       u->count, b->edges,
-                                       b->edges + u->count, err);
+                                       u->count, from, to, err);
         if (rc != 0) {
             return rc;
         }
-        from = b->edges;
-        to = b->edges + u->count;
     }
     w->t = ms__timesteps_at(&ps->node_ts, u->node_begin);
     struct ms_nonfinite_site site = {0};
@@ -354,6 +373,7 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
                                opts->skip_nonfinite, &b->scratch, b->edge,
                                &b->skipped[MS_GROUP_EDGE], &site);
     if (rc != 0) {
+        site.node = ms__order_node(shared->order, site.node);
         return feature_error(rc, w, "edge", &site, err);
     }
     /* A timestep sampled twice counts twice, as in a WHOLE unit. */
@@ -440,21 +460,28 @@ compute_frames(struct where *w, const struct ms_plan *plan,
 
 int
 ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
-                      size_t sample, size_t first, size_t count,
-                      uint32_t *edges,
-                      struct ms_trajectory_statics *st,
+                      size_t sample, bool placing, size_t first,
+                      size_t count, const struct ms_unit_shared *shared,
                       const struct ms_options *opts,
                       struct ms_unit_buffers *b, struct ms_error *err)
 {
     const struct ms_plan_sample *ps = &plan->samples[sample];
     size_t E = ps->shape.E, got = 0;
+    uint32_t *edges = shared->edges;
+    struct ms_trajectory_statics *st = shared->statics;
+    if (placing) {
+        return ms__edge_order_place(f, plan, sample, first, count, shared, b,
+                                    err);
+    }
     if (!plan->model->trajectory) {
-        /* Read and checked; a list not kept is only checked. */
-        int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, first,
-                                       count, edges ? edges + first : NULL,
-                                       edges ? edges + E + first : NULL, err);
-        if (rc == 0 && first == 0 && plan->positional > 0) {
-            bool whole = edges != NULL && count == E; /* just read */
+        /* Read and checked (a large mesh's: its numbering decided). */
+        int rc = ps->blocked
+                     ? ms__edge_order_start(f, plan, sample, shared->order,
+                                            opts, b, err)
+                     : ms__sample_read_edges(f, &ps->name, &ps->shape, 0,
+                                             E, edges, edges + E, err);
+        if (rc == 0 && plan->positional > 0) {
+            bool whole = !ps->blocked; /* just read */
             rc = ms__positional_start(f, plan, sample,
                                       whole ? edges : NULL,
                                       whole ? edges + E : NULL, opts, b, err);
@@ -524,10 +551,7 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     if (rc == 0 && u->kind == MS_UNIT_EDGES) {
         rc = compute_edge_block(&w, plan, u, shared, opts, b, err);
     } else if (rc == 0) {
-        double *pos = u->kind == MS_UNIT_NODES && w.ps->shape.E > 0
-                          ? shared->pos
-                          : NULL;
-        rc = compute_nodes(&w, plan, u, pos, opts, b, err);
+        rc = compute_nodes(&w, plan, u, shared, opts, b, err);
     }
     if (rc == 0 && u->kind == MS_UNIT_WHOLE) {
         rc = compute_whole_edges(&w, plan, u, shared->edges, opts, b, err);

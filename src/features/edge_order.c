@@ -1,0 +1,372 @@
+/*
+ * edge_order.c: the order a large mesh's edges are computed in, and the
+ * renumbering of its nodes along a space-filling curve (edge_order.h says
+ * what the order is).  Pure computation: the caller reads the edges and
+ * the positions and hands them in blocks.
+ */
+#include "features/features.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SEG_MASK ((1u << MS_ORDER_SHIFT) - 1)
+
+static size_t
+segments(size_t N)
+{
+    return (N >> MS_ORDER_SHIFT) + 1;
+}
+
+size_t
+ms__order_bytes(size_t N, size_t E, bool keep)
+{
+    size_t total = (2 * segments(N) + 1) * sizeof(size_t), list, nodes;
+    if (!keep) {
+        return total;
+    }
+    if (ms__size_mul(E, sizeof(uint32_t) + sizeof(uint16_t), &list) != 0 ||
+        ms__size_mul(N, sizeof(uint32_t), &nodes) != 0 ||
+        ms__size_add(total, list, &total) != 0 ||
+        ms__size_add(total, nodes, &total) != 0) {
+        return 0;
+    }
+    return total;
+}
+
+int
+ms__order_init(struct ms_edge_order *o, size_t N, size_t E, bool keep)
+{
+    *o = (struct ms_edge_order){.N = N, .E = E, .nseg = segments(N)};
+    o->seg_start = ms__calloc(o->nseg + 1, sizeof(*o->seg_start));
+    o->cursor = ms__calloc(o->nseg, sizeof(*o->cursor));
+    bool ok = o->seg_start != NULL && o->cursor != NULL;
+    if (ok && keep) {
+        o->perm = ms__calloc(N ? N : 1, sizeof(*o->perm));
+        o->high = ms__calloc(E ? E : 1, sizeof(*o->high));
+        o->low = ms__calloc(E ? E : 1, sizeof(*o->low));
+        ok = o->perm != NULL && o->high != NULL && o->low != NULL;
+    }
+    if (!ok) {
+        ms__order_free(o);
+        return MS_ENOMEM;
+    }
+    o->kept = keep;
+    return 0;
+}
+
+void
+ms__order_free(struct ms_edge_order *o)
+{
+    ms__free(o->seg_start);
+    ms__free(o->cursor);
+    ms__free(o->perm);
+    ms__free(o->high);
+    ms__free(o->low);
+    memset(o, 0, sizeof(*o));
+}
+
+void
+ms__order_clear(struct ms_edge_order *o)
+{
+    memset(o->seg_start, 0, (o->nseg + 1) * sizeof(*o->seg_start));
+}
+
+void
+ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
+               struct ms_order_scan *s)
+{
+    for (size_t e = 0; e < n; e++) {
+        uint32_t i = from[e], j = to[e], lo = i < j ? i : j;
+        s->far += (i > j ? i - j : j - i) >> MS_ORDER_SHIFT != 0;
+        s->unordered |= lo < s->last;
+        s->last = lo;
+    }
+}
+
+void
+ms__order_count(struct ms_edge_order *o, const uint32_t *from,
+                const uint32_t *to, size_t n)
+{
+    for (size_t e = 0; e < n; e++) {
+        uint32_t a = ms__order_place(o, from[e]), b = ms__order_place(o, to[e]);
+        o->seg_start[((a < b ? a : b) >> MS_ORDER_SHIFT) + 1]++;
+    }
+}
+
+void
+ms__order_starts(struct ms_edge_order *o)
+{
+    for (size_t s = 0; s < o->nseg; s++) {
+        o->seg_start[s + 1] += o->seg_start[s];
+        o->cursor[s] = o->seg_start[s];
+    }
+}
+
+static void
+put_one(struct ms_edge_order *o, uint32_t i, uint32_t j, size_t k)
+{
+    uint32_t a = ms__order_place(o, i), b = ms__order_place(o, j);
+    uint32_t lo = a < b ? a : b;
+    o->high[k] = a < b ? b : a;
+    o->low[k] = (uint16_t)((lo & SEG_MASK) | (a > b ? MS_ORDER_FLIPPED : 0));
+}
+
+void
+ms__order_put(struct ms_edge_order *o, const uint32_t *from,
+              const uint32_t *to, size_t n)
+{
+    for (size_t e = 0; e < n; e++) {
+        uint32_t a = ms__order_place(o, from[e]), b = ms__order_place(o, to[e]);
+        put_one(o, from[e], to[e], o->cursor[(a < b ? a : b) >> MS_ORDER_SHIFT]++);
+    }
+}
+
+bool
+ms__order_sort_segment(struct ms_edge_order *o, size_t s, void *tmp,
+                       size_t tmp_bytes, uint32_t *counts)
+{
+    size_t k0 = o->seg_start[s], n = o->seg_start[s + 1] - k0;
+    if (n * (sizeof(uint32_t) + sizeof(uint16_t)) > tmp_bytes) {
+        return false;
+    }
+    uint32_t *high = tmp;
+    uint16_t *low = (uint16_t *)(high + n);
+    memcpy(high, o->high + k0, n * sizeof(*high));
+    memcpy(low, o->low + k0, n * sizeof(*low));
+    memset(counts, 0, ((size_t)SEG_MASK + 2) * sizeof(*counts));
+    for (size_t i = 0; i < n; i++) {
+        counts[(low[i] & SEG_MASK) + 1]++;
+    }
+    for (size_t v = 0; v <= SEG_MASK; v++) {
+        counts[v + 1] += counts[v];
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t k = k0 + counts[low[i] & SEG_MASK]++;
+        o->high[k] = high[i];
+        o->low[k] = low[i];
+    }
+    return true;
+}
+
+/* The segment holding edge e of the order. */
+static size_t
+segment_of(const struct ms_edge_order *o, size_t e)
+{
+    size_t lo = 0, hi = o->nseg;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->seg_start[mid] <= e) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Edges [k0, k1) of one segment, whose low endpoints are base + offset,
+ * into from/to (a loop the compiler vectorizes). */
+static void
+get_run(const struct ms_edge_order *o, uint32_t base, size_t k0, size_t k1,
+        uint32_t *from, uint32_t *to)
+{
+    const uint32_t *high = o->high + k0;
+    const uint16_t *low = o->low + k0;
+    for (size_t i = 0; i < k1 - k0; i++) {
+        uint32_t lo = base + (low[i] & SEG_MASK), hi = high[i];
+        uint32_t flip = -(uint32_t)(low[i] >> 15); /* all ones if flipped */
+        from[i] = (hi & flip) | (lo & ~flip);
+        to[i] = (lo & flip) | (hi & ~flip);
+    }
+}
+
+void
+ms__order_get(const struct ms_edge_order *o, size_t e0, size_t n,
+              uint32_t *from, uint32_t *to)
+{
+    size_t k = e0, end = e0 + n;
+    for (size_t s = segment_of(o, e0); k < end; s++) {
+        size_t stop = o->seg_start[s + 1] < end ? o->seg_start[s + 1] : end;
+        if (stop > k) {
+            get_run(o, (uint32_t)(s << MS_ORDER_SHIFT), k, stop,
+                    from + (k - e0), to + (k - e0));
+            k = stop;
+        }
+    }
+}
+
+size_t
+ms__order_node(const struct ms_edge_order *o, size_t p)
+{
+    for (size_t n = 0; o->renumbered && n < o->N; n++) {
+        if (o->perm[n] == p) {
+            return n;
+        }
+    }
+    return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* The space-filling curve: cells of a grid over the bounds, numbered in
+ * Morton order (the axes' bits interleaved, the finest last). */
+
+void
+ms__grid_init(struct ms_order_grid *g)
+{
+    memset(g, 0, sizeof(*g));
+    for (size_t c = 0; c < 3; c++) {
+        g->lo[c] = INFINITY;
+        g->hi[c] = -INFINITY;
+    }
+}
+
+void
+ms__grid_extend(struct ms_order_grid *g, const struct ms_row x[3], size_t n)
+{
+    for (size_t c = 0; c < 3; c++) {
+        double lo = g->lo[c], hi = g->hi[c];
+        for (size_t i = 0; i < n; i++) {
+            double v = ms_row_at(x[c], i);
+            lo = v < lo ? v : lo; /* (NaN compares false) */
+            hi = v > hi ? v : hi;
+        }
+        g->lo[c] = isfinite(lo) ? lo : g->lo[c];
+        g->hi[c] = isfinite(hi) ? hi : g->hi[c];
+    }
+}
+
+static double
+extent(const struct ms_order_grid *g, size_t c)
+{
+    double w = g->hi[c] - g->lo[c];
+    return w > 0 && isfinite(w) ? w : 0;
+}
+
+/* Where each bit of each axis goes in the key: the axes' bits
+ * interleaved, the coarsest first, axis 0 before 1 before 2 at a level. */
+static void
+grid_spread(struct ms_order_grid *g)
+{
+    unsigned most = 0, place[3][32], at = g->total;
+    for (size_t c = 0; c < 3; c++) {
+        most = g->bits[c] > most ? g->bits[c] : most;
+    }
+    for (unsigned b = most; b-- > 0;) {
+        for (size_t c = 0; c < 3; c++) {
+            if (b < g->bits[c]) {
+                place[c][b] = --at;
+            }
+        }
+    }
+    memset(g->spread, 0, sizeof(g->spread));
+    for (size_t c = 0; c < 3; c++) {
+        for (unsigned b = 0; b < g->bits[c]; b++) {
+            for (unsigned v = 0; v < 256; v++) {
+                g->spread[c][b / 8][v] |= (v >> b % 8 & 1u) << place[c][b];
+            }
+        }
+    }
+}
+
+unsigned
+ms__grid_bits(size_t N, size_t E)
+{
+    return E / 2 >= N ? 2 * MS_ORDER_DIGIT : MS_ORDER_DIGIT;
+}
+
+void
+ms__grid_finish(struct ms_order_grid *g, unsigned bits)
+{
+    /* Each bit to the axis whose cells are widest. */
+    for (unsigned k = 0; k < bits; k++) {
+        size_t best = 3;
+        double widest = 0;
+        for (size_t c = 0; c < 3; c++) {
+            double w = ldexp(extent(g, c), -(int)g->bits[c]);
+            if (w > widest && g->bits[c] < 16) {
+                widest = w;
+                best = c;
+            }
+        }
+        if (best == 3) {
+            break; /* every coordinate the same: one cell */
+        }
+        g->bits[best]++;
+        g->total++;
+    }
+    for (size_t c = 0; c < 3; c++) {
+        double w = extent(g, c);
+        g->scale[c] = w > 0 ? ldexp(1.0 / w, (int)g->bits[c]) : 0;
+    }
+    grid_spread(g);
+}
+
+/* Cell coordinate of v along axis c: [0, 2^bits). */
+static inline uint32_t
+grid_step(const struct ms_order_grid *g, size_t c, double v)
+{
+    double q = (v - g->lo[c]) * g->scale[c];
+    double top = (double)((1u << g->bits[c]) - 1);
+    return q > 0 ? (q < top ? (uint32_t)q : (uint32_t)top) : 0;
+}
+
+void
+ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
+               size_t n, uint32_t *cell)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t key = 0;
+        for (size_t c = 0; c < 3; c++) {
+            uint32_t q = grid_step(g, c, ms_row_at(x[c], i));
+            key |= g->spread[c][0][q & 255] | g->spread[c][1][q >> 8];
+        }
+        cell[i] = key;
+    }
+}
+
+/* One pass of a stable counting sort by the digit at shift: (key[i],
+ * idx[i] or i if idx is NULL) to out_key (if not NULL) and out_idx. */
+static void
+digit_pass(const uint32_t *key, const uint32_t *idx, size_t n,
+           unsigned shift, uint32_t *counts, uint32_t *out_key,
+           uint32_t *out_idx)
+{
+    const uint32_t mask = (1u << MS_ORDER_DIGIT) - 1;
+    memset(counts, 0, ((size_t)mask + 2) * sizeof(*counts));
+    for (size_t i = 0; i < n; i++) {
+        counts[(key[i] >> shift & mask) + 1]++;
+    }
+    for (size_t d = 0; d <= mask; d++) {
+        counts[d + 1] += counts[d];
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = counts[key[i] >> shift & mask]++;
+        if (out_key != NULL) {
+            out_key[k] = key[i];
+        }
+        out_idx[k] = idx != NULL ? idx[i] : (uint32_t)i;
+    }
+}
+
+void
+ms__order_renumber(struct ms_edge_order *o, const struct ms_order_grid *g,
+                   uint32_t *counts)
+{
+    size_t N = o->N;
+    /* The nodes by cell into sorted: in one pass into the high list's
+     * room, or two through it (ms__grid_bits: it holds 8 bytes a node,
+     * and the low list's 4). */
+    uint32_t *sorted = o->high;
+    if (g->total > MS_ORDER_DIGIT) {
+        uint32_t *key = o->high, *idx = o->high + N;
+        sorted = (uint32_t *)(void *)o->low;
+        digit_pass(o->perm, NULL, N, 0, counts, key, idx);
+        digit_pass(key, idx, N, MS_ORDER_DIGIT, counts, NULL, sorted);
+    } else {
+        digit_pass(o->perm, NULL, N, 0, counts, NULL, sorted);
+    }
+    for (size_t r = 0; r < N; r++) {
+        o->perm[sorted[r]] = (uint32_t)r;
+    }
+    o->renumbered = true;
+}

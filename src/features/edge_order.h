@@ -1,0 +1,120 @@
+/*
+ * edge_order.h: the order a large mesh's edges are computed in
+ * (edge_order.c; docs/design.md, "Edge order").  Included by features.h.
+ *
+ * Each edge gathers the positions of its two endpoints.  A list whose
+ * first MS_EDGE_BLOCK stored edges come by their lower endpoint (as
+ * meshers and `meshstats generate` write edges sorted by their first
+ * node) is computed as stored.  Any other is placed once in that order:
+ * by lower endpoint in the numbering of the position buffers, the edges
+ * of one lower endpoint in stored order (into segments of
+ * 2^MS_ORDER_SHIFT lower endpoints, then each segment sorted; a segment
+ * too large for the sort's buffer stays in stored order).  A mesh whose node numbering has no
+ * locality is first renumbered along a space-filling curve of its
+ * reference positions.  The order depends on the mesh alone, so the
+ * result is the same at any memory limit.
+ */
+#ifndef MESHSTATS_EDGE_ORDER_H
+#define MESHSTATS_EDGE_ORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MS_ORDER_SHIFT 14
+#define MS_ORDER_FLIPPED 0x8000u /* the stored edge runs high -> low */
+#define MS_ORDER_DIGIT 15 /* the curve's cells are sorted 15 bits a pass */
+
+/* A sample's edge order.  high/low hold the list in order when it is
+ * placed; a list left as stored is read from the file by blocks. */
+struct ms_edge_order {
+    size_t N, E;
+    size_t nseg;       /* (N >> MS_ORDER_SHIFT) + 1 */
+    size_t *seg_start; /* nseg + 1: where each segment's edges begin */
+    size_t *cursor;    /* nseg: where the next edge of each goes */
+    uint32_t *perm;    /* node -> its place (when renumbered), N */
+    bool renumbered;
+    bool kept;         /* high and low are allocated: it can be placed */
+    bool placed;       /* high and low hold the list in order */
+    uint32_t *high;    /* E: the higher placed endpoint */
+    uint16_t *low;     /* E: the lower one's offset in its segment, with
+                        * MS_ORDER_FLIPPED */
+};
+
+/* What a scan of the stored list finds: edges whose endpoints are
+ * 2^MS_ORDER_SHIFT or more apart in the stored numbering, and whether the
+ * lower endpoints come in order (last: the latest one seen). */
+struct ms_order_scan {
+    uint64_t far;
+    bool unordered;
+    size_t last;
+};
+
+/* Bytes an order holds for a mesh of N nodes and E edges, kept or not (0
+ * if they overflow). */
+size_t ms__order_bytes(size_t N, size_t E, bool keep);
+/* Allocate (zeroed, identity numbering); 0 or MS_ENOMEM. */
+int ms__order_init(struct ms_edge_order *o, size_t N, size_t E, bool keep);
+void ms__order_free(struct ms_edge_order *o);
+
+static inline uint32_t
+ms__order_place(const struct ms_edge_order *o, uint32_t node)
+{
+    return o->renumbered ? o->perm[node] : node;
+}
+
+/* Scan n stored edges (in the stored numbering). */
+void ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
+                    struct ms_order_scan *s);
+/* Count n stored edges into the segments' sizes (seg_start[s + 1]);
+ * clear the sizes first with ms__order_clear. */
+void ms__order_clear(struct ms_edge_order *o);
+void ms__order_count(struct ms_edge_order *o, const uint32_t *from,
+                     const uint32_t *to, size_t n);
+/* The sizes become starts, and the cursors are set to them. */
+void ms__order_starts(struct ms_edge_order *o);
+/* Place n stored edges at the cursors of their segments. */
+void ms__order_put(struct ms_edge_order *o, const uint32_t *from,
+                   const uint32_t *to, size_t n);
+/* Sort segment s's edges by their lower endpoint (stable), through tmp;
+ * false (left as they are) if they do not fit tmp_bytes.  counts holds
+ * 2^MS_ORDER_SHIFT + 1 entries. */
+bool ms__order_sort_segment(struct ms_edge_order *o, size_t s, void *tmp,
+                            size_t tmp_bytes, uint32_t *counts);
+/* Edges [e0, e0 + n) of the order, as placed endpoints (from[i], to[i]) in
+ * the stored direction. */
+void ms__order_get(const struct ms_edge_order *o, size_t e0, size_t n,
+                   uint32_t *from, uint32_t *to);
+/* The node (stored numbering) at place p. */
+size_t ms__order_node(const struct ms_edge_order *o, size_t p);
+
+/* The grid of a space-filling curve over the reference positions: the
+ * bounds of the finite coordinates, then a number of bits shared out to
+ * the axes by their extent. */
+struct ms_order_grid {
+    double lo[3], hi[3];
+    unsigned bits[3];
+    unsigned total;
+    double scale[3];          /* cells per unit of length */
+    uint32_t spread[3][2][256]; /* a byte of a cell coordinate's bits at
+                                 * their places in the curve's key */
+};
+void ms__grid_init(struct ms_order_grid *g);
+/* Widen the bounds by n nodes' coordinates x[c][i]. */
+void ms__grid_extend(struct ms_order_grid *g, const struct ms_row x[3],
+                     size_t n);
+void ms__grid_finish(struct ms_order_grid *g, unsigned bits);
+/* The bits a mesh's curve can have: 2 MS_ORDER_DIGIT (a cell a node, or
+ * nearly) when the kept list's room (6 bytes an edge) holds the sort's
+ * 12 bytes a node, else MS_ORDER_DIGIT. */
+unsigned ms__grid_bits(size_t N, size_t E);
+/* The cells of n nodes along the curve into cell[i]. */
+void ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
+                    size_t n, uint32_t *cell);
+/* perm holds every node's cell: it becomes the nodes' places, by cell and
+ * then stored number (counts: 2^MS_ORDER_DIGIT + 1 entries; a sort of two
+ * passes uses high and low for its keys). */
+void ms__order_renumber(struct ms_edge_order *o,
+                        const struct ms_order_grid *g, uint32_t *counts);
+
+#endif

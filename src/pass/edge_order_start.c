@@ -1,0 +1,221 @@
+/*
+ * edge_order_start.c: a large mesh's edge order (features/edge_order.h),
+ * decided by the plan, made by its sample's first two tasks.
+ *
+ * The plan reads the first MS_EDGE_BLOCK stored edges and decides.  If
+ * more than one in eight join nodes 2^MS_ORDER_SHIFT or more apart (and
+ * the mesh has at least as many edges as nodes), the node numbering has
+ * no locality: the nodes are renumbered along a Morton curve of their
+ * reference positions (rows 0..2 of nodal_data at the first timestep,
+ * read by blocks of MS_NODE_BLOCK nodes, twice: the bounds, then the
+ * cells; sorted by cell through the room of the list not yet placed), and
+ * the list will be placed.  Otherwise the list is placed if those edges
+ * do not come by their lower node, and left as stored if they do: then
+ * each EDGES unit reads its block from the file, checking it.  The
+ * sample's first task renumbers; its NODES units wait for it: they write
+ * positions at the nodes' places.
+ *
+ * The next ones, while those units run, read a list kept as stored (with
+ * the plan's room for it; in parts of MS_EDGE_PART edges, side by side),
+ * or one places a list that is to be placed:
+ * it reads the whole list by blocks of MS_ORDER_READ_BLOCK edges, checking every
+ * index, counts it into segments, reads it again to place it, then sorts
+ * each segment.  Placing needs the list held in memory (6 bytes an edge,
+ * 4 a node); when the plan could not keep it, the sample fails, naming
+ * the memory limit that would.  Every decision is the mesh's own, never
+ * the memory limit's, so the order, and the result, are the same at any
+ * limit that computes it.
+ */
+#include "pass/pass.h"
+
+
+/* One pass over the stored list: count it, or place it at the cursors. */
+enum sweep { SWEEP_COUNT, SWEEP_PUT };
+
+static int
+sweep(struct ms_file *f, const struct ms_plan_sample *ps,
+      struct ms_edge_order *o, enum sweep what, struct ms_unit_buffers *b,
+      struct ms_error *err)
+{
+    size_t E = ps->shape.E, block = MS_ORDER_READ_BLOCK;
+    uint32_t *from = b->data, *to = from + block;
+    for (size_t e0 = 0; e0 < E; e0 += block) {
+        size_t n = E - e0 < block ? E - e0 : block;
+        int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, e0, n, from,
+                                       to, err);
+        if (rc != 0) {
+            return rc;
+        }
+        if (what == SWEEP_PUT) {
+            ms__order_put(o, from, to, n);
+            continue;
+        }
+        ms__order_count(o, from, to, n);
+    }
+    return 0;
+}
+
+/* Reference positions of nodes [first, first + count) into b->data, as
+ * rows x[0..2]. */
+static int
+read_reference(struct ms_file *f, const struct ms_plan_sample *ps,
+               size_t first, size_t count, struct ms_unit_buffers *b,
+               struct ms_row x[3], struct ms_error *err)
+{
+    size_t t0 = 0;
+    unsigned char full = 1;
+    struct ms_slot_list sl = {&t0, &full, 1, 3, 0, first, count};
+    int rc = ms__sample_read_slots(f, &ps->name, &ps->shape, &sl, b->data,
+                                   &b->read, err);
+    struct ms_block rows = {.nrows = 3, .nslots = 1, .N = count,
+                            .stride = count};
+    if (ps->shape.single) {
+        rows.f = b->data;
+    } else {
+        rows.d = b->data;
+    }
+    for (size_t c = 0; c < 3; c++) {
+        x[c] = ms_block_row(&rows, MS_ROW_POSITION + c, 0);
+    }
+    return rc;
+}
+
+/* Number the nodes along the curve: the grid's bounds, every node's cell
+ * (into o->perm), then the places. */
+static int
+renumber(struct ms_file *f, const struct ms_plan_sample *ps,
+         struct ms_edge_order *o, struct ms_unit_buffers *b,
+         struct ms_error *err)
+{
+    size_t N = ps->shape.N;
+    struct ms_order_grid g;
+    struct ms_row x[3];
+    ms__grid_init(&g);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t n0 = 0; n0 < N; n0 += MS_NODE_BLOCK) {
+            size_t n = N - n0 < MS_NODE_BLOCK ? N - n0 : MS_NODE_BLOCK;
+            int rc = read_reference(f, ps, n0, n, b, x, err);
+            if (rc != 0) {
+                return rc;
+            }
+            if (pass == 0) {
+                ms__grid_extend(&g, x, n);
+            } else {
+                ms__grid_cells(&g, x, n, o->perm + n0);
+            }
+        }
+        if (pass == 0) {
+            ms__grid_finish(&g, ms__grid_bits(N, ps->shape.E));
+        }
+    }
+    uint32_t *counts = ms__calloc(((size_t)1 << MS_ORDER_DIGIT) + 1,
+                                  sizeof(*counts));
+    if (counts == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                             ms__file_path(f));
+    }
+    ms__order_renumber(o, &g, counts);
+    ms__free(counts);
+    return 0;
+}
+
+static int
+not_kept(struct ms_file *f, const struct ms_plan *plan,
+         const struct ms_plan_sample *ps, const struct ms_options *opts,
+         struct ms_error *err)
+{
+    return ms__error_set(
+        err, MS_ETOOBIG,
+        "%s: sample %lld: data/%s/mesh_edge: its %zu edges are not stored "
+        "in an order local to the mesh (%s), and computing them in one "
+        "needs the edge list held in memory, which the memory limit of "
+        "%llu bytes leaves no room for; raise --memory-limit (config key "
+        "stats_memory_limit) to at least %lluK",
+        ms__file_path(f), (long long)ps->name.id, ps->name.name, ps->shape.E,
+        ps->renumbered ? "more than one in eight of the first ones joins "
+                         "distant nodes"
+                       : "the first ones do not come by their lower node",
+        (unsigned long long)opts->memory_limit,
+        (unsigned long long)(ms__budget_kept_need(plan, opts) / 1024 + 1));
+}
+
+static int
+sort_segments(struct ms_file *f, struct ms_edge_order *o,
+              struct ms_error *err)
+{
+    uint32_t *counts = ms__calloc(((size_t)1 << MS_ORDER_SHIFT) + 1,
+                                  sizeof(*counts));
+    void *tmp = ms__malloc(MS_ORDER_SORT_BYTES);
+    for (size_t s = 0; counts != NULL && tmp != NULL && s < o->nseg; s++) {
+        ms__order_sort_segment(o, s, tmp, MS_ORDER_SORT_BYTES, counts);
+    }
+    int rc = counts != NULL && tmp != NULL
+                 ? 0
+                 : ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                                 ms__file_path(f));
+    ms__free(counts);
+    ms__free(tmp);
+    return rc;
+}
+
+int
+ms__edge_order_decide(struct ms_file *f, struct ms_plan_sample *ps,
+                      struct ms_error *err)
+{
+    size_t n = ps->shape.E < MS_EDGE_BLOCK ? ps->shape.E : MS_EDGE_BLOCK;
+    uint32_t *from = ms__malloc((2 * n + 1) * sizeof(*from)), *to = from + n;
+    if (from == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                             ms__file_path(f));
+    }
+    struct ms_order_scan scan = {0};
+    int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, 0, n, from, to,
+                                   err);
+    ms__order_scan(from, to, rc == 0 ? n : 0, &scan);
+    ms__free(from);
+    /* (renumbering sorts through the list's room: 4 bytes a node) */
+    ps->renumbered = scan.far > n / 8 && ps->shape.E >= ps->shape.N;
+    ps->placed = ps->renumbered || scan.unordered;
+    return rc;
+}
+
+int
+ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
+                     size_t sample, struct ms_edge_order *o,
+                     const struct ms_options *opts,
+                     struct ms_unit_buffers *b, struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = &plan->samples[sample];
+    o->placed = ps->placed;
+    if (ps->placed && !o->kept) {
+        return not_kept(f, plan, ps, opts, err);
+    }
+    return ps->renumbered ? renumber(f, ps, o, b, err) : 0;
+}
+
+int
+ms__edge_order_place(struct ms_file *f, const struct ms_plan *plan,
+                     size_t sample, size_t first, size_t count,
+                     const struct ms_unit_shared *shared,
+                     struct ms_unit_buffers *b, struct ms_error *err)
+{
+    const struct ms_plan_sample *ps = &plan->samples[sample];
+    struct ms_edge_order *o = shared->order;
+    uint32_t *kept = shared->edges;
+    size_t E = ps->shape.E;
+    if (!ps->placed) {
+        /* Left as stored: kept (this part read and checked now), or read
+         * by each EDGES unit. */
+        return kept == NULL ? 0
+                            : ms__sample_read_edges(f, &ps->name, &ps->shape,
+                                                    first, count, kept + first,
+                                                    kept + E + first, err);
+    }
+    ms__order_clear(o);
+    int rc = sweep(f, ps, o, SWEEP_COUNT, b, err);
+    ms__order_starts(o);
+    if (rc == 0) {
+        rc = sweep(f, ps, o, SWEEP_PUT, b, err);
+    }
+    return rc != 0 ? rc : sort_segments(f, o, err);
+}
