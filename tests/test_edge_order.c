@@ -1,0 +1,162 @@
+/*
+ * test_edge_order.c: features/edge_order.c against orders written here
+ * from the definition: edges by their lower endpoint, each endpoint's
+ * edges in stored order, directions kept; Morton cells of a small grid by
+ * hand; the renumbering a permutation by cell, then stored number.
+ */
+#include "features/features.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+static uint32_t
+next_index(uint64_t *state, uint32_t n)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (uint32_t)(*state % n);
+}
+
+/* Place E stored edges (from, to) over N nodes with the library. */
+static void
+place(struct ms_edge_order *o, size_t N, size_t E, const uint32_t *from,
+      const uint32_t *to)
+{
+    cr_assert_eq(ms__order_init(o, N, E, true), 0);
+    ms__order_clear(o);
+    ms__order_count(o, from, to, E);
+    ms__order_starts(o);
+    ms__order_put(o, from, to, E);
+}
+
+Test(edge_order, edges_come_by_lower_node_in_stored_order_with_directions)
+{
+    /* 40,000 nodes: three segments of 16,384. */
+    size_t N = 40000, E = 20000;
+    uint32_t *from = malloc(E * 4), *to = malloc(E * 4);
+    uint32_t *gf = malloc(E * 4), *gt = malloc(E * 4);
+    uint64_t st = 7;
+    for (size_t e = 0; e < E; e++) {
+        from[e] = next_index(&st, (uint32_t)N);
+        to[e] = next_index(&st, (uint32_t)N);
+    }
+    struct ms_edge_order o;
+    place(&o, N, E, from, to);
+    void *tmp = malloc(1 << 20);
+    uint32_t *counts = calloc((1u << MS_ORDER_SHIFT) + 1, 4);
+    for (size_t s = 0; s < o.nseg; s++) {
+        cr_assert(ms__order_sort_segment(&o, s, tmp, 1 << 20, counts));
+    }
+    /* Read back in two overlapping ways: whole, and in uneven pieces. */
+    ms__order_get(&o, 0, 7, gf, gt);
+    ms__order_get(&o, 7, E - 7, gf + 7, gt + 7);
+    /* The expected order, from the definition: for each lower node in
+     * turn, its stored edges in stored order (quadratic, small). */
+    size_t k = 0;
+    bool *taken = calloc(E, 1);
+    for (uint32_t lo = 0; lo < N; lo++) {
+        for (size_t e = 0; e < E; e++) {
+            uint32_t m = from[e] < to[e] ? from[e] : to[e];
+            if (m == lo) {
+                cr_assert_eq(gf[k], from[e], "edge %zu", k);
+                cr_assert_eq(gt[k], to[e], "edge %zu", k);
+                taken[e] = true;
+                k++;
+            }
+        }
+    }
+    cr_assert_eq(k, E);
+    free(taken);
+    free(counts);
+    free(tmp);
+    free(from);
+    free(to);
+    free(gf);
+    free(gt);
+    ms__order_free(&o);
+}
+
+Test(edge_order, a_segment_too_large_for_the_buffer_stays_as_stored)
+{
+    size_t N = 100, E = 1000;
+    uint32_t from[1000], to[1000], gf[1000], gt[1000];
+    uint64_t st = 3;
+    for (size_t e = 0; e < E; e++) {
+        from[e] = next_index(&st, (uint32_t)N);
+        to[e] = next_index(&st, (uint32_t)N);
+    }
+    struct ms_edge_order o;
+    place(&o, N, E, from, to);
+    uint32_t *counts = calloc((1u << MS_ORDER_SHIFT) + 1, 4);
+    char tmp[64];
+    cr_assert(!ms__order_sort_segment(&o, 0, tmp, sizeof(tmp), counts));
+    ms__order_get(&o, 0, E, gf, gt);
+    for (size_t e = 0; e < E; e++) {
+        cr_assert(gf[e] == from[e] && gt[e] == to[e], "edge %zu", e);
+    }
+    free(counts);
+    ms__order_free(&o);
+}
+
+Test(edge_order, morton_cells_of_a_four_by_four_grid)
+{
+    /* x and y in 0..3, z flat: two bits an axis, x's first at a level:
+     * key = x1 y1 x0 y0. */
+    double xs[16], ys[16], zs[16];
+    for (int i = 0; i < 16; i++) {
+        xs[i] = i % 4;
+        ys[i] = i / 4;
+        zs[i] = 5.0;
+    }
+    struct ms_row x[3] = {{NULL, xs}, {NULL, ys}, {NULL, zs}};
+    struct ms_order_grid g;
+    ms__grid_init(&g);
+    ms__grid_extend(&g, x, 16);
+    ms__grid_finish(&g, 4);
+    cr_assert_eq(g.bits[0], 2);
+    cr_assert_eq(g.bits[1], 2);
+    cr_assert_eq(g.bits[2], 0);
+    uint32_t cell[16];
+    ms__grid_cells(&g, x, 16, cell);
+    for (int i = 0; i < 16; i++) {
+        /* the cell of coordinate v is floor(v / 3 * 4), 3 going to 3 */
+        uint32_t cx = (uint32_t)(xs[i] * 4 / 3), cy = (uint32_t)(ys[i] * 4 / 3);
+        cx = cx > 3 ? 3 : cx;
+        cy = cy > 3 ? 3 : cy;
+        uint32_t want = (cx >> 1) << 3 | (cy >> 1) << 2 | (cx & 1) << 1 |
+                        (cy & 1);
+        cr_assert_eq(cell[i], want, "node %d", i);
+    }
+}
+
+Test(edge_order, renumbering_is_by_cell_then_stored_number_in_one_or_two_passes)
+{
+    for (unsigned bits = 8; bits <= 30; bits += 22) {
+        size_t N = 5000, E = 2 * N;
+        struct ms_edge_order o;
+        cr_assert_eq(ms__order_init(&o, N, E, true), 0);
+        uint64_t st = 11;
+        uint32_t *cell = malloc(N * 4);
+        for (size_t n = 0; n < N; n++) {
+            cell[n] = next_index(&st, 1u << (bits < 12 ? bits : 12)) *
+                      (bits > 15 ? 1u << 17 : 1u);
+            o.perm[n] = cell[n];
+        }
+        struct ms_order_grid g = {.total = bits};
+        uint32_t *counts = calloc((1u << MS_ORDER_DIGIT) + 1, 4);
+        ms__order_renumber(&o, &g, counts);
+        cr_assert(o.renumbered);
+        /* place(a) < place(b) iff (cell, number) of a < that of b */
+        for (size_t i = 0; i < 3000; i++) {
+            size_t a = next_index(&st, (uint32_t)N);
+            size_t b = next_index(&st, (uint32_t)N);
+            bool before = cell[a] < cell[b] || (cell[a] == cell[b] && a < b);
+            cr_assert_eq(o.perm[a] < o.perm[b], before, "%zu %zu", a, b);
+            cr_assert(a == b || o.perm[a] != o.perm[b]);
+        }
+        free(counts);
+        free(cell);
+        ms__order_free(&o);
+    }
+}
