@@ -99,10 +99,10 @@ Test(edge_order, a_segment_too_large_for_the_buffer_stays_as_stored)
     ms__order_free(&o);
 }
 
-Test(edge_order, morton_cells_of_a_four_by_four_grid)
+Test(edge_order, cells_of_a_grid_are_numbered_in_rows_along_its_longest_axis)
 {
-    /* x and y in 0..3, z flat: two bits an axis, x's first at a level:
-     * key = x1 y1 x0 y0. */
+    /* x and y in 0..3, z flat: two bits an axis, x's first on a tie:
+     * key = y1 y0 x1 x0, rows along x. */
     double xs[16], ys[16], zs[16];
     for (int i = 0; i < 16; i++) {
         xs[i] = i % 4;
@@ -117,15 +117,18 @@ Test(edge_order, morton_cells_of_a_four_by_four_grid)
     cr_assert_eq(g.bits[0], 2);
     cr_assert_eq(g.bits[1], 2);
     cr_assert_eq(g.bits[2], 0);
+    cr_assert_eq(ms__grid_bits(16, 32), 5, "a bit more than 16 nodes need");
+    cr_assert_eq(ms__grid_bits(1 << 20, 1 << 20), 15, "one pass");
+    cr_assert_eq(ms__grid_bits(1 << 20, 2 << 20), 21, "two passes");
     uint32_t cell[16];
     ms__grid_cells(&g, x, 16, cell);
     for (int i = 0; i < 16; i++) {
-        /* the cell of coordinate v is floor(v / 3 * 4), 3 going to 3 */
-        uint32_t cx = (uint32_t)(xs[i] * 4 / 3), cy = (uint32_t)(ys[i] * 4 / 3);
+        /* the cell of v in [lo, hi] is floor((v - lo) / (hi - lo) * 4),
+         * hi going to 3 */
+        uint32_t cx = (uint32_t)(xs[i] / 3 * 4), cy = (uint32_t)(ys[i] / 3 * 4);
         cx = cx > 3 ? 3 : cx;
         cy = cy > 3 ? 3 : cy;
-        uint32_t want = (cx >> 1) << 3 | (cy >> 1) << 2 | (cx & 1) << 1 |
-                        (cy & 1);
+        uint32_t want = cy << 2 | cx;
         cr_assert_eq(cell[i], want, "node %d", i);
     }
 }

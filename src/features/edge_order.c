@@ -1,6 +1,6 @@
 /*
  * edge_order.c: the order a large mesh's edges are computed in, and the
- * renumbering of its nodes along a space-filling curve (edge_order.h says
+ * renumbering of its nodes row by row over a grid (edge_order.h says
  * what the order is).  Pure computation: the caller reads the edges and
  * the positions and hands them in blocks.
  */
@@ -207,8 +207,9 @@ ms__order_node(const struct ms_edge_order *o, size_t p)
 }
 
 /* ------------------------------------------------------------------ */
-/* The space-filling curve: cells of a grid over the bounds, numbered in
- * Morton order (the axes' bits interleaved, the finest last). */
+/* The renumbering: cells of a grid over the bounds, about one node each,
+ * numbered row by row along the longest axis, as a structured mesh's
+ * nodes are. */
 
 void
 ms__grid_init(struct ms_order_grid *g)
@@ -242,27 +243,28 @@ extent(const struct ms_order_grid *g, size_t c)
     return w > 0 && isfinite(w) ? w : 0;
 }
 
-/* Where each bit of each axis goes in the key: the axes' bits
- * interleaved, the coarsest first, axis 0 before 1 before 2 at a level. */
+/* Where each bit of each axis goes in the key: the cells in rows along
+ * the axis with the most bits (the longest), rows in planes along the
+ * next, planes along the last (ties: the lower axis first). */
 static void
 grid_spread(struct ms_order_grid *g)
 {
-    unsigned most = 0, place[3][32], at = g->total;
-    for (size_t c = 0; c < 3; c++) {
-        most = g->bits[c] > most ? g->bits[c] : most;
-    }
-    for (unsigned b = most; b-- > 0;) {
-        for (size_t c = 0; c < 3; c++) {
-            if (b < g->bits[c]) {
-                place[c][b] = --at;
-            }
+    size_t axes[3] = {0, 1, 2};
+    for (size_t i = 1; i < 3; i++) {
+        for (size_t j = i; j > 0 && g->bits[axes[j]] > g->bits[axes[j - 1]];
+             j--) {
+            size_t t = axes[j];
+            axes[j] = axes[j - 1];
+            axes[j - 1] = t;
         }
     }
     memset(g->spread, 0, sizeof(g->spread));
-    for (size_t c = 0; c < 3; c++) {
-        for (unsigned b = 0; b < g->bits[c]; b++) {
+    unsigned at = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t c = axes[i];
+        for (unsigned b = 0; b < g->bits[c]; b++, at++) {
             for (unsigned v = 0; v < 256; v++) {
-                g->spread[c][b / 8][v] |= (v >> b % 8 & 1u) << place[c][b];
+                g->spread[c][b / 8][v] |= (v >> b % 8 & 1u) << at;
             }
         }
     }
@@ -271,7 +273,13 @@ grid_spread(struct ms_order_grid *g)
 unsigned
 ms__grid_bits(size_t N, size_t E)
 {
-    return E / 2 >= N ? 2 * MS_ORDER_DIGIT : MS_ORDER_DIGIT;
+    /* About a cell a node: one more bit than N needs. */
+    unsigned bits = 1;
+    while (bits < 2 * MS_ORDER_DIGIT && ((size_t)1 << (bits - 1)) < N) {
+        bits++;
+    }
+    unsigned most = E / 2 >= N ? 2 * MS_ORDER_DIGIT : MS_ORDER_DIGIT;
+    return bits < most ? bits : most;
 }
 
 void

@@ -10,8 +10,8 @@
  * of one lower endpoint in stored order (into segments of
  * 2^MS_ORDER_SHIFT lower endpoints, then each segment sorted; a segment
  * too large for the sort's buffer stays in stored order).  A mesh whose node numbering has no
- * locality is first renumbered along a space-filling curve of its
- * reference positions.  The order depends on the mesh alone, so the
+ * locality is first renumbered row by row over a grid of its reference
+ * positions.  The order depends on the mesh alone, so the
  * result is the same at any memory limit.
  */
 #ifndef MESHSTATS_EDGE_ORDER_H
@@ -23,7 +23,7 @@
 
 #define MS_ORDER_SHIFT 14
 #define MS_ORDER_FLIPPED 0x8000u /* the stored edge runs high -> low */
-#define MS_ORDER_DIGIT 15 /* the curve's cells are sorted 15 bits a pass */
+#define MS_ORDER_DIGIT 15 /* the grid's cells are sorted 15 bits a pass */
 
 /* A sample's edge order.  high/low hold the list in order when it is
  * placed; a list left as stored is read from the file by blocks. */
@@ -88,27 +88,28 @@ void ms__order_get(const struct ms_edge_order *o, size_t e0, size_t n,
 /* The node (stored numbering) at place p. */
 size_t ms__order_node(const struct ms_edge_order *o, size_t p);
 
-/* The grid of a space-filling curve over the reference positions: the
- * bounds of the finite coordinates, then a number of bits shared out to
- * the axes by their extent. */
+/* The grid the nodes are renumbered over: the bounds of the finite
+ * reference coordinates, then a number of bits shared out to the axes by
+ * their extent (a cell a node or nearly); cells are numbered in rows
+ * along the axis with the most bits, rows in planes along the next. */
 struct ms_order_grid {
     double lo[3], hi[3];
     unsigned bits[3];
     unsigned total;
     double scale[3];          /* cells per unit of length */
     uint32_t spread[3][2][256]; /* a byte of a cell coordinate's bits at
-                                 * their places in the curve's key */
+                                 * their places in the cell's number */
 };
 void ms__grid_init(struct ms_order_grid *g);
 /* Widen the bounds by n nodes' coordinates x[c][i]. */
 void ms__grid_extend(struct ms_order_grid *g, const struct ms_row x[3],
                      size_t n);
 void ms__grid_finish(struct ms_order_grid *g, unsigned bits);
-/* The bits a mesh's curve can have: 2 MS_ORDER_DIGIT (a cell a node, or
- * nearly) when the kept list's room (6 bytes an edge) holds the sort's
- * 12 bytes a node, else MS_ORDER_DIGIT. */
+/* The grid's bits: one more than N needs, at most 2 MS_ORDER_DIGIT when
+ * the kept list's room (6 bytes an edge) holds the sort's 12 bytes a
+ * node, else MS_ORDER_DIGIT. */
 unsigned ms__grid_bits(size_t N, size_t E);
-/* The cells of n nodes along the curve into cell[i]. */
+/* The cells of n nodes, numbered, into cell[i]. */
 void ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
                     size_t n, uint32_t *cell);
 /* perm holds every node's cell: it becomes the nodes' places, by cell and

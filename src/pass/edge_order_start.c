@@ -5,7 +5,7 @@
  * The plan reads the first MS_EDGE_BLOCK stored edges and decides.  If
  * more than one in eight join nodes 2^MS_ORDER_SHIFT or more apart (and
  * the mesh has at least as many edges as nodes), the node numbering has
- * no locality: the nodes are renumbered along a Morton curve of their
+ * no locality: the nodes are renumbered row by row over a grid of their
  * reference positions (rows 0..2 of nodal_data at the first timestep,
  * read by blocks of MS_NODE_BLOCK nodes, twice: the bounds, then the
  * cells; sorted by cell through the room of the list not yet placed), and
@@ -80,7 +80,7 @@ read_reference(struct ms_file *f, const struct ms_plan_sample *ps,
     return rc;
 }
 
-/* Number the nodes along the curve: the grid's bounds, every node's cell
+/* Number the nodes row by row over the grid: the grid's bounds, every node's cell
  * (into o->perm), then the places. */
 static int
 renumber(struct ms_file *f, const struct ms_plan_sample *ps,
