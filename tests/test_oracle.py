@@ -516,7 +516,7 @@ def shuffle_edges(nodal, edges):
 @case
 def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
     # 2G holds two position buffers and the edge order; 8M one buffer and
-    # the order; 4M one buffer, each EDGES unit reading its edges, which
+    # the order; 5M one buffer, each EDGES unit reading its edges, which
     # only a list stored in order allows (test_plan.c checks those
     # choices).  Chunked, gzip and H5Dread reads of the same values give
     # the same bytes.
@@ -533,10 +533,10 @@ def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
     got = stats_hdf5_path(path, "--memory-limit", "8M")
     for g in ("node", "edge", "delta"):
         assert got[g] == want[g], ("H5Dread", g)
-    # Stored in order, a local list streams at 4M, with the same bytes as
+    # Stored in order, a local list streams at 5M, with the same bytes as
     # kept; shuffled, its statistics are the same to 1e-12.
     ordered = blocked_dataset("blocked-local.h5", transform=local_edges)
-    same = limits_same(ordered, ("2G", "8M", "4M"))
+    same = limits_same(ordered, ("2G", "8M", "5M"))
     check(same, oracle.reference(ordered))
     shuffled = blocked_dataset("blocked-shuffled.h5", transform=shuffle_edges)
     other = limits_same(shuffled, ("2G", "8M"))
@@ -557,7 +557,7 @@ def an_unordered_edge_list_not_kept_fails_naming_the_limit_that_keeps_it():
     # The order of a list stored in no order is the mesh's own: where the
     # limit cannot hold it, the sample fails rather than give other bytes.
     path = blocked_dataset("blocked.h5")
-    p = run("-q", "--json", "-", "--memory-limit", "4M", path, expect=1)
+    p = run("-q", "--json", "-", "--memory-limit", "5M", path, expect=1)
     assert "data/0/mesh_edge: its 270000 edges are not stored in an order " \
         "local to the mesh" in p.stderr, p.stderr
     need = re.search(r"raise --memory-limit \(config key "
@@ -567,6 +567,44 @@ def an_unordered_edge_list_not_kept_fails_naming_the_limit_that_keeps_it():
     got = run("-q", "--json", "-", "--memory-limit", at, "--prefetch", "1",
               path).stdout
     assert json.loads(got) == stats(path), at
+
+
+@case
+def the_limit_named_for_an_unordered_list_holds_it_with_that_prefetch():
+    # With --prefetch 2 the limit named keeps the list beside two units;
+    # a limit too small for any budget names the one that keeps it too.
+    path = blocked_dataset("blocked.h5")
+    for args in (("--prefetch", "2", "--memory-limit", "5M"),
+                 ("--edge-var", "8", "--memory-limit", "3M")):
+        p = run("-q", "--json", "-", *args, path, expect=1)
+        need = re.search(r"to at least (\d+)K", p.stderr)
+        assert need, p.stderr
+        again = list(args)
+        again[-1] = f"{need.group(1)}K"
+        got = run("-q", "--json", "-", *again, path).stdout
+        want = stats(path, *args[:-2])
+        assert json.loads(got) == want, (args, p.stderr)
+
+
+@case
+def a_bad_index_in_a_later_part_of_a_kept_list_skips_its_sample():
+    # A list stored in order and kept is read in parts side by side: the
+    # part with the bad index fails the sample even when the next one
+    # reads fine, at -j 1 and -j 2.
+    rng = np.random.default_rng(41)
+    n, e = 20000, 1_100_000
+    lo = np.sort(rng.integers(0, n - 100, e))
+    edges = np.stack([lo, lo + rng.integers(1, 100, e)])
+    edges[1, 300_000] = n
+    nodal = rng.normal(size=(7, 2, n))
+    path = os.path.join(TMP, "later-bad.h5")
+    oracle.write_dataset(path, [(0, nodal, edges), (1, nodal[:, :, :50],
+                                                   np.array([[0], [1]]))])
+    for j in ("1", "2"):
+        got = stats(path, "-j", j, "--prefetch", "auto")
+        skipped = got["samples"]["skipped"]
+        assert len(skipped) == 1 and "edge 300000 = (" in \
+            skipped[0]["reason"], skipped
 
 
 @case

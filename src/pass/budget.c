@@ -167,10 +167,14 @@ blocked_unit_bytes(const struct ms_plan *plan,
     size_t elem = sh->single ? sizeof(float) : sizeof(double);
     size_t nodes = plan->nrows * 2 * MS_NODE_BLOCK * elem +
                    2 * slot_overhead(plan);
-    size_t edges = keep && !ps->placed ? 0 : ms__unit_edge_bytes();
-    size_t cells = (((size_t)1 << MS_ORDER_DIGIT) + 1) * sizeof(uint32_t) +
-                   (((size_t)1 << MS_ORDER_SHIFT) + 1) * sizeof(uint32_t);
-    size_t need = (nodes > edges ? nodes : edges) + cells +
+    size_t edges = keep && !ps->placed ? 0 : ms__unit_edge_bytes(sh->E);
+    size_t first = ms__order_task_bytes();
+    size_t buffer = nodes > edges ? nodes : edges;
+    size_t read = sh->E < MS_EDGE_READ_BLOCK ? sh->E : MS_EDGE_READ_BLOCK;
+    size_t counts = (((size_t)1 << MS_ORDER_DIGIT) + 1) * sizeof(uint32_t) +
+                    (((size_t)1 << MS_ORDER_SHIFT) + 1) * sizeof(uint32_t);
+    size_t need = (buffer > first ? buffer : first) +
+                  (2 * read + 1) * sizeof(int64_t) + counts +
                   2 * slot_overhead(plan);
     add_scratch(sh, opts, MS_NODE_BLOCK > MS_EDGE_BLOCK ? MS_NODE_BLOCK
                                                         : MS_EDGE_BLOCK,
@@ -189,7 +193,7 @@ blocked_reserve(const struct ms_plan_sample *ps, unsigned npos,
     const struct ms_sample_shape *sh = &ps->shape;
     size_t pos, list = 0, placed = keep_edges && ps->placed;
     size_t edges = ms__order_bytes(sh->N, sh->E, placed) +
-                   (placed ? MS_ORDER_SORT_BYTES : 0);
+                   (placed ? ms__order_sort_bytes(sh->E) : 0);
     size_t node = 3 * sizeof(double) * (edge_var / MS_EDGE_FEATURES);
     if (ms__size_mul(node * npos, sh->N, &pos) != 0 || edges == 0 ||
         (keep_edges && !ps->placed &&
@@ -363,13 +367,36 @@ ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
             return 0;
         }
     }
+    /* A list to be placed needs keeping: name the limit that keeps it. */
+    for (size_t i = 0; i < plan->nsamples; i++) {
+        const struct ms_plan_sample *ps = &plan->samples[i];
+        if (ps->blocked && ps->placed && !ps->bad) {
+            s = (struct share){.npos = 1, .keep_edges = true};
+            (void)measure(plan, opts, &s);
+            break;
+        }
+    }
     return too_big(plan, &s, opts, path, err);
 }
 
 size_t
-ms__unit_edge_bytes(void)
+ms__unit_edge_bytes(size_t E)
 {
-    return MS_EDGE_BLOCK * 2 * sizeof(uint32_t);
+    return (E < MS_EDGE_BLOCK ? E : MS_EDGE_BLOCK) * 2 * sizeof(uint32_t);
+}
+
+size_t
+ms__order_task_bytes(void)
+{
+    return MS_ORDER_READ_BLOCK * 2 * sizeof(uint32_t) +
+           3 * MS_NODE_BLOCK * sizeof(double);
+}
+
+size_t
+ms__order_sort_bytes(size_t E)
+{
+    size_t six = E * (sizeof(uint32_t) + sizeof(uint16_t));
+    return six < MS_ORDER_SORT_BYTES ? six + 1 : MS_ORDER_SORT_BYTES;
 }
 
 uint64_t
@@ -379,7 +406,8 @@ ms__budget_kept_need(const struct ms_plan *plan, const struct ms_options *opts)
     if (measure(plan, opts, &s) != 0) {
         return UINT64_MAX / 2;
     }
-    return (uint64_t)s.reserve + s.unit;
+    unsigned prefetch = opts->prefetch ? opts->prefetch : 1;
+    return (uint64_t)s.reserve + (uint64_t)s.unit * prefetch;
 }
 
 size_t

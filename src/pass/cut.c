@@ -117,7 +117,8 @@ data_bytes(const struct ms_plan *plan, const struct ms_unit *u)
     const struct ms_plan_sample *ps = &plan->samples[u->sample];
     const struct ms_sample_shape *sh = &ps->shape;
     if (u->kind == MS_UNIT_EDGES) {
-        return plan->keep_edges && !ps->placed ? 0 : ms__unit_edge_bytes();
+        return plan->keep_edges && !ps->placed ? 0
+                                               : ms__unit_edge_bytes(sh->E);
     }
     return plan->nrows * u->nslots * u->count *
            (sh->single ? sizeof(float) : sizeof(double));

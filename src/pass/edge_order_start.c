@@ -130,13 +130,14 @@ not_kept(struct ms_file *f, const struct ms_plan *plan,
         "in an order local to the mesh (%s), and computing them in one "
         "needs the edge list held in memory, which the memory limit of "
         "%llu bytes leaves no room for; raise --memory-limit (config key "
-        "stats_memory_limit) to at least %lluK",
+        "stats_memory_limit) to at least %lluK%s",
         ms__file_path(f), (long long)ps->name.id, ps->name.name, ps->shape.E,
         ps->renumbered ? "more than one in eight of the first ones joins "
                          "distant nodes"
                        : "the first ones do not come by their lower node",
         (unsigned long long)opts->memory_limit,
-        (unsigned long long)(ms__budget_kept_need(plan, opts) / 1024 + 1));
+        (unsigned long long)(ms__budget_kept_need(plan, opts) / 1024 + 1),
+        opts->prefetch > 1 ? " or lower --prefetch" : "");
 }
 
 static int
@@ -145,9 +146,10 @@ sort_segments(struct ms_file *f, struct ms_edge_order *o,
 {
     uint32_t *counts = ms__calloc(((size_t)1 << MS_ORDER_SHIFT) + 1,
                                   sizeof(*counts));
-    void *tmp = ms__malloc(MS_ORDER_SORT_BYTES);
+    size_t bytes = ms__order_sort_bytes(o->E);
+    void *tmp = ms__malloc(bytes);
     for (size_t s = 0; counts != NULL && tmp != NULL && s < o->nseg; s++) {
-        ms__order_sort_segment(o, s, tmp, MS_ORDER_SORT_BYTES, counts);
+        ms__order_sort_segment(o, s, tmp, bytes, counts);
     }
     int rc = counts != NULL && tmp != NULL
                  ? 0

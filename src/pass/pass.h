@@ -155,11 +155,16 @@ void ms__budget_limit_chunks(struct ms_sample_shape *sh,
  * depth and each unit's share; MS_ETOOBIG names what does not fit. */
 int ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
                      const char *path, struct ms_error *err);
-/* The bytes of an EDGES unit's block of edges, read or taken from an
- * order. */
-size_t ms__unit_edge_bytes(void);
+/* The bytes of an EDGES unit's block of edges (of E), read or taken from
+ * an order; of a blocked sample's first tasks' blocks (edges, reference
+ * positions: edge_order_start.c); of the buffer its segments are sorted
+ * through (never more than its list needs, so the same order). */
+size_t ms__unit_edge_bytes(size_t E);
+size_t ms__order_task_bytes(void);
+size_t ms__order_sort_bytes(size_t E);
 /* The memory limit at which the plan's blocked samples keep their edge
- * order (edge_order_start.c), one unit in flight. */
+ * order (edge_order_start.c), with --prefetch units in flight (1 if
+ * automatic). */
 uint64_t ms__budget_kept_need(const struct ms_plan *plan,
                               const struct ms_options *opts);
 /* The most slots a WHOLE unit of this sample may read within its share. */

@@ -177,8 +177,7 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
     if (plan->pos_nodes > 0) {
         /* (a blocked sample's first tasks read its edges, and its
          * reference positions, by blocks: edge_order_start.c) */
-        size_t block = MS_ORDER_READ_BLOCK * 2 * sizeof(uint32_t) +
-                       3 * MS_NODE_BLOCK * sizeof(double);
+        size_t block = ms__order_task_bytes();
         plan->max_data_bytes =
             block > plan->max_data_bytes ? block : plan->max_data_bytes;
     }

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#define EDGE_READ_BLOCK 65536
+#define EDGE_READ_BLOCK MS_EDGE_READ_BLOCK
 
 static atomic_bool force_hdf5;
 
@@ -135,24 +135,42 @@ take_edges(const int64_t *block, size_t n, size_t N, uint32_t *from,
     return n;
 }
 
+/* mesh_edge opened, unless it is read with pread only: then nothing of
+ * HDF5 is needed (nor its lock); *dset and *fspace stay -1. */
+static int
+open_edges(struct ms_file *f, const struct ms_sample_name *s,
+           const struct ms_sample_shape *shape, hid_t *dset, hid_t *fspace,
+           struct ms_error *err)
+{
+    if (shape->edge_offset != MS_NO_DIRECT_READ && !atomic_load(&force_hdf5) &&
+        !ms__verify_reads()) {
+        return 0;
+    }
+    ms__hdf5_quiet();
+    int rc = ms__sample_dataset_open(f, s, "mesh_edge", dset, err);
+    if (rc == 0) {
+        *fspace = H5Dget_space(*dset);
+    }
+    return rc;
+}
+
 int
 ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape, size_t first,
                       size_t count, uint32_t *from, uint32_t *to,
                       struct ms_error *err)
 {
-    ms__hdf5_quiet();
-    hid_t dset, fspace = -1;
-    int rc = ms__sample_dataset_open(f, s, "mesh_edge", &dset, err);
+    hid_t dset = -1, fspace = -1;
+    int rc = open_edges(f, s, shape, &dset, &fspace, err);
     if (rc != 0) {
         return rc;
     }
     size_t end = first + count;
-    int64_t *block = ms__malloc(2 * EDGE_READ_BLOCK * sizeof(*block));
+    size_t room = count < EDGE_READ_BLOCK ? count : EDGE_READ_BLOCK;
+    int64_t *block = ms__malloc((2 * room + 1) * sizeof(*block));
     if (block == NULL) {
         SAMPLE_FAIL(MS_ENOMEM, "data/%s/mesh_edge: out of memory", s->name);
     }
-    fspace = H5Dget_space(dset);
     for (size_t e0 = first; e0 < end; e0 += EDGE_READ_BLOCK) {
         size_t n = end - e0 < EDGE_READ_BLOCK ? end - e0 : EDGE_READ_BLOCK;
         int e = read_edge_block(f, shape, dset, fspace, e0, n, block);
@@ -188,7 +206,9 @@ done:
         H5Sclose(fspace);
     }
     ms__free(block);
-    H5Dclose(dset);
+    if (dset >= 0) {
+        H5Dclose(dset);
+    }
     return rc;
 }
 
@@ -307,7 +327,6 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_slot_list *sl, void *buf,
                       struct ms_read_scratch *rs, struct ms_error *err)
 {
-    ms__hdf5_quiet();
     if (injected_fault()) {
         return ms__error_set(err, MS_EIO,
                              "%s: sample %lld: data/%s/nodal_data: read of "
@@ -326,6 +345,7 @@ ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
         rc = ms__read_slots_chunked(f, s, shape, sl, buf, rs, err);
     } else {
         fast = false;
+        ms__hdf5_quiet();
         rc = read_slots_hdf5(f, s, shape, sl, buf, err);
     }
     if (rc == 0 && fast && ms__verify_reads()) {
