@@ -136,7 +136,7 @@ ms__read_slots_chunked(struct ms_file *f, const struct ms_sample_name *s,
                    struct ms_read_scratch *rs, struct ms_error *err)
 {
     hid_t dset;
-    int rc = ms__sample_dataset_open(f, s, "nodal_data", &dset, err);
+    int rc = ms__sample_dataset_read_open(f, s, "nodal_data", &dset, err);
     if (rc != 0) {
         return rc;
     }

@@ -24,10 +24,9 @@
  * integer type is wider than MAX_NUMBER_BYTES or has more bits of
  * precision than it has bits. */
 static int
-dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
-              size_t *size)
+dataset_shape(hid_t dset, hid_t type, H5T_class_t *cls, int *rank,
+              hsize_t dims[3], size_t *size)
 {
-    hid_t type = H5Dget_type(dset);
     hid_t space = H5Dget_space(dset);
     int rc = -1;
     if (type >= 0 && space >= 0) {
@@ -52,13 +51,25 @@ dataset_shape(hid_t dset, H5T_class_t *cls, int *rank, hsize_t dims[3],
             }
         }
     }
-    if (type >= 0) {
-        H5Tclose(type);
-    }
     if (space >= 0) {
         H5Sclose(space);
     }
     return rc;
+}
+
+void
+ms__dataset_shape_close(struct ms_dataset_shape *ds)
+{
+    if (ds->dcpl >= 0) {
+        H5Pclose(ds->dcpl);
+    }
+    if (ds->type >= 0) {
+        H5Tclose(ds->type);
+    }
+    if (ds->id >= 0) {
+        H5Dclose(ds->id);
+    }
+    ds->id = ds->type = ds->dcpl = -1;
 }
 
 int
@@ -66,13 +77,15 @@ ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
                        const char *leaf, struct ms_dataset_shape *ds,
                        struct ms_error *err)
 {
-    *ds = (struct ms_dataset_shape){.id = -1};
+    *ds = (struct ms_dataset_shape){.id = -1, .type = -1, .dcpl = -1};
     int rc = ms__sample_dataset_open(f, s, leaf, &ds->id, err);
     if (rc != 0) {
         return rc;
     }
-    int shape_rc =
-        dataset_shape(ds->id, &ds->cls, &ds->rank, ds->dims, &ds->elem);
+    ds->type = H5Dget_type(ds->id);
+    ds->dcpl = H5Dget_create_plist(ds->id);
+    int shape_rc = dataset_shape(ds->id, ds->type, &ds->cls, &ds->rank,
+                                 ds->dims, &ds->elem);
     switch (shape_rc) {
     case 0:
         break;
@@ -92,8 +105,7 @@ ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
     }
 done:
     if (rc != 0) {
-        H5Dclose(ds->id);
-        ds->id = -1;
+        ms__dataset_shape_close(ds);
     }
     return rc;
 }
@@ -217,12 +229,12 @@ static int check_source(struct ms_file *f, const struct ms_sample_name *s,
  * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
 int
 ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
-                          const char *leaf, hid_t dset, int rank,
-                          const hsize_t *dims, size_t elem,
+                          const char *leaf, hid_t dset, hid_t given,
+                          int rank, const hsize_t *dims, size_t elem,
                           struct ms_error *err)
 {
     int rc = 0;
-    hid_t dcpl = H5Dget_create_plist(dset);
+    hid_t dcpl = given >= 0 ? given : H5Dget_create_plist(dset);
     H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
     hsize_t chunk[3];
     bool chunked =
@@ -234,7 +246,7 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
     } else if (filtered) {
         rc = ms__filters_check(f, s, leaf, dcpl, err);
     }
-    if (dcpl >= 0) {
+    if (dcpl >= 0 && given < 0) {
         H5Pclose(dcpl);
     }
     if (layout == H5D_VIRTUAL || rc != 0) {
@@ -276,8 +288,12 @@ check_source(struct ms_file *f, const struct ms_sample_name *s,
     int rank;
     hsize_t dims[3];
     size_t elem;
-    if (dataset_shape(dset, &cls, &rank, dims, &elem) != 0 || rank < 1 ||
-        rank > 3) {
+    hid_t type = H5Dget_type(dset);
+    int shape_rc = dataset_shape(dset, type, &cls, &rank, dims, &elem);
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    if (shape_rc != 0 || rank < 1 || rank > 3) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s%s/%s: its shape cannot be read",
                     f->prefix, s->name, what);
     }
@@ -286,32 +302,26 @@ check_source(struct ms_file *f, const struct ms_sample_name *s,
             return 0; /* no values: nothing to check */
         }
     }
-    rc = ms__dataset_check_storage(f, s, what, dset, rank, dims, elem, err);
+    rc = ms__dataset_check_storage(f, s, what, dset, -1, rank, dims, elem,
+                                   err);
 done:
     return rc;
 }
 
 uint64_t
-ms__dataset_direct_offset(struct ms_file *f, hid_t dset, hid_t native,
-                          int *fd)
+ms__dataset_direct_offset(struct ms_file *f, const struct ms_dataset_shape *ds,
+                          hid_t native, int *fd)
 {
     uint64_t at = MS_NO_DIRECT_READ;
     *fd = -1;
-    hid_t type = H5Dget_type(dset);
-    hid_t dcpl = H5Dget_create_plist(dset);
-    if (f->direct && type >= 0 && dcpl >= 0 &&
-        H5Tequal(type, native) > 0 &&
-        H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
-        H5Pget_external_count(dcpl) == 0) {
-        haddr_t offset = H5Dget_offset(dset);
-        *fd = offset != HADDR_UNDEF ? ms__source_fd(f, dset) : -1;
+    if (f->direct && ds->type >= 0 && ds->dcpl >= 0 &&
+        H5Tequal(ds->type, native) > 0 &&
+        H5Pget_layout(ds->dcpl) == H5D_CONTIGUOUS &&
+        H5Pget_nfilters(ds->dcpl) == 0 &&
+        H5Pget_external_count(ds->dcpl) == 0) {
+        haddr_t offset = H5Dget_offset(ds->id);
+        *fd = offset != HADDR_UNDEF ? ms__source_fd(f, ds->id) : -1;
         at = *fd >= 0 ? offset : MS_NO_DIRECT_READ;
-    }
-    if (dcpl >= 0) {
-        H5Pclose(dcpl);
-    }
-    if (type >= 0) {
-        H5Tclose(type);
     }
     return at;
 }

@@ -27,6 +27,8 @@ struct ms_file {
     uv_mutex_t sources_lock;
     struct ms_source_file *sources;
     size_t nsources, max_sources;
+    unsigned long last_fileno; /* the file last asked about (HDF5's */
+    int last_fd;               /* number), and its answer; -2: none */
     /* virtual_check.c: how deep in virtual sources the check is. */
     int virtual_depth;
 };
@@ -54,6 +56,9 @@ int ms__source_fd(struct ms_file *f, hid_t obj);
  * if HDF5 fails to look it up or open it (damaged metadata, or out of
  * memory; ms__hdf5_last_error says which). */
 H5I_type_t ms__object_type(hid_t loc, const char *path);
+/* The object at path opened (close with H5Oclose, or as its type), or
+ * H5I_BADID or H5I_UNINIT as above. */
+hid_t ms__object_open(hid_t loc, const char *path);
 
 /* ms__object_type of path inside sample s, as a sample failure ("cannot
  * be looked up: <HDF5's reason>") when HDF5 fails to look it up. */
@@ -66,6 +71,12 @@ int ms__sample_object_type(struct ms_file *f, const struct ms_sample_name *s,
 int ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
                             const char *leaf, hid_t *out,
                             struct ms_error *err);
+/* The same, for reading: the calling thread's decoders are told the
+ * dataset's chunk size (ms__filters_expect). */
+int ms__sample_dataset_read_open(struct ms_file *f,
+                                 const struct ms_sample_name *s,
+                                 const char *leaf, hid_t *out,
+                                 struct ms_error *err);
 
 /* Frames [start[0], start[0] + count[0]) x the count[1] x count[2] block at
  * start of <prefix><name>/<leaf>, a rank-3 dataset, converted to mem_type
@@ -98,24 +109,27 @@ bool ms__explain_links(hid_t loc, const char *referrer, const char *path,
  * size. */
 struct ms_dataset_shape {
     hid_t id;
+    hid_t type, dcpl; /* its datatype and creation list, got once */
     H5T_class_t cls;
     int rank;
     hsize_t dims[3];
     size_t elem;
 };
 
-/* Open <prefix><name>/<leaf> into ds and read its shape (close ds->id
- * with H5Dclose), or a sample failure (missing, not a dataset, a damaged
- * datatype or dataspace) with nothing left open. */
+/* Open <prefix><name>/<leaf> into ds and read its shape (close with
+ * ms__dataset_shape_close), or a sample failure (missing, not a dataset,
+ * a damaged datatype or dataspace) with nothing left open. */
 int ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
                            const char *leaf, struct ms_dataset_shape *ds,
                            struct ms_error *err);
+void ms__dataset_shape_close(struct ms_dataset_shape *ds);
 /* That it is stored whole and undamaged (never written, partly written,
- * virtual, damaged layout): 0 or a sample failure.  dims are non-zero. */
+ * virtual, damaged layout): 0 or a sample failure.  dims are non-zero;
+ * dcpl is the dataset's creation list (-1: got here). */
 int ms__dataset_check_storage(struct ms_file *f,
                               const struct ms_sample_name *s,
-                              const char *leaf, hid_t dset, int rank,
-                              const hsize_t *dims, size_t elem,
+                              const char *leaf, hid_t dset, hid_t dcpl,
+                              int rank, const hsize_t *dims, size_t elem,
                               struct ms_error *err);
 
 /* filters.c: check that HDF5 can decode every filter of a dataset's
@@ -147,7 +161,8 @@ int ms__virtual_check(struct ms_file *f, const struct ms_sample_name *s,
  * allocated, no filters or external storage, stored as the native type
  * given, a descriptor of the file that holds them), else
  * MS_NO_DIRECT_READ and *fd -1. */
-uint64_t ms__dataset_direct_offset(struct ms_file *f, hid_t dset,
+uint64_t ms__dataset_direct_offset(struct ms_file *f,
+                                   const struct ms_dataset_shape *ds,
                                    hid_t native, int *fd);
 
 /* chunk_read.c: read the slots of chunked native float32 whose filters

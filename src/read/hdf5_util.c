@@ -46,17 +46,36 @@ ms__hdf5_last_error(char *buf, size_t size)
 H5I_type_t
 ms__object_type(hid_t loc, const char *path)
 {
-    htri_t exists = H5Lexists(loc, path, H5P_DEFAULT);
-    if (exists == 0) {
-        return H5I_BADID;
-    }
-    hid_t obj = exists > 0 ? H5Oopen(loc, path, H5P_DEFAULT) : -1;
+    hid_t obj = ms__object_open(loc, path);
     if (obj < 0) {
-        return H5I_UNINIT;
+        return (H5I_type_t)obj;
     }
     H5I_type_t type = H5Iget_type(obj);
     H5Oclose(obj);
     return type;
+}
+
+hid_t
+ms__object_open(hid_t loc, const char *path)
+{
+    /* One lookup when the object is there; the existence test only to
+     * say why not. */
+    hid_t obj = H5Oopen(loc, path, H5P_DEFAULT);
+    if (obj >= 0) {
+        return obj;
+    }
+    hid_t why = H5Eget_current_stack(); /* the open's, for the message */
+    htri_t exists = H5Lexists(loc, path, H5P_DEFAULT);
+    if (exists == 0) {
+        H5Eclose_stack(why);
+        return (hid_t)H5I_BADID;
+    }
+    if (why >= 0 && exists > 0) {
+        H5Eset_current_stack(why); /* (which closes it) */
+    } else if (why >= 0) {
+        H5Eclose_stack(why); /* the lookup's own error says more */
+    }
+    return (hid_t)H5I_UNINIT;
 }
 
 void

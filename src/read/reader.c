@@ -147,7 +147,7 @@ open_edges(struct ms_file *f, const struct ms_sample_name *s,
         return 0;
     }
     ms__hdf5_quiet();
-    int rc = ms__sample_dataset_open(f, s, "mesh_edge", dset, err);
+    int rc = ms__sample_dataset_read_open(f, s, "mesh_edge", dset, err);
     if (rc == 0) {
         *fspace = H5Dget_space(*dset);
     }
@@ -242,7 +242,7 @@ read_slots_hdf5(struct ms_file *f, const struct ms_sample_name *s,
                 const struct ms_slot_list *sl, void *buf, struct ms_error *err)
 {
     hid_t dset, fspace = -1, mspace = -1;
-    int rc = ms__sample_dataset_open(f, s, "nodal_data", &dset, err);
+    int rc = ms__sample_dataset_read_open(f, s, "nodal_data", &dset, err);
     if (rc != 0) {
         return rc;
     }

@@ -57,10 +57,10 @@ decodable_filters(hid_t dcpl, size_t elem_size, struct ms_chunk_filters *out)
  * stored as the native float32 the workers widen to double), or chunk by
  * chunk with the filters undone by the workers (codecs.c). */
 static void
-stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
+stored_layout(struct ms_file *f, const struct ms_dataset_shape *ds,
+              struct ms_sample_shape *shape)
 {
-    hid_t type = H5Dget_type(dset);
-    hid_t dcpl = H5Dget_create_plist(dset);
+    hid_t type = ds->type, dcpl = ds->dcpl;
     shape->elem_size = type >= 0 ? H5Tget_size(type) : sizeof(double);
     /* IEEE float32 in either byte order converts to a native float
      * exactly; everything else is read as double. */
@@ -85,13 +85,7 @@ stored_layout(struct ms_file *f, hid_t dset, struct ms_sample_shape *shape)
         }
     } else {
         shape->direct_offset = ms__dataset_direct_offset(
-            f, dset, H5T_NATIVE_FLOAT, &shape->direct_fd);
-    }
-    if (dcpl >= 0) {
-        H5Pclose(dcpl);
-    }
-    if (type >= 0) {
-        H5Tclose(type);
+            f, ds, H5T_NATIVE_FLOAT, &shape->direct_fd);
     }
 }
 
@@ -167,16 +161,16 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s, unsigned iv,
         rc = check_nodal_dims(f, s, ds.cls, ds.rank, dims, iv, ov, err);
     }
     if (rc == 0) {
-        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, 3, dims,
-                                       ds.elem, err);
+        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, ds.dcpl, 3,
+                                       dims, ds.elem, err);
     }
     if (rc == 0) {
         shape->F = (size_t)dims[0];
         shape->T = (size_t)dims[1];
         shape->N = (size_t)dims[2];
-        stored_layout(f, dset, shape);
+        stored_layout(f, &ds, shape);
     }
-    H5Dclose(dset);
+    ms__dataset_shape_close(&ds);
     return rc;
 }
 
@@ -214,8 +208,8 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
                     f->prefix, s->name, (unsigned long long)dims[1]);
     }
     if (dims[1] > 0) {
-        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, 2, dims,
-                                       ds.elem, err);
+        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, ds.dcpl, 2,
+                                       dims, ds.elem, err);
         if (rc != 0) {
             goto done;
         }
@@ -223,10 +217,10 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     shape->E = (size_t)dims[1];
     shape->edge_elem = ds.elem;
     shape->edge_offset = ms__dataset_direct_offset(
-        f, dset, ds.elem == 8 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32,
+        f, &ds, ds.elem == 8 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32,
         &shape->edge_fd);
 done:
-    H5Dclose(dset);
+    ms__dataset_shape_close(&ds);
     return rc;
 }
 

@@ -9,23 +9,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A lookup that failed (type H5I_UNINIT), as the sample's failure. */
+static int
+lookup_failed(struct ms_file *f, const struct ms_sample_name *s,
+              const char *path, struct ms_error *err)
+{
+    int rc = 0;
+    char msg[256], why[512];
+    ms__hdf5_last_error(msg, sizeof(msg));
+    if (ms__explain_links(f->id, f->path, path, why, sizeof(why))) {
+        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, why);
+    }
+    SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
+done:
+    return rc;
+}
+
 int
 ms__sample_object_type(struct ms_file *f, const struct ms_sample_name *s,
                        const char *path, H5I_type_t *type,
                        struct ms_error *err)
 {
-    int rc = 0;
     *type = ms__object_type(f->id, path);
-    if (*type == H5I_UNINIT) {
-        char msg[256], why[512];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        if (ms__explain_links(f->id, f->path, path, why, sizeof(why))) {
-            SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, why);
-        }
-        SAMPLE_FAIL(MS_EIO, "%s: cannot be looked up: %s", path, msg);
-    }
-done:
-    return rc;
+    return *type == H5I_UNINIT ? lookup_failed(f, s, path, err) : 0;
 }
 
 int
@@ -35,28 +41,34 @@ ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     char path[128];
     snprintf(path, sizeof(path), "%s%s/%s", f->prefix, s->name, leaf);
-    *out = -1;
-    H5I_type_t type;
-    rc = ms__sample_object_type(f, s, path, &type, err);
-    if (rc != 0) {
-        goto done;
+    /* One lookup: the object opened is the dataset. */
+    *out = ms__object_open(f->id, path);
+    if (*out == (hid_t)H5I_UNINIT) {
+        *out = -1;
+        return lookup_failed(f, s, path, err);
     }
-    if (type == H5I_BADID) {
+    if (*out == (hid_t)H5I_BADID) {
+        *out = -1;
         SAMPLE_FAIL(MS_ELAYOUT, "%s: missing", path);
     }
-    if (type != H5I_DATASET) {
+    if (H5Iget_type(*out) != H5I_DATASET) {
+        H5Oclose(*out);
+        *out = -1;
         SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a dataset", path);
     }
-    *out = H5Dopen2(f->id, path, H5P_DEFAULT);
-    if (*out >= 0) {
+done:
+    return rc;
+}
+
+int
+ms__sample_dataset_read_open(struct ms_file *f,
+                             const struct ms_sample_name *s, const char *leaf,
+                             hid_t *out, struct ms_error *err)
+{
+    int rc = ms__sample_dataset_open(f, s, leaf, out, err);
+    if (rc == 0) {
         ms__filters_expect(*out);
     }
-    if (*out < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        SAMPLE_FAIL(MS_EIO, "%s: cannot open: %s", path, msg);
-    }
-done:
     return rc;
 }
 
@@ -67,7 +79,7 @@ ms__sample_read_frames(struct ms_file *f, const struct ms_sample_name *s,
                        struct ms_error *err)
 {
     hid_t dset, fspace = -1, mspace = -1;
-    int rc = ms__sample_dataset_open(f, s, leaf, &dset, err);
+    int rc = ms__sample_dataset_read_open(f, s, leaf, &dset, err);
     if (rc != 0) {
         return rc;
     }

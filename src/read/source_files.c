@@ -39,6 +39,8 @@ ms__sources_init(struct ms_file *f)
     f->sources = NULL;
     f->nsources = 0;
     f->max_sources = MS_MAX_SOURCE_FILES;
+    f->last_fileno = 0;
+    f->last_fd = -2; /* nothing asked yet */
     /* A quarter of what the process may still open, less a reserve, so
      * that the pass's own descriptors (the event loop's, HDF5's files)
      * are never short: under a low limit, more reads go through HDF5. */
@@ -117,12 +119,38 @@ listed_fd(struct ms_file *f, int hfd, const struct stat *st)
     return fd;
 }
 
+static int file_fd(struct ms_file *f, hid_t obj);
+
 int
 ms__source_fd(struct ms_file *f, hid_t obj)
 {
     if (!f->direct) {
         return -1;
     }
+    /* The file HDF5 holds obj in, by its number: the last one asked
+     * about answers without a look at the file's property lists. */
+    H5O_info_t info;
+    bool known = H5Oget_info2(obj, &info, H5O_INFO_BASIC) >= 0;
+    uv_mutex_lock(&f->sources_lock);
+    int last = known && f->last_fileno == info.fileno ? f->last_fd : -2;
+    uv_mutex_unlock(&f->sources_lock);
+    if (last != -2) {
+        return last;
+    }
+    int fd = file_fd(f, obj);
+    if (known) {
+        uv_mutex_lock(&f->sources_lock);
+        f->last_fileno = info.fileno;
+        f->last_fd = fd;
+        uv_mutex_unlock(&f->sources_lock);
+    }
+    return fd;
+}
+
+/* ms__source_fd's answer from the file's property lists. */
+static int
+file_fd(struct ms_file *f, hid_t obj)
+{
     hid_t file = H5Iget_file_id(obj);
     if (file < 0) {
         return -1;

@@ -144,16 +144,14 @@ done:
 /* How a dynamic field's bytes can be read: pread for contiguous native
  * float32 without filters, else H5Dread. */
 static void
-read_path(struct ms_file *f, hid_t dset, struct ms_field_shape *fs)
+read_path(struct ms_file *f, const struct ms_dataset_shape *ds,
+          struct ms_field_shape *fs)
 {
-    hid_t type = H5Dget_type(dset);
+    hid_t type = ds->type;
     fs->single = type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
                                H5Tequal(type, H5T_IEEE_F32BE) > 0);
-    if (type >= 0) {
-        H5Tclose(type);
-    }
     fs->direct_offset =
-        ms__dataset_direct_offset(f, dset, H5T_NATIVE_FLOAT, &fs->direct_fd);
+        ms__dataset_direct_offset(f, ds, H5T_NATIVE_FLOAT, &fs->direct_fd);
 }
 
 /* One field against rule r; the first dynamic field sets T and N. */
@@ -184,8 +182,8 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
     }
     rc = check_dims(f, s, r, leaf, ds.cls, ds.rank, dims, sh, err);
     if (rc == 0 && dims[1] > 0) {
-        rc =
-            ms__dataset_check_storage(f, s, leaf, ds.id, 3, dims, ds.elem, err);
+        rc = ms__dataset_check_storage(f, s, leaf, ds.id, ds.dcpl, 3, dims,
+                                       ds.elem, err);
     }
     struct ms_field_shape *fs = &sh->field[r->field];
     if (rc == 0) {
@@ -193,9 +191,9 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
             true,    "",    (size_t)dims[0],  (size_t)dims[1], (size_t)dims[2],
             ds.elem, false, MS_NO_DIRECT_READ, -1};
         snprintf(fs->leaf, sizeof(fs->leaf), "%s", leaf);
-        read_path(f, ds.id, fs);
+        read_path(f, &ds, fs);
     }
-    H5Dclose(ds.id);
+    ms__dataset_shape_close(&ds);
     return rc;
 }
 
