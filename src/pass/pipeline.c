@@ -112,12 +112,13 @@ work_cb(struct ms_work *work)
                                           t->kind == TASK_UNIT, t->sample,
                                           t->unit};
     }
-    if (t->kind == TASK_EDGES) {
+    if (t->starts || t->kind == TASK_EDGES) {
         struct ms_unit_shared shared = {edges, order, NULL, st};
         j->rc = ms__unit_sample_start(p->file, p->plan, t->sample, t->placing,
                                       t->first, t->count, &shared, p->opts,
                                       &j->buffers, &j->err);
-    } else {
+    }
+    if (t->kind == TASK_UNIT && j->rc == 0) {
         const struct ms_unit *u = &p->plan->units[t->unit];
         struct ms_unit_shared shared = {
             edges, order,
@@ -211,7 +212,7 @@ static void
 fold_task(struct pipeline *p, struct job *j)
 {
     const struct task *t = &p->tasks[j->task];
-    if (t->kind == TASK_EDGES && !t->placing) {
+    if (t->starts) {
         report_bad_samples_before(p, t->sample);
         ms__accumulator_reset(&p->sample);
         p->folding_failed = false;
@@ -328,14 +329,15 @@ dispatch_one(struct pipeline *p)
         p->next_dispatch++;
         return true;
     }
-    if (t->kind == TASK_UNIT && p->sample_state[t->sample] != SAMPLE_READY &&
+    if (t->kind == TASK_UNIT && !t->starts &&
+        p->sample_state[t->sample] != SAMPLE_READY &&
         p->plan->units[t->unit].kind == MS_UNIT_WHOLE) {
         return false; /* its edges are still being read */
     }
     if (t->after != SIZE_MAX && p->next_fold <= t->after) {
         return false; /* a buffer it needs is not ready or not free yet */
     }
-    if (t->kind == TASK_EDGES && !t->placing) {
+    if (t->starts) {
         if (ms__pass_buffers_new_sample(&p->shared, p->plan, t->sample) != 0) {
             struct ms_error e;
             stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);

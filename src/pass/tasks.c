@@ -37,6 +37,17 @@ unit_wait(const struct ms_plan *plan, const struct ms_unit *u, struct waits *w,
     return after;
 }
 
+/* Whether a sample is one task: a mesh of one block in one unit, which
+ * reads its edge list itself (a task a sample costs the loop about 20
+ * microseconds: for thousands of small samples, the most of the pass).
+ * Not with positional features, whose moments the first task brings. */
+static bool
+one_task(const struct ms_plan *plan, const struct ms_plan_sample *ps)
+{
+    return !ps->blocked && ps->nunits == 1 &&
+           (plan->positional == 0 || plan->model->trajectory);
+}
+
 /* A blocked sample's placing tasks: one that places its list, or the
  * parts of a list kept as stored, or one that does nothing. */
 static size_t
@@ -62,7 +73,9 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
     size_t n = plan->nunits;
     for (size_t s = 0; s < plan->nsamples; s++) {
         const struct ms_plan_sample *ps = &plan->samples[s];
-        n += ps->bad || ps->elsewhere ? 0 : 1 + placing_parts(plan, ps);
+        n += ps->bad || ps->elsewhere
+                 ? 0
+                 : !one_task(plan, ps) + placing_parts(plan, ps);
     }
     struct task *tasks = ms__calloc(n, sizeof(*tasks));
     if (tasks == NULL) {
@@ -80,20 +93,24 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
         size_t start = ps->blocked ? nt : SIZE_MAX;
         struct waits w = {start, {start, start}};
         size_t parts = placing_parts(plan, ps);
-        tasks[nt++] = (struct task){TASK_EDGES, ps->nunits == 0 && !parts,
-                                    s, 0, ps->blocked ? last_blocked : SIZE_MAX,
-                                    false, 0, 0};
+        if (!one_task(plan, ps)) {
+            tasks[nt++] = (struct task){
+                TASK_EDGES, ps->nunits == 0 && !parts, s, 0,
+                ps->blocked ? last_blocked : SIZE_MAX, false, 0, 0, true};
+        }
         for (size_t k = 0; k < parts; k++) {
             size_t first = k * MS_EDGE_PART, E = ps->shape.E;
             tasks[nt++] = (struct task){
                 TASK_EDGES, ps->nunits == 0 && k + 1 == parts, s, 0, start,
-                true, first, E - first < MS_EDGE_PART ? E - first : MS_EDGE_PART};
+                true, first, E - first < MS_EDGE_PART ? E - first : MS_EDGE_PART,
+                false};
         }
         for (size_t u = 0; u < ps->nunits; u++) {
             const struct ms_unit *unit = &plan->units[ps->first_unit + u];
             size_t after = unit_wait(plan, unit, &w, nt);
             tasks[nt++] = (struct task){TASK_UNIT, u + 1 == ps->nunits, s,
-                                        ps->first_unit + u, after, false, 0, 0};
+                                        ps->first_unit + u, after, false, 0, 0,
+                                        one_task(plan, ps)};
             *bytes_total += ms__unit_stored_bytes(plan, unit);
         }
         last_blocked = ps->blocked ? nt - 1 : last_blocked;

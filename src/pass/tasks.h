@@ -21,6 +21,8 @@ struct task {
                     * count) of a list kept as stored, while its first
                     * NODES units run */
     size_t first, count;
+    bool starts;   /* the sample's first task: its edge list's, or its only
+                    * unit's, which then reads the list itself */
 };
 
 /* A list kept as stored is read in parts of this many edges, which the
