@@ -70,7 +70,17 @@ check_trajectory(struct ms_file *f, struct ms_plan_sample *ps,
                  const struct ms_model *m, uint64_t memory_limit,
                  struct ms_error *err)
 {
-    int rc = ms__trajectory_shape(f, &ps->name, m, &ps->shape, err);
+    /* (a trajectory's field shapes, owned by the plan) */
+    struct ms_field_shape *fields = ms__calloc(MS_FIELD_COUNT,
+                                               sizeof(*fields));
+    if (fields == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                             ms__file_path(f));
+    }
+    int rc = ms__trajectory_shape(f, &ps->name, m, fields, &ps->shape, err);
+    if (ps->shape.field == NULL) {
+        ms__free(fields);
+    }
     size_t need = 0;
     if (rc == 0 && (ms__budget_statics_bytes(&ps->shape, &need) != 0 ||
                     need > memory_limit)) {
@@ -509,6 +519,7 @@ ms__plan_destroy(struct ms_plan *plan)
     for (size_t s = 0; s < plan->nsamples; s++) {
         ms__free(plan->samples[s].name.name);
         ms__free(plan->samples[s].reason);
+        ms__free(plan->samples[s].shape.field);
     }
     ms__free(plan->samples);
     ms__free(plan->units);

@@ -56,7 +56,9 @@ struct ms_sample_shape {
     enum ms_layout layout;
     /* Trajectories: the fields the model reads (T, N and E below are the
      * trajectory's frames, nodes and distinct edges of its cells). */
-    struct ms_field_shape field[MS_FIELD_COUNT];
+    struct ms_field_shape *field; /* MS_FIELD_COUNT of them, the caller's
+                                   * (ms__trajectory_shape); NULL for a
+                                   * nodal sample, which has none */
     size_t F, T, N, E;
     size_t elem_size;  /* bytes per stored nodal_data value */
     bool single;       /* stored as IEEE float32: read into float blocks */
@@ -135,6 +137,7 @@ int ms__trajectory_fields(struct ms_file *f, const struct ms_sample_name *s,
  * the field. */
 int ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
                          const struct ms_model *m,
+                         struct ms_field_shape *fields,
                          struct ms_sample_shape *shape, struct ms_error *err);
 
 /* trajectory_statics.c: what a trajectory holds once, at frame 0. */

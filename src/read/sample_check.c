@@ -231,6 +231,7 @@ ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
 {
     ms__hdf5_quiet();
     int rc = 0;
+    shape->field = NULL; /* (a trajectory's only) */
     char path[96];
     snprintf(path, sizeof(path), "data/%s", s->name);
     H5I_type_t type;

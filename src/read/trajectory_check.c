@@ -223,11 +223,13 @@ done:
 
 int
 ms__trajectory_shape(struct ms_file *f, const struct ms_sample_name *s,
-                     const struct ms_model *m, struct ms_sample_shape *shape,
-                     struct ms_error *err)
+                     const struct ms_model *m, struct ms_field_shape *fields,
+                     struct ms_sample_shape *shape, struct ms_error *err)
 {
     ms__hdf5_quiet();
     memset(shape, 0, sizeof(*shape));
+    memset(fields, 0, MS_FIELD_COUNT * sizeof(*fields));
+    shape->field = fields;
     shape->layout = MS_LAYOUT_TRAJECTORY;
     shape->direct_offset = MS_NO_DIRECT_READ;
     shape->direct_fd = -1;
