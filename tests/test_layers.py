@@ -63,7 +63,7 @@ LAYERS = {
              "pass_record": 0,
              "cut": 1, "positional_start": 1, "edge_order_start": 1, "tasks": 2, "unit": 2,
              "plan": 2, "pipeline": 3,
-             "mpi": 3, "compute": 4},
+             "mpi": 3, "mpi_plan": 4, "compute": 5},
     # the synthetic datasets
     "generate": {"generate_util": 0, "generate_trajectory": 1,
                  "generate": 2},

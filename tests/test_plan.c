@@ -97,7 +97,7 @@ Test(plan, units_cover_each_timestep_once_for_all_limits_and_modes,
             struct ms_plan *plan;
             cr_assert_eq(ms__file_open(path, &f, NULL), 0);
             struct ms_error err;
-            cr_assert_eq(ms__plan_create(f, &o, &plan, &err), 0, "%s",
+            cr_assert_eq(ms__plan_create(f, &o, NULL, &plan, &err), 0, "%s",
                          err.message);
             check_plan(plan, &o);
             if (limits[l] == 16 << 10 && modes[m] == 0) {
@@ -122,7 +122,7 @@ Test(plan, limit_below_one_timestep_fails_naming_the_option, .init = setup,
     struct ms_plan *plan;
     struct ms_error err;
     cr_assert_eq(ms__file_open(path, &f, NULL), 0);
-    cr_expect_eq(ms__plan_create(f, &o, &plan, &err), MS_ETOOBIG);
+    cr_expect_eq(ms__plan_create(f, &o, NULL, &plan, &err), MS_ETOOBIG);
     cr_expect(strstr(err.message, "--memory-limit") != NULL, "%s",
               err.message);
     cr_expect(strstr(err.message, "sample 0") != NULL, "%s", err.message);
@@ -225,7 +225,7 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
         o.workers = 2;
         o.max_timesteps = limit % 2 ? 3 : 0;
         struct ms_plan *plan;
-        rc = ms__plan_create(f, &o, &plan, &err);
+        rc = ms__plan_create(f, &o, NULL, &plan, &err);
         if (rc != 0) {
             break;
         }

@@ -40,8 +40,13 @@ static int
 accumulate(struct pass *ps, bool mpi, struct ms_error *err)
 {
     int rc = ms__file_open(ps->path, &ps->file, err);
+    struct ms_plan_part part;
+    ms__mpi_plan_part(&part); /* under MPI: each rank checks its samples */
     if (rc == 0) {
-        rc = ms__plan_create(ps->file, ps->opts, &ps->plan, err);
+        rc = ms__plan_create(ps->file, ps->opts, mpi ? &part : NULL,
+                             &ps->plan, err);
+    } else if (mpi) {
+        rc = part.exchange(NULL, false, 0, 0, rc, err); /* (every rank) */
     }
     if (rc == 0 &&
         (ms__stats_create(ps->path, ps->opts, ps->plan->model,

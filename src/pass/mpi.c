@@ -17,6 +17,7 @@
 #include "pass/pass.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifdef MS_HAVE_MPI
@@ -162,8 +163,9 @@ fold_skipped(const unsigned char **p, const unsigned char *end,
         return MS_EIO;
     }
     reason[len] = '\0';
-    /* Samples bad in the plan were warned about while planning. */
-    if (!ps->bad && opts->on_warning != NULL) {
+    /* Samples bad in rank 0's checks were warned about while planning;
+     * those of another rank's (bad, with no reason here) now. */
+    if ((!ps->bad || ps->reason == NULL) && opts->on_warning != NULL) {
         opts->on_warning(opts->userdata, ps->name.id, reason);
     }
     return ms__stats_add_skipped(stats, ps->name.id, reason);
@@ -329,9 +331,8 @@ final_progress(struct ms_mpi_pass *mp, const struct ms_stats *stats)
     mp->opts->on_progress(mp->opts->userdata, &p);
 }
 
-/* If any rank failed, every rank returns the first failure, named. */
-static int
-agree_on_failure(int rc, struct ms_error *err)
+int
+ms__mpi_agree(int rc, struct ms_error *err)
 {
     /* The lowest rank that failed, and its code. */
     int mine[2] = {rc != 0 ? rank_id : ranks, rc}, first[2];
@@ -343,6 +344,11 @@ agree_on_failure(int rc, struct ms_error *err)
     snprintf(message, sizeof(message), "%s", rc != 0 ? err->message : "");
     MPI_Bcast(message, (int)sizeof(message), MPI_CHAR, first[0],
               MPI_COMM_WORLD);
+    /* A failure agreed on before (the plan's) is named already. */
+    int r, n, at = 0;
+    if (sscanf(message, "rank %d of %d: %n", &r, &n, &at) == 2 && at > 0) {
+        return ms__error_set(err, first[1], "%s", message);
+    }
     return ms__error_set(err, first[1], "rank %d of %d: %s", first[0], ranks,
                          message);
 }
@@ -424,7 +430,7 @@ ms__mpi_combine(struct ms_mpi_pass *mp, struct ms_stats *stats,
     if (rc == 0 && rank_id != 0 && serialize(mine, &b) != 0) {
         rc = ms__error_set(err, MS_ENOMEM, "out of memory");
     }
-    rc = agree_on_failure(rc, err);
+    rc = ms__mpi_agree(rc, err);
     if (rc == 0 && rank_id != 0) {
         send_outcomes(&b);
     } else if (rc == 0) {

@@ -127,12 +127,28 @@ struct ms_plan {
     struct ms_unit *units;
 };
 
-/* Build the plan: list and check every sample, choose its timesteps, share
- * the memory limit out and cut each sample into units.  Bad samples are
- * marked (and reported through opts->on_warning) or, under strict, fail
- * the call with MS_EBADSAMPLE. */
+/* A plan made by several processes (mpi.c), each checking a part of a
+ * nodal file's samples: this one samples [n rank / ranks, n (rank + 1) /
+ * ranks), the range the pass then gives it (ms__mpi_restrict).  exchange
+ * is called once by every process, whatever failed before (rc; plan NULL
+ * if there is none), and returns the first failure of any, or gives each
+ * the others' samples (their shapes, timesteps, whether bad, blocked,
+ * placed and renumbered), so that every process shares the memory limit
+ * out alike. */
+struct ms_plan_part {
+    size_t rank, ranks;
+    int (*exchange)(struct ms_plan *plan, bool split, size_t lo, size_t hi,
+                    int rc, struct ms_error *err);
+};
+
+/* Build the plan: list and check every sample (part: those of this
+ * process, the others' exchanged), choose its timesteps, share the memory
+ * limit out and cut each sample into units.  Bad samples are marked (and
+ * reported through opts->on_warning) or, under strict, fail the call
+ * with MS_EBADSAMPLE. */
 int ms__plan_create(struct ms_file *f, const struct ms_options *opts,
-                    struct ms_plan **out, struct ms_error *err);
+                    const struct ms_plan_part *part, struct ms_plan **out,
+                    struct ms_error *err);
 void ms__plan_destroy(struct ms_plan *plan);
 
 /* budget.c: the memory limit shared out. */
@@ -342,6 +358,12 @@ struct ms_mpi_pass {
 };
 
 void ms__mpi_pass_init(struct ms_mpi_pass *mp, const struct ms_options *opts);
+/* If any rank failed (rc), every rank returns the first failure, named
+ * "rank R of N: ..." (once).  A collective: every rank calls it. */
+int ms__mpi_agree(int rc, struct ms_error *err);
+/* mpi_plan.c: this rank's part of the plan (struct ms_plan_part, its
+ * exchange). */
+void ms__mpi_plan_part(struct ms_plan_part *part);
 /* Keep only this rank's contiguous block of the plan's samples (the others
  * are marked elsewhere), and remember the plan for the progress totals. */
 void ms__mpi_restrict(struct ms_mpi_pass *mp, struct ms_plan *plan);

@@ -103,15 +103,51 @@ check_trajectory(struct ms_file *f, struct ms_plan_sample *ps,
     return rc;
 }
 
-/* Check every sample's layout and choose its timesteps. */
+/* A nodal sample that checked: its timesteps, whether it is blocked (and
+ * then its edge order: edge_order_start.c), its chunks' room.  0, or a
+ * failure of the plan. */
+static int
+settle_nodal(struct ms_plan *plan, struct ms_file *f,
+             const struct ms_options *opts, size_t s, struct ms_error *err)
+{
+    struct ms_plan_sample *ps = &plan->samples[s];
+    struct ms_error why;
+    ms__node_timesteps(ps->shape.T, opts->max_timesteps, &ps->node_ts);
+    ms__delta_timesteps(ps->shape.T, opts->max_timesteps, &ps->delta_ts);
+    ms__budget_limit_chunks(&ps->shape, opts->memory_limit);
+    const size_t *c = ps->shape.chunk;
+    size_t cb = c[0] * c[1] * c[2] * sizeof(float);
+    plan->max_chunk_bytes =
+        cb > plan->max_chunk_bytes ? cb : plan->max_chunk_bytes;
+    ps->blocked = ps->shape.N > MS_NODE_BLOCK || ps->shape.E > MS_EDGE_BLOCK;
+    int rc = ps->blocked ? ms__edge_order_decide(f, ps, &why) : 0;
+    if (rc == MS_ENOMEM) {
+        return ms__error_set(err, rc, "%s", why.message);
+    }
+    if (rc != 0 && (rc = reject_sample(plan, s, opts, &why)) != 0) {
+        return ms__error_set(err, rc, "%s", why.message);
+    }
+    if (ps->blocked && !ps->bad && ps->shape.N > plan->pos_nodes) {
+        plan->pos_nodes = ps->shape.N;
+    }
+    return 0;
+}
+
+/* Check every sample's layout (those of [lo, hi); the others are another
+ * process's) and choose its timesteps. */
 static int
 check_samples(struct ms_plan *plan, struct ms_file *f,
-              const struct ms_options *opts, struct ms_error *err)
+              const struct ms_options *opts, size_t lo, size_t hi,
+              struct ms_error *err)
 {
     uint64_t polled = now_ms();
     for (size_t s = 0; s < plan->nsamples; s++) {
         struct ms_plan_sample *ps = &plan->samples[s];
         struct ms_error why;
+        if (s < lo || s >= hi) {
+            ps->elsewhere = true; /* another process checks it */
+            continue;
+        }
         if (caller_stops(opts, &polled)) {
             return ms__error_set(err, MS_ECANCELED, "canceled by the caller "
                                  "while checking the samples; nothing was "
@@ -140,24 +176,9 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
             ps->delta_ts = ps->node_ts;
             continue; /* read whole: never blocked, no chunk decoding */
         }
-        ms__node_timesteps(ps->shape.T, opts->max_timesteps, &ps->node_ts);
-        ms__delta_timesteps(ps->shape.T, opts->max_timesteps, &ps->delta_ts);
-        ms__budget_limit_chunks(&ps->shape, opts->memory_limit);
-        const size_t *c = ps->shape.chunk;
-        size_t cb = c[0] * c[1] * c[2] * sizeof(float);
-        plan->max_chunk_bytes =
-            cb > plan->max_chunk_bytes ? cb : plan->max_chunk_bytes;
-        ps->blocked = ps->shape.N > MS_NODE_BLOCK ||
-                      ps->shape.E > MS_EDGE_BLOCK;
-        rc = ps->blocked ? ms__edge_order_decide(f, ps, &why) : 0;
-        if (rc == MS_ENOMEM) {
-            return ms__error_set(err, rc, "%s", why.message);
-        }
-        if (rc != 0 && (rc = reject_sample(plan, s, opts, &why)) != 0) {
-            return ms__error_set(err, rc, "%s", why.message);
-        }
-        if (ps->blocked && !ps->bad && ps->shape.N > plan->pos_nodes) {
-            plan->pos_nodes = ps->shape.N;
+        rc = settle_nodal(plan, f, opts, s, err);
+        if (rc != 0) {
+            return rc;
         }
     }
     return 0;
@@ -165,17 +186,27 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
 
 static int
 plan_samples(struct ms_plan *plan, struct ms_file *f,
-             const struct ms_options *opts, struct ms_error *err)
+             const struct ms_options *opts, const struct ms_plan_part *part,
+             struct ms_error *err)
 {
-    int rc = check_samples(plan, f, opts, err);
+    size_t n = plan->nsamples, lo = 0, hi = n;
+    bool split = part != NULL && ms__file_layout(f) == MS_LAYOUT_NODAL;
+    if (split) {
+        lo = n * part->rank / part->ranks;
+        hi = n * (part->rank + 1) / part->ranks;
+    }
+    int rc = check_samples(plan, f, opts, lo, hi, err);
+    if (part != NULL) {
+        rc = part->exchange(plan, split, lo, hi, rc, err);
+    }
     if (rc == 0) {
         rc = ms__budget_share(plan, opts, ms__file_path(f), err);
     }
     size_t cap = 0;
     for (size_t s = 0; rc == 0 && s < plan->nsamples; s++) {
         struct ms_plan_sample *ps = &plan->samples[s];
-        if (ps->bad) {
-            continue;
+        if (ps->bad || s < lo || s >= hi) {
+            continue; /* (another process's: cut there) */
         }
         size_t max_slots = ps->blocked ? 0
                                        : ms__budget_max_slots(plan, ps, opts);
@@ -484,15 +515,14 @@ choose_model(struct ms_plan *plan, struct ms_file *f,
 
 int
 ms__plan_create(struct ms_file *f, const struct ms_options *opts,
-                struct ms_plan **out, struct ms_error *err)
+                const struct ms_plan_part *part, struct ms_plan **out,
+                struct ms_error *err)
 {
     *out = NULL;
     struct ms_plan *plan = ms__calloc(1, sizeof(*plan));
-    if (plan == NULL) {
-        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
-                             ms__file_path(f));
-    }
-    int rc = ms__file_detect_layout(f, err);
+    int rc = plan != NULL ? ms__file_detect_layout(f, err)
+                          : ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                                          ms__file_path(f));
     if (rc == 0) {
         rc = list_samples(plan, f, opts, err);
     }
@@ -500,7 +530,9 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
         rc = choose_model(plan, f, opts, err);
     }
     if (rc == 0) {
-        rc = plan_samples(plan, f, opts, err);
+        rc = plan_samples(plan, f, opts, part, err);
+    } else if (part != NULL) {
+        rc = part->exchange(NULL, false, 0, 0, rc, err); /* (every rank) */
     }
     if (rc != 0) {
         ms__plan_destroy(plan);
