@@ -89,6 +89,24 @@ def each_rank_writes_its_timeline():
 
 
 @case
+def the_progress_counts_every_ranks_work():
+    # Each rank checks and cuts its own samples, but rank 0's bar counts
+    # the whole pass: never 100% before every sample is done.
+    import re
+    path = generated("progress.h5", 40)
+    p = ranks(2, "-q", "--json", os.devnull, "--progress", "always", "-j", 1,
+              "--throttle", 1, path)
+    assert p.returncode == 0, p.stderr[-500:]
+    lines = [re.match(r"\s*(\d+)% .*? (\d+)/(\d+) samples", x)
+             for x in re.split(r"[\r\n]", p.stderr)]
+    lines = [m for m in lines if m]
+    assert len(lines) >= 3, p.stderr  # some in the middle of the pass
+    for m in lines:
+        pct, done, total = (int(g) for g in m.groups())
+        assert total == 40 and (pct < 100 or done == total), m.group(0)
+
+
+@case
 def a_trajectory_file_gives_the_bytes_of_one_process():
     path = os.path.join(TMP, "flag.h5")
     single("generate", path, "-q", "--model", "cloth", "--samples", 5,

@@ -205,8 +205,8 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
     size_t cap = 0;
     for (size_t s = 0; rc == 0 && s < plan->nsamples; s++) {
         struct ms_plan_sample *ps = &plan->samples[s];
-        if (ps->bad || s < lo || s >= hi) {
-            continue; /* (another process's: cut there) */
+        if (ps->bad) {
+            continue; /* (another process's too: progress counts them) */
         }
         size_t max_slots = ps->blocked ? 0
                                        : ms__budget_max_slots(plan, ps, opts);
