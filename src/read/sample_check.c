@@ -224,28 +224,43 @@ done:
     return rc;
 }
 
+/* Why a sample's dataset could not be checked, when its group is not a
+ * group (or cannot be looked up): that, as the failure, in err. */
+static int
+group_failure(struct ms_file *f, const struct ms_sample_name *s,
+              struct ms_error *err)
+{
+    int rc = 0;
+    char path[96];
+    snprintf(path, sizeof(path), "data/%s", s->name);
+    H5I_type_t type;
+    struct ms_error why;
+    if (ms__sample_object_type(f, s, path, &type, &why) != 0) {
+        if (err != NULL) {
+            *err = why;
+        }
+        return why.code;
+    }
+    if (type != H5I_GROUP) {
+        SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a group", path);
+    }
+done:
+    return rc;
+}
+
 int
 ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
                  unsigned input_var, unsigned output_var,
                  struct ms_sample_shape *shape, struct ms_error *err)
 {
     ms__hdf5_quiet();
-    int rc = 0;
     shape->field = NULL; /* (a trajectory's only) */
-    char path[96];
-    snprintf(path, sizeof(path), "data/%s", s->name);
-    H5I_type_t type;
-    rc = ms__sample_object_type(f, s, path, &type, err);
+    /* The group is looked up with its first dataset; only if that fails is
+     * it looked at by itself, to say whether it is the group's fault. */
+    int rc = check_nodal_data(f, s, input_var, output_var, shape, err);
     if (rc != 0) {
-        goto done;
+        int group = group_failure(f, s, err);
+        return group != 0 ? group : rc;
     }
-    if (type != H5I_GROUP) {
-        SAMPLE_FAIL(MS_ELAYOUT, "%s: is not a group", path);
-    }
-    rc = check_nodal_data(f, s, input_var, output_var, shape, err);
-    if (rc == 0) {
-        rc = check_mesh_edge(f, s, shape, err);
-    }
-done:
-    return rc;
+    return check_mesh_edge(f, s, shape, err);
 }
