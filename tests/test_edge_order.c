@@ -18,11 +18,16 @@ next_index(uint64_t *state, uint32_t n)
     return (uint32_t)(*state % n);
 }
 
-/* Place E stored edges (from, to) over N nodes with the library. */
+/* E random stored edges (from, to) over N nodes (seed st), placed with
+ * the library. */
 static void
-place(struct ms_edge_order *o, size_t N, size_t E, const uint32_t *from,
-      const uint32_t *to)
+place(struct ms_edge_order *o, size_t N, size_t E, uint64_t st,
+      uint32_t *from, uint32_t *to)
 {
+    for (size_t e = 0; e < E; e++) {
+        from[e] = next_index(&st, (uint32_t)N);
+        to[e] = next_index(&st, (uint32_t)N);
+    }
     cr_assert_eq(ms__order_init(o, N, E, true), 0);
     ms__order_clear(o);
     ms__order_count(o, from, to, E);
@@ -36,13 +41,8 @@ Test(edge_order, edges_come_by_lower_node_in_stored_order_with_directions)
     size_t N = 40000, E = 20000;
     uint32_t *from = malloc(E * 4), *to = malloc(E * 4);
     uint32_t *gf = malloc(E * 4), *gt = malloc(E * 4);
-    uint64_t st = 7;
-    for (size_t e = 0; e < E; e++) {
-        from[e] = next_index(&st, (uint32_t)N);
-        to[e] = next_index(&st, (uint32_t)N);
-    }
     struct ms_edge_order o;
-    place(&o, N, E, from, to);
+    place(&o, N, E, 7, from, to);
     void *tmp = malloc(1 << 20);
     uint32_t *counts = calloc((1u << MS_ORDER_SHIFT) + 1, 4);
     for (size_t s = 0; s < o.nseg; s++) {
@@ -81,13 +81,8 @@ Test(edge_order, a_segment_too_large_for_the_buffer_stays_as_stored)
 {
     size_t N = 100, E = 1000;
     uint32_t from[1000], to[1000], gf[1000], gt[1000];
-    uint64_t st = 3;
-    for (size_t e = 0; e < E; e++) {
-        from[e] = next_index(&st, (uint32_t)N);
-        to[e] = next_index(&st, (uint32_t)N);
-    }
     struct ms_edge_order o;
-    place(&o, N, E, from, to);
+    place(&o, N, E, 3, from, to);
     uint32_t *counts = calloc((1u << MS_ORDER_SHIFT) + 1, 4);
     char tmp[64];
     cr_assert(!ms__order_sort_segment(&o, 0, tmp, sizeof(tmp), counts));

@@ -102,22 +102,17 @@ ms__order_starts(struct ms_edge_order *o)
     }
 }
 
-static void
-put_one(struct ms_edge_order *o, uint32_t i, uint32_t j, size_t k)
-{
-    uint32_t a = ms__order_place(o, i), b = ms__order_place(o, j);
-    uint32_t lo = a < b ? a : b;
-    o->high[k] = a < b ? b : a;
-    o->low[k] = (uint16_t)((lo & SEG_MASK) | (a > b ? MS_ORDER_FLIPPED : 0));
-}
-
 void
 ms__order_put(struct ms_edge_order *o, const uint32_t *from,
               const uint32_t *to, size_t n)
 {
     for (size_t e = 0; e < n; e++) {
         uint32_t a = ms__order_place(o, from[e]), b = ms__order_place(o, to[e]);
-        put_one(o, from[e], to[e], o->cursor[(a < b ? a : b) >> MS_ORDER_SHIFT]++);
+        uint32_t lo = a < b ? a : b;
+        size_t k = o->cursor[lo >> MS_ORDER_SHIFT]++;
+        o->high[k] = a < b ? b : a;
+        o->low[k] =
+            (uint16_t)((lo & SEG_MASK) | (a > b ? MS_ORDER_FLIPPED : 0));
     }
 }
 

@@ -26,7 +26,8 @@
 #define MS_ORDER_DIGIT 15 /* the grid's cells are sorted 15 bits a pass */
 
 /* A sample's edge order.  high/low hold the list in order when it is
- * placed; a list left as stored is read from the file by blocks. */
+ * placed (the plan says whether: ms_plan_sample.placed); a list left as
+ * stored is kept as read or read from the file by blocks. */
 struct ms_edge_order {
     size_t N, E;
     size_t nseg;       /* (N >> MS_ORDER_SHIFT) + 1 */
@@ -35,7 +36,6 @@ struct ms_edge_order {
     uint32_t *perm;    /* node -> its place (when renumbered), N */
     bool renumbered;
     bool kept;         /* high and low are allocated: it can be placed */
-    bool placed;       /* high and low hold the list in order */
     uint32_t *high;    /* E: the higher placed endpoint */
     uint16_t *low;     /* E: the lower one's offset in its segment, with
                         * MS_ORDER_FLIPPED */

@@ -184,16 +184,16 @@ blocked_unit_bytes(const struct ms_plan *plan,
 
 /* What a blocked sample holds beside its units: npos position buffers
  * (deformed positions, and reference ones for edge_var 8) and its edge
- * order; kept, its list placed in the order (and the buffer its segments
- * are sorted through) or as stored. */
+ * order; kept, its list placed in the order or as stored.  (Its segments
+ * are sorted through the placing task's own buffer, which holds an EDGES
+ * unit's block, never less than ms__order_sort_bytes.) */
 static int
 blocked_reserve(const struct ms_plan_sample *ps, unsigned npos,
                 bool keep_edges, unsigned edge_var, size_t *out)
 {
     const struct ms_sample_shape *sh = &ps->shape;
     size_t pos, list = 0, placed = keep_edges && ps->placed;
-    size_t edges = ms__order_bytes(sh->N, sh->E, placed) +
-                   (placed ? ms__order_sort_bytes(sh->E) : 0);
+    size_t edges = ms__order_bytes(sh->N, sh->E, placed);
     size_t node = 3 * sizeof(double) * (edge_var / MS_EDGE_FEATURES);
     if (ms__size_mul(node * npos, sh->N, &pos) != 0 || edges == 0 ||
         (keep_edges && !ps->placed &&

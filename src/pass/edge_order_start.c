@@ -17,12 +17,12 @@
  *
  * The next ones, while those units run, read a list kept as stored (with
  * the plan's room for it; in parts of MS_EDGE_PART edges, side by side),
- * or one places a list that is to be placed:
- * it reads the whole list by blocks of MS_ORDER_READ_BLOCK edges, checking every
- * index, counts it into segments, reads it again to place it, then sorts
- * each segment.  Placing needs the list held in memory (6 bytes an edge,
- * 4 a node); when the plan could not keep it, the sample fails, naming
- * the memory limit that would.  Every decision is the mesh's own, never
+ * or one places a list that is to be placed: it reads the whole list by
+ * blocks of MS_ORDER_READ_BLOCK edges, checking every index, counts it
+ * into segments, reads it again to place it, then sorts each segment
+ * through the task's own buffer.  Placing needs the list held in memory
+ * (6 bytes an edge, 4 a node); when the plan could not keep it, the sample
+ * fails, naming the memory limit that would.  Every decision is the mesh's own, never
  * the memory limit's, so the order, and the result, are the same at any
  * limit that computes it.
  */
@@ -140,24 +140,27 @@ not_kept(struct ms_file *f, const struct ms_plan *plan,
         opts->prefetch > 1 ? " or lower --prefetch" : "");
 }
 
+/* Sort every segment through the task's buffer, of max_data_bytes: as
+ * large as an EDGES unit's block (cut.c), so at least sort_bytes (always
+ * that many: the order must not depend on the buffer). */
 static int
-sort_segments(struct ms_file *f, struct ms_edge_order *o,
+sort_segments(struct ms_file *f, const struct ms_plan *plan,
+              struct ms_edge_order *o, struct ms_unit_buffers *b,
               struct ms_error *err)
 {
+    size_t bytes = ms__order_sort_bytes(o->E);
     uint32_t *counts = ms__calloc(((size_t)1 << MS_ORDER_SHIFT) + 1,
                                   sizeof(*counts));
-    size_t bytes = ms__order_sort_bytes(o->E);
-    void *tmp = ms__malloc(bytes);
-    for (size_t s = 0; counts != NULL && tmp != NULL && s < o->nseg; s++) {
-        ms__order_sort_segment(o, s, tmp, bytes, counts);
+    if (counts == NULL || bytes > plan->max_data_bytes) {
+        ms__free(counts);
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                             ms__file_path(f));
     }
-    int rc = counts != NULL && tmp != NULL
-                 ? 0
-                 : ms__error_set(err, MS_ENOMEM, "%s: out of memory",
-                                 ms__file_path(f));
+    for (size_t s = 0; s < o->nseg; s++) {
+        ms__order_sort_segment(o, s, b->data, bytes, counts);
+    }
     ms__free(counts);
-    ms__free(tmp);
-    return rc;
+    return 0;
 }
 
 int
@@ -188,7 +191,6 @@ ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
                      struct ms_unit_buffers *b, struct ms_error *err)
 {
     const struct ms_plan_sample *ps = &plan->samples[sample];
-    o->placed = ps->placed;
     if (ps->placed && !o->kept) {
         return not_kept(f, plan, ps, opts, err);
     }
@@ -219,5 +221,5 @@ ms__edge_order_place(struct ms_file *f, const struct ms_plan *plan,
     if (rc == 0) {
         rc = sweep(f, ps, o, SWEEP_PUT, b, err);
     }
-    return rc != 0 ? rc : sort_segments(f, o, err);
+    return rc != 0 ? rc : sort_segments(f, plan, o, b, err);
 }

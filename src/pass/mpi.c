@@ -229,8 +229,8 @@ void
 ms__mpi_restrict(struct ms_mpi_pass *mp, struct ms_plan *plan)
 {
     size_t n = plan->nsamples;
-    size_t lo = n * (size_t)rank_id / (size_t)ranks;
-    size_t hi = n * (size_t)(rank_id + 1) / (size_t)ranks;
+    size_t lo, hi;
+    ms__rank_block(n, (size_t)rank_id, (size_t)ranks, &lo, &hi);
     for (size_t s = 0; s < n; s++) {
         plan->samples[s].elsewhere = s < lo || s >= hi;
     }

@@ -74,8 +74,8 @@ exchange_checked(struct ms_plan *plan, bool split, size_t lo, size_t hi,
     rc = ms__mpi_agree(rc, err);
     if (rc == 0 && split) { /* (all alike: the same file, all succeeded) */
         for (int r = 0; r < ranks; r++) {
-            size_t a = n * (size_t)r / (size_t)ranks;
-            size_t b = n * (size_t)(r + 1) / (size_t)ranks;
+            size_t a, b;
+            ms__rank_block(n, (size_t)r, (size_t)ranks, &a, &b);
             counts[r] = (int)((b - a) * size);
             counts[ranks + r] = (int)(a * size);
         }

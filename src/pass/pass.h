@@ -127,6 +127,15 @@ struct ms_plan {
     struct ms_unit *units;
 };
 
+/* Process r's block of n samples split between ranks, [*lo, *hi): the
+ * same for the plan's checks (ms_plan_part) and the pass (mpi.c). */
+static inline void
+ms__rank_block(size_t n, size_t r, size_t ranks, size_t *lo, size_t *hi)
+{
+    *lo = n * r / ranks;
+    *hi = n * (r + 1) / ranks;
+}
+
 /* A plan made by several processes (mpi.c), each checking a part of a
  * nodal file's samples: this one samples [n rank / ranks, n (rank + 1) /
  * ranks), the range the pass then gives it (ms__mpi_restrict).  exchange
@@ -173,8 +182,9 @@ int ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
                      const char *path, struct ms_error *err);
 /* The bytes of an EDGES unit's block of edges (of E), read or taken from
  * an order; of a blocked sample's first tasks' blocks (edges, reference
- * positions: edge_order_start.c); of the buffer its segments are sorted
- * through (never more than its list needs, so the same order). */
+ * positions: edge_order_start.c); of the part of the placing task's
+ * buffer its segments are sorted through (never more than its list needs,
+ * so the same order; never more than ms__unit_edge_bytes). */
 size_t ms__unit_edge_bytes(size_t E);
 size_t ms__order_task_bytes(void);
 size_t ms__order_sort_bytes(size_t E);

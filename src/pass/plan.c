@@ -192,8 +192,7 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
     size_t n = plan->nsamples, lo = 0, hi = n;
     bool split = part != NULL && ms__file_layout(f) == MS_LAYOUT_NODAL;
     if (split) {
-        lo = n * part->rank / part->ranks;
-        hi = n * (part->rank + 1) / part->ranks;
+        ms__rank_block(n, part->rank, part->ranks, &lo, &hi);
     }
     int rc = check_samples(plan, f, opts, lo, hi, err);
     if (part != NULL) {

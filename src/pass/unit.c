@@ -352,7 +352,7 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
 {
     const struct ms_plan_sample *ps = w->ps;
     uint32_t *from = b->data, *to = from + u->count;
-    if (shared->order->placed) {
+    if (ps->placed) {
         ms__order_get(shared->order, u->first, u->count, from, to);
     } else if (shared->edges != NULL) {
         from = shared->edges + u->first;
