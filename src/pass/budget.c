@@ -156,8 +156,9 @@ whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
 /* What a unit in flight holds for a blocked sample: the rows of a NODES
  * unit (two slots over one node block) or, in the same buffer, an EDGES
  * unit's block of edges (read, or taken from the order: none from a list
- * kept as stored), and the counts of the first two tasks' sorts.
- * Constants: no overflow. */
+ * kept as stored), the reader's block of edges a task reads (reader.c),
+ * and, for a list placed in order, the counts of the first two tasks'
+ * sorts.  Constants: no overflow. */
 static size_t
 blocked_unit_bytes(const struct ms_plan *plan,
                    const struct ms_plan_sample *ps,
@@ -171,8 +172,10 @@ blocked_unit_bytes(const struct ms_plan *plan,
     size_t first = ms__order_task_bytes();
     size_t buffer = nodes > edges ? nodes : edges;
     size_t read = sh->E < MS_EDGE_READ_BLOCK ? sh->E : MS_EDGE_READ_BLOCK;
-    size_t counts = (((size_t)1 << MS_ORDER_DIGIT) + 1) * sizeof(uint32_t) +
-                    (((size_t)1 << MS_ORDER_SHIFT) + 1) * sizeof(uint32_t);
+    size_t counts = !ps->placed ? 0
+                    : (((size_t)1 << MS_ORDER_DIGIT) + 1) * sizeof(uint32_t) +
+                          (((size_t)1 << MS_ORDER_SHIFT) + 1) *
+                              sizeof(uint32_t);
     size_t need = (buffer > first ? buffer : first) +
                   (2 * read + 1) * sizeof(int64_t) + counts +
                   2 * slot_overhead(plan);

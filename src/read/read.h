@@ -113,7 +113,7 @@ int ms__sample_shape(struct ms_file *f, const struct ms_sample_name *s,
  * i's and the j's as uint32), checking every index against [0, N), by
  * blocks of at most MS_EDGE_READ_BLOCK edges (16 bytes an edge);
  * MS_ERANGE names the first bad edge.  With from NULL, only check. */
-#define MS_EDGE_READ_BLOCK 65536
+#define MS_EDGE_READ_BLOCK 16384
 int ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape, size_t first,
                           size_t count, uint32_t *from, uint32_t *to,
