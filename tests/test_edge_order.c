@@ -19,7 +19,7 @@ next_index(uint64_t *state, uint32_t n)
 }
 
 /* E random stored edges (from, to) over N nodes (seed st), placed with
- * the library. */
+ * the library: part by part, the last part first (as workers may). */
 static void
 place(struct ms_edge_order *o, size_t N, size_t E, uint64_t st,
       uint32_t *from, uint32_t *to)
@@ -29,10 +29,20 @@ place(struct ms_edge_order *o, size_t N, size_t E, uint64_t st,
         to[e] = next_index(&st, (uint32_t)N);
     }
     cr_assert_eq(ms__order_init(o, N, E, true), 0);
-    ms__order_clear(o);
-    ms__order_count(o, from, to, E);
-    ms__order_starts(o);
-    ms__order_put(o, from, to, E);
+    for (size_t k = o->nparts; k-- > 0;) {
+        size_t e0 = k * MS_ORDER_PART;
+        size_t n = E - e0 < MS_ORDER_PART ? E - e0 : MS_ORDER_PART;
+        ms__order_clear(o, k);
+        ms__order_count(o, k, from + e0, to + e0, n);
+    }
+    size_t *cursor = calloc(o->nseg, sizeof(*cursor));
+    for (size_t k = o->nparts; k-- > 0;) {
+        size_t e0 = k * MS_ORDER_PART;
+        size_t n = E - e0 < MS_ORDER_PART ? E - e0 : MS_ORDER_PART;
+        ms__order_cursors(o, k, cursor);
+        ms__order_put(o, cursor, from + e0, to + e0, n);
+    }
+    free(cursor);
 }
 
 Test(edge_order, edges_come_by_lower_node_in_stored_order_with_directions)
@@ -68,6 +78,52 @@ Test(edge_order, edges_come_by_lower_node_in_stored_order_with_directions)
     }
     cr_assert_eq(k, E);
     free(taken);
+    free(counts);
+    free(tmp);
+    free(from);
+    free(to);
+    free(gf);
+    free(gt);
+    ms__order_free(&o);
+}
+
+Test(edge_order, a_list_of_several_parts_comes_in_the_same_order)
+{
+    /* 2.5 parts of stored edges over 40,000 nodes (three segments). */
+    size_t N = 40000, E = 5 * MS_ORDER_PART / 2;
+    uint32_t *from = malloc(E * 4), *to = malloc(E * 4);
+    uint32_t *gf = malloc(E * 4), *gt = malloc(E * 4);
+    struct ms_edge_order o;
+    place(&o, N, E, 5, from, to);
+    cr_assert_eq(o.nparts, 3);
+    void *tmp = malloc(32u << 20); /* every segment fits */
+    uint32_t *counts = calloc((1u << MS_ORDER_SHIFT) + 1, 4);
+    size_t next = 0; /* the parts' shares of the segments tile them */
+    for (size_t k = 0; k < o.nparts; k++) {
+        size_t first, end;
+        ms__order_part_segments(&o, k, &first, &end);
+        cr_assert_eq(first, next);
+        for (size_t s = first; s < end; s++) {
+            cr_assert(ms__order_sort_segment(&o, s, tmp, 32u << 20, counts));
+        }
+        next = end;
+    }
+    cr_assert_eq(next, o.nseg);
+    ms__order_get(&o, 0, E, gf, gt);
+    /* The definition: a stable sort of the stored list by lower
+     * endpoint, here by counting (where each lower node's edges begin). */
+    size_t *begin = calloc(N + 1, sizeof(*begin));
+    for (size_t e = 0; e < E; e++) {
+        begin[(from[e] < to[e] ? from[e] : to[e]) + 1]++;
+    }
+    for (size_t v = 0; v < N; v++) {
+        begin[v + 1] += begin[v];
+    }
+    for (size_t e = 0; e < E; e++) {
+        size_t k = begin[from[e] < to[e] ? from[e] : to[e]]++;
+        cr_assert(gf[k] == from[e] && gt[k] == to[e], "edge %zu at %zu", e, k);
+    }
+    free(begin);
     free(counts);
     free(tmp);
     free(from);

@@ -608,6 +608,38 @@ def a_bad_index_in_a_later_part_of_a_kept_list_skips_its_sample():
 
 
 @case
+def a_list_placed_in_several_parts_is_the_same_whatever_ran_them():
+    # 1,100,000 edges are counted, put and sorted in two parts (edge_order.h
+    # MS_ORDER_PART) side by side: shuffled, or over nodes numbered at
+    # random (renumbered first), the bytes are the same for any workers
+    # and prefetch, equal to numpy; a bad index in the second part skips
+    # the sample.
+    rng = np.random.default_rng(43)
+    n, e = 20000, 1_100_000
+    lo = np.sort(rng.integers(0, n - 100, e))
+    local = np.stack([lo, lo + rng.integers(1, 100, e)])
+    nodal = rng.normal(size=(7, 2, n))
+    nodal[0:3] += np.linspace(0, 50, n)  # positions follow the numbering
+    relabel = rng.permutation(n)
+    meshes = {"shuffled": (nodal, local[::-1, rng.permutation(e)]),
+              "renumbered": (nodal[:, :, np.argsort(relabel)],
+                             relabel[local])}
+    tiny = (nodal[:, :, :50], np.array([[0], [1]]))
+    for name, (values, edges) in meshes.items():
+        path = os.path.join(TMP, f"parts-{name}.h5")
+        oracle.write_dataset(path, [(0, values, edges), (1, *tiny)])
+        check(limits_same(path, ("2G",)), oracle.reference(path))
+        bad = edges.copy()
+        bad[1, 1_050_000] = n
+        path = os.path.join(TMP, f"parts-{name}-bad.h5")
+        oracle.write_dataset(path, [(0, values, bad), (1, *tiny)])
+        for j in ("1", "2"):
+            skipped = stats(path, "-j", j)["samples"]["skipped"]
+            assert len(skipped) == 1 and "edge 1050000 = (" in \
+                skipped[0]["reason"], (name, skipped)
+
+
+@case
 def blocked_mesh_names_a_nonfinite_value_by_its_node_in_the_mesh():
     def spoil(nodal, edges):
         nodal[4, 2, 30001] = np.nan   # disp_y, timestep 2, in block 2

@@ -17,13 +17,21 @@ segments(size_t N)
     return (N >> MS_ORDER_SHIFT) + 1;
 }
 
+static size_t
+parts(size_t E)
+{
+    return E == 0 ? 1 : (E - 1) / MS_ORDER_PART + 1;
+}
+
 size_t
 ms__order_bytes(size_t N, size_t E, bool keep)
 {
-    size_t total = (2 * segments(N) + 1) * sizeof(size_t), list, nodes;
+    size_t total = (segments(N) + 1) * sizeof(size_t), list, nodes;
     if (!keep) {
         return total;
     }
+    /* (N and E fit 32 bits: the sizes cannot overflow) */
+    total += parts(E) * segments(N) * sizeof(uint32_t);
     if (ms__size_mul(E, sizeof(uint32_t) + sizeof(uint16_t), &list) != 0 ||
         ms__size_mul(N, sizeof(uint32_t), &nodes) != 0 ||
         ms__size_add(total, list, &total) != 0 ||
@@ -36,15 +44,17 @@ ms__order_bytes(size_t N, size_t E, bool keep)
 int
 ms__order_init(struct ms_edge_order *o, size_t N, size_t E, bool keep)
 {
-    *o = (struct ms_edge_order){.N = N, .E = E, .nseg = segments(N)};
+    *o = (struct ms_edge_order){
+        .N = N, .E = E, .nseg = segments(N), .nparts = parts(E)};
     o->seg_start = ms__calloc(o->nseg + 1, sizeof(*o->seg_start));
-    o->cursor = ms__calloc(o->nseg, sizeof(*o->cursor));
-    bool ok = o->seg_start != NULL && o->cursor != NULL;
+    bool ok = o->seg_start != NULL;
     if (ok && keep) {
+        o->sizes = ms__calloc(o->nparts * o->nseg, sizeof(*o->sizes));
         o->perm = ms__calloc(N ? N : 1, sizeof(*o->perm));
         o->high = ms__calloc(E ? E : 1, sizeof(*o->high));
         o->low = ms__calloc(E ? E : 1, sizeof(*o->low));
-        ok = o->perm != NULL && o->high != NULL && o->low != NULL;
+        ok = o->sizes != NULL && o->perm != NULL && o->high != NULL &&
+             o->low != NULL;
     }
     if (!ok) {
         ms__order_free(o);
@@ -58,7 +68,7 @@ void
 ms__order_free(struct ms_edge_order *o)
 {
     ms__free(o->seg_start);
-    ms__free(o->cursor);
+    ms__free(o->sizes);
     ms__free(o->perm);
     ms__free(o->high);
     ms__free(o->low);
@@ -66,9 +76,9 @@ ms__order_free(struct ms_edge_order *o)
 }
 
 void
-ms__order_clear(struct ms_edge_order *o)
+ms__order_clear(struct ms_edge_order *o, size_t part)
 {
-    memset(o->seg_start, 0, (o->nseg + 1) * sizeof(*o->seg_start));
+    memset(o->sizes + part * o->nseg, 0, o->nseg * sizeof(*o->sizes));
 }
 
 void
@@ -84,36 +94,56 @@ ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
 }
 
 void
-ms__order_count(struct ms_edge_order *o, const uint32_t *from,
+ms__order_count(struct ms_edge_order *o, size_t part, const uint32_t *from,
                 const uint32_t *to, size_t n)
 {
+    uint32_t *size = o->sizes + part * o->nseg;
     for (size_t e = 0; e < n; e++) {
         uint32_t a = ms__order_place(o, from[e]), b = ms__order_place(o, to[e]);
-        o->seg_start[((a < b ? a : b) >> MS_ORDER_SHIFT) + 1]++;
+        size[(a < b ? a : b) >> MS_ORDER_SHIFT]++;
     }
 }
 
 void
-ms__order_starts(struct ms_edge_order *o)
+ms__order_cursors(struct ms_edge_order *o, size_t part, size_t *cursor)
 {
+    size_t start = 0;
     for (size_t s = 0; s < o->nseg; s++) {
-        o->seg_start[s + 1] += o->seg_start[s];
-        o->cursor[s] = o->seg_start[s];
+        if (part == 0) {
+            o->seg_start[s] = start;
+        }
+        cursor[s] = start;
+        for (size_t k = 0; k < o->nparts; k++) {
+            size_t size = o->sizes[k * o->nseg + s];
+            cursor[s] += k < part ? size : 0;
+            start += size;
+        }
+    }
+    if (part == 0) {
+        o->seg_start[o->nseg] = start;
     }
 }
 
 void
-ms__order_put(struct ms_edge_order *o, const uint32_t *from,
+ms__order_put(struct ms_edge_order *o, size_t *cursor, const uint32_t *from,
               const uint32_t *to, size_t n)
 {
     for (size_t e = 0; e < n; e++) {
         uint32_t a = ms__order_place(o, from[e]), b = ms__order_place(o, to[e]);
         uint32_t lo = a < b ? a : b;
-        size_t k = o->cursor[lo >> MS_ORDER_SHIFT]++;
+        size_t k = cursor[lo >> MS_ORDER_SHIFT]++;
         o->high[k] = a < b ? b : a;
         o->low[k] =
             (uint16_t)((lo & SEG_MASK) | (a > b ? MS_ORDER_FLIPPED : 0));
     }
+}
+
+void
+ms__order_part_segments(const struct ms_edge_order *o, size_t part,
+                        size_t *first, size_t *end)
+{
+    *first = o->nseg * part / o->nparts;
+    *end = o->nseg * (part + 1) / o->nparts;
 }
 
 bool

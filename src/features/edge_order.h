@@ -24,15 +24,23 @@
 #define MS_ORDER_SHIFT 14
 #define MS_ORDER_FLIPPED 0x8000u /* the stored edge runs high -> low */
 #define MS_ORDER_DIGIT 15 /* the grid's cells are sorted 15 bits a pass */
+/* A list is counted and placed in parts of this many stored edges, which
+ * workers take side by side. */
+#define MS_ORDER_PART ((size_t)1 << 20)
 
 /* A sample's edge order.  high/low hold the list in order when it is
  * placed (the plan says whether: ms_plan_sample.placed); a list left as
- * stored is kept as read or read from the file by blocks. */
+ * stored is kept as read or read from the file by blocks.  Placing counts
+ * each part of MS_ORDER_PART stored edges into its own sizes, then puts
+ * each part at its own cursors: the edges of a segment come part by part,
+ * each part's in stored order, so the order is the same however the
+ * parts ran. */
 struct ms_edge_order {
     size_t N, E;
     size_t nseg;       /* (N >> MS_ORDER_SHIFT) + 1 */
+    size_t nparts;     /* ceil(E / MS_ORDER_PART), at least 1 */
     size_t *seg_start; /* nseg + 1: where each segment's edges begin */
-    size_t *cursor;    /* nseg: where the next edge of each goes */
+    uint32_t *sizes;   /* nparts x nseg: each part's edges a segment */
     uint32_t *perm;    /* node -> its place (when renumbered), N */
     bool renumbered;
     bool kept;         /* high and low are allocated: it can be placed */
@@ -66,16 +74,20 @@ ms__order_place(const struct ms_edge_order *o, uint32_t node)
 /* Scan n stored edges (in the stored numbering). */
 void ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
                     struct ms_order_scan *s);
-/* Count n stored edges into the segments' sizes (seg_start[s + 1]);
- * clear the sizes first with ms__order_clear. */
-void ms__order_clear(struct ms_edge_order *o);
-void ms__order_count(struct ms_edge_order *o, const uint32_t *from,
-                     const uint32_t *to, size_t n);
-/* The sizes become starts, and the cursors are set to them. */
-void ms__order_starts(struct ms_edge_order *o);
+/* Count n stored edges of part `part` into its sizes; clear them first
+ * with ms__order_clear. */
+void ms__order_clear(struct ms_edge_order *o, size_t part);
+void ms__order_count(struct ms_edge_order *o, size_t part,
+                     const uint32_t *from, const uint32_t *to, size_t n);
+/* Once every part is counted: where part's edges of each segment go
+ * (cursor: nseg entries); part 0 also sets the segments' starts. */
+void ms__order_cursors(struct ms_edge_order *o, size_t part, size_t *cursor);
 /* Place n stored edges at the cursors of their segments. */
-void ms__order_put(struct ms_edge_order *o, const uint32_t *from,
-                   const uint32_t *to, size_t n);
+void ms__order_put(struct ms_edge_order *o, size_t *cursor,
+                   const uint32_t *from, const uint32_t *to, size_t n);
+/* The segments part sorts: [*first, *end). */
+void ms__order_part_segments(const struct ms_edge_order *o, size_t part,
+                             size_t *first, size_t *end);
 /* Sort segment s's edges by their lower endpoint (stable), through tmp;
  * false (left as they are) if they do not fit tmp_bytes.  counts holds
  * 2^MS_ORDER_SHIFT + 1 entries. */

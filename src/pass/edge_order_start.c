@@ -1,6 +1,6 @@
 /*
  * edge_order_start.c: a large mesh's edge order (features/edge_order.h),
- * decided by the plan, made by its sample's first two tasks.
+ * decided by the plan, made by its sample's first tasks.
  *
  * The plan reads the first MS_EDGE_BLOCK stored edges and decides.  If
  * more than one in eight join nodes 2^MS_ORDER_SHIFT or more apart (and
@@ -15,12 +15,14 @@
  * sample's first task renumbers; its NODES units wait for it: they write
  * positions at the nodes' places.
  *
- * The next ones, while those units run, read a list kept as stored (with
- * the plan's room for it; in parts of MS_EDGE_PART edges, side by side),
- * or one places a list that is to be placed: it reads the whole list by
- * blocks of MS_ORDER_READ_BLOCK edges, checking every index, counts it
- * into segments, reads it again to place it, then sorts each segment
- * through the task's own buffer.  Placing needs the list held in memory
+ * The next ones take the list in parts of MS_ORDER_PART edges, side
+ * by side: they read a list kept as stored (with the plan's room for
+ * it), while those units run; or they place a list that is to be placed,
+ * in three steps, each waiting for the one before to be done in every
+ * part: count (read by blocks of MS_ORDER_READ_BLOCK edges, every index
+ * checked, counted into segments), put (read again and placed), sort
+ * (each part a share of the segments, each segment through the task's
+ * own buffer).  Placing needs the list held in memory
  * (6 bytes an edge, 4 a node); when the plan could not keep it, the sample
  * fails, naming the memory limit that would.  Every decision is the mesh's own, never
  * the memory limit's, so the order, and the result, are the same at any
@@ -29,28 +31,27 @@
 #include "pass/pass.h"
 
 
-/* One pass over the stored list: count it, or place it at the cursors. */
-enum sweep { SWEEP_COUNT, SWEEP_PUT };
-
+/* Part of the stored list read by blocks: counted, or put at the
+ * cursors (cursor: NULL to count). */
 static int
 sweep(struct ms_file *f, const struct ms_plan_sample *ps,
-      struct ms_edge_order *o, enum sweep what, struct ms_unit_buffers *b,
-      struct ms_error *err)
+      struct ms_edge_order *o, const struct ms_place_part *part,
+      size_t *cursor, struct ms_unit_buffers *b, struct ms_error *err)
 {
-    size_t E = ps->shape.E, block = MS_ORDER_READ_BLOCK;
+    size_t end = part->first + part->count, block = MS_ORDER_READ_BLOCK;
     uint32_t *from = b->data, *to = from + block;
-    for (size_t e0 = 0; e0 < E; e0 += block) {
-        size_t n = E - e0 < block ? E - e0 : block;
+    for (size_t e0 = part->first; e0 < end; e0 += block) {
+        size_t n = end - e0 < block ? end - e0 : block;
         int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, e0, n, from,
                                        to, err);
         if (rc != 0) {
             return rc;
         }
-        if (what == SWEEP_PUT) {
-            ms__order_put(o, from, to, n);
+        if (cursor != NULL) {
+            ms__order_put(o, cursor, from, to, n);
             continue;
         }
-        ms__order_count(o, from, to, n);
+        ms__order_count(o, part->part, from, to, n);
     }
     return 0;
 }
@@ -140,15 +141,15 @@ not_kept(struct ms_file *f, const struct ms_plan *plan,
         opts->prefetch > 1 ? " or lower --prefetch" : "");
 }
 
-/* Sort every segment through the task's buffer, of max_data_bytes: as
- * large as an EDGES unit's block (cut.c), so at least sort_bytes (always
- * that many: the order must not depend on the buffer). */
+/* Sort the part's segments through the task's buffer, of max_data_bytes:
+ * as large as an EDGES unit's block (cut.c), so at least sort_bytes
+ * (always that many: the order must not depend on the buffer). */
 static int
 sort_segments(struct ms_file *f, const struct ms_plan *plan,
-              struct ms_edge_order *o, struct ms_unit_buffers *b,
-              struct ms_error *err)
+              struct ms_edge_order *o, size_t part,
+              struct ms_unit_buffers *b, struct ms_error *err)
 {
-    size_t bytes = ms__order_sort_bytes(o->E);
+    size_t bytes = ms__order_sort_bytes(o->E), first, end;
     uint32_t *counts = ms__calloc(((size_t)1 << MS_ORDER_SHIFT) + 1,
                                   sizeof(*counts));
     if (counts == NULL || bytes > plan->max_data_bytes) {
@@ -156,11 +157,29 @@ sort_segments(struct ms_file *f, const struct ms_plan *plan,
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
                              ms__file_path(f));
     }
-    for (size_t s = 0; s < o->nseg; s++) {
+    ms__order_part_segments(o, part, &first, &end);
+    for (size_t s = first; s < end; s++) {
         ms__order_sort_segment(o, s, b->data, bytes, counts);
     }
     ms__free(counts);
     return 0;
+}
+
+/* Put the part at its cursors. */
+static int
+put(struct ms_file *f, const struct ms_plan_sample *ps,
+    struct ms_edge_order *o, const struct ms_place_part *part,
+    struct ms_unit_buffers *b, struct ms_error *err)
+{
+    size_t *cursor = ms__calloc(o->nseg, sizeof(*cursor));
+    if (cursor == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                             ms__file_path(f));
+    }
+    ms__order_cursors(o, part->part, cursor);
+    int rc = sweep(f, ps, o, part, cursor, b, err);
+    ms__free(cursor);
+    return rc;
 }
 
 int
@@ -199,27 +218,30 @@ ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
 
 int
 ms__edge_order_place(struct ms_file *f, const struct ms_plan *plan,
-                     size_t sample, size_t first, size_t count,
+                     size_t sample, const struct ms_place_part *part,
                      const struct ms_unit_shared *shared,
                      struct ms_unit_buffers *b, struct ms_error *err)
 {
     const struct ms_plan_sample *ps = &plan->samples[sample];
     struct ms_edge_order *o = shared->order;
     uint32_t *kept = shared->edges;
-    size_t E = ps->shape.E;
-    if (!ps->placed) {
+    size_t E = ps->shape.E, first = part->first;
+    switch (part->step) {
+    case MS_PLACE_KEEP:
         /* Left as stored: kept (this part read and checked now), or read
          * by each EDGES unit. */
         return kept == NULL ? 0
                             : ms__sample_read_edges(f, &ps->name, &ps->shape,
-                                                    first, count, kept + first,
+                                                    first, part->count,
+                                                    kept + first,
                                                     kept + E + first, err);
+    case MS_PLACE_COUNT:
+        ms__order_clear(o, part->part);
+        return sweep(f, ps, o, part, NULL, b, err);
+    case MS_PLACE_PUT:
+        return put(f, ps, o, part, b, err);
+    case MS_PLACE_SORT:
+        break;
     }
-    ms__order_clear(o);
-    int rc = sweep(f, ps, o, SWEEP_COUNT, b, err);
-    ms__order_starts(o);
-    if (rc == 0) {
-        rc = sweep(f, ps, o, SWEEP_PUT, b, err);
-    }
-    return rc != 0 ? rc : sort_segments(f, plan, o, b, err);
+    return sort_segments(f, plan, o, part->part, b, err);
 }

@@ -251,14 +251,25 @@ struct ms_unit_shared {
     struct ms_trajectory_statics *statics; /* a trajectory's */
 };
 
+/* What one of a blocked sample's placing tasks does (edge_order_start.c)
+ * with part `part` of its list (MS_ORDER_PART stored edges: [first,
+ * first + count)): read a list kept as stored; or, for a list that is
+ * placed, count it, put it (once every part is counted), sort the part's
+ * share of the segments (once every part is put). */
+enum ms_place_step { MS_PLACE_KEEP, MS_PLACE_COUNT, MS_PLACE_PUT,
+                     MS_PLACE_SORT };
+struct ms_place_part {
+    enum ms_place_step step;
+    size_t part, first, count;
+};
+
 /* A sample's first task: read and check its edge list (into
  * shared->edges), or a trajectory's statics into shared->statics (with
  * what is computed from them once); a blocked sample's first and next
- * (placing edges [first, first + count)) make its order
- * (edge_order_start.c).  Runs on a worker. */
+ * (placing: not NULL) make its order (edge_order_start.c).  Runs on a
+ * worker. */
 int ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
-                          size_t sample, bool placing, size_t first,
-                          size_t count,
+                          size_t sample, const struct ms_place_part *placing,
                           const struct ms_unit_shared *shared,
                           const struct ms_options *opts,
                           struct ms_unit_buffers *b, struct ms_error *err);
@@ -301,10 +312,10 @@ int ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
 
 /* edge_order_start.c: a blocked sample's edge order: decided by the plan
  * from the first edges (ps->placed, ps->renumbered; 0 or a read error,
- * in err), made by its first task (renumbering the nodes) and its second
- * (reading and checking the list, placing it) or next ones (reading
- * edges [first, first + count) of a list kept as stored into
- * shared->edges); each 0 or the sample's failure. */
+ * in err), made by its first task (renumbering the nodes) and its next
+ * ones, a part each (reading and checking the list, placing it; or
+ * reading a list kept as stored into shared->edges); each 0 or the
+ * sample's failure. */
 int ms__edge_order_decide(struct ms_file *f, struct ms_plan_sample *ps,
                           struct ms_error *err);
 int ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
@@ -312,7 +323,7 @@ int ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
                          const struct ms_options *opts,
                          struct ms_unit_buffers *b, struct ms_error *err);
 int ms__edge_order_place(struct ms_file *f, const struct ms_plan *plan,
-                         size_t sample, size_t first, size_t count,
+                         size_t sample, const struct ms_place_part *part,
                          const struct ms_unit_shared *shared,
                          struct ms_unit_buffers *b, struct ms_error *err);
 

@@ -114,9 +114,9 @@ work_cb(struct ms_work *work)
     }
     if (t->starts || t->kind == TASK_EDGES) {
         struct ms_unit_shared shared = {edges, order, NULL, st};
-        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample, t->placing,
-                                      t->first, t->count, &shared, p->opts,
-                                      &j->buffers, &j->err);
+        j->rc = ms__unit_sample_start(p->file, p->plan, t->sample,
+                                      t->placing ? &t->part : NULL, &shared,
+                                      p->opts, &j->buffers, &j->err);
     }
     if (t->kind == TASK_UNIT && j->rc == 0) {
         const struct ms_unit *u = &p->plan->units[t->unit];

@@ -48,18 +48,87 @@ one_task(const struct ms_plan *plan, const struct ms_plan_sample *ps)
            (plan->positional == 0 || plan->model->trajectory);
 }
 
-/* A blocked sample's placing tasks: one that places its list, or the
- * parts of a list kept as stored, or one that does nothing. */
+/* A blocked sample's placing tasks: a part each of a list kept as
+ * stored, or three a part of a list that is placed (count, put, sort), or
+ * one that does nothing. */
 static size_t
 placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
 {
     if (!ps->blocked) {
         return 0;
     }
-    if (ps->placed || !plan->keep_edges || ps->shape.E == 0) {
+    if (ps->shape.E == 0 || (!ps->placed && !plan->keep_edges)) {
         return 1;
     }
-    return (ps->shape.E + MS_EDGE_PART - 1) / MS_EDGE_PART;
+    size_t parts = (ps->shape.E - 1) / MS_ORDER_PART + 1;
+    return ps->placed ? 3 * parts : parts;
+}
+
+/* Placing task k of a sample's n: its step and part; each step of a
+ * placed list waits for the one before to be folded in every part (the
+ * task before the step's first: *step_wait, set at each step's first). */
+static struct ms_place_part
+place_part(const struct ms_plan_sample *ps, size_t k, size_t n,
+           size_t task, size_t *step_wait)
+{
+    size_t E = ps->shape.E;
+    size_t per = ps->placed && E > 0 ? n / 3 : n, part = k % per;
+    struct ms_place_part pp = {MS_PLACE_KEEP, part, 0, 0};
+    if (ps->placed && E > 0) {
+        pp.step = (enum ms_place_step)(MS_PLACE_COUNT + k / per);
+        if (part == 0 && k > 0) {
+            *step_wait = task - 1;
+        }
+    }
+    pp.first = part * MS_ORDER_PART;
+    pp.count = E - pp.first < MS_ORDER_PART ? E - pp.first : MS_ORDER_PART;
+    return pp;
+}
+
+/* Sample s's tasks from tasks[*nt]: its edge list's task (a blocked one
+ * waiting for the previous blocked sample's last task, *last_blocked), its
+ * placing tasks, its units. */
+static void
+add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
+           size_t *nt, size_t *last_blocked, uint64_t *bytes_total)
+{
+    const struct ms_plan_sample *ps = &plan->samples[s];
+    /* A blocked sample's units place positions and edges as its first
+     * task's order says: the first ones wait for it. */
+    size_t start = ps->blocked ? *nt : SIZE_MAX;
+    struct waits w = {start, {start, start}};
+    size_t parts = placing_parts(plan, ps);
+    if (!one_task(plan, ps)) {
+        tasks[(*nt)++] = (struct task){
+            .kind = TASK_EDGES,
+            .last = ps->nunits == 0 && !parts,
+            .sample = s,
+            .after = ps->blocked ? *last_blocked : SIZE_MAX,
+            .starts = true};
+    }
+    size_t step_wait = start;
+    for (size_t k = 0; k < parts; k++) {
+        struct ms_place_part pp = place_part(ps, k, parts, *nt, &step_wait);
+        tasks[(*nt)++] = (struct task){.kind = TASK_EDGES,
+                                       .last = ps->nunits == 0 &&
+                                               k + 1 == parts,
+                                       .sample = s,
+                                       .after = step_wait,
+                                       .placing = true,
+                                       .part = pp};
+    }
+    for (size_t u = 0; u < ps->nunits; u++) {
+        const struct ms_unit *unit = &plan->units[ps->first_unit + u];
+        size_t after = unit_wait(plan, unit, &w, *nt);
+        tasks[(*nt)++] = (struct task){.kind = TASK_UNIT,
+                                       .last = u + 1 == ps->nunits,
+                                       .sample = s,
+                                       .unit = ps->first_unit + u,
+                                       .after = after,
+                                       .starts = one_task(plan, ps)};
+        *bytes_total += ms__unit_stored_bytes(plan, unit);
+    }
+    *last_blocked = ps->blocked ? *nt - 1 : *last_blocked;
 }
 
 /* The tasks in data order: per good sample, the edge list's task, then
@@ -81,39 +150,12 @@ ms__tasks_build(const struct ms_plan *plan, struct task **out, size_t *count,
     if (tasks == NULL) {
         return MS_ENOMEM;
     }
-    size_t nt = 0;
-    size_t last_blocked = SIZE_MAX;
+    size_t nt = 0, last_blocked = SIZE_MAX;
     for (size_t s = 0; s < plan->nsamples; s++) {
         const struct ms_plan_sample *ps = &plan->samples[s];
-        if (ps->bad || ps->elsewhere) {
-            continue;
+        if (!ps->bad && !ps->elsewhere) {
+            add_sample(plan, s, tasks, &nt, &last_blocked, bytes_total);
         }
-        /* A blocked sample's units place positions and edges as its first
-         * task's order says: the first ones wait for it. */
-        size_t start = ps->blocked ? nt : SIZE_MAX;
-        struct waits w = {start, {start, start}};
-        size_t parts = placing_parts(plan, ps);
-        if (!one_task(plan, ps)) {
-            tasks[nt++] = (struct task){
-                TASK_EDGES, ps->nunits == 0 && !parts, s, 0,
-                ps->blocked ? last_blocked : SIZE_MAX, false, 0, 0, true};
-        }
-        for (size_t k = 0; k < parts; k++) {
-            size_t first = k * MS_EDGE_PART, E = ps->shape.E;
-            tasks[nt++] = (struct task){
-                TASK_EDGES, ps->nunits == 0 && k + 1 == parts, s, 0, start,
-                true, first, E - first < MS_EDGE_PART ? E - first : MS_EDGE_PART,
-                false};
-        }
-        for (size_t u = 0; u < ps->nunits; u++) {
-            const struct ms_unit *unit = &plan->units[ps->first_unit + u];
-            size_t after = unit_wait(plan, unit, &w, nt);
-            tasks[nt++] = (struct task){TASK_UNIT, u + 1 == ps->nunits, s,
-                                        ps->first_unit + u, after, false, 0, 0,
-                                        one_task(plan, ps)};
-            *bytes_total += ms__unit_stored_bytes(plan, unit);
-        }
-        last_blocked = ps->blocked ? nt - 1 : last_blocked;
     }
     *out = tasks;
     *count = nt;

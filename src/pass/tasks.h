@@ -16,18 +16,14 @@ struct task {
     size_t unit;   /* plan unit index (TASK_UNIT) */
     size_t after;  /* dispatched once this task is folded (SIZE_MAX: no
                     * such wait) */
-    bool placing;  /* TASK_EDGES: a blocked sample's next, placing its
-                    * edges in order, or reading edges [first, first +
-                    * count) of a list kept as stored, while its first
-                    * NODES units run */
-    size_t first, count;
+    bool placing;  /* TASK_EDGES: one of a blocked sample's next, placing
+                    * a part of its edges in order, or reading a part of
+                    * a list kept as stored, while its first NODES units
+                    * run */
+    struct ms_place_part part;
     bool starts;   /* the sample's first task: its edge list's, or its only
                     * unit's, which then reads the list itself */
 };
-
-/* A list kept as stored is read in parts of this many edges, which the
- * workers take side by side. */
-#define MS_EDGE_PART (4 * MS_EDGE_BLOCK)
 
 /* The tasks of plan in data order into a new array (*out, *count; free
  * with ms__free), and the stored bytes they read added to *bytes_total.

@@ -460,8 +460,8 @@ compute_frames(struct where *w, const struct ms_plan *plan,
 
 int
 ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
-                      size_t sample, bool placing, size_t first,
-                      size_t count, const struct ms_unit_shared *shared,
+                      size_t sample, const struct ms_place_part *placing,
+                      const struct ms_unit_shared *shared,
                       const struct ms_options *opts,
                       struct ms_unit_buffers *b, struct ms_error *err)
 {
@@ -469,9 +469,8 @@ ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
     size_t E = ps->shape.E, got = 0;
     uint32_t *edges = shared->edges;
     struct ms_trajectory_statics *st = shared->statics;
-    if (placing) {
-        return ms__edge_order_place(f, plan, sample, first, count, shared, b,
-                                    err);
+    if (placing != NULL) {
+        return ms__edge_order_place(f, plan, sample, placing, shared, b, err);
     }
     if (!plan->model->trajectory) {
         /* Read and checked (a large mesh's: its numbering decided). */
