@@ -72,6 +72,18 @@ ms__dataset_shape_close(struct ms_dataset_shape *ds)
     ds->id = ds->type = ds->dcpl = -1;
 }
 
+/* ds's type, creation list and what the checks ask of it, once. */
+static void
+describe(struct ms_dataset_shape *ds)
+{
+    ds->type = H5Dget_type(ds->id);
+    ds->dcpl = H5Dget_create_plist(ds->id);
+    hid_t dcpl = ds->dcpl;
+    ds->layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    ds->nfilters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
+    ds->nexternal = dcpl >= 0 ? H5Pget_external_count(dcpl) : -1;
+}
+
 int
 ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
                        const char *leaf, struct ms_dataset_shape *ds,
@@ -82,8 +94,7 @@ ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
     if (rc != 0) {
         return rc;
     }
-    ds->type = H5Dget_type(ds->id);
-    ds->dcpl = H5Dget_create_plist(ds->id);
+    describe(ds);
     int shape_rc = dataset_shape(ds->id, ds->type, &ds->cls, &ds->rank,
                                  ds->dims, &ds->elem);
     switch (shape_rc) {
@@ -229,27 +240,23 @@ static int check_source(struct ms_file *f, const struct ms_sample_name *s,
  * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
 int
 ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
-                          const char *leaf, hid_t dset, hid_t given,
-                          int rank, const hsize_t *dims, size_t elem,
+                          const char *leaf, const struct ms_dataset_shape *ds,
                           struct ms_error *err)
 {
     int rc = 0;
-    hid_t dcpl = given >= 0 ? given : H5Dget_create_plist(dset);
-    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    hid_t dset = ds->id, dcpl = ds->dcpl;
+    int rank = ds->rank;
+    const hsize_t *dims = ds->dims;
+    H5D_layout_t layout = ds->layout;
     hsize_t chunk[3];
     bool chunked =
         layout == H5D_CHUNKED && H5Pget_chunk(dcpl, rank, chunk) == rank;
-    bool filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) != 0;
-    bool external = dcpl >= 0 && H5Pget_external_count(dcpl) > 0;
+    bool filtered = dcpl >= 0 && ds->nfilters != 0;
+    bool external = ds->nexternal > 0;
     if (layout == H5D_VIRTUAL) {
-        rc = ms__virtual_check(f, s, leaf, dset, dcpl, check_source, err);
-    } else if (filtered) {
-        rc = ms__filters_check(f, s, leaf, dcpl, err);
+        return ms__virtual_check(f, s, leaf, dset, dcpl, check_source, err);
     }
-    if (dcpl >= 0 && given < 0) {
-        H5Pclose(dcpl);
-    }
-    if (layout == H5D_VIRTUAL || rc != 0) {
+    if (filtered && (rc = ms__filters_check(f, s, leaf, dcpl, err)) != 0) {
         return rc;
     }
     char shape[96];
@@ -263,16 +270,16 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
     }
     if (chunked) {
         return check_chunks(f, s, leaf, dset, rank, dims, chunk, filtered,
-                            bytes, elem, err);
+                            bytes, ds->elem, err);
     }
-    hsize_t want = bytes_of(elem, rank, dims);
+    hsize_t want = bytes_of(ds->elem, rank, dims);
     if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
         bytes != want) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its layout is damaged: %llu bytes stored "
                     "for %s values of %zu bytes",
                     f->prefix, s->name, leaf, (unsigned long long)bytes, shape,
-                    elem);
+                    ds->elem);
     }
 done:
     return rc;
@@ -284,41 +291,43 @@ check_source(struct ms_file *f, const struct ms_sample_name *s,
              const char *what, hid_t dset, struct ms_error *err)
 {
     int rc = 0;
-    H5T_class_t cls;
-    int rank;
-    hsize_t dims[3];
-    size_t elem;
-    hid_t type = H5Dget_type(dset);
-    int shape_rc = dataset_shape(dset, type, &cls, &rank, dims, &elem);
-    if (type >= 0) {
-        H5Tclose(type);
-    }
-    if (shape_rc != 0 || rank < 1 || rank > 3) {
+    struct ms_dataset_shape ds = {.id = dset};
+    describe(&ds);
+    int shape_rc =
+        dataset_shape(dset, ds.type, &ds.cls, &ds.rank, ds.dims, &ds.elem);
+    if (shape_rc != 0 || ds.rank < 1 || ds.rank > 3) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s%s/%s: its shape cannot be read",
                     f->prefix, s->name, what);
     }
-    for (int d = 0; d < rank; d++) {
-        if (dims[d] == 0) {
-            return 0; /* no values: nothing to check */
+    for (int d = 0; d < ds.rank; d++) {
+        if (ds.dims[d] == 0) {
+            goto done; /* no values: nothing to check */
         }
     }
-    rc = ms__dataset_check_storage(f, s, what, dset, -1, rank, dims, elem,
-                                   err);
+    rc = ms__dataset_check_storage(f, s, what, &ds, err);
 done:
+    ds.id = -1; /* (the caller's) */
+    ms__dataset_shape_close(&ds);
     return rc;
+}
+
+bool
+ms__dataset_float32(const struct ms_dataset_shape *ds, bool *native)
+{
+    hid_t type = ds->type;
+    *native = type >= 0 && H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
+    return *native || (type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
+                                     H5Tequal(type, H5T_IEEE_F32BE) > 0));
 }
 
 uint64_t
 ms__dataset_direct_offset(struct ms_file *f, const struct ms_dataset_shape *ds,
-                          hid_t native, int *fd)
+                          bool native, int *fd)
 {
     uint64_t at = MS_NO_DIRECT_READ;
     *fd = -1;
-    if (f->direct && ds->type >= 0 && ds->dcpl >= 0 &&
-        H5Tequal(ds->type, native) > 0 &&
-        H5Pget_layout(ds->dcpl) == H5D_CONTIGUOUS &&
-        H5Pget_nfilters(ds->dcpl) == 0 &&
-        H5Pget_external_count(ds->dcpl) == 0) {
+    if (f->direct && native && ds->layout == H5D_CONTIGUOUS &&
+        ds->nfilters == 0 && ds->nexternal == 0) {
         haddr_t offset = H5Dget_offset(ds->id);
         *fd = offset != HADDR_UNDEF ? ms__source_fd(f, ds->id) : -1;
         at = *fd >= 0 ? offset : MS_NO_DIRECT_READ;

@@ -114,6 +114,10 @@ struct ms_dataset_shape {
     int rank;
     hsize_t dims[3];
     size_t elem;
+    /* From the creation list, asked once (H5D_LAYOUT_ERROR and -1 if it
+     * could not be got): */
+    H5D_layout_t layout;
+    int nfilters, nexternal;
 };
 
 /* Open <prefix><name>/<leaf> into ds and read its shape (close with
@@ -124,12 +128,12 @@ int ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
                            struct ms_error *err);
 void ms__dataset_shape_close(struct ms_dataset_shape *ds);
 /* That it is stored whole and undamaged (never written, partly written,
- * virtual, damaged layout): 0 or a sample failure.  dims are non-zero;
- * dcpl is the dataset's creation list (-1: got here). */
+ * virtual, damaged layout): 0 or a sample failure.  ds->dims are
+ * non-zero. */
 int ms__dataset_check_storage(struct ms_file *f,
                               const struct ms_sample_name *s,
-                              const char *leaf, hid_t dset, hid_t dcpl,
-                              int rank, const hsize_t *dims, size_t elem,
+                              const char *leaf,
+                              const struct ms_dataset_shape *ds,
                               struct ms_error *err);
 
 /* filters.c: check that HDF5 can decode every filter of a dataset's
@@ -156,14 +160,17 @@ int ms__virtual_check(struct ms_file *f, const struct ms_sample_name *s,
                       const char *leaf, hid_t dset, hid_t dcpl,
                       ms_source_check_fn check, struct ms_error *err);
 
+/* Whether a dataset holds IEEE float32 in either byte order (which
+ * converts to a native float exactly), and (*native) the native float. */
+bool ms__dataset_float32(const struct ms_dataset_shape *ds, bool *native);
 /* Where a dataset's values start, and in which file (*fd, from
  * ms__source_fd), if they can be read without HDF5 (contiguous,
  * allocated, no filters or external storage, stored as the native type
- * given, a descriptor of the file that holds them), else
- * MS_NO_DIRECT_READ and *fd -1. */
+ * the caller wants: native, a descriptor of the file that holds them),
+ * else MS_NO_DIRECT_READ and *fd -1. */
 uint64_t ms__dataset_direct_offset(struct ms_file *f,
                                    const struct ms_dataset_shape *ds,
-                                   hid_t native, int *fd);
+                                   bool native, int *fd);
 
 /* chunk_read.c: read the slots of chunked native float32 whose filters
  * chunk_decode.c can undo, chunk by chunk, decoding in the calling worker

@@ -61,18 +61,16 @@ stored_layout(struct ms_file *f, const struct ms_dataset_shape *ds,
               struct ms_sample_shape *shape)
 {
     hid_t type = ds->type, dcpl = ds->dcpl;
-    shape->elem_size = type >= 0 ? H5Tget_size(type) : sizeof(double);
+    shape->elem_size = type >= 0 ? ds->elem : sizeof(double);
     /* IEEE float32 in either byte order converts to a native float
      * exactly; everything else is read as double. */
-    shape->single = type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
-                                  H5Tequal(type, H5T_IEEE_F32BE) > 0);
+    bool native;
+    shape->single = ms__dataset_float32(ds, &native);
     shape->direct_offset = MS_NO_DIRECT_READ;
     shape->direct_fd = -1;
     shape->chunk_t = 1;
     shape->chunk[0] = 0;
-    bool native = type >= 0 && H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
-    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
-    if (layout == H5D_CHUNKED) {
+    if (ds->layout == H5D_CHUNKED) {
         hsize_t dims[3];
         if (H5Pget_chunk(dcpl, 3, dims) == 3) {
             shape->chunk_t = dims[1];
@@ -84,8 +82,8 @@ stored_layout(struct ms_file *f, const struct ms_dataset_shape *ds,
             }
         }
     } else {
-        shape->direct_offset = ms__dataset_direct_offset(
-            f, ds, H5T_NATIVE_FLOAT, &shape->direct_fd);
+        shape->direct_offset =
+            ms__dataset_direct_offset(f, ds, native, &shape->direct_fd);
     }
 }
 
@@ -155,14 +153,12 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s, unsigned iv,
     if (rc != 0) {
         return rc;
     }
-    hid_t dset = ds.id;
     const hsize_t *dims = ds.dims;
     if (rc == 0) {
         rc = check_nodal_dims(f, s, ds.cls, ds.rank, dims, iv, ov, err);
     }
     if (rc == 0) {
-        rc = ms__dataset_check_storage(f, s, "nodal_data", dset, ds.dcpl, 3,
-                                       dims, ds.elem, err);
+        rc = ms__dataset_check_storage(f, s, "nodal_data", &ds, err);
     }
     if (rc == 0) {
         shape->F = (size_t)dims[0];
@@ -186,7 +182,6 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     if (rc != 0) {
         return rc;
     }
-    hid_t dset = ds.id;
     H5T_class_t cls = ds.cls;
     int rank = ds.rank;
     const hsize_t *dims = ds.dims;
@@ -208,17 +203,18 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
                     f->prefix, s->name, (unsigned long long)dims[1]);
     }
     if (dims[1] > 0) {
-        rc = ms__dataset_check_storage(f, s, "mesh_edge", dset, ds.dcpl, 2,
-                                       dims, ds.elem, err);
+        rc = ms__dataset_check_storage(f, s, "mesh_edge", &ds, err);
         if (rc != 0) {
             goto done;
         }
     }
     shape->E = (size_t)dims[1];
     shape->edge_elem = ds.elem;
-    shape->edge_offset = ms__dataset_direct_offset(
-        f, &ds, ds.elem == 8 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32,
-        &shape->edge_fd);
+    bool native = ds.type >= 0 &&
+                  H5Tequal(ds.type, ds.elem == 8 ? H5T_NATIVE_INT64
+                                                 : H5T_NATIVE_INT32) > 0;
+    shape->edge_offset =
+        ms__dataset_direct_offset(f, &ds, native, &shape->edge_fd);
 done:
     ms__dataset_shape_close(&ds);
     return rc;

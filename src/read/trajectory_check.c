@@ -147,11 +147,10 @@ static void
 read_path(struct ms_file *f, const struct ms_dataset_shape *ds,
           struct ms_field_shape *fs)
 {
-    hid_t type = ds->type;
-    fs->single = type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
-                               H5Tequal(type, H5T_IEEE_F32BE) > 0);
+    bool native;
+    fs->single = ms__dataset_float32(ds, &native);
     fs->direct_offset =
-        ms__dataset_direct_offset(f, ds, H5T_NATIVE_FLOAT, &fs->direct_fd);
+        ms__dataset_direct_offset(f, ds, native, &fs->direct_fd);
 }
 
 /* One field against rule r; the first dynamic field sets T and N. */
@@ -182,8 +181,7 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
     }
     rc = check_dims(f, s, r, leaf, ds.cls, ds.rank, dims, sh, err);
     if (rc == 0 && dims[1] > 0) {
-        rc = ms__dataset_check_storage(f, s, leaf, ds.id, ds.dcpl, 3, dims,
-                                       ds.elem, err);
+        rc = ms__dataset_check_storage(f, s, leaf, &ds, err);
     }
     struct ms_field_shape *fs = &sh->field[r->field];
     if (rc == 0) {
