@@ -181,5 +181,6 @@ void ms__positional_name(size_t p, char *buf, size_t size);
 
 #include "features/models.h"
 #include "features/edge_order.h"
+#include "features/sketch.h"
 
 #endif /* MESHSTATS_FEATURES_H */

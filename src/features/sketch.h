@@ -1,0 +1,80 @@
+/*
+ * features/sketch.h: a feature's distribution as exact counts of
+ * log-spaced buckets (sketch.c; docs/design.md, "Quantiles").  Included by
+ * features.h.
+ *
+ * A value's bucket is its magnitude's IEEE bits without the lowest
+ * 52 - bits of the mantissa: 2^bits buckets a binade, each at most
+ * 2^-bits of its lower bound wide.  Positive and negative values are
+ * counted apart, zeros by themselves.  Counts are integers, so merging
+ * adds them: a sketch is the same however its values were split and in
+ * whatever order its parts were merged.  A bucket's value is the harmonic
+ * mean of its bounds, within 2^-(bits + 1) of anything in it, relatively.
+ */
+#ifndef MESHSTATS_SKETCH_H
+#define MESHSTATS_SKETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The buckets of one sign: binades [lo, lo + n), each 2^bits counts or
+ * NULL until a value falls in it. */
+struct ms_sketch_store {
+    unsigned lo, n;
+    uint64_t **binade;
+};
+
+struct ms_sketch {
+    unsigned bits;
+    uint64_t zeros;
+    struct ms_sketch_store sign[2]; /* [0] positive, [1] negative */
+};
+
+/* The mantissa bits a bucket keeps for a relative accuracy alpha: the
+ * fewest with 2^-(bits + 1) <= alpha (0.01: 6, 0.001: 9, 0.0001: 13). */
+unsigned ms__sketch_bits(double alpha);
+void ms__sketch_init(struct ms_sketch *s, unsigned bits);
+void ms__sketch_finish(struct ms_sketch *s);
+/* Empty it, keeping its binades' room. */
+void ms__sketch_clear(struct ms_sketch *s);
+
+/* Count v weight times: 0 or MS_ENOMEM (a binade's room). */
+int ms__sketch_add_slow(struct ms_sketch *s, double v, uint64_t weight);
+
+static inline int
+ms__sketch_add(struct ms_sketch *s, double v, uint64_t weight)
+{
+    uint64_t b;
+    __builtin_memcpy(&b, &v, sizeof(b));
+    struct ms_sketch_store *st = &s->sign[b >> 63];
+    uint64_t key = (b << 1) >> (53 - s->bits); /* (magnitude >> (52 - bits)) */
+    unsigned e = (unsigned)(key >> s->bits) - st->lo;
+    if ((b << 1) == 0 || e >= st->n || st->binade[e] == NULL) {
+        return ms__sketch_add_slow(s, v, weight);
+    }
+    st->binade[e][key & ((1u << s->bits) - 1)] += weight;
+    return 0;
+}
+
+/* Count n values: as they are; with mask, those whose mask[i] is set. */
+int ms__sketch_add_values(struct ms_sketch *s, const double *v, size_t n,
+                          const unsigned char *mask, uint64_t weight);
+/* a (+)= b (the same bits): 0 or MS_ENOMEM. */
+int ms__sketch_merge(struct ms_sketch *a, const struct ms_sketch *b);
+uint64_t ms__sketch_count(const struct ms_sketch *s);
+
+/* The value of the bucket holding the k-th smallest counted value (k <
+ * count, 0-based); 0 for a zero. */
+double ms__sketch_rank(const struct ms_sketch *s, uint64_t k);
+
+/* Walk the buckets in increasing order of value: fn(data, lo, hi, value,
+ * count) for every bucket counted (zeros: lo = hi = value = 0). */
+typedef void (*ms_sketch_visit)(void *data, double lo, double hi,
+                                double value, uint64_t count);
+void ms__sketch_walk(const struct ms_sketch *s, ms_sketch_visit fn,
+                     void *data);
+/* Bytes a sketch holds with nbinades binades counted in all. */
+size_t ms__sketch_bytes(unsigned bits, size_t nbinades);
+
+#endif
