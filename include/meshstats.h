@@ -214,11 +214,21 @@ struct ms_options {
     /* Keep a timeline of the pass in the result (ms_stats.trace): when
      * each worker read and computed each unit, when the loop folded. */
     bool trace;
+    /* Count every value of every feature into a quantile sketch of
+     * relative accuracy quantile_accuracy (MS_MIN_ACCURACY ..
+     * MS_MAX_ACCURACY; docs/spec.md section 3.3): ms_group_stats'
+     * quantiles, ms_stats_quantile, ms_stats_histogram. */
+    bool quantiles;
+    double quantile_accuracy;
 };
+
+#define MS_MIN_ACCURACY 0.0001
+#define MS_MAX_ACCURACY 0.1
+#define MS_DEFAULT_ACCURACY 0.01
 
 /* Fill *opts with the documented defaults (input_var 4, output_var 4,
  * edge_var 4, all timesteps, automatic workers and prefetch, 256 MiB, not
- * strict). */
+ * strict, no quantiles, their accuracy 0.01). */
 void ms_options_init(struct ms_options *opts);
 
 /* ------------------------------------------------------------------ */
@@ -238,11 +248,20 @@ struct ms_feature_stats {
     double max;
 };
 
+/* The probabilities of ms_group_stats.quantiles. */
+#define MS_QUANTILES 9
+/* Probability i of MS_QUANTILES: 0.001, 0.01, 0.05, 0.25, 0.5, 0.75,
+ * 0.95, 0.99, 0.999 (NaN out of range). */
+double ms_quantile_p(size_t i);
+
 struct ms_group_stats {
     uint64_t count;          /* rows */
     uint64_t nonfinite_skipped; /* rows skipped under skip_nonfinite */
     size_t nfeatures;
     struct ms_feature_stats *features; /* nfeatures entries */
+    /* With ms_options.quantiles: quantiles[q * nfeatures + k] is feature
+     * k's quantile at probability ms_quantile_p(q); else NULL. */
+    double *quantiles;
 };
 
 struct ms_skipped_sample {
@@ -312,6 +331,11 @@ struct ms_stats {
      * learned of them (ms_stats_write_trace writes them). */
     struct ms_trace_event *trace;
     size_t ntrace;
+    /* With ms_options.quantiles: their relative accuracy (else 0), and
+     * every feature's distribution, which ms_stats_quantile and
+     * ms_stats_histogram read. */
+    double quantile_accuracy;
+    struct ms_stats_sketches *sketches;
 };
 
 /*
@@ -329,6 +353,21 @@ int ms_stats_compute(const char *path, const struct ms_options *opts,
                      struct ms_stats **out, struct ms_error *err);
 void ms_stats_destroy(struct ms_stats *stats);
 
+/* Feature k of group g (a result computed with ms_options.quantiles) at
+ * probability p in [0, 1]: a value within quantile_accuracy x |x| of x,
+ * the exact k-th smallest of its n values for k = floor(p (n - 1))
+ * (numpy's method "lower"); 0 for a zero.  0, or MS_EINVAL (no
+ * quantiles, p out of range, no such feature) or MS_EEMPTY (no values). */
+int ms_stats_quantile(const struct ms_stats *stats, enum ms_group_kind g,
+                      size_t k, double p, double *out);
+/* Feature k of group g as a histogram of bins equal bins from its min to
+ * its max: edges[0..bins] and counts[0..bins-1] (every value counted, in
+ * the bin of its sketch bucket's value; the last bin holds the max).
+ * 0, MS_EINVAL or MS_EEMPTY as ms_stats_quantile. */
+int ms_stats_histogram(const struct ms_stats *stats, enum ms_group_kind g,
+                       size_t k, size_t bins, double *edges,
+                       uint64_t *counts);
+
 /* The writers read the result only: several threads may write one result
  * to distinct streams at once.  Each returns 0, or MS_EIO if the stream
  * reported an error (the caller flushes and closes it). */
@@ -337,6 +376,11 @@ void ms_stats_destroy(struct ms_stats *stats);
 int ms_stats_write_json(const struct ms_stats *stats, FILE *out);
 /* Write the result as a human-readable table. */
 int ms_stats_write_table(const struct ms_stats *stats, FILE *out);
+/* With quantiles: a line a feature, its distribution from its min to its
+ * max in MS_HISTOGRAM_BINS bins of UTF-8 block characters (U+2581 ..
+ * U+2588, the tallest bin full; a space for an empty bin). */
+#define MS_HISTOGRAM_BINS 48
+int ms_stats_write_histograms(const struct ms_stats *stats, FILE *out);
 
 /* How far sample report i lies from the dataset: the largest
  * |sample mean - dataset mean| / dataset std over every feature of every
@@ -435,6 +479,8 @@ enum ms_setting {
     MS_SET_POSITIONAL_ENCODING,
     MS_SET_MAX_TIMESTEPS,
     MS_SET_SKIP_NONFINITE,
+    MS_SET_QUANTILES,
+    MS_SET_QUANTILE_ACCURACY,
     MS_SET_WORKERS,
     MS_SET_PARALLEL,
     MS_SET_PREFETCH,
@@ -449,6 +495,7 @@ enum ms_setting {
     MS_SET_PER_SAMPLE,
     MS_SET_TRACE,
     MS_SET_REPORT,
+    MS_SET_HISTOGRAMS,
     MS_SET_TOP,
     MS_SET_QUIET,
     MS_SET_STRICT,
@@ -466,6 +513,8 @@ enum ms_value_type {
     MS_VALUE_PROGRESS, /* auto, always, never */
     MS_VALUE_MODEL,    /* auto, nodal, cloth, cfd, plate */
     MS_VALUE_ENCODING, /* rwpe, lpe, rwpe+lpe */
+    MS_VALUE_ACCURACY, /* a relative accuracy in [MS_MIN_ACCURACY,
+                        * MS_MAX_ACCURACY], stored as a double */
     MS_VALUE_IDS,      /* sample ids and ranges: 1-80,85 */
     MS_VALUE_TEXT,     /* a path or a name */
 };
@@ -509,6 +558,7 @@ struct ms_settings {
     char *ignored_keys;
     char *trace;  /* --trace FILE: the pass's timeline; owned */
     char *report; /* --report FILE: the HTML page; owned */
+    bool histograms; /* a text histogram a feature under the table */
 };
 
 /* The table row of a setting (NULL for a value out of range). */

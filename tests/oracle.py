@@ -115,6 +115,40 @@ def group_stats(blocks, nfeat):
     return out
 
 
+def rows(path, iv=4, ov=4, M=0, ev=4, P=0):
+    """Every row of every group of the dataset at path: {group: array of
+    rows x features} (float64)."""
+    node, edge, delta = [], [], []
+    with h5py.File(path, "r") as f:
+        for name in sorted(k for k in f["data"].keys() if k.isdigit()):
+            g = f["data"][name]
+            a, b, c = sample_rows(g["nodal_data"][...], g["mesh_edge"][...],
+                                  iv, ov, M, ev, P)
+            node += a
+            edge += b
+            delta += c
+    return {"node": np.vstack(node), "edge": np.vstack(edge),
+            "delta": np.vstack(delta)}
+
+
+def quantile_problems(result, rows_of, alpha):
+    """Each reported quantile against the exact order statistic at rank
+    floor(p (n - 1)) of numpy's sort: |q - x| <= alpha |x| (0 for 0)."""
+    problems = []
+    for group, x in rows_of.items():
+        x = x[np.isfinite(x).all(axis=1)]  # (--skip-nonfinite's rows)
+        got = result[group]["quantiles"]
+        n = x.shape[0]
+        ordered = np.sort(x, axis=0)
+        for i, p in enumerate(got["p"]):
+            k = int(math.floor(p * (n - 1)))
+            for f in range(x.shape[1]):
+                want, q = ordered[k, f], got["values"][i][f]
+                if abs(q - want) > alpha * abs(want) or (want == 0 and q):
+                    problems.append(f"{group}[{f}] p={p}: {q!r} for {want!r}")
+    return problems
+
+
 def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None, ev=4, P=0):
     """The statistics of the dataset at path, as meshstats' JSON groups
     (over only_ids when given)."""

@@ -50,8 +50,8 @@ LAYERS = {
              "sample_check": 5, "trajectory_check": 5, "hdf5_file": 5,
              "split_read": 6},
     # the result object and what is written from it
-    "results": {"stats": 0, "report": 0, "per_sample": 0, "progress": 0,
-                "trace": 0, "report_html": 1,
+    "results": {"stats": 0, "report": 1, "per_sample": 0, "progress": 0,
+                "trace": 0, "quantiles": 0, "report_html": 2,
                 "writeback_file": 0, "writeback_swap": 0, "writeback": 1},
     # the options; the sample selection; the version; the settings table;
     # the config file
@@ -61,6 +61,7 @@ LAYERS = {
     # a sample cut into units; the tasks, a unit's work, the plan; the
     # event loop, the ranks of MPI; one pass
     "pass": {"timesteps": 0, "workers": 0, "pass_buffers": 0, "budget": 0,
+             "unit_buffers": 0,
              "pass_record": 0,
              "cut": 1, "positional_start": 1, "edge_order_start": 1, "tasks": 2, "unit": 2,
              "plan": 2, "pipeline": 3,

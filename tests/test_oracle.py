@@ -639,6 +639,92 @@ def a_list_placed_in_several_parts_is_the_same_whatever_ran_them():
                 skipped[0]["reason"], (name, skipped)
 
 
+def quantile_dataset(name):
+    """Samples of other shapes than the generator's: heavy tails, zeros,
+    a node feature constant at 0, values of both signs across 30 binades,
+    float64 storage, an edge list shuffled with a repeated edge."""
+    path = os.path.join(TMP, name)
+    if not os.path.exists(path):
+        rng = np.random.default_rng(23)
+        samples = []
+        for sid in (3, 8, 11):
+            nodal, edges = oracle.random_sample(rng, 8, 4, 9 + sid, 7)
+            nodal[3] = rng.standard_cauchy(size=nodal[3].shape)
+            nodal[4] = 0.0
+            nodal[5] *= np.exp(rng.uniform(-35, 35, size=nodal[5].shape))
+            nodal[6, :, ::3] = 0.0
+            edges = np.concatenate([edges, edges[:, :1]], axis=1)
+            edges = edges[:, rng.permutation(edges.shape[1])]
+            samples.append((sid, nodal, edges))
+        oracle.write_dataset(path, samples, dtype="<f8")
+    return path
+
+
+@case
+def quantiles_are_within_their_accuracy_of_numpys_order_statistics():
+    # At 0.01 and 0.001, on datasets of three kinds (generated; heavy
+    # tails and zeros in float64; a blocked mesh), with edge_var 8, the
+    # seed's sampling and positional features: every quantile of every
+    # feature within alpha of the exact order statistic, and the moments
+    # the same bytes as without quantiles.
+    plate = generated("q-plate.h5", "--samples", "3", "--timesteps", "6",
+                      "--nodes", "400")
+    runs = [(plate, (), {}), (quantile_dataset("q-tails.h5"), (), {}),
+            (plate, ("--edge-var", "8", "-s", "3"), {"ev": 8, "M": 3}),
+            (plate, ("--positional-features", "2"), {"P": 2}),
+            (blocked_dataset("blocked.h5"), ("--memory-limit", "8M"), {})]
+    for path, args, kw in runs:
+        plain = stats(path, *args)
+        rows = oracle.rows(path, **kw)
+        for alpha in ("0.01", "0.001"):
+            got = stats(path, "--quantiles", "--quantile-accuracy", alpha,
+                        *args)
+            problems = oracle.quantile_problems(got, rows, float(alpha))
+            assert not problems, (path, args, alpha, problems[:5])
+            assert got["quantile_accuracy"] == float(alpha)
+            for g in ("node", "edge", "delta"):
+                for key in ("count", "mean", "std", "min", "max"):
+                    assert got[g][key] == plain[g][key], (path, g, key)
+
+
+@case
+def quantiles_leave_out_the_rows_skip_nonfinite_leaves_out():
+    path = os.path.join(TMP, "q-nan.h5")
+    rng = np.random.default_rng(29)
+    nodal, edges = oracle.random_sample(rng, 8, 3, 12, 9)
+    nodal[4, 1, 5:40] = np.nan        # node and delta rows
+    nodal[3, 2, 7] = np.inf           # a deformed position: its edges
+    oracle.write_dataset(path, [(0, nodal, edges)])
+    got = stats(path, "--skip-nonfinite", "--quantiles")
+    assert got["node"]["nonfinite_skipped"] > 0 < got["edge"]["nonfinite_skipped"]
+    problems = oracle.quantile_problems(got, oracle.rows(path), 0.01)
+    assert not problems, problems[:5]
+
+
+@case
+def quantiles_are_the_same_bytes_whatever_ran_them():
+    for path, limits in ((quantile_dataset("q-tails.h5"), ("1G", "16M")),
+                         (blocked_dataset("blocked.h5"), ("2G", "24M"))):
+        outs = set()
+        for limit in limits:
+            for j in ("1", "2"):
+                for prefetch in ("1", "7"):
+                    outs.add(run("-q", "--json", "-", "--quantiles",
+                                 "--memory-limit", limit, "-j", j,
+                                 "--prefetch", prefetch, path).stdout)
+        assert len(outs) == 1, (path, len(outs))
+        assert '"quantiles"' in next(iter(outs))
+
+
+@case
+def quantiles_are_refused_for_the_trajectory_models_by_name():
+    path = generated("q-cloth.h5", "--samples", "1", "--timesteps", "4",
+                     "--nodes", "50", "--model", "cloth")
+    p = run("--quantiles", path, expect=2)
+    assert "--quantiles (stats_quantiles): the distributions of the cloth " \
+        "model are not computed" in p.stderr, p.stderr
+
+
 @case
 def blocked_mesh_names_a_nonfinite_value_by_its_node_in_the_mesh():
     def spoil(nodal, edges):

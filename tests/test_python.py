@@ -627,3 +627,68 @@ def test_the_loader_example_of_the_docs_runs(plate):
     for name in ("node_mean", "node_std", "edge_mean", "edge_std"):
         assert np.array_equal(env[name], want[name]), name
     assert env["edge_std"].shape == (8,) and env["edge_std"].dtype == np.float32
+
+
+def test_quantiles_are_within_the_accuracy_of_numpy_and_the_cli_s_bytes(
+        plate):
+    for alpha in (0.01, 0.001):
+        stats = meshstats.compute(plate, quantiles=True,
+                                  quantile_accuracy=alpha)
+        cli = run("--quantiles", "--quantile-accuracy", alpha, "--json", "-",
+                  plate)
+        assert stats.to_json().encode() == cli
+        assert stats.quantile_accuracy == alpha
+        rows = oracle.rows(plate)
+        for name in ("node", "edge", "delta"):
+            group = getattr(stats, name)
+            x = np.sort(rows[name], axis=0)
+            n = x.shape[0]
+            ps = np.array([0.0, 0.003, 0.5, 0.77, 1.0])
+            got = group.quantile(ps)
+            assert got.shape == (5, len(group.features))
+            for i, p in enumerate(ps):
+                want = x[int(np.floor(p * (n - 1)))]
+                assert np.all(np.abs(got[i] - want) <= alpha * np.abs(want))
+            one = group.quantile(0.5)
+            assert one.shape == (len(group.features),)
+
+
+def test_a_histogram_counts_every_value_near_numpy_s_bins(plate):
+    stats = meshstats.compute(plate, quantiles=True, quantile_accuracy=0.001)
+    x = oracle.rows(plate)["edge"][:, 3]  # |r|
+    edges, counts = stats.edge.histogram(bins=7, feature="|r|")
+    assert counts.sum() == x.size == stats.edge.count
+    want, want_edges = np.histogram(x, bins=7, range=(x.min(), x.max()))
+    assert np.allclose(edges, want_edges, rtol=1e-12)
+    # A value may land in a neighbouring bin only within the accuracy of
+    # an edge: no more than those values apart, bin by bin.
+    for i in range(7):
+        near = np.sum(np.minimum(np.abs(x - edges[i]),
+                                 np.abs(x - edges[i + 1])) <=
+                      0.001 * np.abs(x))
+        assert abs(int(counts[i]) - int(want[i])) <= near, i
+    e2, c2 = stats.node.histogram(bins=3)
+    assert e2.shape == (4, 4) and c2.shape == (4, 3)
+
+
+def test_normalization_params_by_method(plate):
+    stats = meshstats.compute(plate, quantiles=True)
+    z = stats.normalization_params()
+    assert np.array_equal(z["node_mean"], stats.node.mean.astype(np.float32))
+    r = stats.normalization_params("robust")
+    q25, q50, q75 = stats.edge.quantile([0.25, 0.5, 0.75])
+    assert np.array_equal(r["edge_mean"], q50.astype(np.float32))
+    assert np.array_equal(r["edge_std"], np.fmax((q75 - q25) / 1.349,
+                                                 1e-8).astype(np.float32))
+    q = stats.normalization_params("quantile")
+    assert sorted(q) == sorted(f"{g}_{k}" for g in ("node", "edge", "delta")
+                               for k in ("q01", "q99"))
+    assert np.array_equal(q["delta_q01"],
+                          stats.delta.quantile(0.01).astype(np.float32))
+    with pytest.raises(ValueError, match="method"):
+        stats.normalization_params("minmax")
+    plain = meshstats.compute(plate)
+    with pytest.raises(ValueError, match="quantiles=True"):
+        plain.normalization_params("quantile")
+    with pytest.raises(ValueError, match="quantile_accuracy"):
+        meshstats.compute(plate, quantiles=True, quantile_accuracy=0.2)

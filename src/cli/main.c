@@ -89,6 +89,7 @@ compute(struct cli *c, struct bar *bar, struct ms_stats **stats)
     opts.per_sample = c->settings.per_sample != NULL || c->settings.top > 0 ||
                       c->settings.report != NULL;
     opts.trace = c->settings.trace != NULL || c->settings.report != NULL;
+    opts.quantiles = opts.quantiles || c->settings.histograms;
     opts.workers = ms_settings_workers(&c->settings);
     opts.handle_signals = true;
     bool leader = ms_parallel_rank() == 0;

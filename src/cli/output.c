@@ -207,7 +207,12 @@ output_table(const struct ms_settings *s, const struct ms_stats *stats)
     if (s->quiet) {
         return 0;
     }
-    return write_to("-", "table", ms_stats_write_table, stats);
+    int status = write_to("-", "table", ms_stats_write_table, stats);
+    if (status == 0 && s->histograms) {
+        status = write_to("-", "histograms", ms_stats_write_histograms,
+                          stats);
+    }
+    return status;
 }
 
 int

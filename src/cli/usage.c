@@ -52,7 +52,8 @@ default_text(enum ms_setting setting, char *buf, size_t size)
     bool shown = in->type == MS_VALUE_UINT || in->type == MS_VALUE_COUNT ||
                  in->type == MS_VALUE_SIZE || in->type == MS_VALUE_PROGRESS ||
                  in->type == MS_VALUE_MODEL ||
-                 in->type == MS_VALUE_ENCODING;
+                 in->type == MS_VALUE_ENCODING ||
+                 in->type == MS_VALUE_ACCURACY;
     if (in->key != NULL && shown) {
         struct ms_settings defaults;
         ms_settings_init(&defaults);

@@ -204,7 +204,38 @@ locate_nonfinite(const struct feature_src *src, unsigned nfeat,
     return MS_EOVERFLOW;
 }
 
-/* After the fast path: all finite, or the slow path, or an error. */
+/* Count the values of the group's rows (those whose mask is set, when
+ * masked) into its sketches: an edge's r twice, as r and -r, its |r|
+ * twice. */
+static int
+count_values(const struct feature_src *src, unsigned nfeat, bool masked,
+             struct ms_feature_scratch *scratch)
+{
+    static const enum ms_group_kind group[] = {MS_GROUP_NODE, MS_GROUP_EDGE,
+                                               MS_GROUP_DELTA};
+    struct ms_sketch *sk = scratch->sketch[group[src->kind]];
+    size_t rows = feature_rows(src);
+    const unsigned char *mask = masked ? scratch->mask : NULL;
+    int rc = 0;
+    for (unsigned k = 0; sk != NULL && rc == 0 && k < nfeat; k++) {
+        double *v = scratch->values;
+        feature_values(src, k, v);
+        bool mirrored = src->kind == KIND_EDGE && k % MS_EDGE_FEATURES != 3;
+        rc = ms__sketch_add_values(&sk[k], v, rows, mask,
+                                   src->kind == KIND_EDGE && !mirrored ? 2
+                                                                       : 1);
+        for (size_t r = 0; mirrored && r < rows; r++) {
+            v[r] = -v[r];
+        }
+        if (mirrored && rc == 0) {
+            rc = ms__sketch_add_values(&sk[k], v, rows, mask, 1);
+        }
+    }
+    return rc;
+}
+
+/* After the fast path: all finite, or the slow path, or an error; then
+ * the values counted into the sketches. */
 static int
 check_finite(const struct feature_src *src, unsigned nfeat, bool skip,
              struct ms_feature_scratch *scratch, struct ms_moments *out,
@@ -214,13 +245,12 @@ check_finite(const struct feature_src *src, unsigned nfeat, bool skip,
     for (unsigned k = 0; k < nfeat; k++) {
         finite = finite && ms__moments_finite(&out[k]);
     }
-    if (finite) {
-        return 0;
+    int rc = 0;
+    if (!finite) {
+        rc = skip ? moments_skipping(src, nfeat, scratch, out, skipped)
+                  : locate_nonfinite(src, nfeat, site);
     }
-    if (skip) {
-        return moments_skipping(src, nfeat, scratch, out, skipped);
-    }
-    return locate_nonfinite(src, nfeat, site);
+    return rc != 0 ? rc : count_values(src, nfeat, !finite, scratch);
 }
 
 int
@@ -419,8 +449,12 @@ ms__node_record(const struct ms_block *b, size_t slot, bool zeros,
 {
     int rc = 0;
     if (zeros) {
+        struct ms_sketch *sk = scratch->sketch[MS_GROUP_NODE];
         for (unsigned c = 0; c < nvar; c++) {
             ms__moments_from_sums(&out[c], b->N, 0.0, 0.0, 0.0, 0.0, 0.0);
+            if (sk != NULL) {
+                sk[c].zeros += b->N;
+            }
         }
     } else {
         rc = ms__node_features(b, slot, nvar, skip, scratch, out, skipped,

@@ -118,8 +118,11 @@ struct ms_nonfinite_site {
 /* Scratch a feature computation needs.  Owned by the caller. */
 struct ms_feature_scratch {
     double *pos; /* 3 * N deformed positions, x, y, z per node */
-    double *values; /* max(N, E), used by the skip path only */
+    double *values; /* max(N, E), for the skip path and the sketches */
     unsigned char *mask; /* max(N, E) */
+    /* With quantiles: each group's sketches, one a feature, that the
+     * values computed are counted into (NULL: not counted). */
+    struct ms_sketch *sketch[MS_GROUP_COUNT];
 };
 
 /* Each returns 0, or MS_ENONFINITE with *site filled when skip is false and

@@ -48,10 +48,22 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     } else if (mpi) {
         rc = part.exchange(NULL, false, 0, 0, rc, err); /* (every rank) */
     }
+    const struct ms_options *o = ps->opts;
+    if (rc == 0 && o->quantiles && ps->plan->model->trajectory) {
+        rc = ms__error_set(
+            err, MS_EINVAL,
+            "%s: --quantiles (stats_quantiles): the distributions of the "
+            "%s model are not computed (only the nodal model's are); run "
+            "without quantiles",
+            ps->path, ms_model_name(ps->plan->model->kind));
+    }
     if (rc == 0 &&
-        (ms__stats_create(ps->path, ps->opts, ps->plan->model,
-                          ps->plan->nfeat, &ps->stats) != 0 ||
-         ms__accumulator_init(&ps->total, ps->plan->nfeat) != 0)) {
+        (ms__stats_create(ps->path, o, ps->plan->model, ps->plan->nfeat,
+                          &ps->stats) != 0 ||
+         ms__accumulator_init(&ps->total, ps->plan->nfeat) != 0 ||
+         (o->quantiles &&
+          ms__accumulator_sketch(&ps->total,
+                                 ms__sketch_bits(o->quantile_accuracy))))) {
         rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", ps->path);
     }
     if (rc == 0) {
@@ -103,6 +115,12 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
         ps.stats->samples_found = ps.plan->nfound;
         ps.stats->samples_selected = ps.plan->nsamples;
         ms__stats_fill(ps.stats, &ps.total);
+        if (ms__stats_keep_sketches(ps.stats, &ps.total,
+                                    opts->quantile_accuracy) != 0) {
+            rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+        }
+    }
+    if (rc == 0) {
         *out = ps.stats;
         ps.stats = NULL;
     }

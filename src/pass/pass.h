@@ -230,15 +230,19 @@ struct ms_unit_buffers {
     struct ms_moments *edge;
     struct ms_moments *delta;
     uint64_t skipped[MS_GROUP_COUNT];
+    const size_t *nfeat; /* with quantiles: the plan's (scratch.sketch) */
     struct ms_read_scratch read;
     /* What the last ms__unit_run cost: nanoseconds reading and computing,
      * and stored bytes read. */
     uint64_t read_ns, compute_ns, bytes;
 };
 
+/* unit_buffers.c: a ring slot's buffers for the plan's largest unit;
+ * its sketches emptied (with quantiles). */
 int ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
                           const struct ms_options *opts);
 void ms__unit_buffers_finish(struct ms_unit_buffers *b);
+void ms__unit_sketches_clear(struct ms_unit_buffers *b);
 
 /* What a unit shares with the other units of its sample, owned by the
  * pipeline: the sample's edge list (2 * E: the i's then the j's; NULL
@@ -281,15 +285,12 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
                  const struct ms_options *opts, struct ms_unit_buffers *b,
                  struct ms_error *err);
 /* Fold a unit's per-timestep partials (in b) into acc, in timestep
- * order. */
+ * order, and its sketches' counts; or (u NULL) what a sample's first task
+ * computed (its positional features' moments and counts, when the plan
+ * has them), before its units: 0 or MS_ENOMEM. */
 struct ms_accumulator;
-void ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
-                   const struct ms_unit_buffers *b);
-/* Fold what a sample's first task computed (its positional features'
- * moments, when the plan has them) into acc, before its units. */
-void ms__unit_fold_start(struct ms_accumulator *acc,
-                         const struct ms_plan *plan,
-                         const struct ms_unit_buffers *b);
+int ms__unit_fold(struct ms_accumulator *acc, const struct ms_plan *plan,
+                  const struct ms_unit *u, const struct ms_unit_buffers *b);
 /* pass_record.c: the run's figures into s->info, and (ms_options.trace)
  * the timeline's spans: a task a worker ran, from t0 to t1 (uv_hrtime
  * clock; origin: the pass's start), and a fold of the loop's. */

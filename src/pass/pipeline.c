@@ -139,12 +139,14 @@ is_fatal(int rc)
            rc == MS_ECANCELED;
 }
 
-/* End the pass with rc (the first call wins): stop dispatching, cancel
- * queued work, let running work drain. */
+/* End the pass with rc (the first call wins; why NULL: out of memory):
+ * stop dispatching, cancel queued work, let running work drain. */
 static void
 stop(struct pipeline *p, int rc, const struct ms_error *why)
 {
-    if (p->rc == 0) {
+    if (p->rc == 0 && why == NULL) {
+        p->rc = ms__error_set(p->err, rc, "out of memory");
+    } else if (p->rc == 0) {
         p->rc = rc;
         *p->err = *why;
         p->err->code = rc;
@@ -165,8 +167,7 @@ record_outcome(struct pipeline *p, size_t sample, const char *reason)
     if (p->collect != NULL &&
         ms__outcomes_add(p->collect, sample,
                          reason == NULL ? &p->sample : NULL, reason) != 0) {
-        struct ms_error e;
-        stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+        stop(p, MS_ENOMEM, NULL);
     }
 }
 
@@ -178,8 +179,7 @@ report_bad_samples_before(struct pipeline *p, size_t limit)
         if (ps->bad && !ps->elsewhere) {
             record_outcome(p, p->next_bad, ps->reason);
             if (ms__stats_add_skipped(p->stats, ps->name.id, ps->reason)) {
-                struct ms_error e;
-                stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+                stop(p, MS_ENOMEM, NULL);
             }
             p->progress.samples_done++;
         }
@@ -201,8 +201,7 @@ fail_sample(struct pipeline *p, const struct task *t, struct job *j)
         p->opts->on_warning(p->opts->userdata, ps->name.id, j->err.message);
     }
     if (ms__stats_add_skipped(p->stats, ps->name.id, j->err.message) != 0) {
-        struct ms_error e;
-        stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+        stop(p, MS_ENOMEM, NULL);
     }
     record_outcome(p, t->sample, j->err.message);
 }
@@ -227,24 +226,26 @@ fold_task(struct pipeline *p, struct job *j)
             return;
         }
         fail_sample(p, t, j);
-    } else if (t->kind == TASK_UNIT) {
-        ms__unit_fold(&p->sample, &p->plan->units[t->unit], &j->buffers);
-    } else if (!t->placing) {
-        ms__unit_fold_start(&p->sample, p->plan, &j->buffers);
+    } else if (!t->placing &&
+               ms__unit_fold(&p->sample, p->plan,
+                             t->kind == TASK_UNIT ? &p->plan->units[t->unit]
+                                                  : NULL,
+                             &j->buffers) != 0) {
+        stop(p, MS_ENOMEM, NULL); /* (a sketch's room) */
+        return;
     }
     if (t->kind == TASK_UNIT && !j->skipped) {
         p->progress.units_done++;
     }
     if (t->last) {
         if (!p->folding_failed) {
-            ms__accumulator_merge(p->total, &p->sample);
             record_outcome(p, t->sample, NULL);
             p->used++;
-            if (p->opts->per_sample &&
-                ms__unit_report(p->stats, &p->plan->samples[t->sample],
-                                &p->sample) != 0) {
-                struct ms_error e;
-                stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+            if (ms__accumulator_merge(p->total, &p->sample) != 0 ||
+                (p->opts->per_sample &&
+                 ms__unit_report(p->stats, &p->plan->samples[t->sample],
+                                 &p->sample) != 0)) {
+                stop(p, MS_ENOMEM, NULL);
             }
         }
         p->progress.samples_done++;
@@ -280,11 +281,10 @@ after_work_cb(struct ms_work *work, bool canceled)
     p->running--;
     j->state = JOB_DONE;
     uint64_t t0 = p->opts->trace ? uv_hrtime() : 0;
-    struct ms_error e;
     if (p->opts->trace && !canceled && !j->skipped &&
         ms__record_task(p->stats, p->plan, p->start_ns, &j->times,
                         &j->buffers) != 0) {
-        stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+        stop(p, MS_ENOMEM, NULL);
     }
     if (canceled) {
         j->rc = ms__error_set(&j->err, MS_ECANCELED, "canceled");
@@ -339,8 +339,7 @@ dispatch_one(struct pipeline *p)
     }
     if (t->starts) {
         if (ms__pass_buffers_new_sample(&p->shared, p->plan, t->sample) != 0) {
-            struct ms_error e;
-            stop(p, ms__error_set(&e, MS_ENOMEM, "out of memory"), &e);
+            stop(p, MS_ENOMEM, NULL);
             return false;
         }
     }
@@ -473,7 +472,7 @@ alloc_state(struct pipeline *p)
         p->ring == NULL || p->sample_state == NULL ||
         ms__tasks_build(p->plan, &p->tasks, &p->ntasks,
                         &p->progress.bytes_total) != 0 ||
-        ms__accumulator_init(&p->sample, p->total->nfeat) != 0) {
+        ms__accumulator_init_like(&p->sample, p->total) != 0) {
         return MS_ENOMEM;
     }
     for (unsigned i = 0; i < p->nring; i++) {

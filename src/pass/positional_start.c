@@ -87,7 +87,8 @@ static int
 column_moments(const char *path, const struct ms_plan *plan,
                const struct ms_plan_sample *ps,
                const struct positional_work *w, bool skip,
-               struct ms_moments *out, struct ms_error *err)
+               struct ms_moments *out, struct ms_sketch *sketch,
+               struct ms_error *err)
 {
     size_t N = ps->shape.N, P = plan->positional;
     size_t iv = plan->nfeat[MS_GROUP_NODE] - P;
@@ -112,6 +113,11 @@ column_moments(const char *path, const struct ms_plan *plan,
         ms__moments_of(&m, col, N);
         for (size_t t = 0; t < ps->node_ts.count; t++) {
             ms__moments_merge(&out[iv + p], &m);
+        }
+        if (sketch != NULL && ms__sketch_add_values(&sketch[iv + p], col, N,
+                                                    NULL,
+                                                    ps->node_ts.count) != 0) {
+            return ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
         }
     }
     return 0;
@@ -162,7 +168,8 @@ ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
     if (rc == 0) {
         ms__positional_features(w.pos, N, from, to, E, P, w.scratch, w.cols);
         rc = column_moments(ms__file_path(f), plan, ps, &w,
-                            opts->skip_nonfinite, b->node, err);
+                            opts->skip_nonfinite, b->node,
+                            b->scratch.sketch[MS_GROUP_NODE], err);
     }
     ms__free(w.pos);
     return rc;

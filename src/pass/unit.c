@@ -30,66 +30,6 @@ now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int
-ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
-                      const struct ms_options *opts)
-{
-    memset(b, 0, sizeof(*b));
-    size_t nnode = p->max_node_records, ndelta = p->max_delta_records;
-    const size_t *nf = p->nfeat;
-    b->slots = ms__calloc(p->max_slots, sizeof(*b->slots));
-    b->slot_full = ms__calloc(p->max_slots, 1);
-    b->data = ms__malloc(p->max_data_bytes);
-    b->scratch.pos = ms__calloc(p->max_pos_nodes,
-                                3 * sizeof(double) * opts->edge_var / 4);
-    b->node = ms__calloc(nnode * nf[MS_GROUP_NODE], sizeof(*b->node));
-    b->edge = ms__calloc(nnode * nf[MS_GROUP_EDGE], sizeof(*b->edge));
-    b->delta = ms__calloc(ndelta * nf[MS_GROUP_DELTA], sizeof(*b->delta));
-    if (p->max_chunk_bytes > 0) {
-        b->read.chunk_cap = p->max_chunk_bytes;
-        b->read.chunk = ms__malloc(p->max_chunk_bytes);
-        b->read.tmp = ms__malloc(p->max_chunk_bytes);
-        b->read.raw_cap = p->max_chunk_bytes;
-        b->read.raw = ms__malloc(p->max_chunk_bytes);
-    }
-    b->read.throttle = opts->read_throttle;
-    bool ok = b->slots && b->slot_full && b->data && b->scratch.pos &&
-              b->node && b->edge && b->delta &&
-              (p->max_chunk_bytes == 0 ||
-               (b->read.chunk && b->read.tmp && b->read.raw));
-    if (ok && (opts->skip_nonfinite || p->model->trajectory)) {
-        b->scratch.values = ms__calloc(p->max_rows, sizeof(double));
-        b->scratch.mask = ms__calloc(p->max_rows, 1);
-        ok = b->scratch.values && b->scratch.mask;
-    }
-    if (!ok) {
-        ms__unit_buffers_finish(b);
-        return MS_ENOMEM;
-    }
-    return 0;
-}
-
-void
-ms__unit_buffers_finish(struct ms_unit_buffers *b)
-{
-    if (b == NULL) {
-        return;
-    }
-    ms__free(b->slots);
-    ms__free(b->slot_full);
-    ms__free(b->data);
-    ms__free(b->scratch.pos);
-    ms__free(b->scratch.values);
-    ms__free(b->scratch.mask);
-    ms__free(b->node);
-    ms__free(b->edge);
-    ms__free(b->delta);
-    ms__free(b->read.raw);
-    ms__free(b->read.chunk);
-    ms__free(b->read.tmp);
-    ms__free(b->read.frames);
-    memset(b, 0, sizeof(*b));
-}
 
 /* The slot holding timestep t (it is there by construction). */
 static size_t
@@ -123,6 +63,9 @@ feature_error(int rc, const struct where *w, const char *group,
 {
     const char *path = ms__file_path(w->f);
     long long id = (long long)w->ps->name.id;
+    if (rc == MS_ENOMEM) { /* (a sketch's room) */
+        return ms__error_set(err, rc, "%s: out of memory", path);
+    }
     const char *name = w->ps->name.name;
     if (rc == MS_ENONFINITE && site->row >= MS_SITE_POSITION + 3) {
         return ms__error_set(
@@ -468,6 +411,7 @@ ms__unit_sample_start(struct ms_file *f, const struct ms_plan *plan,
     const struct ms_plan_sample *ps = &plan->samples[sample];
     size_t E = ps->shape.E, got = 0;
     uint32_t *edges = shared->edges;
+    ms__unit_sketches_clear(b);
     struct ms_trajectory_statics *st = shared->statics;
     if (placing != NULL) {
         return ms__edge_order_place(f, plan, sample, placing, shared, b, err);
@@ -536,6 +480,7 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
              struct ms_error *err)
 {
     uint64_t t0 = now_ns();
+    ms__unit_sketches_clear(b);
     int rc = u->nslots > 0 ? read_unit(f, plan, u, opts, b, err) : 0;
     uint64_t t1 = now_ns();
     b->read_ns = t1 - t0;
@@ -559,10 +504,27 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     return rc;
 }
 
-void
-ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
-              const struct ms_unit_buffers *b)
+/* What a sample's first task brings: its positional features, counted
+ * at every node timestep (positional_start.c). */
+static int
+fold_start(struct ms_accumulator *acc, const struct ms_plan *plan,
+           const struct ms_unit_buffers *b)
 {
+    if (plan->positional == 0 || plan->model->trajectory) {
+        return 0;
+    }
+    ms__accumulator_fold(acc, MS_GROUP_NODE, b->node, 1, 0);
+    return b->nfeat != NULL ? ms__accumulator_count(acc, b->scratch.sketch)
+                            : 0;
+}
+
+int
+ms__unit_fold(struct ms_accumulator *acc, const struct ms_plan *plan,
+              const struct ms_unit *u, const struct ms_unit_buffers *b)
+{
+    if (u == NULL) {
+        return fold_start(acc, plan, b);
+    }
     /* A NODES unit brings node and delta partials, an EDGES unit edge
      * partials, a WHOLE unit all three. */
     size_t nnode = u->node_end - u->node_begin;
@@ -576,15 +538,8 @@ ms__unit_fold(struct ms_accumulator *acc, const struct ms_unit *u,
     ms__accumulator_fold(acc, MS_GROUP_DELTA, b->delta,
                          nodes ? ndelta * u->nblocks : 0,
                          b->skipped[MS_GROUP_DELTA]);
-}
-
-void
-ms__unit_fold_start(struct ms_accumulator *acc, const struct ms_plan *plan,
-                    const struct ms_unit_buffers *b)
-{
-    if (plan->positional > 0 && !plan->model->trajectory) {
-        ms__accumulator_fold(acc, MS_GROUP_NODE, b->node, 1, 0);
-    }
+    return b->nfeat != NULL ? ms__accumulator_count(acc, b->scratch.sketch)
+                            : 0;
 }
 
 int

@@ -74,6 +74,34 @@ json_array(FILE *out, const struct ms_group_stats *g, enum field which)
     fputc(']', out);
 }
 
+/* With quantiles: "quantiles": {"p": [...], "values": [[a value a
+ * feature] a probability]} (null for a group without rows). */
+static void
+json_quantiles(FILE *out, const struct ms_group_stats *g)
+{
+    if (g->quantiles == NULL) {
+        return;
+    }
+    fputs(",\n    \"quantiles\": {\"p\": [", out);
+    for (size_t q = 0; q < MS_QUANTILES; q++) {
+        fprintf(out, "%s%.17g", q ? ", " : "", ms_quantile_p(q));
+    }
+    fputs("],\n      \"values\": [", out);
+    for (size_t q = 0; q < MS_QUANTILES; q++) {
+        fputs(q ? ",\n        [" : "[", out);
+        for (size_t k = 0; k < g->nfeatures; k++) {
+            fputs(k ? ", " : "", out);
+            if (g->count == 0) {
+                fputs("null", out);
+            } else {
+                fprintf(out, "%.17g", g->quantiles[q * g->nfeatures + k]);
+            }
+        }
+        fputc(']', out);
+    }
+    fputs("]}", out);
+}
+
 static void
 json_group(FILE *out, const struct ms_stats *s, enum ms_group_kind kind,
            bool last)
@@ -98,6 +126,7 @@ json_group(FILE *out, const struct ms_stats *s, enum ms_group_kind kind,
         fprintf(out, ",\n    \"%s\": ", names[f]);
         json_array(out, g, (enum field)f);
     }
+    json_quantiles(out, g);
     fprintf(out, "}%s\n", last ? "" : ",");
 }
 
@@ -116,6 +145,10 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     }
     fputc('\n', out);
     fprintf(out, "  \"max_timesteps_for_stats\": %u,\n", s->max_timesteps);
+    if (s->quantile_accuracy > 0) {
+        fprintf(out, "  \"quantile_accuracy\": %.17g,\n",
+                s->quantile_accuracy);
+    }
     fputs("  \"selection\": {\"source\": ", out);
     json_string(out, s->selection ? s->selection : "all");
     if (s->selection_ids != NULL) {
@@ -142,6 +175,17 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     }
     fputs("}\n", out);
     return ferror(out) ? MS_EIO : 0;
+}
+
+/* p01, p50 and p99 of feature k (quantiles 1, 4 and 7), when computed,
+ * and the line's end. */
+static void
+table_quantiles(FILE *out, const struct ms_group_stats *g, size_t k)
+{
+    for (size_t q = 1; g->quantiles != NULL && q < 8; q += 3) {
+        fprintf(out, " %13.6e", g->quantiles[q * g->nfeatures + k]);
+    }
+    fputc('\n', out);
 }
 
 /* The table's feature column: as wide as its longest name, at least 10. */
@@ -189,8 +233,10 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
                 s->max_timesteps, frames ? "frames" : "timesteps");
     }
     int width = name_width(s);
-    fprintf(out, "\n%-6s %-*s %12s %14s %13s %13s %13s\n", "group", width,
+    bool q = s->quantile_accuracy > 0;
+    fprintf(out, "\n%-6s %-*s %12s %14s %13s %13s %13s", "group", width,
             "feature", "count", "mean", "std", "min", "max");
+    fprintf(out, q ? " %13s %13s %13s\n" : "\n", "p01", "p50", "p99");
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         const struct ms_group_stats *gs = &s->groups[g];
         for (size_t k = 0; k < gs->nfeatures; k++) {
@@ -201,15 +247,62 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
             fprintf(out, "%-6s %-*s %12" PRIu64, ms_group_name(g), width,
                     name, gs->count);
             if (gs->count == 0) {
-                fprintf(out, " %14s %13s %13s %13s\n", "-", "-", "-", "-");
+                fprintf(out, " %14s %13s %13s %13s", "-", "-", "-", "-");
+                fprintf(out, q ? " %13s %13s %13s\n" : "\n", "-", "-", "-");
             } else {
-                fprintf(out, " %14.6e %13.6e %13.6e %13.6e\n", f->mean,
+                fprintf(out, " %14.6e %13.6e %13.6e %13.6e", f->mean,
                         f->std, f->min, f->max);
+                table_quantiles(out, gs, k);
             }
         }
         if (s->skip_nonfinite && gs->nonfinite_skipped) {
             fprintf(out, "%-6s (%" PRIu64 " rows with NaN/Inf left out)\n",
                     ms_group_name(g), gs->nonfinite_skipped);
+        }
+    }
+    return ferror(out) ? MS_EIO : 0;
+}
+
+/* One feature's bins as block characters, scaled to the tallest. */
+static void
+histogram_line(FILE *out, const uint64_t *counts, size_t bins)
+{
+    static const char *const blocks[] = {"\u2581", "\u2582", "\u2583",
+                                         "\u2584", "\u2585", "\u2586",
+                                         "\u2587", "\u2588"};
+    uint64_t most = 1;
+    for (size_t i = 0; i < bins; i++) {
+        most = counts[i] > most ? counts[i] : most;
+    }
+    for (size_t i = 0; i < bins; i++) {
+        /* any count shows: ceil(8 c / most) of the eight heights */
+        size_t h = (size_t)((8 * counts[i] + most - 1) / most);
+        fputs(counts[i] == 0 ? " " : blocks[h > 8 ? 7 : h - 1], out);
+    }
+}
+
+int
+ms_stats_write_histograms(const struct ms_stats *s, FILE *out)
+{
+    int width = name_width(s);
+    double edges[MS_HISTOGRAM_BINS + 1];
+    uint64_t counts[MS_HISTOGRAM_BINS];
+    fprintf(out, "\n%-6s %-*s  distribution (%d bins, min to max)\n", "group",
+            width, "feature", MS_HISTOGRAM_BINS);
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; k < s->groups[g].nfeatures; k++) {
+            char name[32];
+            ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
+                                  sizeof(name));
+            fprintf(out, "%-6s %-*s  ", ms_group_name(g), width, name);
+            if (ms_stats_histogram(s, (enum ms_group_kind)g, k,
+                                   MS_HISTOGRAM_BINS, edges, counts) != 0) {
+                fputs("-\n", out);
+                continue;
+            }
+            histogram_line(out, counts, MS_HISTOGRAM_BINS);
+            fprintf(out, "  [%.3g, %.3g]\n", edges[0],
+                    edges[MS_HISTOGRAM_BINS]);
         }
     }
     return ferror(out) ? MS_EIO : 0;

@@ -17,21 +17,40 @@ struct ms_accumulator {
     size_t nfeat[MS_GROUP_COUNT];
     struct ms_moments *feat[MS_GROUP_COUNT];
     uint64_t skipped[MS_GROUP_COUNT];
+    /* With quantiles (ms__accumulator_sketch): a sketch a feature. */
+    struct ms_sketch *sketch[MS_GROUP_COUNT];
 };
 
 int ms__accumulator_init(struct ms_accumulator *acc,
                          const size_t nfeat[MS_GROUP_COUNT]);
 void ms__accumulator_finish(struct ms_accumulator *acc);
 void ms__accumulator_reset(struct ms_accumulator *acc);
+/* acc: a new empty accumulator of like's shape, with sketches if it has
+ * them.  0 or MS_ENOMEM. */
+int ms__accumulator_init_like(struct ms_accumulator *acc,
+                              const struct ms_accumulator *like);
+/* Give acc a sketch of `bits` a feature (empty): 0 or MS_ENOMEM. */
+int ms__accumulator_sketch(struct ms_accumulator *acc, unsigned bits);
+/* The sketches of every group, one a feature (nfeat[g]), in new arrays
+ * (sk[g]; free with ms__sketches_free): 0 or MS_ENOMEM. */
+int ms__sketches_new(struct ms_sketch *sk[MS_GROUP_COUNT],
+                     const size_t nfeat[MS_GROUP_COUNT], unsigned bits);
+void ms__sketches_free(struct ms_sketch *sk[MS_GROUP_COUNT],
+                       const size_t nfeat[MS_GROUP_COUNT]);
+/* acc's sketches (+)= sk (a unit's): 0 or MS_ENOMEM. */
+int ms__accumulator_count(struct ms_accumulator *acc,
+                          struct ms_sketch *const sk[MS_GROUP_COUNT]);
 /* Fold nrecords records of group's partials (its nfeat moments each), in
  * order, into acc, and skipped rows into its count. */
 void ms__accumulator_fold(struct ms_accumulator *acc, int group,
                           const struct ms_moments *records, size_t nrecords,
                           uint64_t skipped);
-/* acc (+)= other, group by group, feature by feature. */
-void ms__accumulator_merge(struct ms_accumulator *acc,
-                           const struct ms_accumulator *other);
-/* dst: a new accumulator equal to src.  0 or MS_ENOMEM. */
+/* acc (+)= other, group by group, feature by feature, sketches too
+ * when both have them: 0 or MS_ENOMEM. */
+int ms__accumulator_merge(struct ms_accumulator *acc,
+                          const struct ms_accumulator *other);
+/* dst: a new accumulator with src's moments (not its sketches).  0 or
+ * MS_ENOMEM. */
 int ms__accumulator_copy(struct ms_accumulator *dst,
                          const struct ms_accumulator *src);
 
@@ -42,6 +61,17 @@ int ms__stats_create(const char *path, const struct ms_options *opts,
                      const size_t nfeat[MS_GROUP_COUNT],
                      struct ms_stats **out);
 void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
+/* The distributions a result keeps (ms_stats.sketches; stats.c frees
+ * them with the result). */
+struct ms_stats_sketches {
+    size_t nfeat[MS_GROUP_COUNT];
+    struct ms_sketch *sketch[MS_GROUP_COUNT];
+};
+/* quantiles.c: with quantiles, the result's quantiles from acc's
+ * sketches, which the result then keeps (acc's are left empty): 0 or
+ * MS_ENOMEM. */
+int ms__stats_keep_sketches(struct ms_stats *s, struct ms_accumulator *acc,
+                            double accuracy);
 int ms__stats_add_skipped(struct ms_stats *s, int64_t id, const char *reason);
 /* Keep one sample's statistics (in fold order, so id order): its id, N,
  * E and node timesteps used. */

@@ -42,6 +42,7 @@ ms__accumulator_finish(struct ms_accumulator *acc)
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         ms__free(acc->feat[g]);
     }
+    ms__sketches_free(acc->sketch, acc->nfeat);
     memset(acc, 0, sizeof(*acc));
 }
 
@@ -51,9 +52,73 @@ ms__accumulator_reset(struct ms_accumulator *acc)
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         for (size_t k = 0; k < acc->nfeat[g]; k++) {
             ms__moments_init(&acc->feat[g][k]);
+            if (acc->sketch[g] != NULL) {
+                ms__sketch_clear(&acc->sketch[g][k]);
+            }
         }
         acc->skipped[g] = 0;
     }
+}
+
+int
+ms__sketches_new(struct ms_sketch *sk[MS_GROUP_COUNT],
+                 const size_t nfeat[MS_GROUP_COUNT], unsigned bits)
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        sk[g] = ms__calloc(nfeat[g], sizeof(*sk[g]));
+        if (sk[g] == NULL) {
+            ms__sketches_free(sk, nfeat);
+            return MS_ENOMEM;
+        }
+        for (size_t k = 0; k < nfeat[g]; k++) {
+            ms__sketch_init(&sk[g][k], bits);
+        }
+    }
+    return 0;
+}
+
+void
+ms__sketches_free(struct ms_sketch *sk[MS_GROUP_COUNT],
+                  const size_t nfeat[MS_GROUP_COUNT])
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; sk[g] != NULL && k < nfeat[g]; k++) {
+            ms__sketch_finish(&sk[g][k]);
+        }
+        ms__free(sk[g]);
+        sk[g] = NULL;
+    }
+}
+
+int
+ms__accumulator_sketch(struct ms_accumulator *acc, unsigned bits)
+{
+    return ms__sketches_new(acc->sketch, acc->nfeat, bits);
+}
+
+int
+ms__accumulator_init_like(struct ms_accumulator *acc,
+                          const struct ms_accumulator *like)
+{
+    int rc = ms__accumulator_init(acc, like->nfeat);
+    if (rc == 0 && like->sketch[0] != NULL) {
+        rc = ms__accumulator_sketch(acc, like->sketch[0][0].bits);
+    }
+    return rc;
+}
+
+int
+ms__accumulator_count(struct ms_accumulator *acc,
+                      struct ms_sketch *const sk[MS_GROUP_COUNT])
+{
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; acc->sketch[g] != NULL && k < acc->nfeat[g]; k++) {
+            if (ms__sketch_merge(&acc->sketch[g][k], &sk[g][k]) != 0) {
+                return MS_ENOMEM;
+            }
+        }
+    }
+    return 0;
 }
 
 static void
@@ -76,7 +141,7 @@ ms__accumulator_fold(struct ms_accumulator *acc, int group,
     acc->skipped[group] += skipped;
 }
 
-void
+int
 ms__accumulator_merge(struct ms_accumulator *acc,
                       const struct ms_accumulator *other)
 {
@@ -84,6 +149,9 @@ ms__accumulator_merge(struct ms_accumulator *acc,
         fold_records(acc->feat[g], acc->nfeat[g], other->feat[g], 1);
         acc->skipped[g] += other->skipped[g];
     }
+    return acc->sketch[0] != NULL && other->sketch[0] != NULL
+               ? ms__accumulator_count(acc, other->sketch)
+               : 0;
 }
 
 int
@@ -92,7 +160,7 @@ ms__accumulator_copy(struct ms_accumulator *dst,
 {
     int rc = ms__accumulator_init(dst, src->nfeat);
     if (rc == 0) {
-        ms__accumulator_merge(dst, src);
+        rc = ms__accumulator_merge(dst, src); /* (dst has no sketches) */
     }
     return rc;
 }
@@ -286,6 +354,13 @@ ms_stats_destroy(struct ms_stats *s)
         }
     }
     ms__free(s->reports);
+    for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        ms__free(s->groups[g].quantiles);
+    }
+    if (s->sketches != NULL) {
+        ms__sketches_free(s->sketches->sketch, s->sketches->nfeat);
+        ms__free(s->sketches);
+    }
     ms__free(s->trace);
     ms__free(s->selection);
     ms__free(s->selection_ids);

@@ -23,6 +23,7 @@ ms_options_init(struct ms_options *opts)
     opts->output_var = 4;
     opts->edge_var = 4;
     opts->memory_limit = DEFAULT_MEMORY_LIMIT;
+    opts->quantile_accuracy = MS_DEFAULT_ACCURACY;
 }
 
 void
@@ -82,6 +83,12 @@ ms__options_check(const struct ms_options *o, struct ms_error *err)
     }
     if (o->memory_limit == 0) {
         return ms__error_set(err, MS_EINVAL, "memory limit must be > 0");
+    }
+    if (o->quantiles && !(o->quantile_accuracy >= MS_MIN_ACCURACY * (1 - 1e-12) &&
+                          o->quantile_accuracy <= MS_MAX_ACCURACY * (1 + 1e-12))) {
+        return ms__error_set(err, MS_EINVAL,
+                             "quantile_accuracy must be %g..%g",
+                             MS_MIN_ACCURACY, MS_MAX_ACCURACY);
     }
     if (o->workers > MS_MAX_WORKERS || o->prefetch > MS_MAX_PREFETCH) {
         return ms__error_set(err, MS_EINVAL,

@@ -64,6 +64,15 @@ static const struct row table[MS_SET_COUNT] = {
       NULL, NULL, "Features", MS_VALUE_BOOL, 0, 1,
       "leave out rows with NaN/Inf (counted) instead of failing", 0},
      AT(options.skip_nonfinite)},
+    {{MS_SET_QUANTILES, "stats_quantiles", "quantiles", 0, NULL, NULL,
+      "Features", MS_VALUE_BOOL, 0, 1,
+      "also every feature's quantiles, to --quantile-accuracy", 0},
+     AT(options.quantiles)},
+    {{MS_SET_QUANTILE_ACCURACY, "stats_quantile_accuracy",
+      "quantile-accuracy", 0, NULL, "A", "Features", MS_VALUE_ACCURACY, 0, 0,
+      "quantiles within A of the exact value, relatively: 0.0001 to 0.1",
+      0},
+     AT(options.quantile_accuracy)},
     {{MS_SET_WORKERS, "stats_workers", "workers", 'j', NULL, "N|auto",
       "Resources", MS_VALUE_COUNT, 1, MS_MAX_WORKERS,
       "worker threads (auto: the CPUs this process may use)", 0},
@@ -118,6 +127,12 @@ static const struct row table[MS_SET_COUNT] = {
       MS_VALUE_TEXT, 0, 0,
       "write a self-contained HTML page of the result and the pass", 0},
      AT(report)},
+    {{MS_SET_HISTOGRAMS, NULL, "histograms", 0, NULL, NULL, "Output",
+      MS_VALUE_BOOL, 0, 1,
+      "a text histogram of every feature under the table (with "
+      "--quantiles)",
+      0},
+     AT(histograms)},
     {{MS_SET_TOP, NULL, "top", 0, NULL, "K", "Output", MS_VALUE_UINT, 1,
       MAX_TOP, "name the K most outlying samples on stderr", 0},
      AT(top)},
@@ -317,6 +332,24 @@ parse_ranged(const struct ms_setting_info *in, const char *text,
     return 0;
 }
 
+/* A relative accuracy: a decimal number in [MS_MIN_ACCURACY,
+ * MS_MAX_ACCURACY] ("0.001", "1e-3"). */
+static int
+parse_accuracy(const char *text, double *out)
+{
+    errno = 0;
+    char *end;
+    double v = strtod(text, &end);
+    /* (the bounds with a margin for their decimal spelling) */
+    if (errno != 0 || *end != '\0' || end == text ||
+        !(v >= MS_MIN_ACCURACY * (1 - 1e-12) &&
+          v <= MS_MAX_ACCURACY * (1 + 1e-12))) {
+        return MS_EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
 /* A copy of text into the string setting at p. */
 static int
 set_text(char **p, const char *text)
@@ -360,6 +393,8 @@ store(const struct row *r, void *p, const char *text)
         return parse_model(text, p);
     case MS_VALUE_ENCODING:
         return parse_encoding(text, p);
+    case MS_VALUE_ACCURACY:
+        return parse_accuracy(text, p);
     case MS_VALUE_TEXT:
     case MS_VALUE_IDS:
         return set_text(p, text);
@@ -403,6 +438,10 @@ ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
         break;
     case MS_VALUE_ENCODING:
         snprintf(buf, size, "rwpe, lpe or rwpe+lpe");
+        break;
+    case MS_VALUE_ACCURACY:
+        snprintf(buf, size, "a number from %g to %g", MS_MIN_ACCURACY,
+                 MS_MAX_ACCURACY);
         break;
     case MS_VALUE_IDS:
         snprintf(buf, size, "sample ids and ranges such as 1-80,85,90-99");
@@ -502,6 +541,9 @@ ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
     case MS_VALUE_ENCODING:
         snprintf(buf, size, "%s",
                  encoding_names[*(const enum ms_positional_encoding *)p]);
+        break;
+    case MS_VALUE_ACCURACY:
+        snprintf(buf, size, "%g", *(const double *)p);
         break;
     case MS_VALUE_TEXT:
     case MS_VALUE_IDS: {

@@ -39,6 +39,9 @@ the pass reads) done of total, bytes read of the bytes to read, seconds
 since it started, and finished (True in the last call, success or not)."""
 
 
+_GROUPS = ("node", "edge", "delta")
+
+
 class Group:
     """The statistics of one group of features (node, edge or delta).
 
@@ -47,12 +50,13 @@ class Group:
         when count is 0)
     count: how many values each feature has
     nonfinite_skipped: values left out as NaN/Inf (skip_nonfinite)
+    quantile(p), histogram(bins): with compute(..., quantiles=True)
     """
 
     __slots__ = ("name", "features", "mean", "std", "min", "max", "count",
-                 "nonfinite_skipped")
+                 "nonfinite_skipped", "_result")
 
-    def __init__(self, name, d):
+    def __init__(self, name, d, result=None):
         self.name = name
         self.features = tuple(d["features"])
         for field in ("mean", "std", "min", "max"):
@@ -61,6 +65,44 @@ class Group:
             setattr(self, field, a)
         self.count = d["count"]
         self.nonfinite_skipped = d["nonfinite_skipped"]
+        self._result = result
+
+    def _index(self):
+        if self._result is None or self._result.quantile_accuracy() == 0:
+            raise ValueError(f"{self.name}: no distributions: run "
+                             "compute(..., quantiles=True)")
+        return _GROUPS.index(self.name)
+
+    def quantile(self, p):
+        """Each feature's quantile at probability p (a float, or an array
+        of them): within the pass's quantile_accuracy of the exact order
+        statistic at rank floor(p (count - 1)) (docs/spec.md section 4.1).
+        A float p gives an array of one value a feature; an array of p
+        gives one row a p."""
+        g = self._index()
+        ps = np.asarray(p, dtype=np.float64)
+        out = np.array([[self._result.quantile(g, k, float(q))
+                         for k in range(len(self.features))]
+                        for q in ps.reshape(-1)], dtype=np.float64)
+        return out[0] if ps.ndim == 0 else out.reshape(
+            ps.shape + (len(self.features),))
+
+    def histogram(self, bins=10, feature=None):
+        """(edges, counts) of the features' values in bins equal bins from
+        each one's min to its max, as numpy arrays: edges (features, bins
+        + 1) and counts (features, bins), or of one feature (its index or
+        name) as 1-D arrays.  A value is counted in the bin of its sketch
+        bucket's value, which is within the accuracy of the value."""
+        g = self._index()
+        if feature is not None:
+            k = (self.features.index(feature) if isinstance(feature, str)
+                 else int(feature))
+            edges, counts = self._result.histogram(g, k, int(bins))
+            return (np.array(edges, dtype=np.float64),
+                    np.array(counts, dtype=np.int64))
+        pairs = [self.histogram(bins, k) for k in range(len(self.features))]
+        return (np.stack([e for e, _ in pairs]),
+                np.stack([c for _, c in pairs]))
 
     def __repr__(self):
         return (f"<meshstats.Group {self.name}: {len(self.features)} features,"
@@ -82,9 +124,10 @@ class Stats:
         self.path = path
         self._result = result
         g = result.groups()
-        self.node = Group("node", g["node"])
-        self.edge = Group("edge", g["edge"])
-        self.delta = Group("delta", g["delta"])
+        self.node = Group("node", g["node"], result)
+        self.edge = Group("edge", g["edge"], result)
+        self.delta = Group("delta", g["delta"], result)
+        self.quantile_accuracy = result.quantile_accuracy() or None
         self.samples_found = g["samples_found"]
         self.samples_selected = g["samples_selected"]
         self.samples_used = g["samples_used"]
@@ -110,12 +153,25 @@ class Stats:
                              "per_sample=True) to have the per-sample report")
         return self._result.per_sample_csv()
 
-    def normalization_params(self):
-        """The float32 arrays the write-back stores, for a loader to use:
-        node_mean, node_std, edge_mean, edge_std, delta_mean, delta_std,
-        delta_min, delta_max; each std is at least 1e-8.  Raises Error
+    def normalization_params(self, method="zscore"):
+        """The float32 arrays a loader normalizes with, by method:
+
+        "zscore" (what the write-back stores): node_mean, node_std,
+            edge_mean, edge_std, delta_mean, delta_std, delta_min,
+            delta_max; x -> (x - mean) / std.
+        "robust": the same keys, mean the median and std the
+            interquartile range / 1.349 (the std of a normal
+            distribution with that IQR), which outliers do not move.
+        "quantile": node_q01, node_q99, edge_q01, edge_q99, delta_q01,
+            delta_q99; x -> 2 (x - q01) / (q99 - q01) - 1, as
+            robot-learning codebases normalize.
+        Each std (and each q99 - q01) is at least 1e-8.  "robust" and
+        "quantile" need compute(..., quantiles=True).  Raises Error
         (MS_EEMPTY) when a group has no values, as the write-back does:
         there is nothing to normalize with."""
+        if method not in ("zscore", "robust", "quantile"):
+            raise ValueError(f"method: '{method}' is not valid; expected "
+                             "zscore, robust or quantile")
         for group in (self.node, self.edge, self.delta):
             if group.count == 0:
                 raise _error("MS_EEMPTY", f"{os.fsdecode(self.path)}: the "
@@ -125,8 +181,17 @@ class Stats:
         for group, fields in ((self.node, ("mean", "std")),
                               (self.edge, ("mean", "std")),
                               (self.delta, ("mean", "std", "min", "max"))):
+            if method == "quantile":
+                q01, q99 = group.quantile([0.01, 0.99])
+                out[f"{group.name}_q01"] = q01.astype(np.float32)
+                out[f"{group.name}_q99"] = np.fmax(
+                    q99, q01 + 1e-8).astype(np.float32)
+                continue
             for field in fields:
                 v = getattr(group, field)
+                if method == "robust" and field in ("mean", "std"):
+                    q25, q50, q75 = group.quantile([0.25, 0.5, 0.75])
+                    v = q50 if field == "mean" else (q75 - q25) / 1.349
                 if field == "std":
                     v = np.fmax(v, 1e-8)
                 out[f"{group.name}_{field}"] = v.astype(np.float32)
@@ -150,7 +215,7 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             skip_nonfinite=None, per_sample=False, config=None,
             progress=None, throttle=None, model=None,
             positional_features=None, positional_encoding=None, trace=None,
-            report=None):
+            report=None, quantiles=None, quantile_accuracy=None):
     """Compute the normalization statistics of the dataset at path.
 
     input_var, output_var: features per node read and predicted (4)
@@ -180,6 +245,9 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
         does (a Chrome trace: Perfetto, chrome://tracing)
     report: a file to write the HTML page meshstats --report writes
         (it keeps the per-sample results for it)
+    quantiles: also every feature's distribution (Group.quantile,
+        Group.histogram, normalization_params(method=...)) (False)
+    quantile_accuracy: their relative accuracy, 0.0001 to 0.1 (0.01)
 
     Returns Stats.  Raises meshstats.Error for a failure of the pass (.code
     names it), ValueError or TypeError for an argument, KeyboardInterrupt
@@ -208,7 +276,10 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
             ("positional_features", "positional-features",
              _integer(positional_features, "positional_features")),
             ("positional_encoding", "positional-encoding",
-             _text(positional_encoding, "positional_encoding"))):
+             _text(positional_encoding, "positional_encoding")),
+            ("quantiles", "quantiles", _flag(quantiles, "quantiles")),
+            ("quantile_accuracy", "quantile-accuracy",
+             _real(quantile_accuracy, "quantile_accuracy"))):
         if value is not None:
             settings.append((option, value, keyword))
     config = _path(config, "config")
@@ -269,6 +340,14 @@ def _size(value):
     except TypeError:
         raise TypeError("memory_limit: expected bytes (an integer) or a size "
                         f"such as \"256M\", not {type(value).__name__}") from None
+
+
+def _real(value, keyword):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{keyword}: expected a number")
+    return repr(float(value))
 
 
 def _flag(value, keyword):

@@ -185,7 +185,98 @@ result_info(ms_py_result *self, PyObject *unused)
         "read_seconds", i->read_seconds, "compute_seconds", i->compute_seconds);
 }
 
+/* The group named by its index, or a ValueError. */
+static int
+group_arg(int g, enum ms_group_kind *out)
+{
+    if (g < 0 || g >= MS_GROUP_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "no such group");
+        return -1;
+    }
+    *out = (enum ms_group_kind)g;
+    return 0;
+}
+
+/* quantile(group, feature, p): the library's answer, or its error. */
+static PyObject *
+result_quantile(ms_py_result *self, PyObject *args)
+{
+    int g;
+    Py_ssize_t k;
+    double p, q;
+    enum ms_group_kind kind;
+    if (!PyArg_ParseTuple(args, "ind", &g, &k, &p) || group_arg(g, &kind)) {
+        return NULL;
+    }
+    int rc = ms_stats_quantile(self->stats, kind, (size_t)k, p, &q);
+    if (rc != 0) {
+        return ms_py_raise_error(rc, "no quantile: the pass ran without "
+                                     "quantiles, p is outside [0, 1], or "
+                                     "the group has no values");
+    }
+    return PyFloat_FromDouble(q);
+}
+
+/* histogram(group, feature, bins): (edges, counts) as lists. */
+static PyObject *
+result_histogram(ms_py_result *self, PyObject *args)
+{
+    int g;
+    Py_ssize_t k, bins;
+    enum ms_group_kind kind;
+    if (!PyArg_ParseTuple(args, "inn", &g, &k, &bins) ||
+        group_arg(g, &kind)) {
+        return NULL;
+    }
+    if (bins < 1 || bins > 1000000) {
+        PyErr_SetString(PyExc_ValueError, "bins: expected 1..1000000");
+        return NULL;
+    }
+    double *edges = PyMem_Calloc((size_t)bins + 1, sizeof(*edges));
+    unsigned long long *counts = PyMem_Calloc((size_t)bins, sizeof(*counts));
+    PyObject *out = NULL;
+    int rc = edges && counts ? ms_stats_histogram(self->stats, kind,
+                                                  (size_t)k, (size_t)bins,
+                                                  edges,
+                                                  (uint64_t *)counts)
+                             : MS_ENOMEM;
+    if (rc != 0) {
+        ms_py_raise_error(rc, "no histogram: the pass ran without "
+                              "quantiles, or the group has no values");
+    } else {
+        PyObject *e = PyList_New(bins + 1), *c = PyList_New(bins);
+        for (Py_ssize_t i = 0; e && c && i <= bins; i++) {
+            PyList_SET_ITEM(e, i, PyFloat_FromDouble(edges[i]));
+            if (i < bins) {
+                PyList_SET_ITEM(c, i, PyLong_FromUnsignedLongLong(counts[i]));
+            }
+        }
+        if (e != NULL && c != NULL) {
+            out = Py_BuildValue("(NN)", e, c);
+        } else {
+            Py_XDECREF(e);
+            Py_XDECREF(c);
+        }
+    }
+    PyMem_Free(edges);
+    PyMem_Free(counts);
+    return out;
+}
+
+static PyObject *
+result_quantile_accuracy(ms_py_result *self, PyObject *unused)
+{
+    (void)unused;
+    return PyFloat_FromDouble(self->stats->quantile_accuracy);
+}
+
 static PyMethodDef result_methods[] = {
+    {"quantile", (PyCFunction)result_quantile, METH_VARARGS,
+     "Feature k of group g at probability p (a pass with quantiles)."},
+    {"histogram", (PyCFunction)result_histogram, METH_VARARGS,
+     "Feature k of group g in bins equal bins: (edges, counts)."},
+    {"quantile_accuracy", (PyCFunction)result_quantile_accuracy,
+     METH_NOARGS, "The quantiles' relative accuracy (0: none)."},
     {"json", (PyCFunction)result_json, METH_NOARGS,
      "The result as meshstats --json prints it."},
     {"table", (PyCFunction)result_table, METH_NOARGS,
