@@ -41,6 +41,7 @@ pass(const char *path, char **json)
     o.workers = 2;
     o.memory_limit = 64 << 10; /* several units per sample */
     o.per_sample = true;
+    o.quantiles = true; /* the sketches cross ranks too */
     struct ms_stats *s = NULL;
     struct ms_error err;
     int rc = ms_stats_compute(path, &o, &s, &err);

@@ -496,12 +496,14 @@ Test(compute, every_allocation_failure_returns_enomem, .init = helper_dir_setup,
      .fini = helper_dir_teardown)
 {
     char *path = helper_generate(helper_dir, "alloc.h5", 2, 5, 40);
+    for (int quantiles = 0; quantiles < 2; quantiles++) {
     bool succeeded = false;
     uint64_t n;
     for (n = 1; n < 10000 && !succeeded; n++) {
         struct ms_options o;
         ms_options_init(&o);
         o.memory_limit = 16 << 10; /* several units per sample */
+        o.quantiles = quantiles; /* and their sketches' allocations */
         struct ms_stats *s = NULL;
         struct ms_error err;
         ms__alloc_fail_after(n);
@@ -521,6 +523,7 @@ Test(compute, every_allocation_failure_returns_enomem, .init = helper_dir_setup,
     cr_expect(succeeded, "the pass never succeeded within %llu allocations",
               (unsigned long long)n);
     cr_expect_gt(n, 40, "a pass with several units makes many allocations");
+    }
     free(path);
 }
 

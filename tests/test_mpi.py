@@ -44,7 +44,9 @@ def generated(name, samples, T=20, N=200):
 @case
 def two_and_three_ranks_give_the_bytes_of_one_process():
     path = generated("seven.h5", 7)
-    for args in ((), ("-s", 5), ("--split", "train"), ("--memory-limit", "1M")):
+    for args in ((), ("-s", 5), ("--split", "train"), ("--memory-limit", "1M"),
+                 ("--quantiles",), ("--quantiles", "--quantile-accuracy",
+                                    "0.001", "-s", 5)):
         want = single("-q", "--json", "-", *args, path)
         assert want.returncode == 0, want.stderr
         for n in (2, 3):
@@ -174,10 +176,11 @@ def a_bad_sample_on_a_rank_is_skipped_or_fails_all_ranks_named():
     samples[5] = (5, samples[5][1], edges)
     path = os.path.join(TMP, "bad.h5")
     oracle.write_dataset(path, samples, dtype="<f8")
-    want = single("-q", "--json", "-", path)
-    got = ranks(3, "-q", "--json", "-", path)
-    assert got.returncode == 0, got.stderr
-    assert got.stdout == want.stdout
+    for args in ((), ("--quantiles",)):  # (the skipped sample's values out)
+        want = single("-q", "--json", "-", *args, path)
+        got = ranks(3, "-q", "--json", "-", *args, path)
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == want.stdout, args
     assert "sample 5" in got.stderr and "warning" in got.stderr
     assert got.stderr.count("warning") == 1, got.stderr  # rank 0 only
     p = ranks(3, "-q", "--strict", path)

@@ -255,3 +255,85 @@ ms__sketch_bytes(unsigned bits, size_t nbinades)
                        sizeof(uint64_t *)) +
            sizeof(struct ms_sketch);
 }
+
+/* Encoding: zeros (8 bytes), then each sign: lo and n (4 bytes each), then
+ * each binade: 1 if counted and its 2^bits counts (8 bytes each), else 0.
+ * Native byte order: the ranks of one run share it. */
+
+size_t
+ms__sketch_encoded_size(const struct ms_sketch *s)
+{
+    size_t size = sizeof(uint64_t), per = ((size_t)1 << s->bits) * 8;
+    for (int g = 0; g < 2; g++) {
+        size += 2 * sizeof(uint32_t);
+        for (unsigned i = 0; i < s->sign[g].n; i++) {
+            size += 1 + (s->sign[g].binade[i] != NULL ? per : 0);
+        }
+    }
+    return size;
+}
+
+void
+ms__sketch_encode(const struct ms_sketch *s, unsigned char *out)
+{
+    size_t per = ((size_t)1 << s->bits) * 8;
+    memcpy(out, &s->zeros, sizeof(s->zeros));
+    out += sizeof(s->zeros);
+    for (int g = 0; g < 2; g++) {
+        const struct ms_sketch_store *st = &s->sign[g];
+        uint32_t lo = st->lo, n = st->n;
+        memcpy(out, &lo, 4);
+        memcpy(out + 4, &n, 4);
+        out += 8;
+        for (unsigned i = 0; i < n; i++) {
+            *out++ = st->binade[i] != NULL;
+            if (st->binade[i] != NULL) {
+                memcpy(out, st->binade[i], per);
+                out += per;
+            }
+        }
+    }
+}
+
+int
+ms__sketch_merge_encoded(struct ms_sketch *s, const unsigned char *in,
+                         size_t size, size_t *used)
+{
+    size_t per = (size_t)1 << s->bits, at = sizeof(uint64_t);
+    uint64_t zeros, count;
+    if (size < at) {
+        return MS_EIO;
+    }
+    memcpy(&zeros, in, sizeof(zeros));
+    for (int g = 0; g < 2; g++) {
+        uint32_t lo, n;
+        if (size - at < 8) {
+            return MS_EIO;
+        }
+        memcpy(&lo, in + at, 4);
+        memcpy(&n, in + at + 4, 4);
+        at += 8;
+        for (uint32_t i = 0; i < n; i++) {
+            if (size - at < 1 || lo + i < lo || lo + i >= 2048) {
+                return MS_EIO;
+            }
+            if (in[at++] == 0) {
+                continue;
+            }
+            if ((size - at) / 8 < per) {
+                return MS_EIO;
+            }
+            uint64_t *dst = binade(&s->sign[g], lo + i, s->bits);
+            if (dst == NULL) {
+                return MS_ENOMEM;
+            }
+            for (size_t j = 0; j < per; j++, at += 8) {
+                memcpy(&count, in + at, 8);
+                dst[j] += count;
+            }
+        }
+    }
+    s->zeros += zeros;
+    *used = at;
+    return 0;
+}

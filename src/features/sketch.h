@@ -74,6 +74,14 @@ typedef void (*ms_sketch_visit)(void *data, double lo, double hi,
                                 double value, uint64_t count);
 void ms__sketch_walk(const struct ms_sketch *s, ms_sketch_visit fn,
                      void *data);
+/* A sketch as bytes (to send to another process): its size, the bytes
+ * into out, and their counts added to s (the same bits): 0, MS_ENOMEM,
+ * or MS_EIO for bytes that are not a sketch of s's bits (*used: how many
+ * it read). */
+size_t ms__sketch_encoded_size(const struct ms_sketch *s);
+void ms__sketch_encode(const struct ms_sketch *s, unsigned char *out);
+int ms__sketch_merge_encoded(struct ms_sketch *s, const unsigned char *in,
+                             size_t size, size_t *used);
 /* Bytes a sketch holds with nbinades binades counted in all. */
 size_t ms__sketch_bytes(unsigned bits, size_t nbinades);
 

@@ -110,15 +110,57 @@ put(struct blob *b, const void *p, size_t n)
         b->data = grown;
         b->cap = cap;
     }
-    memcpy(b->data + b->size, p, n);
+    if (p != NULL) { /* (NULL: room the caller fills) */
+        memcpy(b->data + b->size, p, n);
+    }
     b->size += n;
     return 0;
 }
 
+/* A rank's total's sketches (with quantiles), after its outcomes: their
+ * counts add, in any order. */
 static int
-serialize(const struct ms_outcomes *o, struct blob *b)
+serialize_sketches(const struct ms_accumulator *total, struct blob *b)
 {
-    int rc = 0;
+    for (int g = 0; total->sketch[0] != NULL && g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; k < total->nfeat[g]; k++) {
+            const struct ms_sketch *sk = &total->sketch[g][k];
+            size_t n = ms__sketch_encoded_size(sk);
+            if (put(b, NULL, n) != 0) {
+                return MS_ENOMEM;
+            }
+            ms__sketch_encode(sk, b->data + b->size - n);
+        }
+    }
+    return 0;
+}
+
+static int
+merge_sketches(const unsigned char *p, size_t size,
+               struct ms_accumulator *total)
+{
+    for (int g = 0; total->sketch[0] != NULL && g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; k < total->nfeat[g]; k++) {
+            size_t used;
+            int rc = ms__sketch_merge_encoded(&total->sketch[g][k], p, size,
+                                              &used);
+            if (rc != 0) {
+                return rc;
+            }
+            p += used;
+            size -= used;
+        }
+    }
+    return size == 0 ? 0 : MS_EIO;
+}
+
+/* [outcomes' size (8 bytes)][outcomes][the total's sketches] */
+static int
+serialize(const struct ms_outcomes *o, const struct ms_accumulator *total,
+          struct blob *b)
+{
+    uint64_t head = 0;
+    int rc = put(b, &head, sizeof(head));
     for (size_t i = 0; rc == 0 && i < o->count; i++) {
         const struct ms_outcome *x = &o->items[i];
         uint64_t sample = x->sample;
@@ -134,6 +176,11 @@ serialize(const struct ms_outcomes *o, struct blob *b)
             uint64_t len = strlen(x->reason);
             rc = put(b, &len, sizeof(len)) || put(b, x->reason, len);
         }
+    }
+    if (rc == 0) {
+        head = b->size - sizeof(head);
+        memcpy(b->data, &head, sizeof(head));
+        rc = serialize_sketches(total, b);
     }
     return rc ? MS_ENOMEM : 0;
 }
@@ -410,7 +457,18 @@ receive_outcomes(struct ms_mpi_pass *mp, struct ms_stats *stats,
         MPI_Send(&go, 1, MPI_INT, r, TAG_GO, MPI_COMM_WORLD);
         if (go) {
             receive_bytes(data, (size_t)size, r);
-            rc = fold_blob(data, (size_t)size, mp, stats, total, &acc);
+            uint64_t head = UINT64_MAX;
+            if (size >= sizeof(head)) {
+                memcpy(&head, data, sizeof(head));
+            }
+            rc = size < sizeof(head) || head > size - sizeof(head)
+                     ? MS_EIO
+                     : fold_blob(data + sizeof(head), (size_t)head, mp,
+                                 stats, total, &acc);
+            rc = rc != 0 ? rc
+                         : merge_sketches(data + sizeof(head) + head,
+                                          (size_t)(size - sizeof(head) - head),
+                                          total);
         }
         ms__free(data);
     }
@@ -427,7 +485,7 @@ ms__mpi_combine(struct ms_mpi_pass *mp, struct ms_stats *stats,
     final_progress(mp, stats);
     ms__free(mp->others);
     mp->others = NULL;
-    if (rc == 0 && rank_id != 0 && serialize(mine, &b) != 0) {
+    if (rc == 0 && rank_id != 0 && serialize(mine, total, &b) != 0) {
         rc = ms__error_set(err, MS_ENOMEM, "out of memory");
     }
     rc = ms__mpi_agree(rc, err);
