@@ -204,9 +204,47 @@ locate_nonfinite(const struct feature_src *src, unsigned nfeat,
     return MS_EOVERFLOW;
 }
 
+/* Count each edge's r and |r| (of the deformed positions, then of the
+ * reference ones) once, with one gather an edge: r stands for itself and
+ * its negation (the other direction), |r| for itself twice. */
+static int
+count_edges(const struct feature_src *src, unsigned nfeat,
+            const unsigned char *mask, struct ms_sketch *sk)
+{
+    for (unsigned k = 0; k < nfeat; k++) {
+        sk[k].kind = k % MS_EDGE_FEATURES == 3 ? MS_SKETCH_DOUBLED
+                                               : MS_SKETCH_MIRRORED;
+    }
+    int rc = 0;
+    for (unsigned set = 0; set < nfeat / MS_EDGE_FEATURES; set++) {
+        const double *pos = set ? src->ref : src->pos;
+        const uint32_t *from = src->from, *to = src->to;
+        struct ms_sketch *s = sk + set * MS_EDGE_FEATURES;
+        struct ms_sketch_cursor c[MS_EDGE_FEATURES] = {{.zeros = 0}};
+        for (int k = 0; k < MS_EDGE_FEATURES; k++) {
+            ms__sketch_cursor_load(&c[k], &s[k]);
+        }
+        for (size_t e = 0, E = src->E; rc == 0 && e < E; e++) {
+            if (mask != NULL && !mask[e]) {
+                continue;
+            }
+            double r[3];
+            relative(pos, from[e], to[e], r);
+            double len = sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+            rc = ms__sketch_cursor_add(&c[0], &s[0], r[0]) |
+                 ms__sketch_cursor_add(&c[1], &s[1], r[1]) |
+                 ms__sketch_cursor_add(&c[2], &s[2], r[2]) |
+                 ms__sketch_cursor_add(&c[3], &s[3], len);
+        }
+        for (int k = 0; k < MS_EDGE_FEATURES; k++) {
+            ms__sketch_cursor_end(&c[k], &s[k]);
+        }
+    }
+    return rc != 0 ? MS_ENOMEM : 0;
+}
+
 /* Count the values of the group's rows (those whose mask is set, when
- * masked) into its sketches: an edge's r twice, as r and -r, its |r|
- * twice. */
+ * masked) into its sketches. */
 static int
 count_values(const struct feature_src *src, unsigned nfeat, bool masked,
              struct ms_feature_scratch *scratch)
@@ -214,22 +252,15 @@ count_values(const struct feature_src *src, unsigned nfeat, bool masked,
     static const enum ms_group_kind group[] = {MS_GROUP_NODE, MS_GROUP_EDGE,
                                                MS_GROUP_DELTA};
     struct ms_sketch *sk = scratch->sketch[group[src->kind]];
-    size_t rows = feature_rows(src);
     const unsigned char *mask = masked ? scratch->mask : NULL;
+    if (sk == NULL || src->kind == KIND_EDGE) {
+        return sk == NULL ? 0 : count_edges(src, nfeat, mask, sk);
+    }
     int rc = 0;
-    for (unsigned k = 0; sk != NULL && rc == 0 && k < nfeat; k++) {
-        double *v = scratch->values;
-        feature_values(src, k, v);
-        bool mirrored = src->kind == KIND_EDGE && k % MS_EDGE_FEATURES != 3;
-        rc = ms__sketch_add_values(&sk[k], v, rows, mask,
-                                   src->kind == KIND_EDGE && !mirrored ? 2
-                                                                       : 1);
-        for (size_t r = 0; mirrored && r < rows; r++) {
-            v[r] = -v[r];
-        }
-        if (mirrored && rc == 0) {
-            rc = ms__sketch_add_values(&sk[k], v, rows, mask, 1);
-        }
+    for (unsigned k = 0; rc == 0 && k < nfeat; k++) {
+        feature_values(src, k, scratch->values);
+        rc = ms__sketch_add_values(&sk[k], scratch->values, src->b->N, mask,
+                                   1);
     }
     return rc;
 }

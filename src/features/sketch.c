@@ -2,15 +2,17 @@
  * sketch.c: exact counts of log-spaced buckets (sketch.h says what a
  * bucket is).  Pure computation; a sketch is one thread's at a time.
  *
- * Each sign keeps a window of binades (the exponents its values fell in),
- * widened as values arrive, with a binade's 2^bits counts allocated the
- * first time one of its values does: the memory follows the range of
- * magnitudes the data spans, not the number of values.
+ * Each sign keeps a window of binades (the exponents its values fell in)
+ * as one array of counts, widened as values arrive: the memory follows
+ * the range of magnitudes the data spans, not the number of values, and
+ * counting a value is a subtraction, a bound check and an increment.
  */
 #include "features/features.h"
 
 #include <math.h>
 #include <string.h>
+
+#define BINADES 2048u /* a double's exponents */
 
 unsigned
 ms__sketch_bits(double alpha)
@@ -32,71 +34,48 @@ ms__sketch_init(struct ms_sketch *s, unsigned bits)
 void
 ms__sketch_finish(struct ms_sketch *s)
 {
-    for (int g = 0; g < 2; g++) {
-        struct ms_sketch_store *st = &s->sign[g];
-        for (unsigned i = 0; i < st->n; i++) {
-            ms__free(st->binade[i]);
-        }
-        ms__free(st->binade);
-    }
+    ms__free(s->sign[0].counts);
+    ms__free(s->sign[1].counts);
     ms__sketch_init(s, s->bits);
 }
 
 void
 ms__sketch_clear(struct ms_sketch *s)
 {
-    size_t per = (size_t)1 << s->bits;
     for (int g = 0; g < 2; g++) {
         struct ms_sketch_store *st = &s->sign[g];
-        for (unsigned i = 0; i < st->n; i++) {
-            if (st->binade[i] != NULL) {
-                memset(st->binade[i], 0, per * sizeof(uint64_t));
-            }
+        if (st->n > 0) {
+            memset(st->counts, 0, ((size_t)st->n << s->bits) * 8);
         }
     }
     s->zeros = 0;
+    s->kind = MS_SKETCH_PLAIN;
 }
 
-/* Widen st's window to hold binade e: 0 or MS_ENOMEM. */
+/* Widen st's window to hold binades [e0, e1): 0 or MS_ENOMEM. */
 static int
-widen(struct ms_sketch_store *st, unsigned e)
+widen(struct ms_sketch_store *st, unsigned bits, unsigned e0, unsigned e1)
 {
-    if (st->n == 0) {
-        st->binade = ms__calloc(1, sizeof(*st->binade));
-        if (st->binade == NULL) {
-            return MS_ENOMEM;
-        }
-        st->lo = e;
-        st->n = 1;
+    if (st->n > 0) {
+        e0 = e0 < st->lo ? e0 : st->lo;
+        e1 = e1 > st->lo + st->n ? e1 : st->lo + st->n;
+    }
+    if (st->n > 0 && e0 == st->lo && e1 == st->lo + st->n) {
         return 0;
     }
-    unsigned lo = e < st->lo ? e : st->lo;
-    unsigned hi = e >= st->lo + st->n ? e + 1 : st->lo + st->n;
-    uint64_t **grown = ms__calloc(hi - lo, sizeof(*grown));
+    uint64_t *grown = ms__calloc((size_t)(e1 - e0) << bits, 8);
     if (grown == NULL) {
         return MS_ENOMEM;
     }
-    memcpy(grown + (st->lo - lo), st->binade, st->n * sizeof(*grown));
-    ms__free(st->binade);
-    st->binade = grown;
-    st->lo = lo;
-    st->n = hi - lo;
+    if (st->n > 0) {
+        memcpy(grown + ((size_t)(st->lo - e0) << bits), st->counts,
+               ((size_t)st->n << bits) * 8);
+    }
+    ms__free(st->counts);
+    st->counts = grown;
+    st->lo = e0;
+    st->n = e1 - e0;
     return 0;
-}
-
-/* Binade e of st, made if need be: NULL for out of memory. */
-static uint64_t *
-binade(struct ms_sketch_store *st, unsigned e, unsigned bits)
-{
-    if ((st->n == 0 || e < st->lo || e >= st->lo + st->n) &&
-        widen(st, e) != 0) {
-        return NULL;
-    }
-    uint64_t **b = &st->binade[e - st->lo];
-    if (*b == NULL) {
-        *b = ms__calloc((size_t)1 << bits, sizeof(**b));
-    }
-    return *b;
 }
 
 int
@@ -104,17 +83,17 @@ ms__sketch_add_slow(struct ms_sketch *s, double v, uint64_t weight)
 {
     uint64_t b;
     memcpy(&b, &v, sizeof(b));
+    uint64_t key = (b << 1) >> (53 - s->bits);
+    unsigned e = (unsigned)(key >> s->bits);
+    struct ms_sketch_store *st = &s->sign[b >> 63];
     if ((b << 1) == 0) {
         s->zeros += weight;
         return 0;
     }
-    uint64_t key = (b << 1) >> (53 - s->bits);
-    uint64_t *counts =
-        binade(&s->sign[b >> 63], (unsigned)(key >> s->bits), s->bits);
-    if (counts == NULL) {
+    if (widen(st, s->bits, e, e + 1) != 0) {
         return MS_ENOMEM;
     }
-    counts[key & ((1u << s->bits) - 1)] += weight;
+    st->counts[key - ((uint64_t)st->lo << s->bits)] += weight;
     return 0;
 }
 
@@ -122,13 +101,41 @@ int
 ms__sketch_add_values(struct ms_sketch *s, const double *v, size_t n,
                       const unsigned char *mask, uint64_t weight)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (mask == NULL || mask[i]) {
-            int rc = ms__sketch_add(s, v[i], weight);
-            if (rc != 0) {
-                return rc;
-            }
+    int rc = 0;
+    if (weight != 1) {
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            rc = mask == NULL || mask[i] ? ms__sketch_add(s, v[i], weight) : 0;
         }
+        return rc;
+    }
+    struct ms_sketch_cursor c = {.zeros = 0};
+    ms__sketch_cursor_load(&c, s);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (mask == NULL || mask[i]) {
+            rc = ms__sketch_cursor_add(&c, s, v[i]);
+        }
+    }
+    ms__sketch_cursor_end(&c, s);
+    return rc;
+}
+
+/* a's store `into` (+)= from (of the same bits), each count times
+ * weight. */
+static int
+merge_store(struct ms_sketch *a, int into,
+            const struct ms_sketch_store *from, uint64_t weight)
+{
+    struct ms_sketch_store *st = &a->sign[into];
+    if (from->n == 0) {
+        return 0;
+    }
+    if (widen(st, a->bits, from->lo, from->lo + from->n) != 0) {
+        return MS_ENOMEM;
+    }
+    uint64_t *dst = st->counts + ((size_t)(from->lo - st->lo) << a->bits);
+    size_t n = (size_t)from->n << a->bits;
+    for (size_t j = 0; j < n; j++) {
+        dst[j] += weight * from->counts[j];
     }
     return 0;
 }
@@ -136,22 +143,13 @@ ms__sketch_add_values(struct ms_sketch *s, const double *v, size_t n,
 int
 ms__sketch_merge(struct ms_sketch *a, const struct ms_sketch *b)
 {
-    size_t per = (size_t)1 << a->bits;
-    a->zeros += b->zeros;
+    uint64_t weight = b->kind == MS_SKETCH_DOUBLED ? 2 : 1;
+    a->zeros += (b->kind == MS_SKETCH_PLAIN ? 1 : 2) * b->zeros;
     for (int g = 0; g < 2; g++) {
-        const struct ms_sketch_store *from = &b->sign[g];
-        for (unsigned i = 0; i < from->n; i++) {
-            const uint64_t *src = from->binade[i];
-            if (src == NULL) {
-                continue;
-            }
-            uint64_t *dst = binade(&a->sign[g], from->lo + i, a->bits);
-            if (dst == NULL) {
-                return MS_ENOMEM;
-            }
-            for (size_t j = 0; j < per; j++) {
-                dst[j] += src[j];
-            }
+        if (merge_store(a, g, &b->sign[g], weight) != 0 ||
+            (b->kind == MS_SKETCH_MIRRORED &&
+             merge_store(a, 1 - g, &b->sign[g], 1) != 0)) {
+            return MS_ENOMEM;
         }
     }
     return 0;
@@ -161,13 +159,10 @@ uint64_t
 ms__sketch_count(const struct ms_sketch *s)
 {
     uint64_t n = s->zeros;
-    size_t per = (size_t)1 << s->bits;
     for (int g = 0; g < 2; g++) {
         const struct ms_sketch_store *st = &s->sign[g];
-        for (unsigned i = 0; i < st->n; i++) {
-            for (size_t j = 0; st->binade[i] != NULL && j < per; j++) {
-                n += st->binade[i][j];
-            }
+        for (size_t j = 0; j < ((size_t)st->n << s->bits); j++) {
+            n += st->counts[j];
         }
     }
     return n;
@@ -188,24 +183,21 @@ static void
 walk_store(const struct ms_sketch *s, int g, ms_sketch_visit fn, void *data)
 {
     const struct ms_sketch_store *st = &s->sign[g];
-    size_t per = (size_t)1 << s->bits;
-    for (unsigned k = 0; k < st->n; k++) {
-        unsigned i = g == 1 ? st->n - 1 - k : k; /* negatives: largest first */
-        for (size_t m = 0; st->binade[i] != NULL && m < per; m++) {
-            size_t j = g == 1 ? per - 1 - m : m;
-            uint64_t count = st->binade[i][j];
-            if (count == 0) {
-                continue;
-            }
-            uint64_t key = ((uint64_t)(st->lo + i) << s->bits) | j;
-            double lo = bound(key, s->bits), hi = bound(key + 1, s->bits);
-            /* the harmonic mean (the top binade's: its lower bound) */
-            double value = isinf(hi) ? lo : 2.0 * lo * (hi / (lo + hi));
-            if (g == 1) {
-                fn(data, -hi, -lo, -value, count);
-            } else {
-                fn(data, lo, hi, value, count);
-            }
+    size_t n = (size_t)st->n << s->bits;
+    for (size_t m = 0; m < n; m++) {
+        size_t j = g == 1 ? n - 1 - m : m; /* negatives: largest first */
+        uint64_t count = st->counts[j];
+        if (count == 0) {
+            continue;
+        }
+        uint64_t key = ((uint64_t)st->lo << s->bits) + j;
+        double lo = bound(key, s->bits), hi = bound(key + 1, s->bits);
+        /* the harmonic mean (the top binade's: its lower bound) */
+        double value = isinf(hi) ? lo : 2.0 * lo * (hi / (lo + hi));
+        if (g == 1) {
+            fn(data, -hi, -lo, -value, count);
+        } else {
+            fn(data, lo, hi, value, count);
         }
     }
 }
@@ -251,24 +243,19 @@ ms__sketch_rank(const struct ms_sketch *s, uint64_t k)
 size_t
 ms__sketch_bytes(unsigned bits, size_t nbinades)
 {
-    return nbinades * (((size_t)1 << bits) * sizeof(uint64_t) +
-                       sizeof(uint64_t *)) +
-           sizeof(struct ms_sketch);
+    return (nbinades << bits) * sizeof(uint64_t) + sizeof(struct ms_sketch);
 }
 
-/* Encoding: zeros (8 bytes), then each sign: lo and n (4 bytes each), then
- * each binade: 1 if counted and its 2^bits counts (8 bytes each), else 0.
- * Native byte order: the ranks of one run share it. */
+/* Encoding: zeros (8 bytes), then each sign: lo and n (4 bytes each) and
+ * its n << bits counts (8 bytes each).  Native byte order: the ranks of
+ * one run share it. */
 
 size_t
 ms__sketch_encoded_size(const struct ms_sketch *s)
 {
-    size_t size = sizeof(uint64_t), per = ((size_t)1 << s->bits) * 8;
+    size_t size = sizeof(uint64_t);
     for (int g = 0; g < 2; g++) {
-        size += 2 * sizeof(uint32_t);
-        for (unsigned i = 0; i < s->sign[g].n; i++) {
-            size += 1 + (s->sign[g].binade[i] != NULL ? per : 0);
-        }
+        size += 8 + ((size_t)s->sign[g].n << s->bits) * 8;
     }
     return size;
 }
@@ -276,22 +263,18 @@ ms__sketch_encoded_size(const struct ms_sketch *s)
 void
 ms__sketch_encode(const struct ms_sketch *s, unsigned char *out)
 {
-    size_t per = ((size_t)1 << s->bits) * 8;
     memcpy(out, &s->zeros, sizeof(s->zeros));
     out += sizeof(s->zeros);
     for (int g = 0; g < 2; g++) {
         const struct ms_sketch_store *st = &s->sign[g];
         uint32_t lo = st->lo, n = st->n;
+        size_t bytes = ((size_t)n << s->bits) * 8;
         memcpy(out, &lo, 4);
         memcpy(out + 4, &n, 4);
-        out += 8;
-        for (unsigned i = 0; i < n; i++) {
-            *out++ = st->binade[i] != NULL;
-            if (st->binade[i] != NULL) {
-                memcpy(out, st->binade[i], per);
-                out += per;
-            }
+        if (bytes > 0) {
+            memcpy(out + 8, st->counts, bytes);
         }
+        out += 8 + bytes;
     }
 }
 
@@ -299,7 +282,7 @@ int
 ms__sketch_merge_encoded(struct ms_sketch *s, const unsigned char *in,
                          size_t size, size_t *used)
 {
-    size_t per = (size_t)1 << s->bits, at = sizeof(uint64_t);
+    size_t at = sizeof(uint64_t);
     uint64_t zeros, count;
     if (size < at) {
         return MS_EIO;
@@ -313,24 +296,21 @@ ms__sketch_merge_encoded(struct ms_sketch *s, const unsigned char *in,
         memcpy(&lo, in + at, 4);
         memcpy(&n, in + at + 4, 4);
         at += 8;
-        for (uint32_t i = 0; i < n; i++) {
-            if (size - at < 1 || lo + i < lo || lo + i >= 2048) {
-                return MS_EIO;
-            }
-            if (in[at++] == 0) {
-                continue;
-            }
-            if ((size - at) / 8 < per) {
-                return MS_EIO;
-            }
-            uint64_t *dst = binade(&s->sign[g], lo + i, s->bits);
-            if (dst == NULL) {
-                return MS_ENOMEM;
-            }
-            for (size_t j = 0; j < per; j++, at += 8) {
-                memcpy(&count, in + at, 8);
-                dst[j] += count;
-            }
+        size_t counts = (size_t)n << s->bits;
+        if (n == 0) {
+            continue;
+        }
+        if (lo >= BINADES || n > BINADES - lo || (size - at) / 8 < counts) {
+            return MS_EIO;
+        }
+        struct ms_sketch_store *st = &s->sign[g];
+        if (widen(st, s->bits, lo, lo + n) != 0) {
+            return MS_ENOMEM;
+        }
+        uint64_t *dst = st->counts + ((size_t)(lo - st->lo) << s->bits);
+        for (size_t j = 0; j < counts; j++, at += 8) {
+            memcpy(&count, in + at, 8);
+            dst[j] += count;
         }
     }
     s->zeros += zeros;

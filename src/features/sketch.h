@@ -18,15 +18,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The buckets of one sign: binades [lo, lo + n), each 2^bits counts or
- * NULL until a value falls in it. */
+/* The buckets of one sign: the 2^bits counts of each binade in [lo,
+ * lo + n), one array (n << bits counts), widened as values arrive. */
 struct ms_sketch_store {
     unsigned lo, n;
-    uint64_t **binade;
+    uint64_t *counts;
 };
+
+/* What each value counted stands for: itself; itself and its negation
+ * (an edge's r, counted in one direction for both); itself twice (an
+ * edge's |r|).  Only merging reads a sketch that is not plain. */
+enum ms_sketch_kind { MS_SKETCH_PLAIN, MS_SKETCH_MIRRORED, MS_SKETCH_DOUBLED };
 
 struct ms_sketch {
     unsigned bits;
+    enum ms_sketch_kind kind;
     uint64_t zeros;
     struct ms_sketch_store sign[2]; /* [0] positive, [1] negative */
 };
@@ -47,21 +53,75 @@ ms__sketch_add(struct ms_sketch *s, double v, uint64_t weight)
 {
     uint64_t b;
     __builtin_memcpy(&b, &v, sizeof(b));
+    if ((b << 1) == 0) {
+        s->zeros += weight;
+        return 0;
+    }
     struct ms_sketch_store *st = &s->sign[b >> 63];
-    uint64_t key = (b << 1) >> (53 - s->bits); /* (magnitude >> (52 - bits)) */
-    unsigned e = (unsigned)(key >> s->bits) - st->lo;
-    if ((b << 1) == 0 || e >= st->n || st->binade[e] == NULL) {
+    /* the magnitude's bits >> (52 - bits), from the window's start */
+    uint64_t at = ((b << 1) >> (53 - s->bits)) - ((uint64_t)st->lo << s->bits);
+    if (at >= ((uint64_t)st->n << s->bits)) {
         return ms__sketch_add_slow(s, v, weight);
     }
-    st->binade[e][key & ((1u << s->bits) - 1)] += weight;
+    st->counts[at] += weight;
     return 0;
+}
+
+/* A sketch's counting held in a loop's locals (the compiler keeps them
+ * in registers, which it cannot do for the sketch's fields past a store
+ * to a count): load it, count with it once each value, end it. */
+struct ms_sketch_cursor {
+    uint64_t *counts[2];
+    uint64_t base[2], limit[2];
+    uint64_t zeros;
+    unsigned shift;
+};
+
+static inline void
+ms__sketch_cursor_load(struct ms_sketch_cursor *c, const struct ms_sketch *s)
+{
+    for (int g = 0; g < 2; g++) {
+        c->counts[g] = s->sign[g].counts;
+        c->base[g] = (uint64_t)s->sign[g].lo << s->bits;
+        c->limit[g] = (uint64_t)s->sign[g].n << s->bits;
+    }
+    c->shift = 53 - s->bits;
+}
+
+static inline int
+ms__sketch_cursor_add(struct ms_sketch_cursor *c, struct ms_sketch *s,
+                      double v)
+{
+    uint64_t b;
+    __builtin_memcpy(&b, &v, sizeof(b));
+    if ((b << 1) == 0) {
+        c->zeros++;
+        return 0;
+    }
+    unsigned g = (unsigned)(b >> 63);
+    uint64_t at = ((b << 1) >> c->shift) - c->base[g];
+    if (at < c->limit[g]) {
+        c->counts[g][at]++;
+        return 0;
+    }
+    int rc = ms__sketch_add_slow(s, v, 1); /* (widens the window) */
+    ms__sketch_cursor_load(c, s);
+    return rc;
+}
+
+static inline void
+ms__sketch_cursor_end(struct ms_sketch_cursor *c, struct ms_sketch *s)
+{
+    s->zeros += c->zeros;
+    c->zeros = 0;
 }
 
 /* Count n values: as they are; with mask, those whose mask[i] is set. */
 int ms__sketch_add_values(struct ms_sketch *s, const double *v, size_t n,
                           const unsigned char *mask, uint64_t weight);
-/* a (+)= b (the same bits): 0 or MS_ENOMEM. */
+/* a (+)= b (the same bits; a plain, b of any kind): 0 or MS_ENOMEM. */
 int ms__sketch_merge(struct ms_sketch *a, const struct ms_sketch *b);
+/* The values a plain sketch counts. */
 uint64_t ms__sketch_count(const struct ms_sketch *s);
 
 /* The value of the bucket holding the k-th smallest counted value (k <
