@@ -67,12 +67,12 @@ ms__sketch_add(struct ms_sketch *s, double v, uint64_t weight)
     return 0;
 }
 
-/* A sketch's counting held in a loop's locals (the compiler keeps them
- * in registers, which it cannot do for the sketch's fields past a store
- * to a count): load it, count with it once each value, end it. */
+/* A sketch's counting held in a loop's locals (scalars the compiler keeps
+ * in registers, which it cannot do for the sketch's fields: a store to a
+ * count may change them): load it, count with it, end it. */
 struct ms_sketch_cursor {
-    uint64_t *counts[2];
-    uint64_t base[2], limit[2];
+    uint64_t *pos, *neg;
+    uint64_t pos_base, neg_base, pos_limit, neg_limit;
     uint64_t zeros;
     unsigned shift;
 };
@@ -80,11 +80,12 @@ struct ms_sketch_cursor {
 static inline void
 ms__sketch_cursor_load(struct ms_sketch_cursor *c, const struct ms_sketch *s)
 {
-    for (int g = 0; g < 2; g++) {
-        c->counts[g] = s->sign[g].counts;
-        c->base[g] = (uint64_t)s->sign[g].lo << s->bits;
-        c->limit[g] = (uint64_t)s->sign[g].n << s->bits;
-    }
+    c->pos = s->sign[0].counts;
+    c->neg = s->sign[1].counts;
+    c->pos_base = (uint64_t)s->sign[0].lo << s->bits;
+    c->neg_base = (uint64_t)s->sign[1].lo << s->bits;
+    c->pos_limit = (uint64_t)s->sign[0].n << s->bits;
+    c->neg_limit = (uint64_t)s->sign[1].n << s->bits;
     c->shift = 53 - s->bits;
 }
 
@@ -98,10 +99,10 @@ ms__sketch_cursor_add(struct ms_sketch_cursor *c, struct ms_sketch *s,
         c->zeros++;
         return 0;
     }
-    unsigned g = (unsigned)(b >> 63);
-    uint64_t at = ((b << 1) >> c->shift) - c->base[g];
-    if (at < c->limit[g]) {
-        c->counts[g][at]++;
+    bool neg = (b >> 63) != 0;
+    uint64_t at = ((b << 1) >> c->shift) - (neg ? c->neg_base : c->pos_base);
+    if (at < (neg ? c->neg_limit : c->pos_limit)) {
+        (neg ? c->neg : c->pos)[at]++;
         return 0;
     }
     int rc = ms__sketch_add_slow(s, v, 1); /* (widens the window) */
