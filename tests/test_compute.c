@@ -502,7 +502,8 @@ Test(compute, every_allocation_failure_returns_enomem, .init = helper_dir_setup,
     for (n = 1; n < 10000 && !succeeded; n++) {
         struct ms_options o;
         ms_options_init(&o);
-        o.memory_limit = 16 << 10; /* several units per sample */
+        /* several units per sample (beside the sketches' 1.2 MB) */
+        o.memory_limit = (16 << 10) + (quantiles ? 2 << 20 : 0);
         o.quantiles = quantiles; /* and their sketches' allocations */
         struct ms_stats *s = NULL;
         struct ms_error err;

@@ -17,6 +17,8 @@
  */
 #include "pass/pass.h"
 
+#include <string.h>
+
 #include <stdio.h>
 
 /* A WHOLE unit's buffer aims at this size even when the memory limit
@@ -79,17 +81,36 @@ ms__budget_limit_chunks(struct ms_sample_shape *sh, uint64_t memory_limit)
     }
 }
 
+/* With quantiles, the sketches of one unit, or of one accumulator: a
+ * sketch a feature, each counted at MS_SKETCH_BUDGET_BINADES binades a
+ * sign (a feature whose values span more than 2^32 in magnitude on one
+ * side holds more: docs/spec.md section 4.1). */
+#define MS_SKETCH_BUDGET_BINADES 32
+
+static size_t
+sketch_set_bytes(const struct ms_plan *plan, const struct ms_options *opts)
+{
+    size_t n = plan->nfeat[MS_GROUP_NODE] + plan->nfeat[MS_GROUP_EDGE] +
+               plan->nfeat[MS_GROUP_DELTA];
+    unsigned bits = ms__sketch_bits(opts->quantile_accuracy);
+    return opts->quantiles
+               ? n * ms__sketch_bytes(bits, 2 * MS_SKETCH_BUDGET_BINADES)
+               : 0;
+}
+
 /* The scratch of one feature computation over rows rows (the skip path's
- * values and mask) and the buffers of one chunk, added to *sum. */
+ * and the sketches' values and mask), the unit's sketches and the buffers
+ * of one chunk, added to *sum. */
 static int
-add_scratch(const struct ms_sample_shape *sh, const struct ms_options *opts,
-            size_t rows, size_t *sum)
+add_scratch(const struct ms_plan *plan, const struct ms_sample_shape *sh,
+            const struct ms_options *opts, size_t rows, size_t *sum)
 {
     size_t skip = 0;
     bool frames = sh->layout == MS_LAYOUT_TRAJECTORY; /* always columns */
-    if (((opts->skip_nonfinite || frames) &&
+    if (((opts->skip_nonfinite || frames || opts->quantiles) &&
          ms__size_mul(sizeof(double) + 1, rows, &skip) != 0) ||
         ms__size_add(*sum, skip, sum) != 0 ||
+        ms__size_add(*sum, sketch_set_bytes(plan, opts), sum) != 0 ||
         ms__size_add(*sum, 3 * chunk_bytes(sh), sum) != 0) {
         return MS_EOVERFLOW;
     }
@@ -142,7 +163,8 @@ whole_costs(const struct ms_plan *plan, const struct ms_sample_shape *sh,
         ms__size_add(edges, statics, &edges) != 0 ||
         ms__size_mul(node, sh->N, fixed) != 0 ||
         ms__size_add(*fixed, edges, fixed) != 0 ||
-        add_scratch(sh, opts, sh->N > sh->E ? sh->N : sh->E, fixed) != 0 ||
+        add_scratch(plan, sh, opts, sh->N > sh->E ? sh->N : sh->E, fixed) !=
+            0 ||
         ms__plan_unit_bytes(plan->nrows, frames ? 2 : 1, sh->N,
                             &row_bytes) != 0 ||
         ms__size_add(row_bytes, slot_overhead(plan), per_slot) != 0 ||
@@ -179,8 +201,8 @@ blocked_unit_bytes(const struct ms_plan *plan,
     size_t need = (buffer > first ? buffer : first) +
                   (2 * read + 1) * sizeof(int64_t) + counts +
                   2 * slot_overhead(plan);
-    add_scratch(sh, opts, MS_NODE_BLOCK > MS_EDGE_BLOCK ? MS_NODE_BLOCK
-                                                        : MS_EDGE_BLOCK,
+    add_scratch(plan, sh, opts,
+                MS_NODE_BLOCK > MS_EDGE_BLOCK ? MS_NODE_BLOCK : MS_EDGE_BLOCK,
                 &need);
     return need;
 }
@@ -257,6 +279,8 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
             s->reserve_worst = ps;
         }
     }
+    /* (the sample's and the total's sketches) */
+    s->reserve += 2 * sketch_set_bytes(plan, opts);
     return 0;
 }
 
@@ -288,7 +312,7 @@ too_big(const struct ms_plan *plan, const struct share *s,
     const struct ms_sample_shape *sh = &ps->shape;
     unsigned long long need = (unsigned long long)s->reserve +
                               (unsigned long long)s->unit * prefetch;
-    char what[256];
+    char what[400];
     if (ps->blocked) {
         size_t node = 3 * sizeof(double) * (opts->edge_var / 4);
         snprintf(what, sizeof(what),
@@ -305,6 +329,14 @@ too_big(const struct ms_plan *plan, const struct share *s,
                  prefetch, prefetch == 1 ? "" : "s");
     }
     bool frames = sh->layout == MS_LAYOUT_TRAJECTORY;
+    size_t sketches = sketch_set_bytes(plan, opts);
+    if (sketches > 0) {
+        size_t used = strlen(what);
+        snprintf(what + used, sizeof(what) - used,
+                 " (each unit, and the totals twice, with %zu bytes of "
+                 "quantile sketches at --quantile-accuracy %g)",
+                 sketches, opts->quantile_accuracy);
+    }
     return ms__error_set(
         err, MS_ETOOBIG,
         "%s: sample %lld: %s%s/%s: %s, more than the memory "
