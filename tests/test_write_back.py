@@ -268,6 +268,34 @@ def a_name_heap_that_must_grow_survives_every_write():
 
 
 @case
+def quantiles_are_written_back_beside_the_moments_and_go_with_them():
+    path = base("q.h5")
+    with h5py.File(path, "a") as f:
+        f.create_dataset(f"{PARAMS}/my_own", data=[1.0, 2.0])
+    p = run(path, "-q", "--write-back", "--quantiles", "--json",
+            os.path.join(TMP, "q.json"))
+    assert p.returncode == 0, p.stderr
+    got = json.load(open(os.path.join(TMP, "q.json")))
+    with h5py.File(path, "r") as f:
+        g = f[PARAMS]
+        assert g.attrs["quantile_accuracy"] == 0.01
+        for group in ("node", "edge", "delta"):
+            for name, i in (("q01", 1), ("q50", 4), ("q99", 7)):
+                want = np.float32(got[group]["quantiles"]["values"][i])
+                assert g[f"{group}_{name}"].dtype == np.float32
+                assert np.array_equal(g[f"{group}_{name}"][...], want)
+        assert list(g["my_own"][...]) == [1.0, 2.0]
+    # A later write-back without quantiles leaves none of the old ones.
+    p = run(path, "-q", "--write-back")
+    assert p.returncode == 0, p.stderr
+    with h5py.File(path, "r") as f:
+        g = f[PARAMS]
+        assert not [k for k in g if "_q" in k], list(g)
+        assert "quantile_accuracy" not in g.attrs
+        assert "my_own" in g
+
+
+@case
 def a_json_output_killed_half_way_leaves_the_previous_file():
     path = base("j.h5")
     out = os.path.join(TMP, "out", "stats.json")

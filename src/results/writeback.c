@@ -136,6 +136,37 @@ write_feature_names(hid_t group, const struct ms_stats *s)
     return 0;
 }
 
+/* With quantiles: <group>_q01, _q50 and _q99 (quantiles 1, 4 and 7)
+ * and their accuracy. */
+static herr_t
+write_quantiles(hid_t group, const struct ms_stats *s)
+{
+    static const struct {
+        size_t q;
+        const char *name;
+    } kept[] = {{1, "q01"}, {4, "q50"}, {7, "q99"}};
+    for (int g = 0; s->quantile_accuracy > 0 && g < MS_GROUP_COUNT; g++) {
+        const struct ms_group_stats *gs = &s->groups[g];
+        for (size_t i = 0; i < MS_ARRAY_SIZE(kept); i++) {
+            float values[1024];
+            for (size_t k = 0; k < gs->nfeatures; k++) {
+                values[k] = (float)gs->quantiles[kept[i].q * gs->nfeatures + k];
+            }
+            char name[32];
+            snprintf(name, sizeof(name), "%s_%s",
+                     ms_group_name((enum ms_group_kind)g), kept[i].name);
+            if (write_vector(group, name, values, gs->nfeatures) < 0) {
+                return -1;
+            }
+        }
+    }
+    return s->quantile_accuracy > 0
+               ? write_attribute(group, "quantile_accuracy",
+                                 H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
+                                 &s->quantile_accuracy)
+               : 0;
+}
+
 static herr_t
 write_params(hid_t group, const struct ms_stats *s)
 {
@@ -152,6 +183,9 @@ write_params(hid_t group, const struct ms_stats *s)
         if (write_field(group, s, vectors[i].kind, vectors[i].field) < 0) {
             return -1;
         }
+    }
+    if (write_quantiles(group, s) < 0) {
+        return -1;
     }
     unsigned mts = s->max_timesteps;
     unsigned long long used = s->samples_used;
@@ -321,7 +355,9 @@ ours(const char *name)
         "delta_std", "delta_min", "delta_max", "meshstats_version", "model",
         "positional_features", "node_features", "edge_features",
         "delta_features", "mode", "selection", "max_timesteps_for_stats",
-        "input_var", "output_var", "edge_var", "samples_used"};
+        "input_var", "output_var", "edge_var", "samples_used", "node_q01",
+        "node_q50", "node_q99", "edge_q01", "edge_q50", "edge_q99",
+        "delta_q01", "delta_q50", "delta_q99", "quantile_accuracy"};
     for (size_t i = 0; i < MS_ARRAY_SIZE(names); i++) {
         if (strcmp(name, names[i]) == 0) {
             return true;
