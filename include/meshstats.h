@@ -336,6 +336,15 @@ struct ms_stats {
      * ms_stats_histogram read. */
     double quantile_accuracy;
     struct ms_stats_sketches *sketches;
+    /* What the data suggests about normalizing it (docs/spec.md section
+     * 4.2): one sentence each, in group and feature order; the JSON's.
+     * sample_warnings: those the per-sample reports show (a feature
+     * whose sum one sample holds), not in the JSON, which must not
+     * depend on the outputs asked for. */
+    char **warnings;
+    size_t nwarnings;
+    char **sample_warnings;
+    size_t nsample_warnings;
 };
 
 /*

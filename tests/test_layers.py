@@ -51,7 +51,8 @@ LAYERS = {
              "split_read": 6},
     # the result object and what is written from it
     "results": {"stats": 0, "report": 1, "per_sample": 0, "progress": 0,
-                "trace": 0, "quantiles": 0, "report_html": 2,
+                "trace": 0, "quantiles": 0, "diagnostics": 0,
+                "report_html": 2,
                 "writeback_file": 0, "writeback_swap": 0, "writeback": 1},
     # the options; the sample selection; the version; the settings table;
     # the config file

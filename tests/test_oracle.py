@@ -733,6 +733,50 @@ def the_quantiles_sketches_are_counted_in_the_memory_limit():
 
 
 @case
+def the_data_s_warnings_name_the_feature_and_what_was_found():
+    # disp_y (row 4) all 0; disp_x (row 3) with one value 1e9 among 3,456
+    # (58 std out: beyond 50 needs more than 2,501 values); disp_z (row 5)
+    # Cauchy: heavy-tailed; one sample (4) with a stress 20 times the
+    # others' holds most of its sum.
+    path = os.path.join(TMP, "q-warn.h5")
+    rng = np.random.default_rng(31)
+    samples = []
+    for sid in range(6):
+        nodal, edges = oracle.random_sample(rng, 8, 3, 16, 12)
+        nodal[4] = 0.0
+        nodal[5] = rng.standard_cauchy(size=nodal[5].shape)
+        nodal[6] = rng.uniform(1.0, 2.0, size=nodal[6].shape)
+        if sid == 0:
+            nodal[3, 1, 5] = 1e9
+        if sid == 4:
+            nodal[6] *= 20.0  # (80% of the sum)
+        samples.append((sid, nodal, edges))
+    oracle.write_dataset(path, samples)
+    p = run("--json", "-", "--quantiles", "--per-sample", os.devnull, path)
+    got = json.loads(p.stdout)["warnings"]
+    said = [line[len("meshstats: warning: "):]
+            for line in p.stderr.splitlines()]
+    # stderr: the JSON's, then what the per-sample reports show (not in
+    # the JSON, which is the same whatever outputs are asked for)
+    assert said[:len(got)] == got, (got, p.stderr)
+    assert json.loads(run("--json", "-", "--quantiles", path).stdout)[
+        "warnings"] == got
+    text = "\n".join(said)
+    assert "node disp_y is constant (0)" in text, text
+    assert re.search(r"node disp_x reaches \d+ std from its mean", text)
+    assert "node disp_z has a heavy tail" in text, text
+    assert "node stress: sample 4 holds" in text, text
+    # Without quantiles or per-sample reports, only what moments show.
+    plain = json.loads(run("--json", "-", path).stdout)["warnings"]
+    assert not [w for w in plain if "heavy tail" in w or "holds" in w]
+    assert [w for w in plain if "is constant" in w]
+    calm = json.loads(run("--json", "-", generated(
+        "q-plate.h5", "--samples", "3", "--timesteps", "6", "--nodes",
+        "400")).stdout)
+    assert "warnings" not in calm, calm.get("warnings")
+
+
+@case
 def quantiles_are_refused_for_the_trajectory_models_by_name():
     path = generated("q-cloth.h5", "--samples", "1", "--timesteps", "4",
                      "--nodes", "50", "--model", "cloth")

@@ -118,6 +118,14 @@ static int
 write_outputs(const struct cli *c, const struct ms_stats *stats)
 {
     const struct ms_settings *s = &c->settings;
+    /* The data's advice comes with the table (-q leaves it to the JSON). */
+    for (size_t i = 0; !s->quiet && i < stats->nwarnings; i++) {
+        fprintf(stderr, "meshstats: warning: %s\n", stats->warnings[i]);
+    }
+    for (size_t i = 0; s->per_sample && i < stats->nsample_warnings; i++) {
+        fprintf(stderr, "meshstats: warning: %s\n",
+                stats->sample_warnings[i]);
+    }
     int status = output_reports(s, stats);
     status = output_table(s, stats) ? EXIT_DATA : status;
     status = output_json(s, stats) ? EXIT_DATA : status;

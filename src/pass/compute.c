@@ -116,7 +116,8 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
         ps.stats->samples_selected = ps.plan->nsamples;
         ms__stats_fill(ps.stats, &ps.total);
         if (ms__stats_keep_sketches(ps.stats, &ps.total,
-                                    opts->quantile_accuracy) != 0) {
+                                    opts->quantile_accuracy) != 0 ||
+            ms__stats_diagnose(ps.stats) != 0) {
             rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
         }
     }

@@ -171,9 +171,14 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     }
     fputs(s->nskipped ? "\n  ]},\n" : "]},\n", out);
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
-        json_group(out, s, (enum ms_group_kind)g, g == MS_GROUP_COUNT - 1);
+        json_group(out, s, (enum ms_group_kind)g,
+                   g == MS_GROUP_COUNT - 1 && s->nwarnings == 0);
     }
-    fputs("}\n", out);
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        fputs(i ? ",\n    " : "  \"warnings\": [\n    ", out);
+        json_string(out, s->warnings[i]);
+    }
+    fputs(s->nwarnings ? "\n  ]\n}\n" : "}\n", out);
     return ferror(out) ? MS_EIO : 0;
 }
 

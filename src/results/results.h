@@ -61,6 +61,10 @@ int ms__stats_create(const char *path, const struct ms_options *opts,
                      const size_t nfeat[MS_GROUP_COUNT],
                      struct ms_stats **out);
 void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
+/* diagnostics.c: the result's warnings from its statistics (quantiles
+ * and per-sample reports where it has them): 0 or MS_ENOMEM. */
+int ms__stats_diagnose(struct ms_stats *s);
+
 /* The distributions a result keeps (ms_stats.sketches; stats.c frees
  * them with the result). */
 struct ms_stats_sketches {

@@ -354,6 +354,14 @@ ms_stats_destroy(struct ms_stats *s)
         }
     }
     ms__free(s->reports);
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        ms__free(s->warnings[i]);
+    }
+    ms__free(s->warnings);
+    for (size_t i = 0; i < s->nsample_warnings; i++) {
+        ms__free(s->sample_warnings[i]);
+    }
+    ms__free(s->sample_warnings);
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
         ms__free(s->groups[g].quantiles);
     }

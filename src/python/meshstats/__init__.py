@@ -115,6 +115,7 @@ class Stats:
     node, edge, delta: Group
     samples_found, samples_selected, samples_used: ints
     skipped: [(sample id, reason)] for the samples left out
+    warnings: what the statistics suggest about normalizing (str each)
     per_sample: a structured numpy array with the columns of the CSV
         (compute(..., per_sample=True)), else None
     info: how the pass ran (workers, prefetch, units, bytes_read, seconds)
@@ -132,6 +133,7 @@ class Stats:
         self.samples_selected = g["samples_selected"]
         self.samples_used = g["samples_used"]
         self.skipped = [tuple(s) for s in g["skipped"]]
+        self.warnings = list(g["warnings"])
         self.info = result.info()
         self.per_sample = (_per_sample_array(result.per_sample_csv())
                            if per_sample else None)

@@ -159,11 +159,23 @@ skipped_item(size_t i, const void *data)
 }
 
 static PyObject *
+warning_item(size_t i, const void *data)
+{
+    const struct ms_stats *s = data;
+    return ms_py_message(i < s->nwarnings
+                             ? s->warnings[i]
+                             : s->sample_warnings[i - s->nwarnings]);
+}
+
+static PyObject *
 result_groups(ms_py_result *self, PyObject *unused)
 {
     (void)unused;
     const struct ms_stats *s = self->stats;
-    return Py_BuildValue("{s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "node",
+    return Py_BuildValue("{s:N,s:N,s:N,s:N,s:n,s:n,s:n,s:N}", "warnings",
+                         list_of(s->nwarnings + s->nsample_warnings,
+                                 warning_item, s),
+                         "node",
                          group_dict(s, MS_GROUP_NODE), "edge",
                          group_dict(s, MS_GROUP_EDGE), "delta",
                          group_dict(s, MS_GROUP_DELTA), "samples_found",
