@@ -8,8 +8,8 @@
 # gzip+shuffle chunked copy of it.  With the page cache warm it runs each
 # command N times (default 5): `cat FILE`, the seed's numpy algorithm
 # (bench/seed_stats.py, 50 sampled timesteps), meshstats -s 50, meshstats
-# (full pass), the full pass with --positional-features 4 and with
-# --trace, and meshstats
+# (full pass), the full pass with --positional-features 4, with
+# --quantiles (at 0.01 and 0.001) and with --trace, and meshstats
 # on the gzip copy with 1 and 2 workers.  It
 # prints the median wall time, ratios and peak RSS, checks the targets of
 # the speed issue, runs bench/pipeline_bench (workers x prefetch depth) and
@@ -55,6 +55,8 @@ add seed_s50 "$py bench/seed_stats.py '$data' --json $out/seed.json"
 add meshstats_s50 "$exe -q -s 50 --json $out/ms50.json '$data'"
 add meshstats_full "$exe -q --json $out/full.json '$data'"
 add positional_4 "$exe -q --positional-features 4 '$data'"
+add quantiles "$exe -q --quantiles '$data'"
+add quantiles_001 "$exe -q --quantiles --quantile-accuracy 0.001 '$data'"
 add trace_full "$exe -q --trace $out/trace.json '$data'"
 add gzip_j1 "$exe -q -j 1 '$gz'"
 add gzip_j2 "$exe -q -j 2 '$gz'"
@@ -81,7 +83,7 @@ print(f"meshstats speed bench, {datetime.date.today()}, {os.cpu_count()} cores, 
       f"{sys.argv[3]} ({size:.0f} MB), median of {len(rows['cat'])} runs")
 print(f"{'command':<16} {'wall s':>8} {'peak RSS MiB':>13} {'vs seed':>9} {'vs cat':>8}")
 for k in ("cat", "seed_s50", "meshstats_s50", "meshstats_full", "positional_4",
-          "trace_full", "gzip_j1", "gzip_j2"):
+          "quantiles", "quantiles_001", "trace_full", "gzip_j1", "gzip_j2"):
     w, m = med[k]
     print(f"{k:<16} {w:>8.3f} {m:>13.1f} {seed / w:>8.1f}x {w / cat:>7.1f}x")
 s50, full, rss = med["meshstats_s50"][0], med["meshstats_full"][0], med["meshstats_full"][1]
@@ -95,6 +97,9 @@ print(f"  full pass peak RSS under 64 MiB:     {rss:6.1f}   {verdict(rss < 64)}"
 print(f"  gzip copy, 2 workers vs 1:           {g1 / g2:6.2f}x  {verdict(g1 / g2 >= 1.6)}")
 pf = med["positional_4"][0]
 print(f"  positional features 4 vs full pass:  {pf / full:6.2f}x  {verdict(pf / full <= 1.25)}")
+qt, qrss = med["quantiles"]
+print(f"  --quantiles vs full pass:            {qt / full:6.2f}x  {verdict(qt / full <= 3)}")
+print(f"  --quantiles peak RSS under 64 MiB:   {qrss:6.1f}   {verdict(qrss <= 64)}")
 tr = med["trace_full"][0]
 print(f"  --trace vs full pass:                {tr / full:6.2f}x  {verdict(tr / full <= 1.05)}")
 s = json.load(open(f"{sys.argv[2]}/seed.json"))

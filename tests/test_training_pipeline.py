@@ -31,12 +31,23 @@ def training_pipeline_snippets_run_and_agree_with_the_json():
                     "--json", stats_json, dataset], check=True)
     text = open(DOC).read()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) == 6, len(blocks)
-    env = {"DATASET": dataset, "STATS_JSON": stats_json,
-           "MESHSTATS": MESHSTATS}
-    for block in blocks[:5]:
-        exec(compile(block, DOC, "exec"), env)
+    assert len(blocks) == 7, len(blocks)
     import numpy as np
+    env = {"DATASET": dataset, "STATS_JSON": stats_json,
+           "MESHSTATS": MESHSTATS,
+           "node_features": np.linspace(-1.0, 1.0, 40).reshape(10, 4)}
+    for i, block in enumerate(blocks[:6]):
+        exec(compile(block, DOC, "exec"), env)
+        if i != 1:
+            continue
+        # The quantile snippet: robust has zscore's keys, the inputs land
+        # in [-1, 1] where q01 .. q99 hold them.
+        assert set(env["robust"]) == set(env["params"])
+        q01, q99 = env["q"]["node_q01"], env["q"]["node_q99"]
+        x = env["node_features"]
+        inside = (x >= q01) & (x <= q99)
+        assert inside.any()
+        assert np.all(np.abs(env["node_in"][inside]) <= 1 + 1e-6)
     # What the snippets computed matches the JSON's numbers.
     assert np.allclose(env["node_mean"], env["stats"]["node"]["mean"],
                        rtol=1e-6)
@@ -57,7 +68,7 @@ def the_training_code_replacement_fills_its_arrays():
     subprocess.run([MESHSTATS, "generate", dataset, "-q", "--samples", "10",
                     "--timesteps", "6", "--nodes", "60"], check=True)
     text = open(DOC).read()
-    block = re.findall(r"```python\n(.*?)```", text, re.S)[5]
+    block = re.findall(r"```python\n(.*?)```", text, re.S)[6]
     env = {}
     exec(compile(block, DOC, "exec"), env)
 
