@@ -216,7 +216,7 @@ struct ms_options {
     bool trace;
     /* Count every value of every feature into a quantile sketch of
      * relative accuracy quantile_accuracy (MS_MIN_ACCURACY ..
-     * MS_MAX_ACCURACY; docs/spec.md section 3.3): ms_group_stats'
+     * MS_MAX_ACCURACY; docs/spec.md section 4.1): ms_group_stats'
      * quantiles, ms_stats_quantile, ms_stats_histogram. */
     bool quantiles;
     double quantile_accuracy;

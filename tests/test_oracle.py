@@ -717,6 +717,27 @@ def quantiles_are_the_same_bytes_whatever_ran_them():
 
 
 @case
+def positional_quantiles_count_every_node_timestep_under_skip():
+    # --skip-nonfinite leaves rows out of the node inputs, not of the
+    # positional columns (spec 2.1): their quantiles rank their own count.
+    N = 100
+    d = np.zeros((8, 2, N))
+    d[0] = np.arange(N)
+    d[3:7] = 1.0
+    d[3, :, :50] = np.nan
+    e = np.array([np.arange(N - 1), np.arange(1, N)])
+    path = os.path.join(TMP, "pos-skip.h5")
+    oracle.write_dataset(path, [(0, d, e)], dtype="<f8")
+    got = stats(path, "--quantiles", "--skip-nonfinite",
+                "--positional-features", "1")
+    col = np.sort(np.tile(oracle.positional(d, e, 1)[:, 0], 2))
+    for i, p in enumerate(got["node"]["quantiles"]["p"]):
+        want = col[int(np.floor(p * (col.size - 1)))]
+        q = got["node"]["quantiles"]["values"][i][4]
+        assert abs(q - want) <= 0.01 * abs(want), (p, q, want)
+
+
+@case
 def the_quantiles_sketches_are_counted_in_the_memory_limit():
     # At 0.0001 a sketch a feature holds 64 KB a binade: a limit too small
     # for them is named, with the sketches, and that limit works.
@@ -780,9 +801,11 @@ def the_data_s_warnings_name_the_feature_and_what_was_found():
 def quantiles_are_refused_for_the_trajectory_models_by_name():
     path = generated("q-cloth.h5", "--samples", "1", "--timesteps", "4",
                      "--nodes", "50", "--model", "cloth")
-    p = run("--quantiles", path, expect=2)
-    assert "--quantiles (stats_quantiles): the distributions of the cloth " \
-        "model are not computed" in p.stderr, p.stderr
+    for flag in ("--quantiles", "--histograms"):
+        p = run(flag, path, expect=2)
+        assert "quantiles (--quantiles, --histograms, stats_quantiles): the " \
+            "distributions of the cloth model are not computed" in p.stderr, \
+            p.stderr
 
 
 @case

@@ -671,6 +671,18 @@ def test_a_histogram_counts_every_value_near_numpy_s_bins(plate):
     assert e2.shape == (4, 4) and c2.shape == (4, 3)
 
 
+def test_a_constant_feature_s_quantile_range_can_divide(folder):
+    path = str(folder / "constant.h5")
+    rng = np.random.default_rng(4)
+    nodal, edges = oracle.random_sample(rng, 8, 3, 6, 5)
+    nodal[5] = 7.25  # disp_z: its q01 and q99 are one float32
+    oracle.write_dataset(path, [(0, nodal, edges)])
+    q = meshstats.compute(path, quantiles=True).normalization_params(
+        "quantile")
+    span = q["node_q99"] - q["node_q01"]
+    assert span.dtype == np.float32 and np.all(span >= np.float32(1e-8)), span
+
+
 def test_normalization_params_by_method(plate):
     stats = meshstats.compute(plate, quantiles=True)
     z = stats.normalization_params()
@@ -687,6 +699,14 @@ def test_normalization_params_by_method(plate):
                           stats.delta.quantile(0.01).astype(np.float32))
     with pytest.raises(ValueError, match="method"):
         stats.normalization_params("minmax")
+    with pytest.raises(ValueError, match="probabilities"):
+        stats.node.quantile(1.5)
+    with pytest.raises(ValueError, match="probabilities"):
+        stats.node.quantile(float("nan"))
+    with pytest.raises(IndexError, match="out of range"):
+        stats.node.histogram(feature=9)
+    assert np.array_equal(stats.node.histogram(3, feature=-1)[1],
+                          stats.node.histogram(3, feature=3)[1])
     plain = meshstats.compute(plate)
     with pytest.raises(ValueError, match="quantiles=True"):
         plain.normalization_params("quantile")

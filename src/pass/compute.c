@@ -52,9 +52,9 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     if (rc == 0 && o->quantiles && ps->plan->model->trajectory) {
         rc = ms__error_set(
             err, MS_EINVAL,
-            "%s: --quantiles (stats_quantiles): the distributions of the "
-            "%s model are not computed (only the nodal model's are); run "
-            "without quantiles",
+            "%s: quantiles (--quantiles, --histograms, stats_quantiles): "
+            "the distributions of the %s model are not computed (only the "
+            "nodal model's are); run without them",
             ps->path, ms_model_name(ps->plan->model->kind));
     }
     if (rc == 0 &&

@@ -1,5 +1,5 @@
 /*
- * quantiles.c: a result's distributions (docs/spec.md section 3.3): the
+ * quantiles.c: a result's distributions (docs/spec.md section 4.1): the
  * sketches the pass counted every feature's values into, kept in the
  * result, and what is read from them: quantiles at any probability,
  * histograms.
@@ -22,12 +22,14 @@ ms_quantile_p(size_t i)
     return i < MS_QUANTILES ? probabilities[i] : NAN;
 }
 
-/* Feature k of group g's quantile at p, from its sketch. */
+/* Feature k of group g's quantile at p, from its sketch (over the
+ * values it counted: a positional feature counts the rows
+ * --skip-nonfinite leaves out of the others). */
 static double
 quantile_of(const struct ms_stats *s, int g, size_t k, double p)
 {
     const struct ms_sketch *sk = &s->sketches->sketch[g][k];
-    uint64_t n = s->groups[g].count;
+    uint64_t n = ms__sketch_count(sk);
     double v = ms__sketch_rank(sk, (uint64_t)floor(p * (double)(n - 1)));
     const struct ms_feature_stats *f = &s->groups[g].features[k];
     return v < f->min ? f->min : v > f->max ? f->max : v;

@@ -84,7 +84,7 @@ json_quantiles(FILE *out, const struct ms_group_stats *g)
     }
     fputs(",\n    \"quantiles\": {\"p\": [", out);
     for (size_t q = 0; q < MS_QUANTILES; q++) {
-        fprintf(out, "%s%.17g", q ? ", " : "", ms_quantile_p(q));
+        fprintf(out, "%s%g", q ? ", " : "", ms_quantile_p(q)); /* (exact) */
     }
     fputs("],\n      \"values\": [", out);
     for (size_t q = 0; q < MS_QUANTILES; q++) {

@@ -129,8 +129,8 @@ static const struct row table[MS_SET_COUNT] = {
      AT(report)},
     {{MS_SET_HISTOGRAMS, NULL, "histograms", 0, NULL, NULL, "Output",
       MS_VALUE_BOOL, 0, 1,
-      "a text histogram of every feature under the table (with "
-      "--quantiles)",
+      "a text histogram of every feature under the table (turns "
+      "--quantiles on)",
       0},
      AT(histograms)},
     {{MS_SET_TOP, NULL, "top", 0, NULL, "K", "Output", MS_VALUE_UINT, 1,

@@ -80,7 +80,12 @@ class Group:
         A float p gives an array of one value a feature; an array of p
         gives one row a p."""
         g = self._index()
-        ps = np.asarray(p, dtype=np.float64)
+        try:
+            ps = np.asarray(p, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("p: expected a number or an array of numbers")
+        if not np.all((ps >= 0) & (ps <= 1)):
+            raise ValueError("p: expected probabilities in [0, 1]")
         out = np.array([[self._result.quantile(g, k, float(q))
                          for k in range(len(self.features))]
                         for q in ps.reshape(-1)], dtype=np.float64)
@@ -95,8 +100,17 @@ class Group:
         bucket's value, which is within the accuracy of the value."""
         g = self._index()
         if feature is not None:
-            k = (self.features.index(feature) if isinstance(feature, str)
-                 else int(feature))
+            n = len(self.features)
+            if isinstance(feature, str):
+                if feature not in self.features:
+                    raise ValueError(f"feature: no feature {feature!r} in "
+                                     f"{self.name}: {self.features}")
+                k = self.features.index(feature)
+            else:
+                k = int(feature) + (n if int(feature) < 0 else 0)
+                if not 0 <= k < n:
+                    raise IndexError(f"feature: {feature} is out of range "
+                                     f"for the {n} features of {self.name}")
             edges, counts = self._result.histogram(g, k, int(bins))
             return (np.array(edges, dtype=np.float64),
                     np.array(counts, dtype=np.int64))
@@ -185,9 +199,13 @@ class Stats:
                               (self.delta, ("mean", "std", "min", "max"))):
             if method == "quantile":
                 q01, q99 = group.quantile([0.01, 0.99])
-                out[f"{group.name}_q01"] = q01.astype(np.float32)
-                out[f"{group.name}_q99"] = np.fmax(
-                    q99, q01 + 1e-8).astype(np.float32)
+                lo = q01.astype(np.float32)
+                # at least lo + 1e-8 in float32: rounded, then one step up
+                least = np.nextafter((lo.astype(np.float64) + 1e-8).astype(
+                    np.float32), np.float32(np.inf))
+                out[f"{group.name}_q01"] = lo
+                out[f"{group.name}_q99"] = np.fmax(q99.astype(np.float32),
+                                                   least)
                 continue
             for field in fields:
                 v = getattr(group, field)
