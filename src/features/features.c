@@ -243,6 +243,20 @@ count_edges(const struct feature_src *src, unsigned nfeat,
     return rc != 0 ? MS_ENOMEM : 0;
 }
 
+/* Count n values of a row as they are (no copy). */
+static int
+count_row(struct ms_sketch *s, struct ms_row x, size_t n)
+{
+    struct ms_sketch_cursor c = {.zeros = 0};
+    int rc = 0;
+    ms__sketch_cursor_load(&c, s);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = ms__sketch_cursor_add(&c, s, x.f != NULL ? (double)x.f[i] : x.d[i]);
+    }
+    ms__sketch_cursor_end(&c, s);
+    return rc;
+}
+
 /* Count the values of the group's rows (those whose mask is set, when
  * masked) into its sketches. */
 static int
@@ -258,6 +272,13 @@ count_values(const struct feature_src *src, unsigned nfeat, bool masked,
     }
     int rc = 0;
     for (unsigned k = 0; rc == 0 && k < nfeat; k++) {
+        if (mask == NULL && src->kind == KIND_NODE) {
+            rc = count_row(&sk[k], ms_block_row(src->b,
+                                                MS_ROW_DISPLACEMENT + k,
+                                                src->slot),
+                           src->b->N);
+            continue;
+        }
         feature_values(src, k, scratch->values);
         rc = ms__sketch_add_values(&sk[k], scratch->values, src->b->N, mask,
                                    1);
