@@ -30,8 +30,26 @@
  * size it counts is the entries' bytes on disk, not what HDF5 decodes from
  * them and keeps with a cached header (a dataset's layout: about 2.8 KB):
  * 2 MB of headers held 15 MB (massif, 2,000 small samples), 256 KB holds
- * a tenth of it, with no pass slower (docs/performance.md). */
+ * a tenth of it (docs/performance.md).  But the sample group's own index
+ * must stay: its heap of names alone is one entry of about 8 bytes a
+ * sample, read again for every lookup once it no longer fits (60,000
+ * samples took twice as long at 256 KB); so, once the samples are listed,
+ * MDC_PER_SAMPLE more a sample (set_cache). */
 #define MDC_BYTES (256u << 10)
+#define MDC_PER_SAMPLE 16u
+#define MDC_MAX_BYTES (64u << 20) /* (HDF5 refuses more than 128 MB) */
+
+static void
+fixed_cache(H5AC_cache_config_t *mdc, size_t bytes)
+{
+    mdc->set_initial_size = true;
+    mdc->initial_size = bytes;
+    mdc->max_size = bytes;
+    mdc->min_size = bytes / 4;
+    mdc->incr_mode = H5C_incr__off;
+    mdc->flash_incr_mode = H5C_flash_incr__off;
+    mdc->decr_mode = H5C_decr__off;
+}
 
 static hid_t
 access_list(void)
@@ -41,15 +59,25 @@ access_list(void)
     if (fapl < 0 || H5Pget_mdc_config(fapl, &mdc) < 0) {
         return fapl;
     }
-    mdc.set_initial_size = true;
-    mdc.initial_size = MDC_BYTES;
-    mdc.max_size = MDC_BYTES;
-    mdc.min_size = MDC_BYTES / 4;
-    mdc.incr_mode = H5C_incr__off;
-    mdc.flash_incr_mode = H5C_flash_incr__off;
-    mdc.decr_mode = H5C_decr__off;
+    fixed_cache(&mdc, MDC_BYTES);
     H5Pset_mdc_config(fapl, &mdc);
     return fapl;
+}
+
+/* The cache with room for the index of n samples (best effort: HDF5 keeps
+ * the size it had if it refuses). */
+static void
+set_cache(hid_t file, size_t n)
+{
+    H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
+    size_t bytes = n < (SIZE_MAX - MDC_BYTES) / MDC_PER_SAMPLE
+                       ? MDC_BYTES + MDC_PER_SAMPLE * n
+                       : SIZE_MAX / 2;
+    bytes = bytes < MDC_MAX_BYTES ? bytes : MDC_MAX_BYTES;
+    if (H5Fget_mdc_config(file, &mdc) >= 0) {
+        fixed_cache(&mdc, bytes);
+        H5Fset_mdc_config(file, &mdc);
+    }
 }
 
 /* H5Fopen read-only with access_list(); on failure, HDF5's reason in
@@ -343,5 +371,6 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
     }
     *out = l.names;
     *count = l.count;
+    set_cache(f->id, l.count);
     return 0;
 }
