@@ -791,6 +791,18 @@ def the_data_s_warnings_name_the_feature_and_what_was_found():
     plain = json.loads(run("--json", "-", path).stdout)["warnings"]
     assert not [w for w in plain if "heavy tail" in w or "holds" in w]
     assert [w for w in plain if "is constant" in w]
+    # -q leaves the advice to the JSON, the per-sample ones too.
+    quiet = run("-q", "--quantiles", "--per-sample", os.devnull, path)
+    assert "warning" not in quiet.stderr, quiet.stderr
+    # A std of 0 with min < max (squares below double's range) is not
+    # "inf std" from the mean.
+    tiny = os.path.join(TMP, "q-tiny.h5")
+    nodal, edges = oracle.random_sample(rng, 8, 3, 5, 4)
+    nodal[3] = 0.0
+    nodal[3, 1, 2] = 1e-170
+    oracle.write_dataset(tiny, [(0, nodal, edges)], dtype="<f8")
+    said = json.loads(run("--json", "-", tiny).stdout).get("warnings", [])
+    assert not [w for w in said if "inf std" in w], said
     calm = json.loads(run("--json", "-", generated(
         "q-plate.h5", "--samples", "3", "--timesteps", "6", "--nodes",
         "400")).stdout)

@@ -285,6 +285,21 @@ def quantiles_are_written_back_beside_the_moments_and_go_with_them():
                 assert g[f"{group}_{name}"].dtype == np.float32
                 assert np.array_equal(g[f"{group}_{name}"][...], want)
         assert list(g["my_own"][...]) == [1.0, 2.0]
+    # q99 keeps at least 1e-8 from q01 in float32, as std is clamped: a
+    # loader divides by their difference (disp_z of a constant 7.25).
+    const = os.path.join(TMP, "q-const.h5")
+    with h5py.File(path, "r") as f, h5py.File(const, "w") as g:
+        f.copy("data", g)
+        for sample in g["data"].values():
+            values = sample["nodal_data"][...]
+            values[5] = 7.25
+            sample["nodal_data"][...] = values
+    p = run(const, "-q", "--write-back", "--quantiles")
+    assert p.returncode == 0, p.stderr
+    with h5py.File(const, "r") as f:
+        lo, hi = f[f"{PARAMS}/node_q01"][...], f[f"{PARAMS}/node_q99"][...]
+        assert lo[2] == np.float32(7.25) and hi[2] > lo[2]
+        assert np.all(hi - lo >= np.float32(1e-8)), (lo, hi)
     # A later write-back without quantiles leaves none of the old ones.
     p = run(path, "-q", "--write-back")
     assert p.returncode == 0, p.stderr

@@ -122,7 +122,9 @@ write_outputs(const struct cli *c, const struct ms_stats *stats)
     for (size_t i = 0; !s->quiet && i < stats->nwarnings; i++) {
         fprintf(stderr, "meshstats: warning: %s\n", stats->warnings[i]);
     }
-    for (size_t i = 0; s->per_sample && i < stats->nsample_warnings; i++) {
+    for (size_t i = 0; !s->quiet && s->per_sample &&
+                       i < stats->nsample_warnings;
+         i++) {
         fprintf(stderr, "meshstats: warning: %s\n",
                 stats->sample_warnings[i]);
     }

@@ -95,7 +95,9 @@ diagnose(struct ms_stats *s, int g, size_t k, const char *name)
                       "dropped or left unnormalized",
                    gn, name, f->min);
     }
-    double z = fmax(f->max - f->mean, f->mean - f->min) / f->std;
+    /* (a std of 0 with min < max: squares below double's range) */
+    double z = f->std > 0 ? fmax(f->max - f->mean, f->mean - f->min) / f->std
+                          : 0;
     if (z > Z_FAR &&
         add(s, "%s %s reaches %.0f std from its mean (min %g, max %g): a "
                "few extreme values set its std; check them, or normalize "

@@ -151,6 +151,14 @@ write_quantiles(hid_t group, const struct ms_stats *s)
             float values[1024];
             for (size_t k = 0; k < gs->nfeatures; k++) {
                 values[k] = (float)gs->quantiles[kept[i].q * gs->nfeatures + k];
+                /* q99 at least q01 + MIN_STD in float32, as std is
+                 * clamped: a loader divides by q99 - q01 */
+                float q01 = (float)gs->quantiles[gs->nfeatures + k];
+                float least = nextafterf((float)((double)q01 + MIN_STD),
+                                         INFINITY);
+                if (kept[i].q == 7 && values[k] < least) {
+                    values[k] = least;
+                }
             }
             char name[32];
             snprintf(name, sizeof(name), "%s_%s",
