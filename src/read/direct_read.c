@@ -6,7 +6,8 @@
  *
  * Each row of each run of consecutive timesteps is one contiguous byte
  * range at H5Dget_offset + ((row * T + t) * N) * 4, read with pread
- * straight into the unit's float block: no copy, no conversion.  No HDF5 call and no lock: reads from several workers
+ * straight into the unit's float block: no copy, no conversion; the first
+ * rows of a sample read whole, at every timestep and node, are one range.  No HDF5 call and no lock: reads from several workers
  * run in parallel.  It also holds the benchmark throttle that slows every
  * read down to a chosen rate.
  */
@@ -60,6 +61,27 @@ fault_offset(void)
 }
 #endif
 
+/* How many rows from row on the list needs at every timestep of a
+ * sample it reads whole (every timestep, every node): one byte range in
+ * the file, and in buf (row r at r x T x N in both); 0 if not so. */
+static size_t
+whole_rows(const struct ms_slot_list *sl, size_t T, size_t N, size_t row)
+{
+    if (sl->count != N || sl->n != T || sl->t[0] != 0 ||
+        sl->t[sl->n - 1] != T - 1) {
+        return 0; /* (t sorted and distinct: 0 .. T-1 is every one) */
+    }
+    size_t rows = 0;
+    for (size_t r = row; r < sl->nrows; r++, rows++) {
+        for (size_t i = 0; i < sl->n; i++) {
+            if (!ms__slot_needs_row(sl, i, r)) {
+                return rows;
+            }
+        }
+    }
+    return rows;
+}
+
 int
 ms__direct_read_slots(const struct ms_direct_source *src,
                       const struct ms_slot_list *sl, float *buf,
@@ -69,10 +91,25 @@ ms__direct_read_slots(const struct ms_direct_source *src,
     const struct ms_sample_shape *shape = src->shape;
     size_t T = shape->T, N = shape->N, n = sl->count;
     uint64_t shift = fault_offset();
-    /* For each row, each run of consecutive timesteps that need it is one
-     * contiguous byte range when the list covers every node (a run of one
-     * timestep otherwise). */
-    for (size_t row = 0; row < sl->nrows; row++) {
+    /* Rows read whole at every timestep are one range (a sample of a few
+     * nodes is then one read, not one a row). */
+    size_t row = 0, whole = whole_rows(sl, T, N, 0);
+    if (whole > 0) {
+        uint64_t at = shift + shape->direct_offset;
+        int e = ms__pread_floats(src->fd, at, whole * T * N, buf);
+        if (e != 0) {
+            return ms__error_set(err, MS_EIO,
+                                 "%s: sample %lld: data/%s/nodal_data: read "
+                                 "of rows 0..%zu failed: %s",
+                                 src->path, (long long)s->id, s->name,
+                                 whole - 1, strerror(e));
+        }
+        row = whole;
+    }
+    /* For each other row, each run of consecutive timesteps that need it
+     * is one contiguous byte range when the list covers every node (a run
+     * of one timestep otherwise). */
+    for (; row < sl->nrows; row++) {
         for (size_t i = 0; i < sl->n;) {
             if (!ms__slot_needs_row(sl, i, row)) {
                 i++;
