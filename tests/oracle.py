@@ -115,18 +115,29 @@ def group_stats(blocks, nfeat):
     return out
 
 
-def rows(path, iv=4, ov=4, M=0, ev=4, P=0):
-    """Every row of every group of the dataset at path: {group: array of
-    rows x features} (float64)."""
-    node, edge, delta = [], [], []
+def dataset_rows(path, iv=4, ov=4, M=0, ev=4, P=0, keep=lambda sid: True):
+    """The node, edge and delta row blocks of the samples of the dataset
+    at path that keep(id) accepts, in id order, and how many there were."""
+    node, edge, delta, used = [], [], [], 0
     with h5py.File(path, "r") as f:
-        for name in sorted(k for k in f["data"].keys() if k.isdigit()):
+        ids = sorted((int(k), k) for k in f["data"].keys() if k.isdigit())
+        for sid, name in ids:
+            if not keep(sid):
+                continue
             g = f["data"][name]
             a, b, c = sample_rows(g["nodal_data"][...], g["mesh_edge"][...],
                                   iv, ov, M, ev, P)
             node += a
             edge += b
             delta += c
+            used += 1
+    return node, edge, delta, used
+
+
+def rows(path, iv=4, ov=4, M=0, ev=4, P=0):
+    """Every row of every group of the dataset at path: {group: array of
+    rows x features} (float64)."""
+    node, edge, delta, _ = dataset_rows(path, iv, ov, M, ev, P)
     return {"node": np.vstack(node), "edge": np.vstack(edge),
             "delta": np.vstack(delta)}
 
@@ -152,21 +163,10 @@ def quantile_problems(result, rows_of, alpha):
 def reference(path, iv=4, ov=4, M=0, skip_ids=(), only_ids=None, ev=4, P=0):
     """The statistics of the dataset at path, as meshstats' JSON groups
     (over only_ids when given)."""
-    node, edge, delta = [], [], []
-    with h5py.File(path, "r") as f:
-        ids = sorted((int(k), k) for k in f["data"].keys() if k.isdigit())
-        used = 0
-        for sid, name in ids:
-            if sid in skip_ids or (only_ids is not None and
-                                   sid not in only_ids):
-                continue
-            g = f["data"][name]
-            a, b, c = sample_rows(g["nodal_data"][...], g["mesh_edge"][...],
-                                  iv, ov, M, ev, P)
-            node += a
-            edge += b
-            delta += c
-            used += 1
+    node, edge, delta, used = dataset_rows(
+        path, iv, ov, M, ev, P,
+        keep=lambda sid: sid not in skip_ids and (only_ids is None or
+                                                  sid in only_ids))
     return {
         "used": used,
         "node": group_stats(node, iv + P),

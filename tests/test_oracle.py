@@ -586,25 +586,40 @@ def the_limit_named_for_an_unordered_list_holds_it_with_that_prefetch():
         assert json.loads(got) == want, (args, p.stderr)
 
 
+LONG_N, LONG_E = 20000, 1_100_000
+
+
+def long_local_mesh(rng):
+    """LONG_N nodes and LONG_E edges between nodes at most 100 apart,
+    stored by their first node: more than one part of a list."""
+    lo = np.sort(rng.integers(0, LONG_N - 100, LONG_E))
+    return (rng.normal(size=(7, 2, LONG_N)),
+            np.stack([lo, lo + rng.integers(1, 100, LONG_E)]))
+
+
+def write_with_a_bad_edge(name, values, edges, at):
+    """values and edges (with edge `at` pointing past the last node) as
+    sample 0, and a tiny good sample 1: the file must skip sample 0 alone,
+    naming the edge, at -j 1 and -j 2."""
+    bad = edges.copy()
+    bad[1, at] = values.shape[2]
+    path = os.path.join(TMP, name)
+    oracle.write_dataset(path, [(0, values, bad), (1, values[:, :, :50],
+                                                   np.array([[0], [1]]))])
+    for j in ("1", "2"):
+        skipped = stats(path, "-j", j, "--prefetch", "auto")["samples"][
+            "skipped"]
+        assert len(skipped) == 1 and f"edge {at} = (" in \
+            skipped[0]["reason"], (name, skipped)
+
+
 @case
 def a_bad_index_in_a_later_part_of_a_kept_list_skips_its_sample():
     # A list stored in order and kept is read in parts side by side: the
     # part with the bad index fails the sample even when the next one
-    # reads fine, at -j 1 and -j 2.
-    rng = np.random.default_rng(41)
-    n, e = 20000, 1_100_000
-    lo = np.sort(rng.integers(0, n - 100, e))
-    edges = np.stack([lo, lo + rng.integers(1, 100, e)])
-    edges[1, 300_000] = n
-    nodal = rng.normal(size=(7, 2, n))
-    path = os.path.join(TMP, "later-bad.h5")
-    oracle.write_dataset(path, [(0, nodal, edges), (1, nodal[:, :, :50],
-                                                   np.array([[0], [1]]))])
-    for j in ("1", "2"):
-        got = stats(path, "-j", j, "--prefetch", "auto")
-        skipped = got["samples"]["skipped"]
-        assert len(skipped) == 1 and "edge 300000 = (" in \
-            skipped[0]["reason"], skipped
+    # reads fine.
+    nodal, edges = long_local_mesh(np.random.default_rng(41))
+    write_with_a_bad_edge("later-bad.h5", nodal, edges, 300_000)
 
 
 @case
@@ -615,13 +630,10 @@ def a_list_placed_in_several_parts_is_the_same_whatever_ran_them():
     # and prefetch, equal to numpy; a bad index in the second part skips
     # the sample.
     rng = np.random.default_rng(43)
-    n, e = 20000, 1_100_000
-    lo = np.sort(rng.integers(0, n - 100, e))
-    local = np.stack([lo, lo + rng.integers(1, 100, e)])
-    nodal = rng.normal(size=(7, 2, n))
-    nodal[0:3] += np.linspace(0, 50, n)  # positions follow the numbering
-    relabel = rng.permutation(n)
-    meshes = {"shuffled": (nodal, local[::-1, rng.permutation(e)]),
+    nodal, local = long_local_mesh(rng)
+    nodal[0:3] += np.linspace(0, 50, LONG_N)  # positions follow numbering
+    relabel = rng.permutation(LONG_N)
+    meshes = {"shuffled": (nodal, local[::-1, rng.permutation(LONG_E)]),
               "renumbered": (nodal[:, :, np.argsort(relabel)],
                              relabel[local])}
     tiny = (nodal[:, :, :50], np.array([[0], [1]]))
@@ -629,14 +641,8 @@ def a_list_placed_in_several_parts_is_the_same_whatever_ran_them():
         path = os.path.join(TMP, f"parts-{name}.h5")
         oracle.write_dataset(path, [(0, values, edges), (1, *tiny)])
         check(limits_same(path, ("2G",)), oracle.reference(path))
-        bad = edges.copy()
-        bad[1, 1_050_000] = n
-        path = os.path.join(TMP, f"parts-{name}-bad.h5")
-        oracle.write_dataset(path, [(0, values, bad), (1, *tiny)])
-        for j in ("1", "2"):
-            skipped = stats(path, "-j", j)["samples"]["skipped"]
-            assert len(skipped) == 1 and "edge 1050000 = (" in \
-                skipped[0]["reason"], (name, skipped)
+        write_with_a_bad_edge(f"parts-{name}-bad.h5", values, edges,
+                              1_050_000)
 
 
 def quantile_dataset(name):
