@@ -504,26 +504,18 @@ ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
     return rc;
 }
 
-/* What a sample's first task brings: its positional features, counted
- * at every node timestep (positional_start.c). */
-static int
-fold_start(struct ms_accumulator *acc, const struct ms_plan *plan,
-           const struct ms_unit_buffers *b)
-{
-    if (plan->positional == 0 || plan->model->trajectory) {
-        return 0;
-    }
-    ms__accumulator_fold(acc, MS_GROUP_NODE, b->node, 1, 0);
-    return b->nfeat != NULL ? ms__accumulator_count(acc, b->scratch.sketch)
-                            : 0;
-}
-
-int
-ms__unit_fold(struct ms_accumulator *acc, const struct ms_plan *plan,
-              const struct ms_unit *u, const struct ms_unit_buffers *b)
+/* The moments a task brings into acc; false for a sample's first task
+ * (u NULL) that brings none. */
+static bool
+fold_moments(struct ms_accumulator *acc, const struct ms_plan *plan,
+             const struct ms_unit *u, const struct ms_unit_buffers *b)
 {
     if (u == NULL) {
-        return fold_start(acc, plan, b);
+        /* its positional features, counted at every node timestep
+         * (positional_start.c) */
+        bool any = plan->positional > 0 && !plan->model->trajectory;
+        ms__accumulator_fold(acc, MS_GROUP_NODE, b->node, any ? 1 : 0, 0);
+        return any;
     }
     /* A NODES unit brings node and delta partials, an EDGES unit edge
      * partials, a WHOLE unit all three. */
@@ -538,8 +530,17 @@ ms__unit_fold(struct ms_accumulator *acc, const struct ms_plan *plan,
     ms__accumulator_fold(acc, MS_GROUP_DELTA, b->delta,
                          nodes ? ndelta * u->nblocks : 0,
                          b->skipped[MS_GROUP_DELTA]);
-    return b->nfeat != NULL ? ms__accumulator_count(acc, b->scratch.sketch)
-                            : 0;
+    return true;
+}
+
+int
+ms__unit_fold(struct ms_accumulator *acc, const struct ms_plan *plan,
+              const struct ms_unit *u, const struct ms_unit_buffers *b)
+{
+    bool brought = fold_moments(acc, plan, u, b);
+    return brought && b->nfeat != NULL
+               ? ms__accumulator_count(acc, b->scratch.sketch)
+               : 0;
 }
 
 int

@@ -25,12 +25,16 @@
 #define DOMINANT 0.5
 #define MIN_SAMPLES 5
 
-/* Append a warning to the list at *list (*n entries). */
+/* Append a warning to the list at *list (*n entries): the JSON's
+ * (s->warnings) or the per-sample reports' (s->sample_warnings). */
 static int
-append(char ***list, size_t *n, const char *fmt, va_list ap)
+add(char ***list, size_t *n, const char *fmt, ...)
 {
     char text[512];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
     char *copy = ms__strdup(text);
     char **grown = copy == NULL
                        ? NULL
@@ -42,26 +46,6 @@ append(char ***list, size_t *n, const char *fmt, va_list ap)
     *list = grown;
     (*list)[(*n)++] = copy;
     return 0;
-}
-
-static int
-add(struct ms_stats *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = append(&s->warnings, &s->nwarnings, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int
-add_sample(struct ms_stats *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = append(&s->sample_warnings, &s->nsample_warnings, fmt, ap);
-    va_end(ap);
-    return rc;
 }
 
 /* The sample holding the largest share of feature k's sum of
@@ -89,19 +73,23 @@ diagnose(struct ms_stats *s, int g, size_t k, const char *name)
     const struct ms_group_stats *gs = &s->groups[g];
     const struct ms_feature_stats *f = &gs->features[k];
     const char *gn = ms_group_name((enum ms_group_kind)g);
+    char ***w = &s->warnings;
+    size_t *nw = &s->nwarnings;
     if (f->min == f->max) {
-        return add(s, "%s %s is constant (%g): z-scoring divides by the "
-                      "std clamped to 1e-8; such a feature is usually "
-                      "dropped or left unnormalized",
+        return add(w, nw,
+                   "%s %s is constant (%g): z-scoring divides by the "
+                   "std clamped to 1e-8; such a feature is usually "
+                   "dropped or left unnormalized",
                    gn, name, f->min);
     }
     /* (a std of 0 with min < max: squares below double's range) */
     double z = f->std > 0 ? fmax(f->max - f->mean, f->mean - f->min) / f->std
                           : 0;
     if (z > Z_FAR &&
-        add(s, "%s %s reaches %.0f std from its mean (min %g, max %g): a "
-               "few extreme values set its std; check them, or normalize "
-               "by quantiles (robust or quantile) or clip",
+        add(w, nw,
+            "%s %s reaches %.0f std from its mean (min %g, max %g): a "
+            "few extreme values set its std; check them, or normalize "
+            "by quantiles (robust or quantile) or clip",
             gn, name, z, f->min, f->max) != 0) {
         return MS_ENOMEM;
     }
@@ -111,10 +99,11 @@ diagnose(struct ms_stats *s, int g, size_t k, const char *name)
         double iqr = q[5 * n + k] - q[3 * n + k], mid = q[4 * n + k];
         double tail = fmax(fabs(q[8 * n + k] - mid), fabs(mid - q[0 * n + k]));
         if (iqr > 0 && tail > TAIL_IQR * iqr &&
-            add(s, "%s %s has a heavy tail: p0.1 %g, p50 %g, p99.9 %g, %.0f "
-                   "interquartile ranges out; a z-score squeezes most "
-                   "values near 0: robust (median and IQR) or quantile "
-                   "normalization is usually used",
+            add(w, nw,
+                "%s %s has a heavy tail: p0.1 %g, p50 %g, p99.9 %g, %.0f "
+                "interquartile ranges out; a z-score squeezes most "
+                "values near 0: robust (median and IQR) or quantile "
+                "normalization is usually used",
                 gn, name, q[0 * n + k], mid, q[8 * n + k], tail / iqr) != 0) {
             return MS_ENOMEM;
         }
@@ -123,9 +112,10 @@ diagnose(struct ms_stats *s, int g, size_t k, const char *name)
     double share = s->nreports >= MIN_SAMPLES ? largest_share(s, g, k, &id)
                                               : 0;
     if (share > DOMINANT) {
-        return add_sample(s, "%s %s: sample %lld holds %.0f%% of the feature's sum: "
-                      "its mean is one sample's; check that sample "
-                      "(--per-sample, --top) or leave it out",
+        return add(&s->sample_warnings, &s->nsample_warnings,
+                   "%s %s: sample %lld holds %.0f%% of the feature's sum: "
+                   "its mean is one sample's; check that sample "
+                   "(--per-sample, --top) or leave it out",
                    gn, name, (long long)id, 100 * share);
     }
     return 0;
