@@ -552,7 +552,7 @@ CHILD = textwrap.dedent("""
             print("started", flush=True)
         seen.append(r)
     try:
-        meshstats.compute(sys.argv[1], progress=progress, throttle=2,
+        meshstats.compute(sys.argv[1], progress=progress, throttle=1,
                           workers=2)
         print("finished", flush=True)
     except KeyboardInterrupt:
@@ -582,7 +582,12 @@ def test_ctrl_c_raises_keyboard_interrupt(big):
     done, total, finished = int(line[1]), int(line[2]), line[3]
     assert done < total, "the pass ended before the signal"
     assert finished == "True"  # the last record ends the bar
-    assert latency < 1.0, f"KeyboardInterrupt came {latency:.2f} s late"
+    # The running reads finish (docs/python.md): at 1 MB/s a worker one
+    # read in flight lasts up to about 2 s, the rest of the pass about 7 s.
+    # Half of what was left tells a pass that stopped from one that ran on,
+    # whatever the load on the machine (a fixed 1 s bound failed once).
+    rest = (total - done) / (2 * 1e6)
+    assert latency < rest / 2, f"KeyboardInterrupt came {latency:.2f} s late"
     assert p.returncode == 0
 
 
