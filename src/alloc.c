@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static atomic_uint_fast64_t alloc_count;
 static atomic_uint_fast64_t fail_at; /* 0: never fail */
@@ -110,4 +111,20 @@ void
 ms__free(void *ptr)
 {
     free(ptr);
+}
+
+void
+ms__advise_random_access(void *ptr, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)ptr + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)ptr + bytes) & ~(huge - 1);
+    if (ptr != NULL && hi > lo) {
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#else
+    (void)ptr;
+    (void)bytes;
+#endif
 }

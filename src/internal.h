@@ -37,6 +37,10 @@ void *ms__calloc(size_t count, size_t size);
 void *ms__reallocarray(void *ptr, size_t count, size_t size);
 char *ms__strdup(const char *s);
 void ms__free(void *ptr);
+/* Ask for huge pages under the 2 MiB-aligned part of a large buffer that
+ * is written and read at random (a hint: nothing happens where the kernel
+ * does not offer them). */
+void ms__advise_random_access(void *ptr, size_t bytes);
 /* Test hook: make allocation number n (counted from now, 1-based) and every
  * later one fail; 0 turns failures off.  Returns allocations made so far. */
 void ms__alloc_fail_after(uint64_t n);

@@ -20,11 +20,14 @@ alloc_positions(struct ms_pass_buffers *b, const struct ms_plan *plan,
     b->npos = plan->npos;
     b->pos = ms__calloc(plan->npos, sizeof(*b->pos));
     for (unsigned i = 0; b->pos != NULL && i < plan->npos; i++) {
-        b->pos[i] =
-            ms__calloc(plan->pos_nodes, 3 * sizeof(double) * edge_var / 4);
+        size_t node_bytes = 3 * sizeof(double) * edge_var / 4;
+        b->pos[i] = ms__calloc(plan->pos_nodes, node_bytes);
         if (b->pos[i] == NULL) {
             return MS_ENOMEM;
         }
+        /* (written at random when the nodes are renumbered; edges of a
+         * list in no order read it at random) */
+        ms__advise_random_access(b->pos[i], plan->pos_nodes * node_bytes);
     }
     return b->pos != NULL ? 0 : MS_ENOMEM;
 }
