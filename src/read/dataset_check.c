@@ -72,11 +72,21 @@ ms__dataset_shape_close(struct ms_dataset_shape *ds)
     ds->id = ds->type = ds->dcpl = -1;
 }
 
-/* ds's type, creation list and what the checks ask of it, once. */
+/* ds's type, creation list and what the checks ask of it, once.  HDF5
+ * gives an address only to contiguous data stored in the file itself
+ * (none to chunked, compact, virtual or external data): then there is
+ * nothing more to ask, and the list, a copy made for the asking (a tenth
+ * of checking a small sample), is not made. */
 static void
 describe(struct ms_dataset_shape *ds)
 {
     ds->type = H5Dget_type(ds->id);
+    ds->offset = H5Dget_offset(ds->id);
+    if (ds->offset != HADDR_UNDEF) {
+        ds->layout = H5D_CONTIGUOUS;
+        ds->nfilters = ds->nexternal = 0;
+        return;
+    }
     ds->dcpl = H5Dget_create_plist(ds->id);
     hid_t dcpl = ds->dcpl;
     ds->layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
@@ -291,7 +301,7 @@ check_source(struct ms_file *f, const struct ms_sample_name *s,
              const char *what, hid_t dset, struct ms_error *err)
 {
     int rc = 0;
-    struct ms_dataset_shape ds = {.id = dset};
+    struct ms_dataset_shape ds = {.id = dset, .type = -1, .dcpl = -1};
     describe(&ds);
     int shape_rc =
         dataset_shape(dset, ds.type, &ds.cls, &ds.rank, ds.dims, &ds.elem);
@@ -328,9 +338,8 @@ ms__dataset_direct_offset(struct ms_file *f, const struct ms_dataset_shape *ds,
     *fd = -1;
     if (f->direct && native && ds->layout == H5D_CONTIGUOUS &&
         ds->nfilters == 0 && ds->nexternal == 0) {
-        haddr_t offset = H5Dget_offset(ds->id);
-        *fd = offset != HADDR_UNDEF ? ms__source_fd(f, ds->id) : -1;
-        at = *fd >= 0 ? offset : MS_NO_DIRECT_READ;
+        *fd = ds->offset != HADDR_UNDEF ? ms__source_fd(f, ds->id) : -1;
+        at = *fd >= 0 ? ds->offset : MS_NO_DIRECT_READ;
     }
     return at;
 }

@@ -109,15 +109,17 @@ bool ms__explain_links(hid_t loc, const char *referrer, const char *path,
  * size. */
 struct ms_dataset_shape {
     hid_t id;
-    hid_t type, dcpl; /* its datatype and creation list, got once */
+    hid_t type, dcpl; /* its datatype and creation list, got once (no
+                       * list for contiguous data at an address) */
     H5T_class_t cls;
     int rank;
     hsize_t dims[3];
     size_t elem;
     /* From the creation list, asked once (H5D_LAYOUT_ERROR and -1 if it
-     * could not be got): */
+     * could not be got), or known from the address alone: */
     H5D_layout_t layout;
     int nfilters, nexternal;
+    haddr_t offset; /* where contiguous data starts, or HADDR_UNDEF */
 };
 
 /* Open <prefix><name>/<leaf> into ds and read its shape (close with
