@@ -27,6 +27,15 @@
  * unit of its own, up to the memory limit. */
 #define UNIT_TARGET_BYTES (4u << 20)
 
+/* The automatic prefetch holds two units a worker in flight, more when
+ * every sample is one small unit, up to about this many bytes a worker
+ * and at most MAX_AUTO_A_WORKER units: a small sample's task takes
+ * microseconds, about what the loop takes to fold one and hand out the
+ * next, and with more of them in flight the loop folds and hands them out
+ * in batches while the workers keep busy. */
+#define AUTO_BYTES_A_WORKER (2 * UNIT_TARGET_BYTES)
+#define MAX_AUTO_A_WORKER 32u
+
 /* Bytes per slot beyond the rows themselves: the slot index and the
  * per-timestep partials of every feature. */
 static size_t
@@ -230,17 +239,25 @@ blocked_reserve(const struct ms_plan_sample *ps, unsigned npos,
     return 0;
 }
 
-/* A sample's smallest unit, and what it reserves, for one choice of
+/* A sample's smallest unit, what it reserves, and the bytes of one unit
+ * that reads all of it (SIZE_MAX for a blocked sample), for one choice of
  * position buffers and edge keeping. */
 static int
 sample_needs(const struct ms_plan *plan, const struct ms_plan_sample *ps,
              const struct ms_options *opts, unsigned npos, bool keep,
-             size_t *unit, size_t *reserve)
+             size_t *unit, size_t *reserve, size_t *whole)
 {
     size_t fixed, per_slot;
     *reserve = 0;
+    *whole = SIZE_MAX;
     if (!ps->blocked) {
-        return whole_costs(plan, &ps->shape, opts, &fixed, &per_slot, unit);
+        int rc = whole_costs(plan, &ps->shape, opts, &fixed, &per_slot,
+                             unit);
+        if (rc == 0 && ms__size_mul(per_slot, ps->shape.T, whole) == 0 &&
+            ms__size_add(*whole, fixed, whole) != 0) {
+            *whole = SIZE_MAX;
+        }
+        return rc;
     }
     *unit = blocked_unit_bytes(plan, ps, opts, keep);
     return blocked_reserve(ps, npos, keep, opts->edge_var, reserve);
@@ -251,6 +268,7 @@ struct share {
     unsigned npos;
     bool keep_edges;
     size_t unit, reserve;  /* the largest of any sample */
+    size_t whole;          /* the largest sample read in one unit */
     const struct ms_plan_sample *unit_worst, *reserve_worst;
 };
 
@@ -261,12 +279,12 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
 {
     for (size_t i = 0; i < plan->nsamples; i++) {
         const struct ms_plan_sample *ps = &plan->samples[i];
-        size_t unit, reserve;
+        size_t unit, reserve, whole;
         if (ps->bad) {
             continue;
         }
         if (sample_needs(plan, ps, opts, s->npos, s->keep_edges, &unit,
-                         &reserve) != 0) {
+                         &reserve, &whole) != 0) {
             s->unit_worst = ps;
             return MS_EOVERFLOW;
         }
@@ -274,6 +292,7 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
             s->unit = unit;
             s->unit_worst = ps;
         }
+        s->whole = whole > s->whole ? whole : s->whole;
         if (reserve > s->reserve) {
             s->reserve = reserve;
             s->reserve_worst = ps;
@@ -284,8 +303,20 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
     return 0;
 }
 
-/* The units in flight s allows: opts->prefetch, or twice the workers
- * lowered to what fits (at least 1); 0 if even that does not fit. */
+/* The units a worker keeps in flight when the prefetch is automatic: 2,
+ * or as many of the largest sample read whole as AUTO_BYTES_A_WORKER
+ * holds (at most MAX_AUTO_A_WORKER). */
+static unsigned
+auto_a_worker(const struct share *s)
+{
+    size_t fit = s->whole > 0 ? AUTO_BYTES_A_WORKER / s->whole : 0;
+    return fit <= 2 ? 2 : fit < MAX_AUTO_A_WORKER ? (unsigned)fit
+                                                 : MAX_AUTO_A_WORKER;
+}
+
+/* The units in flight s allows: opts->prefetch, or auto_a_worker units a
+ * worker (no more than leave each a whole sample), lowered to what fits
+ * (at least 1); 0 if even that does not fit. */
 static unsigned
 prefetch_for(const struct share *s, const struct ms_options *opts)
 {
@@ -293,8 +324,15 @@ prefetch_for(const struct share *s, const struct ms_options *opts)
         return 0;
     }
     uint64_t avail = opts->memory_limit - s->reserve;
+    unsigned workers = ms__resolve_workers(opts);
     unsigned want = opts->prefetch ? opts->prefetch
-                                   : 2 * ms__resolve_workers(opts);
+                                   : auto_a_worker(s) * workers;
+    if (opts->prefetch == 0 && want > 2 * workers &&
+        avail / s->whole < want) {
+        /* (more small units in flight, not smaller units) */
+        uint64_t fit = avail / s->whole;
+        want = fit > 2 * workers ? (unsigned)fit : 2 * workers;
+    }
     if (opts->prefetch == 0 && s->unit > 0 && avail / s->unit < want) {
         want = avail / s->unit ? (unsigned)(avail / s->unit) : 1;
     }

@@ -83,7 +83,8 @@ static const struct row table[MS_SET_COUNT] = {
      AT(use_parallel_stats)},
     {{MS_SET_PREFETCH, "prefetch_depth", "prefetch", 0, NULL, "N|auto",
       "Resources", MS_VALUE_COUNT, 1, MS_MAX_PREFETCH,
-      "work units in flight (auto: 2 x workers, within the memory limit)", 0},
+      "work units in flight (auto: 2 x workers, more for small samples, "
+      "within the memory limit)", 0},
      AT(options.prefetch)},
     {{MS_SET_MEMORY_LIMIT, "stats_memory_limit", "memory-limit", 0, NULL,
       "SIZE", "Resources", MS_VALUE_SIZE, 1, UINT64_MAX,
