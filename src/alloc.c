@@ -9,6 +9,8 @@
  * time (in a build that is not a release one, MESHSTATS_FAULT_ALLOC=N sets
  * it for the whole process at its first allocation, so that a test can
  * reach allocations of programs it runs, the MPI combine among them).
+ * It also holds the hint that asks for huge pages under a large buffer
+ * read and written at random.
  */
 #include "internal.h"
 

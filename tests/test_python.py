@@ -595,11 +595,15 @@ def test_automatic_prefetch_holds_more_small_samples_in_flight(folder, big):
     tiny, mid = str(folder / "tiny.h5"), str(folder / "mid.h5")
     run("generate", tiny, "-q", "--samples", 40, "--timesteps", 3,
         "--nodes", 30)
-    run("generate", mid, "-q", "--samples", 20, "--timesteps", 8,
+    run("generate", mid, "-q", "--samples", 60, "--timesteps", 8,
         "--nodes", 300)
-    # Samples of kilobytes: 32 units a worker, the most; of megabytes: 2.
-    assert meshstats.compute(tiny, workers=2).info["prefetch"] == 64
+    # Samples of kilobytes: 32 units a worker, the most, and never more
+    # than the 40 samples; of megabytes, or with quantiles (whose room can
+    # grow in every unit): 2.
     assert meshstats.compute(tiny, workers=1).info["prefetch"] == 32
+    assert meshstats.compute(tiny, workers=2).info["prefetch"] == 40
+    assert meshstats.compute(tiny, workers=2,
+                             quantiles=True).info["prefetch"] == 4
     assert meshstats.compute(big, workers=2).info["prefetch"] == 4
     # A limit lowers it to the whole samples it holds, in proportion, and
     # never below 2 a worker; the bytes do not change.
@@ -608,7 +612,7 @@ def test_automatic_prefetch_holds_more_small_samples_in_flight(folder, big):
     p = [s.info["prefetch"] for s in at]
     assert 4 <= p[0] < p[1] < p[2] < 64, p
     assert abs(p[1] - 2 * p[0]) <= 1 and abs(p[2] - 2 * p[1]) <= 1, p
-    assert all(s.info["units"] == 20 for s in at)  # whole samples still
+    assert all(s.info["units"] == 60 for s in at)  # whole samples still
     assert {s.to_json() for s in at} == {meshstats.compute(mid).to_json()}
 
 

@@ -10,7 +10,8 @@
  * how many of each fit: two position buffers if they fit (the nodes of the
  * next timestep are then read while the edges of this one are computed),
  * else one; the edge list kept if it fits, else each EDGES unit reads its
- * block of edges; then prefetch, lowered until every unit fits its share.
+ * block of edges; then prefetch (2 units a worker, more when every sample
+ * is one small unit), lowered until every unit fits its share.
  * None of this enters the arithmetic, which the fixed block sizes decide.
  * Every size is overflow-checked; what does not fit is an error naming the
  * bytes needed and the option that raises the limit.
@@ -269,6 +270,7 @@ struct share {
     bool keep_edges;
     size_t unit, reserve;  /* the largest of any sample */
     size_t whole;          /* the largest sample read in one unit */
+    size_t good;           /* the samples not bad */
     const struct ms_plan_sample *unit_worst, *reserve_worst;
 };
 
@@ -293,6 +295,7 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
             s->unit_worst = ps;
         }
         s->whole = whole > s->whole ? whole : s->whole;
+        s->good++;
         if (reserve > s->reserve) {
             s->reserve = reserve;
             s->reserve_worst = ps;
@@ -303,20 +306,35 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
     return 0;
 }
 
-/* The units a worker keeps in flight when the prefetch is automatic: 2,
- * or as many of the largest sample read whole as AUTO_BYTES_A_WORKER
- * holds (at most MAX_AUTO_A_WORKER). */
-static unsigned
-auto_a_worker(const struct share *s)
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
 {
-    size_t fit = s->whole > 0 ? AUTO_BYTES_A_WORKER / s->whole : 0;
-    return fit <= 2 ? 2 : fit < MAX_AUTO_A_WORKER ? (unsigned)fit
-                                                 : MAX_AUTO_A_WORKER;
+    return a < b ? a : b;
 }
 
-/* The units in flight s allows: opts->prefetch, or auto_a_worker units a
- * worker (no more than leave each a whole sample), lowered to what fits
- * (at least 1); 0 if even that does not fit. */
+/* The automatic prefetch before it is lowered to fit: 2 units a worker;
+ * when every sample is read whole in one small unit, as many a worker as
+ * AUTO_BYTES_A_WORKER holds of the largest (at most MAX_AUTO_A_WORKER),
+ * and in all no more than there are samples or than leave each unit its
+ * whole sample.  Not with quantiles: a ring slot's sketches can outgrow
+ * the room counted for them (docs/spec.md 4.1), once for every slot. */
+static unsigned
+auto_prefetch(const struct share *s, const struct ms_options *opts,
+              uint64_t avail)
+{
+    uint64_t workers = ms__resolve_workers(opts), want = 2 * workers;
+    if (s->whole > 0 && !opts->quantiles) {
+        uint64_t a_worker =
+            min_u64(AUTO_BYTES_A_WORKER / s->whole, MAX_AUTO_A_WORKER);
+        uint64_t more = min_u64(a_worker * workers, s->good);
+        more = min_u64(more, avail / s->whole);
+        want = more > want ? more : want;
+    }
+    return (unsigned)min_u64(want, MS_MAX_PREFETCH);
+}
+
+/* The units in flight s allows: opts->prefetch, or auto_prefetch lowered
+ * to what fits (at least 1); 0 if even that does not fit. */
 static unsigned
 prefetch_for(const struct share *s, const struct ms_options *opts)
 {
@@ -324,15 +342,8 @@ prefetch_for(const struct share *s, const struct ms_options *opts)
         return 0;
     }
     uint64_t avail = opts->memory_limit - s->reserve;
-    unsigned workers = ms__resolve_workers(opts);
     unsigned want = opts->prefetch ? opts->prefetch
-                                   : auto_a_worker(s) * workers;
-    if (opts->prefetch == 0 && want > 2 * workers &&
-        avail / s->whole < want) {
-        /* (more small units in flight, not smaller units) */
-        uint64_t fit = avail / s->whole;
-        want = fit > 2 * workers ? (unsigned)fit : 2 * workers;
-    }
+                                   : auto_prefetch(s, opts, avail);
     if (opts->prefetch == 0 && s->unit > 0 && avail / s->unit < want) {
         want = avail / s->unit ? (unsigned)(avail / s->unit) : 1;
     }
