@@ -413,6 +413,39 @@ def never_written_in_a_file_with_a_userblock_is_skipped():
 
 
 @case
+def external_storage_given_an_address_is_read_where_hdf5_reads_it():
+    # Sample 7's nodal_data is stored in a raw file (an external file
+    # list); its layout message then patched to hold sample 1's address,
+    # as no HDF5 writes it but a damaged file may: HDF5 now reports that
+    # address, and still reads the external file.  So must meshstats.
+    nodal, edges = good()
+    other = (3 * nodal + 1).astype("<f4")
+    raw_path = os.path.join(TMP, "efl-values.bin")
+    plain = os.path.join(TMP, "efl.h5")
+    with h5py.File(plain, "w") as f:
+        sample(f, 1, nodal, edges)
+        g = f.require_group("data/7")
+        g.create_dataset("nodal_data", data=other, dtype="<f4",
+                         external=[(raw_path, 0, other.nbytes)])
+        g.create_dataset("mesh_edge", data=edges, dtype="<i8")
+        at = f["data/1/nodal_data"].id.get_offset()
+    data = bytearray(open(plain, "rb").read())
+    undefined = b"\x03\x01" + b"\xff" * 8  # layout v3, contiguous
+    where = data.find(undefined)
+    assert where >= 0 and data.find(undefined, where + 1) < 0
+    data[where + 2:where + 10] = at.to_bytes(8, "little")
+    patched = os.path.join(TMP, "efl-addressed.h5")
+    open(patched, "wb").write(data)
+    with h5py.File(patched, "r") as f:
+        assert f["data/7/nodal_data"].id.get_offset() == at
+        assert np.array_equal(f["data/7/nodal_data"][()], other)
+    stats = [json.loads(run(p, "--json", "-").stdout) for p in (plain,
+                                                                 patched)]
+    for group in ("node", "edge", "delta"):
+        assert stats[0][group] == stats[1][group], group
+
+
+@case
 def truncated_files_fail_cleanly():
     src = os.path.join(TMP, "whole.h5")
     subprocess.run([*WRAPPER, MESHSTATS, "generate", src, "-q", "--samples", "3",

@@ -72,17 +72,36 @@ ms__dataset_shape_close(struct ms_dataset_shape *ds)
     ds->id = ds->type = ds->dcpl = -1;
 }
 
-/* ds's type, creation list and what the checks ask of it, once.  HDF5
- * gives an address only to contiguous data stored in the file itself
- * (none to chunked, compact, virtual or external data): then there is
- * nothing more to ask, and the list, a copy made for the asking (a tenth
- * of checking a small sample), is not made. */
+/* HDF5's number of the external file list message (H5Opublic.h does not
+ * name it). */
+#define EXTERNAL_FILES_MESSAGE 7
+
+/* Whether HDF5 gives dset an address of data stored in its own file:
+ * contiguous data gets one, and chunked, compact and virtual data never
+ * do.  Data stored in external files gets one too when its layout
+ * message holds one (HDF5 never writes that, a damaged file may), so the
+ * header is asked whether it lists external files; and data never
+ * written gets one in a file with a userblock (the undefined address
+ * plus the userblock: the storage check then finds nothing stored). */
+static bool
+stored_here_at(hid_t dset, haddr_t *offset)
+{
+    *offset = H5Dget_offset(dset);
+    H5O_info_t info;
+    return *offset != HADDR_UNDEF &&
+           H5Oget_info2(dset, &info, H5O_INFO_HDR) >= 0 &&
+           (info.hdr.mesg.present & (1ull << EXTERNAL_FILES_MESSAGE)) == 0;
+}
+
+/* ds's type, creation list and what the checks ask of it, once.  Data at
+ * an address in its own file has nothing more to ask, and the list, a
+ * copy made for the asking (a tenth of checking a small sample), is not
+ * made. */
 static void
 describe(struct ms_dataset_shape *ds)
 {
     ds->type = H5Dget_type(ds->id);
-    ds->offset = H5Dget_offset(ds->id);
-    if (ds->offset != HADDR_UNDEF) {
+    if (stored_here_at(ds->id, &ds->offset)) {
         ds->layout = H5D_CONTIGUOUS;
         ds->nfilters = ds->nexternal = 0;
         return;
