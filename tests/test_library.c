@@ -57,6 +57,7 @@ teardown(void)
 {
     unlink(small);
     unlink(large);
+    unlink(many);
     rmdir(dir);
 }
 

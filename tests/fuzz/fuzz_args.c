@@ -15,15 +15,24 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char dir[] = "/tmp/meshstats-fuzz-args-XXXXXX";
+
+/* The working folder goes with the process (parsing writes nothing). */
+static void
+remove_dir(void)
+{
+    rmdir(dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char dir[] = "/tmp/meshstats-fuzz-args-XXXXXX";
     if (mkdtemp(dir) == NULL || chdir(dir) != 0) {
         abort();
     }
+    atexit(remove_dir);
     return 0; /* run with -close_fd_mask=3: the messages are not tested */
 }
 

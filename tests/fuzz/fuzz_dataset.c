@@ -23,12 +23,20 @@ ignore(void *userdata, int64_t id, const char *message)
     (void)message;
 }
 
+/* The input's file goes with the process (libFuzzer starts several). */
+static void
+remove_input(void)
+{
+    unlink(path);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     snprintf(path, sizeof(path), "/tmp/meshstats-fuzz-%d.h5", (int)getpid());
+    atexit(remove_input);
     return 0;
 }
 
