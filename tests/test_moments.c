@@ -193,6 +193,19 @@ Test(moments, symmetrize_gives_zero_mean_and_closed_form_std)
     cr_expect_eq(m.max, 3.0);
 }
 
+Test(moments, symmetrized_zeros_are_positive_zeros)
+{
+    /* r_z of a flat mesh: every value 0 (or -0); min and max print as 0,
+     * never as -0. */
+    double x[3] = {0.0, -0.0, 0.0};
+    struct ms_moments m;
+    ms__moments_of(&m, x, 3);
+    ms__moments_symmetrize(&m);
+    cr_expect_eq(m.min, 0.0);
+    cr_expect_eq(m.max, 0.0);
+    cr_expect(!signbit(m.min) && !signbit(m.max), "%g %g", m.min, m.max);
+}
+
 Test(moments, nonfinite_input_makes_moments_nonfinite)
 {
     double x[4] = {1, NAN, 3, 4}, y[3] = {1, INFINITY, 2};

@@ -170,8 +170,8 @@ ms__moments_symmetrize(struct ms_moments *m)
     m->count *= 2;
     m->mean = 0.0;
     m->mean_lo = 0.0;
-    m->min = lo;
-    m->max = -lo;
+    m->min = lo + 0.0; /* (+ 0.0: a -0 is 0, "-0" in no output) */
+    m->max = -lo + 0.0;
 }
 
 double
