@@ -30,7 +30,7 @@ static const char usage_lines[] =
     "Usage: meshstats [OPTIONS] [DATASET.h5]\n"
     "       meshstats generate OUT.h5 [--samples S] [--timesteps T] "
     "[--nodes N]\n"
-    "                 [--features F] [--seed X] [--chunked] [--gzip]\n"
+    "                 [--features F] [--seed X] [--chunked] [--gzip] [-q]\n"
     "                 [--model nodal|cloth|cfd|plate]\n"
     "       meshstats demo [OPTIONS]\n"
     "       meshstats config [OPTIONS]   (every setting and its origin)\n"
