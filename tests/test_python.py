@@ -605,6 +605,10 @@ def test_automatic_prefetch_holds_more_small_samples_in_flight(folder, big):
     assert meshstats.compute(tiny, workers=2,
                              quantiles=True).info["prefetch"] == 4
     assert meshstats.compute(big, workers=2).info["prefetch"] == 4
+    # ... of megabytes read whole, of kilobytes when 2 of 20 timesteps are
+    # read: then as many as there are samples (8).
+    assert meshstats.compute(big, workers=2,
+                             sample_timesteps=2).info["prefetch"] == 8
     # A limit lowers it to the whole samples it holds, in proportion, and
     # never below 2 a worker; the bytes do not change.
     at = [meshstats.compute(mid, workers=2, memory_limit=m)

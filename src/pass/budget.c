@@ -254,9 +254,13 @@ sample_needs(const struct ms_plan *plan, const struct ms_plan_sample *ps,
     if (!ps->blocked) {
         int rc = whole_costs(plan, &ps->shape, opts, &fixed, &per_slot,
                              unit);
-        if (rc == 0 && ms__size_mul(per_slot, ps->shape.T, whole) == 0 &&
-            ms__size_add(*whole, fixed, whole) != 0) {
-            *whole = SIZE_MAX;
+        /* (the timesteps read: each node one, each delta one and its
+         * successor, at most all of them) */
+        size_t slots = ps->node_ts.count + 2 * ps->delta_ts.count, w;
+        slots = slots < ps->shape.T ? slots : ps->shape.T;
+        if (rc == 0 && ms__size_mul(per_slot, slots, &w) == 0 &&
+            ms__size_add(w, fixed, &w) == 0) {
+            *whole = w;
         }
         return rc;
     }
