@@ -602,6 +602,7 @@ def test_automatic_prefetch_holds_more_small_samples_in_flight(folder, big):
     # grow in every unit): 2.
     assert meshstats.compute(tiny, workers=1).info["prefetch"] == 32
     assert meshstats.compute(tiny, workers=2).info["prefetch"] == 40
+    assert meshstats.compute(tiny, workers=64).info["prefetch"] == 40
     assert meshstats.compute(tiny, workers=2,
                              quantiles=True).info["prefetch"] == 4
     assert meshstats.compute(big, workers=2).info["prefetch"] == 4

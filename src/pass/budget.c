@@ -317,22 +317,25 @@ min_u64(uint64_t a, uint64_t b)
 }
 
 /* The automatic prefetch before it is lowered to fit: 2 units a worker;
- * when every sample is read whole in one small unit, as many a worker as
- * AUTO_BYTES_A_WORKER holds of the largest (at most MAX_AUTO_A_WORKER),
- * and in all no more than there are samples or than leave each unit its
- * whole sample.  Not with quantiles: a ring slot's sketches can outgrow
- * the room counted for them (docs/spec.md 4.1), once for every slot. */
+ * when every sample is read whole in one small unit (more than 2 of the
+ * largest fit AUTO_BYTES_A_WORKER), as many a worker as fit (at most
+ * MAX_AUTO_A_WORKER), and in all no more than there are samples (a unit
+ * each) and than leave each unit its whole sample (at least 1).  Not with
+ * quantiles: a ring slot's sketches can outgrow the room counted for them
+ * (docs/spec.md 4.1), once for every slot. */
 static unsigned
 auto_prefetch(const struct share *s, const struct ms_options *opts,
               uint64_t avail)
 {
     uint64_t workers = ms__resolve_workers(opts), want = 2 * workers;
-    if (s->whole > 0 && !opts->quantiles) {
-        uint64_t a_worker =
-            min_u64(AUTO_BYTES_A_WORKER / s->whole, MAX_AUTO_A_WORKER);
-        uint64_t more = min_u64(a_worker * workers, s->good);
-        more = min_u64(more, avail / s->whole);
-        want = more > want ? more : want;
+    uint64_t a_worker = s->whole > 0 && !opts->quantiles
+                            ? AUTO_BYTES_A_WORKER / s->whole
+                            : 0;
+    if (a_worker > 2) {
+        want = min_u64(min_u64(a_worker, MAX_AUTO_A_WORKER) * workers,
+                       s->good);
+        want = min_u64(want, avail / s->whole);
+        want = want > 0 ? want : 1;
     }
     return (unsigned)min_u64(want, MS_MAX_PREFETCH);
 }
