@@ -27,6 +27,9 @@
 
 /* Append a warning to the list at *list (*n entries): the JSON's
  * (s->warnings) or the per-sample reports' (s->sample_warnings). */
+static int add(char ***list, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 add(char ***list, size_t *n, const char *fmt, ...)
 {
