@@ -251,7 +251,7 @@ count_row(struct ms_sketch *s, struct ms_row x, size_t n)
     int rc = 0;
     ms__sketch_cursor_load(&c, s);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = ms__sketch_cursor_add(&c, s, x.f != NULL ? (double)x.f[i] : x.d[i]);
+        rc = ms__sketch_cursor_add(&c, s, ms_row_at(x, i));
     }
     ms__sketch_cursor_end(&c, s);
     return rc;

@@ -70,10 +70,9 @@ static void
 set_cache(hid_t file, size_t n)
 {
     H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
-    size_t bytes = n < (SIZE_MAX - MDC_BYTES) / MDC_PER_SAMPLE
+    size_t bytes = n < (MDC_MAX_BYTES - MDC_BYTES) / MDC_PER_SAMPLE
                        ? MDC_BYTES + MDC_PER_SAMPLE * n
-                       : SIZE_MAX / 2;
-    bytes = bytes < MDC_MAX_BYTES ? bytes : MDC_MAX_BYTES;
+                       : MDC_MAX_BYTES;
     if (H5Fget_mdc_config(file, &mdc) >= 0) {
         fixed_cache(&mdc, bytes);
         H5Fset_mdc_config(file, &mdc);

@@ -137,28 +137,30 @@ write_feature_names(hid_t group, const struct ms_stats *s)
 }
 
 /* With quantiles: <group>_q01, _q50 and _q99 (quantiles 1, 4 and 7)
- * and their accuracy. */
+ * and their accuracy; q99 kept at least q01 + MIN_STD in float32, as std
+ * is clamped: a loader divides by q99 - q01. */
 static herr_t
 write_quantiles(hid_t group, const struct ms_stats *s)
 {
+    enum { Q01, Q50, Q99 };
     static const struct {
         size_t q;
         const char *name;
-    } kept[] = {{1, "q01"}, {4, "q50"}, {7, "q99"}};
+    } kept[] = {[Q01] = {1, "q01"}, [Q50] = {4, "q50"}, [Q99] = {7, "q99"}};
     for (int g = 0; s->quantile_accuracy > 0 && g < MS_GROUP_COUNT; g++) {
         const struct ms_group_stats *gs = &s->groups[g];
+        const double *q = gs->quantiles;
+        size_t n = gs->nfeatures;
         for (size_t i = 0; i < MS_ARRAY_SIZE(kept); i++) {
             float values[1024];
-            for (size_t k = 0; k < gs->nfeatures; k++) {
-                values[k] = (float)gs->quantiles[kept[i].q * gs->nfeatures + k];
-                /* q99 at least q01 + MIN_STD in float32, as std is
-                 * clamped: a loader divides by q99 - q01 */
-                float q01 = (float)gs->quantiles[gs->nfeatures + k];
-                float least = nextafterf((float)((double)q01 + MIN_STD),
-                                         INFINITY);
-                if (kept[i].q == 7 && values[k] < least) {
-                    values[k] = least;
-                }
+            for (size_t k = 0; k < n; k++) {
+                values[k] = (float)q[kept[i].q * n + k];
+                float q01 = (float)q[kept[Q01].q * n + k];
+                float least = i == Q99 ? nextafterf((float)((double)q01 +
+                                                            MIN_STD),
+                                                    INFINITY)
+                                       : -INFINITY;
+                values[k] = values[k] < least ? least : values[k];
             }
             char name[32];
             snprintf(name, sizeof(name), "%s_%s",
