@@ -106,7 +106,9 @@ enum ms_progress_mode {
  * (then id is -1).  Never from a worker thread, never concurrently. */
 typedef void (*ms_warning_fn)(void *userdata, int64_t id, const char *message);
 
-/* Where a pass stands. */
+/* Where a pass stands.  Its samples are checked while others are read:
+ * until the last are checked, units_total and bytes_total count those not
+ * checked yet at the mean of those checked. */
 struct ms_progress {
     size_t samples_done, samples_total;
     uint64_t units_done, units_total;

@@ -260,6 +260,69 @@ def bad_sample_is_skipped_listed_and_fails_under_strict():
     assert "sample 5" in p.stderr and "edge 3" in p.stderr
 
 
+def segmented_dataset():
+    """300 samples of odd ids and shapes, checked by the pass in segments
+    of 64, 128 and 108 (src/pass/stream.c), each while the one before
+    runs; four bad ones: two the check finds (too few feature rows, in the
+    second and third segments), two a worker finds (an edge beyond the
+    nodes, in the first and third)."""
+    path = os.path.join(TMP, "segmented.h5")
+    rng = np.random.default_rng(23)
+    samples, bad = [], {}
+    for k in range(300):
+        sid = 7 + 5 * k + k * k % 5
+        nodal, edges = oracle.random_sample(rng, 8, 1 + k % 4, 3 + k % 3,
+                                            2 + k % 2)
+        if k in (40, 250):
+            edges = edges.copy()
+            edges[0, 1] = 1000
+            bad[sid] = "mesh_edge"
+        if k in (100, 200):
+            nodal = nodal[:5]
+            bad[sid] = "feature rows"
+        samples.append((sid, nodal, edges))
+    if not os.path.exists(path):
+        oracle.write_dataset(path, samples)
+    return path, bad
+
+
+@case
+def samples_checked_in_segments_are_skipped_in_id_order_as_numpy_says():
+    path, bad = segmented_dataset()
+    p = run("--json", "-", "-j", 2, path)
+    got = json.loads(p.stdout)
+    check(got, oracle.reference(path, skip_ids=set(bad)))
+    skipped = got["samples"]["skipped"]
+    assert [s["id"] for s in skipped] == sorted(bad), skipped
+    for s in skipped:
+        assert bad[s["id"]] in s["reason"], s
+    named = [int(m) for m in re.findall(r"warning: \S+: sample (\d+):",
+                                        p.stderr)]
+    assert named == sorted(bad), (named, p.stderr)
+    for args in (("-j", 1), ("-j", 2, "--prefetch", 1),
+                 ("--memory-limit", "1M", "-j", 3)):
+        assert run("--json", "-", *args, path).stdout == p.stdout, args
+    first = min(bad)
+    p = run("--strict", path, expect=1)
+    assert f"sample {first}:" in p.stderr and bad[first] in p.stderr, \
+        p.stderr
+
+
+@case
+def a_sample_of_a_later_segment_too_big_for_the_limit_fails_naming_it():
+    # Segments share the limit out by themselves: sample 90 (the second
+    # segment's) needs more than the first 64 did, and more than 300K.
+    rng = np.random.default_rng(29)
+    samples = [(k, *oracle.random_sample(rng, 8, 2, 3, 2)) for k in range(100)]
+    samples[90] = (90, *oracle.random_sample(rng, 8, 2, 120, 100))
+    path = os.path.join(TMP, "later-too-big.h5")
+    oracle.write_dataset(path, samples)
+    p = run("--memory-limit", "300K", path, expect=1)
+    assert "sample 90: data/90/nodal_data" in p.stderr, p.stderr
+    assert "raise --memory-limit" in p.stderr, p.stderr
+    check(stats(path, "--memory-limit", "2M"), oracle.reference(path))
+
+
 def file_digest(path):
     with h5py.File(path, "r") as f:
         h = hashlib.sha256()

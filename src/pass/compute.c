@@ -43,8 +43,9 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     struct ms_plan_part part;
     ms__mpi_plan_part(&part); /* under MPI: each rank checks its samples */
     if (rc == 0) {
-        rc = ms__plan_create(ps->file, ps->opts, mpi ? &part : NULL,
-                             &ps->plan, err);
+        /* (alone: planned in segments by stream.c) */
+        rc = mpi ? ms__plan_create(ps->file, ps->opts, &part, &ps->plan, err)
+                 : ms__plan_list(ps->file, ps->opts, &ps->plan, err);
     } else if (mpi) {
         rc = part.exchange(NULL, false, 0, 0, rc, err); /* (every rank) */
     }
@@ -68,14 +69,16 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     }
     if (rc == 0) {
         struct ms_pass_sinks sinks = {&ps->total, NULL, forward_progress,
-                                      (void *)ps->opts};
+                                      (void *)ps->opts, 0};
         if (mpi) {
             ms__mpi_restrict(&ps->mpi, ps->plan);
             sinks = (struct ms_pass_sinks){&ps->total, &ps->mine,
-                                           ms__mpi_progress, &ps->mpi};
+                                           ms__mpi_progress, &ps->mpi, 0};
         }
-        rc = ms__pipeline_run(ps->file, ps->plan, ps->opts, ps->stats,
-                              &sinks, err);
+        rc = mpi ? ms__pipeline_run(ps->file, ps->plan, ps->opts, ps->stats,
+                                    &sinks, err)
+                 : ms__stream_run(ps->file, ps->plan, ps->opts, ps->stats,
+                                  &sinks, err);
     }
     ms__file_close(ps->file);
     ps->file = NULL;

@@ -1,5 +1,6 @@
 /*
- * cut.c: a sample's timesteps cut into work units.
+ * cut.c: a sample's timesteps cut into work units (and a plan's samples,
+ * once its memory limit is shared out: ms__plan_cut).
  *
  * A unit reads its slots: the timesteps it owns and, for a delta timestep,
  * its successor (a trajectory's frame t: t - 1, t and t + 1).  A sample whose mesh fits one block (at most MS_NODE_BLOCK
@@ -288,4 +289,32 @@ ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
         }
     }
     assert(n == u->nslots);
+}
+
+/* (pass.h) The memory limit shared out, then every good sample cut. */
+int
+ms__plan_cut(struct ms_plan *plan, const struct ms_options *opts,
+             const char *path, struct ms_error *err)
+{
+    int rc = ms__budget_share(plan, opts, path, err);
+    size_t cap = 0;
+    for (size_t s = 0; rc == 0 && s < plan->nsamples; s++) {
+        struct ms_plan_sample *ps = &plan->samples[s];
+        if (ps->bad) {
+            continue; /* (another process's too: progress counts them) */
+        }
+        size_t max_slots = ps->blocked ? 0
+                                       : ms__budget_max_slots(plan, ps, opts);
+        if (ms__cut_sample(plan, s, max_slots, &cap) != 0) {
+            rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+        }
+    }
+    if (plan->pos_nodes > 0) {
+        /* (a blocked sample's first tasks read its edges, and its
+         * reference positions, by blocks: edge_order_start.c) */
+        size_t block = ms__order_task_bytes();
+        plan->max_data_bytes =
+            block > plan->max_data_bytes ? block : plan->max_data_bytes;
+    }
+    return rc;
 }

@@ -123,6 +123,8 @@ struct ms_plan {
     size_t nfound;        /* sample groups in the file, before selection */
     size_t nsamples;      /* the selected ones, planned here */
     struct ms_plan_sample *samples;
+    bool borrowed;        /* a segment's: samples belong to the whole */
+    size_t unit_base;     /* a segment's: the units of those before it */
     size_t nunits;
     struct ms_unit *units;
 };
@@ -158,6 +160,21 @@ struct ms_plan_part {
 int ms__plan_create(struct ms_file *f, const struct ms_options *opts,
                     const struct ms_plan_part *part, struct ms_plan **out,
                     struct ms_error *err);
+/* The same in steps, for a pass in segments (stream.c): the model and
+ * every sample listed, none checked; a plan of the samples [lo, hi) of
+ * such a plan (*out NULL and MS_ENOMEM if out of memory; it borrows
+ * them: destroy it before the whole); its samples checked, as
+ * ms__plan_create does (it touches only them, so another thread may run
+ * another segment meanwhile); then its memory limit shared out and its
+ * samples cut into units (cut.c). */
+int ms__plan_list(struct ms_file *f, const struct ms_options *opts,
+                  struct ms_plan **out, struct ms_error *err);
+int ms__plan_segment(const struct ms_plan *whole, size_t lo, size_t hi,
+                     struct ms_plan **out);
+int ms__plan_check(struct ms_plan *plan, struct ms_file *f,
+                   const struct ms_options *opts, struct ms_error *err);
+int ms__plan_cut(struct ms_plan *plan, const struct ms_options *opts,
+                 const char *path, struct ms_error *err);
 void ms__plan_destroy(struct ms_plan *plan);
 
 /* budget.c: the memory limit shared out. */
@@ -291,8 +308,10 @@ int ms__unit_run(struct ms_file *f, const struct ms_plan *plan,
 struct ms_accumulator;
 int ms__unit_fold(struct ms_accumulator *acc, const struct ms_plan *plan,
                   const struct ms_unit *u, const struct ms_unit_buffers *b);
-/* pass_record.c: the run's figures into s->info, and (ms_options.trace)
- * the timeline's spans: a task a worker ran, from t0 to t1 (uv_hrtime
+/* pass_record.c: the run's figures into s->info (added up over a pass in
+ * segments: units, bytes and times; the most units in flight; the wall
+ * time since the pass's start), and (ms_options.trace) the timeline's
+ * spans: a task a worker ran, from t0 to t1 (uv_hrtime
  * clock; origin: the pass's start), and a fold of the loop's. */
 struct ms_task_times {
     uint64_t t0, t1;
@@ -353,6 +372,7 @@ struct ms_pass_sinks {
     struct ms_outcomes *collect;
     void (*progress)(void *data, const struct ms_progress *p);
     void *progress_data;
+    uint64_t origin_ns; /* the pass's start (uv_hrtime), 0: now */
 };
 
 /* Run every unit of plan on opts->workers threads of the pass's own (at
@@ -362,6 +382,15 @@ struct ms_pass_sinks {
 int ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                      const struct ms_options *opts, struct ms_stats *stats,
                      const struct ms_pass_sinks *sinks, struct ms_error *err);
+
+/* stream.c: the pass of a plan listed by ms__plan_list (none of its
+ * samples checked), in segments, each checked on a thread of its own
+ * while the one before runs through ms__pipeline_run: the same result,
+ * warnings and failures as one plan run whole, in id order.  Progress
+ * through sinks counts over the whole pass. */
+int ms__stream_run(struct ms_file *f, const struct ms_plan *whole,
+                   const struct ms_options *opts, struct ms_stats *stats,
+                   const struct ms_pass_sinks *sinks, struct ms_error *err);
 
 /* ------------------------------------------------------------------ */
 /* mpi.c: one pass split across MPI ranks; nothing unless MPI is running

@@ -13,12 +13,13 @@ ms__record_info(struct ms_stats *s, unsigned workers,
 {
     struct ms_run_info *info = &s->info;
     info->workers = workers;
-    info->prefetch = plan->prefetch;
-    info->units = plan->nunits;
-    info->bytes_read = bytes;
+    info->prefetch = plan->prefetch > info->prefetch ? plan->prefetch
+                                                     : info->prefetch;
+    info->units += plan->nunits;
+    info->bytes_read += bytes;
     info->wall_seconds = (double)wall_ns * 1e-9;
-    info->read_seconds = (double)read_ns * 1e-9;
-    info->compute_seconds = (double)compute_ns * 1e-9;
+    info->read_seconds += (double)read_ns * 1e-9;
+    info->compute_seconds += (double)compute_ns * 1e-9;
 }
 
 int
@@ -35,10 +36,11 @@ ms__record_task(struct ms_stats *s, const struct ms_plan *plan,
     }
     uint64_t read = b->read_ns < tt->t1 - tt->t0 ? b->read_ns
                                                  : tt->t1 - tt->t0;
+    size_t unit = plan->unit_base + tt->index;
     struct ms_trace_event r = {MS_TRACE_READ, tt->worker, t0, read,
-                               b->bytes, id, tt->index};
+                               b->bytes, id, unit};
     struct ms_trace_event c = {MS_TRACE_COMPUTE, tt->worker, t0 + read,
-                               tt->t1 - tt->t0 - read, 0, id, tt->index};
+                               tt->t1 - tt->t0 - read, 0, id, unit};
     int rc = ms__trace_add(s, &r);
     return rc != 0 ? rc : ms__trace_add(s, &c);
 }

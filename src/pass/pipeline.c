@@ -566,7 +566,7 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
         return ms__error_set(err, MS_EIO, "cannot start the event loop: %s",
                              uv_strerror(rc));
     }
-    p.start_ns = uv_hrtime();
+    p.start_ns = sinks->origin_ns ? sinks->origin_ns : uv_hrtime();
     if (start_handles(&p, workers) == 0) {
         report_progress(&p, false); /* the bar at 0%: reading starts now */
         poll_caller(&p);
@@ -589,7 +589,7 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
                     uv_hrtime() - p.start_ns, p.read_ns, p.compute_ns);
     rc = p.rc;
     if (rc == 0) {
-        stats->samples_used = p.used;
+        stats->samples_used += p.used;
     }
     free_state(&p);
     return rc;

@@ -198,30 +198,14 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
     if (part != NULL) {
         rc = part->exchange(plan, split, lo, hi, rc, err);
     }
-    if (rc == 0) {
-        rc = ms__budget_share(plan, opts, ms__file_path(f), err);
-    }
-    size_t cap = 0;
-    for (size_t s = 0; rc == 0 && s < plan->nsamples; s++) {
-        struct ms_plan_sample *ps = &plan->samples[s];
-        if (ps->bad) {
-            continue; /* (another process's too: progress counts them) */
-        }
-        size_t max_slots = ps->blocked ? 0
-                                       : ms__budget_max_slots(plan, ps, opts);
-        if (ms__cut_sample(plan, s, max_slots, &cap) != 0) {
-            rc = ms__error_set(err, MS_ENOMEM, "%s: out of memory",
-                               ms__file_path(f));
-        }
-    }
-    if (plan->pos_nodes > 0) {
-        /* (a blocked sample's first tasks read its edges, and its
-         * reference positions, by blocks: edge_order_start.c) */
-        size_t block = ms__order_task_bytes();
-        plan->max_data_bytes =
-            block > plan->max_data_bytes ? block : plan->max_data_bytes;
-    }
-    return rc;
+    return rc == 0 ? ms__plan_cut(plan, opts, ms__file_path(f), err) : rc;
+}
+
+int
+ms__plan_check(struct ms_plan *plan, struct ms_file *f,
+               const struct ms_options *opts, struct ms_error *err)
+{
+    return check_samples(plan, f, opts, 0, plan->nsamples, err);
 }
 
 static int
@@ -513,11 +497,9 @@ choose_model(struct ms_plan *plan, struct ms_file *f,
 }
 
 int
-ms__plan_create(struct ms_file *f, const struct ms_options *opts,
-                const struct ms_plan_part *part, struct ms_plan **out,
-                struct ms_error *err)
+ms__plan_list(struct ms_file *f, const struct ms_options *opts,
+              struct ms_plan **out, struct ms_error *err)
 {
-    *out = NULL;
     struct ms_plan *plan = ms__calloc(1, sizeof(*plan));
     int rc = plan != NULL ? ms__file_detect_layout(f, err)
                           : ms__error_set(err, MS_ENOMEM, "%s: out of memory",
@@ -528,6 +510,21 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
     if (rc == 0) {
         rc = choose_model(plan, f, opts, err);
     }
+    if (rc != 0) {
+        ms__plan_destroy(plan);
+        plan = NULL;
+    }
+    *out = plan;
+    return rc;
+}
+
+int
+ms__plan_create(struct ms_file *f, const struct ms_options *opts,
+                const struct ms_plan_part *part, struct ms_plan **out,
+                struct ms_error *err)
+{
+    struct ms_plan *plan;
+    int rc = ms__plan_list(f, opts, &plan, err);
     if (rc == 0) {
         rc = plan_samples(plan, f, opts, part, err);
     } else if (part != NULL) {
@@ -535,9 +532,29 @@ ms__plan_create(struct ms_file *f, const struct ms_options *opts,
     }
     if (rc != 0) {
         ms__plan_destroy(plan);
-        return rc;
+        plan = NULL;
     }
     *out = plan;
+    return rc;
+}
+
+int
+ms__plan_segment(const struct ms_plan *whole, size_t lo, size_t hi,
+                 struct ms_plan **out)
+{
+    struct ms_plan *seg = ms__calloc(1, sizeof(*seg));
+    *out = seg;
+    if (seg == NULL) {
+        return MS_ENOMEM;
+    }
+    seg->model = whole->model;
+    memcpy(seg->nfeat, whole->nfeat, sizeof(seg->nfeat));
+    seg->nrows = whole->nrows;
+    seg->positional = whole->positional;
+    seg->nfound = whole->nfound;
+    seg->samples = whole->samples + lo;
+    seg->nsamples = hi - lo;
+    seg->borrowed = true;
     return 0;
 }
 
@@ -547,12 +564,14 @@ ms__plan_destroy(struct ms_plan *plan)
     if (plan == NULL) {
         return;
     }
-    for (size_t s = 0; s < plan->nsamples; s++) {
+    for (size_t s = 0; !plan->borrowed && s < plan->nsamples; s++) {
         ms__free(plan->samples[s].name.name);
         ms__free(plan->samples[s].reason);
         ms__free(plan->samples[s].shape.field);
     }
-    ms__free(plan->samples);
+    if (!plan->borrowed) {
+        ms__free(plan->samples);
+    }
     ms__free(plan->units);
     ms__free(plan);
 }
