@@ -262,7 +262,7 @@ def bad_sample_is_skipped_listed_and_fails_under_strict():
 
 def segmented_dataset():
     """300 samples of odd ids and shapes, checked by the pass in segments
-    of 64, 128 and 108 (src/pass/stream.c), each while the one before
+    of 64, 118 and 118 (src/pass/stream.c), each while the one before
     runs; four bad ones: two the check finds (too few feature rows, in the
     second and third segments), two a worker finds (an edge beyond the
     nodes, in the first and third)."""

@@ -459,7 +459,7 @@ def test_a_progress_callable_sees_the_pass_from_start_to_end(plate):
 
 
 def test_progress_counts_over_a_pass_checked_in_segments(folder):
-    # 300 samples: checked and run in segments of 64, 128 and 108
+    # 300 samples: checked and run in segments of 64, 118 and 118
     # (src/pass/stream.c); the records count over the whole pass.
     path = str(folder / "segments.h5")
     run("generate", path, "-q", "--samples", 300, "--timesteps", 2,

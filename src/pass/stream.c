@@ -6,7 +6,10 @@
  * one thread; for a file of thousands of small samples it is most of a
  * pass.  So the samples are checked, cut and run in segments of
  * consecutive ones, FIRST_SEGMENT samples first and twice as many each
- * time up to MAX_SEGMENT: the first is checked on the calling thread;
+ * time up to MAX_SEGMENT, but no more than half of what is left while
+ * that half is FIRST_SEGMENT or more (the last segment's run is the one
+ * nothing hides, so it is kept small): the first is checked on the
+ * calling thread;
  * then, while the pipeline runs segment k (the loop on the calling
  * thread, the workers), a planner thread checks segment k + 1 (plan.c's
  * checks, on that segment's samples only: nothing the pipeline touches).
@@ -193,8 +196,10 @@ next_segment(struct planner *pl, const struct ms_plan *whole, size_t lo,
              size_t hi, struct ms_file *f, const struct ms_options *opts,
              struct ms_plan **next, struct ms_error *err)
 {
-    size_t size = 2 * (hi - lo) < MAX_SEGMENT ? 2 * (hi - lo) : MAX_SEGMENT;
-    size_t end = whole->nsamples - hi < size ? whole->nsamples : hi + size;
+    size_t rest = whole->nsamples - hi, size = 2 * (hi - lo);
+    size = size < MAX_SEGMENT ? size : MAX_SEGMENT;
+    size = size < rest / 2 || rest / 2 < FIRST_SEGMENT ? size : rest / 2;
+    size_t end = rest < size ? whole->nsamples : hi + size;
     *next = NULL;
     if (hi == whole->nsamples) {
         return 0;
@@ -234,12 +239,13 @@ run_segment(struct stream *st, struct planner *pl, const struct ms_plan *whole,
             struct ms_plan **next, struct ms_error *err)
 {
     *next = NULL;
-    int rc = ms__plan_cut(seg, opts, ms__file_path(f), err);
-    if (rc == 0) {
-        rc = next_segment(pl, whole, lo, lo + seg->nsamples, f, opts, next,
+    /* (the next checked while this one is cut too) */
+    int rc = next_segment(pl, whole, lo, lo + seg->nsamples, f, opts, next,
                           err);
-    }
     bool threaded = pl->running;
+    if (rc == 0) {
+        rc = ms__plan_cut(seg, opts, ms__file_path(f), err);
+    }
     if (rc == 0) {
         struct ms_options o = *opts;
         o.workers = workers_beside(st, pl, opts);
