@@ -168,7 +168,7 @@ Test(kernels, edge_sums_match_an_edge_by_edge_reference)
         first += r * r;
     }
     struct ms_edge_sums got =
-        ms__kernels()->edges(pos, efrom, eto, EDGES, shift, sqrt(first));
+        ms__kernels()->edges(pos, efrom, eto, EDGES, shift, sqrt(first), NULL);
     for (int c = 0; c < 3; c++) {
         cr_expect(fabsl(got.sq[c] - sq[c]) <= 1e-13L * sq[c],
                   "component %d: sum of squares %.17g, want %.17Lg", c,
@@ -194,6 +194,36 @@ need_avx2(void)
 }
 
 /* The processor has AVX2, so that is what a pass runs. */
+/* The columns the edge pass leaves for the quantile sketches: each edge's
+ * r exactly (a difference of two doubles), |r| to the last bit of the
+ * correctly rounded root, the moments unchanged by asking for them. */
+Test(kernels, edge_pass_columns_hold_each_edges_r_and_length)
+{
+    random_mesh(pos, NODES, efrom, eto, EDGES);
+    static double cols[4 * EDGES];
+    for (size_t E = 1; E <= EDGES; E += E < 12 ? 1 : 997) {
+        for (size_t i = 0; i < 4 * E; i++) {
+            cols[i] = NAN;
+        }
+        struct ms_edge_sums with =
+            ms__kernels()->edges(pos, efrom, eto, E, 2.0, 1.0, cols);
+        struct ms_edge_sums without =
+            ms__kernels()->edges(pos, efrom, eto, E, 2.0, 1.0, NULL);
+        cr_expect(memcmp(&with, &without, sizeof(with)) == 0, "%zu edges", E);
+        for (size_t e = 0; e < E; e++) {
+            double r[3], len2 = 0;
+            for (int c = 0; c < 3; c++) {
+                r[c] = pos[3 * eto[e] + c] - pos[3 * efrom[e] + c];
+                cr_expect(cols[c * E + e] == r[c], "E %zu, edge %zu, r_%d %g "
+                          "want %g", E, e, c, cols[c * E + e], r[c]);
+                len2 += r[c] * r[c];
+            }
+            cr_expect(cols[3 * E + e] == sqrt(len2), "E %zu, edge %zu: |r| "
+                      "%.17g want %.17g", E, e, cols[3 * E + e], sqrt(len2));
+        }
+    }
+}
+
 Test(kernels, avx2_is_picked_where_the_processor_has_it)
 {
     need_avx2();
@@ -231,9 +261,9 @@ Test(kernels, avx2_edges_have_the_baseline_bits)
     random_mesh(pos, NODES, efrom, eto, EDGES);
     for (size_t E = 1; E <= EDGES; E += E < 40 ? 1 : 1001) {
         struct ms_edge_sums a =
-            ms__kernels_avx2.edges(pos, efrom, eto, E, 3.0, 1.0);
+            ms__kernels_avx2.edges(pos, efrom, eto, E, 3.0, 1.0, NULL);
         struct ms_edge_sums b =
-            ms__kernels_baseline.edges(pos, efrom, eto, E, 3.0, 1.0);
+            ms__kernels_baseline.edges(pos, efrom, eto, E, 3.0, 1.0, NULL);
         cr_expect(memcmp(&a, &b, sizeof(a)) == 0, "%zu edges: differ", E);
     }
 }

@@ -32,6 +32,9 @@ struct feature_src {
     size_t E;
     const double *pos; /* deformed positions, pos[3n + c] (edges only) */
     const double *ref; /* reference positions (edge_var 8), or NULL */
+    const double *cols; /* edges: r and |r| of each set as the moments'
+                         * pass computed them (cols[(4 set + k) E + e]),
+                         * or NULL */
 };
 
 static size_t
@@ -204,9 +207,24 @@ locate_nonfinite(const struct feature_src *src, unsigned nfeat,
     return MS_EOVERFLOW;
 }
 
+/* Count n values of a row as they are (no copy). */
+static int
+count_row(struct ms_sketch *s, struct ms_row x, size_t n)
+{
+    struct ms_sketch_cursor c = {.zeros = 0};
+    int rc = 0;
+    ms__sketch_cursor_load(&c, s);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = ms__sketch_cursor_add(&c, s, ms_row_at(x, i));
+    }
+    ms__sketch_cursor_end(&c, s);
+    return rc;
+}
+
 /* Count each edge's r and |r| (of the deformed positions, then of the
- * reference ones) once, with one gather an edge: r stands for itself and
- * its negation (the other direction), |r| for itself twice. */
+ * reference ones) once: r stands for itself and its negation (the other
+ * direction), |r| for itself twice.  Every edge's: from the columns the
+ * moments' pass left; some edges' (mask): with one gather an edge. */
 static int
 count_edges(const struct feature_src *src, unsigned nfeat,
             const unsigned char *mask, struct ms_sketch *sk)
@@ -216,6 +234,13 @@ count_edges(const struct feature_src *src, unsigned nfeat,
                                                : MS_SKETCH_MIRRORED;
     }
     int rc = 0;
+    if (mask == NULL && src->cols != NULL) {
+        for (unsigned k = 0; rc == 0 && k < nfeat; k++) {
+            struct ms_row col = {.d = src->cols + k * src->E};
+            rc = count_row(&sk[k], col, src->E);
+        }
+        return rc != 0 ? MS_ENOMEM : 0;
+    }
     for (unsigned set = 0; set < nfeat / MS_EDGE_FEATURES; set++) {
         const double *pos = set ? src->ref : src->pos;
         const uint32_t *from = src->from, *to = src->to;
@@ -243,19 +268,6 @@ count_edges(const struct feature_src *src, unsigned nfeat,
     return rc != 0 ? MS_ENOMEM : 0;
 }
 
-/* Count n values of a row as they are (no copy). */
-static int
-count_row(struct ms_sketch *s, struct ms_row x, size_t n)
-{
-    struct ms_sketch_cursor c = {.zeros = 0};
-    int rc = 0;
-    ms__sketch_cursor_load(&c, s);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = ms__sketch_cursor_add(&c, s, ms_row_at(x, i));
-    }
-    ms__sketch_cursor_end(&c, s);
-    return rc;
-}
 
 /* Count the values of the group's rows (those whose mask is set, when
  * masked) into its sketches. */
@@ -350,7 +362,7 @@ ms__delta_features(const struct ms_block *b, size_t slot, size_t next_slot,
  * over again around the mean found (as moments.c does for a block). */
 static void
 edge_moments_one_direction(const double *pos, const uint32_t *from,
-                           const uint32_t *to, size_t E,
+                           const uint32_t *to, size_t E, double *cols,
                            struct ms_moments out[4])
 {
     for (int k = 0; k < 4; k++) {
@@ -361,12 +373,12 @@ edge_moments_one_direction(const double *pos, const uint32_t *from,
     }
     double first = edge_length(pos, from[0], to[0]), shift = first;
     struct ms_edge_sums (*pass)(const double *, const uint32_t *,
-                                const uint32_t *, size_t, double, double) =
-        ms__kernels()->edges;
-    struct ms_edge_sums S = pass(pos, from, to, E, shift, first);
+                                const uint32_t *, size_t, double, double,
+                                double *) = ms__kernels()->edges;
+    struct ms_edge_sums S = pass(pos, from, to, E, shift, first, cols);
     if (ms__moments_cancels(E, S.s1, S.s2)) {
         shift += S.s1 / (double)E;
-        S = pass(pos, from, to, E, shift, first);
+        S = pass(pos, from, to, E, shift, first, NULL);
     }
     ms__moments_from_sums(&out[3], E, shift, S.s1, S.s2, S.lo, S.hi);
     for (int k = 0; k < 3; k++) {
@@ -468,9 +480,16 @@ ms__edge_features(const double *pos, const double *ref, const uint32_t *from,
                   uint64_t *skipped, struct ms_nonfinite_site *site)
 {
     unsigned nfeat = ref != NULL ? 2 * MS_EDGE_FEATURES : MS_EDGE_FEATURES;
-    edge_moments_one_direction(pos, from, to, E, out);
+    /* (counted from what this pass computes, where they fit) */
+    double *cols = scratch->sketch[MS_GROUP_EDGE] != NULL &&
+                           E <= scratch->cols_edges
+                       ? scratch->edge_cols
+                       : NULL;
+    edge_moments_one_direction(pos, from, to, E, cols, out);
     if (ref != NULL) {
-        edge_moments_one_direction(ref, from, to, E, out + MS_EDGE_FEATURES);
+        edge_moments_one_direction(ref, from, to, E,
+                                   cols ? cols + MS_EDGE_FEATURES * E : NULL,
+                                   out + MS_EDGE_FEATURES);
     }
     /* An edge with any feature not finite is left out of all of them, so
      * the group's counts stay equal. */
@@ -479,7 +498,8 @@ ms__edge_features(const double *pos, const double *ref, const uint32_t *from,
                               .to = to,
                               .E = E,
                               .pos = pos,
-                              .ref = ref};
+                              .ref = ref,
+                              .cols = cols};
     uint64_t bad = 0;
     int rc = check_finite(&src, nfeat, skip, scratch, out, &bad, site);
     if (rc != 0) {

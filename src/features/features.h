@@ -116,10 +116,18 @@ struct ms_nonfinite_site {
 #define MS_SITE_POSITION ((size_t)1 << 20)
 
 /* Scratch a feature computation needs.  Owned by the caller. */
+/* With quantiles, a mesh of at most this many edges has its r and |r|
+ * counted from the columns the moments' pass leaves (features.c), not
+ * gathered again: 32 bytes an edge and feature set in each unit. */
+#define MS_COLUMN_EDGES 16384
+
 struct ms_feature_scratch {
     double *pos; /* 3 * N deformed positions, x, y, z per node */
     double *values; /* max(N, E), for the skip path and the sketches */
     unsigned char *mask; /* max(N, E) */
+    double *edge_cols; /* with quantiles: a column of cols_edges values an
+                        * edge feature, or NULL */
+    size_t cols_edges;
     /* With quantiles: each group's sketches, one a feature, that the
      * values computed are counted into (NULL: not counted). */
     struct ms_sketch *sketch[MS_GROUP_COUNT];

@@ -135,8 +135,8 @@ relative4(const double *pos, const uint32_t *from, const uint32_t *to, size_t e,
                ms_v4d_of(a[0][2], a[1][2], a[2][2], a[3][2]));
 }
 
-/* Four edges' r into the lanes. */
-MS_SIMD_INLINE void
+/* Four edges' r into the lanes; their |r|. */
+MS_SIMD_INLINE v4d
 edges_add(struct edge_lanes *C, const v4d d[3], v4d shift)
 {
     v4d sum = ms_v4d_all(0);
@@ -151,6 +151,7 @@ edges_add(struct edge_lanes *C, const v4d d[3], v4d shift)
     C->s2 = ADD(C->s2, MUL(dl, dl));
     C->lo = ms_v4d_min(len, C->lo);
     C->hi = ms_v4d_max(len, C->hi);
+    return len;
 }
 
 static v4d
@@ -160,21 +161,23 @@ with_lane0(v4d v, double x)
                      ms_v4d_lane(v, 3));
 }
 
-/* A last edge (fewer than four left) on lane 0. */
+/* A last edge (fewer than four left) on lane 0; its r and |r| into r. */
 static void
 edge_lane0(const double *pos, uint32_t from, uint32_t to, double shift,
-           struct edge_lanes *S)
+           struct edge_lanes *S, double r[4])
 {
     const double *a = pos + 3 * (size_t)from, *b = pos + 3 * (size_t)to;
     double sum = 0;
     for (int k = 0; k < 3; k++) {
         double d = b[k] - a[k], d2 = d * d, m = d > -d ? d : -d;
+        r[k] = d;
         double big = ms_v4d_lane(S->big[k], 0);
         S->sq[k] = with_lane0(S->sq[k], ms_v4d_lane(S->sq[k], 0) + d2);
         S->big[k] = with_lane0(S->big[k], m > big ? m : big);
         sum += d2;
     }
     double len = sqrt(sum), dl = len - shift;
+    r[3] = len;
     double lo = ms_v4d_lane(S->lo, 0), hi = ms_v4d_lane(S->hi, 0);
     S->s1 = with_lane0(S->s1, ms_v4d_lane(S->s1, 0) + dl);
     S->s2 = with_lane0(S->s2, ms_v4d_lane(S->s2, 0) + dl * dl);
@@ -188,7 +191,8 @@ edge_lane0(const double *pos, uint32_t from, uint32_t to, double shift,
  * S's once the chunk is done. */
 static void
 edge_chunk(const double *pos, const uint32_t *from, const uint32_t *to,
-           size_t e0, size_t e1, double len_shift, struct edge_lanes *S)
+           size_t e0, size_t e1, size_t E, double len_shift, double *cols,
+           struct edge_lanes *S)
 {
     v4d zero = ms_v4d_all(0), shift = ms_v4d_all(len_shift);
     struct edge_lanes C = {{zero, zero, zero},
@@ -201,10 +205,20 @@ edge_chunk(const double *pos, const uint32_t *from, const uint32_t *to,
     for (; e + 4 <= e1; e += 4) {
         v4d d[3];
         relative4(pos, from, to, e, d);
-        edges_add(&C, d, shift);
+        v4d len = edges_add(&C, d, shift);
+        if (cols != NULL) {
+            for (int k = 0; k < 3; k++) {
+                ms_v4d_store(cols + k * E + e, d[k]);
+            }
+            ms_v4d_store(cols + 3 * E + e, len);
+        }
     }
     for (; e < e1; e++) {
-        edge_lane0(pos, from[e], to[e], len_shift, &C);
+        double r[4];
+        edge_lane0(pos, from[e], to[e], len_shift, &C, r);
+        for (int k = 0; cols != NULL && k < 4; k++) {
+            cols[k * E + e] = r[k];
+        }
     }
     for (int k = 0; k < 3; k++) {
         S->sq[k] = ADD(S->sq[k], C.sq[k]);
@@ -241,14 +255,14 @@ lanes_min(v4d v)
  * ulp each to rounding. */
 static struct ms_edge_sums
 edge_pass(const double *pos, const uint32_t *from, const uint32_t *to, size_t E,
-          double len_shift, double first_len)
+          double len_shift, double first_len, double *cols)
 {
     v4d zero = ms_v4d_all(0), l0 = ms_v4d_all(first_len);
     struct edge_lanes S = {
         {zero, zero, zero}, {zero, zero, zero}, zero, zero, l0, l0};
     for (size_t e0 = 0; e0 < E; e0 += MS_EDGE_CHUNK) {
         size_t e1 = E - e0 < MS_EDGE_CHUNK ? E : e0 + MS_EDGE_CHUNK;
-        edge_chunk(pos, from, to, e0, e1, len_shift, &S);
+        edge_chunk(pos, from, to, e0, e1, E, len_shift, cols, &S);
     }
     struct ms_edge_sums r;
     for (int k = 0; k < 3; k++) {

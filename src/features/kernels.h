@@ -52,10 +52,11 @@ struct ms_kernels {
     /* Over n >= 1 values. */
     struct ms_sums (*sums)(const struct ms_values *v, size_t n, double shift);
     /* Over E >= 1 edges, r = pos[to] - pos[from] (pos[3 node + c]);
-     * first_len is |r| of edge 0. */
+     * first_len is |r| of edge 0.  With cols, each edge's r and |r| too,
+     * as computed, into cols[k E + e] (k: r_x, r_y, r_z, |r|). */
     struct ms_edge_sums (*edges)(const double *pos, const uint32_t *from,
                                  const uint32_t *to, size_t E, double len_shift,
-                                 double first_len);
+                                 double first_len, double *cols);
 };
 
 extern const struct ms_kernels ms__kernels_baseline;

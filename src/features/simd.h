@@ -83,6 +83,12 @@ ms_v4d_load4f(const float *p)
     return (ms_v4d)_mm256_cvtps_pd(_mm_loadu_ps(p));
 }
 
+MS_SIMD_INLINE void
+ms_v4d_store(double *p, ms_v4d v)
+{
+    _mm256_storeu_pd(p, (__m256d)v);
+}
+
 /* From the x, y pairs of four points, the four x and the four y. */
 MS_SIMD_INLINE void
 ms_v4d_split_xy(const ms_v2d xy[4], ms_v4d *x, ms_v4d *y)
@@ -177,6 +183,13 @@ ms_v4d_load4f(const float *p)
     __builtin_memcpy(&b, p + 2, sizeof(b));
     return (ms_v4d){__builtin_convertvector(a, ms_v2d),
                     __builtin_convertvector(b, ms_v2d)};
+}
+
+MS_SIMD_INLINE void
+ms_v4d_store(double *p, ms_v4d v)
+{
+    __builtin_memcpy(p, &v.lo, sizeof(v.lo));
+    __builtin_memcpy(p + 2, &v.hi, sizeof(v.hi));
 }
 
 MS_SIMD_INLINE void

@@ -109,16 +109,20 @@ sketch_set_bytes(const struct ms_plan *plan, const struct ms_options *opts)
 }
 
 /* The scratch of one feature computation over rows rows (the skip path's
- * and the sketches' values and mask), the unit's sketches and the buffers
- * of one chunk, added to *sum. */
+ * and the sketches' values and mask; with quantiles and few enough rows a
+ * column an edge feature: features.h), the unit's sketches and the
+ * buffers of one chunk, added to *sum. */
 static int
 add_scratch(const struct ms_plan *plan, const struct ms_sample_shape *sh,
             const struct ms_options *opts, size_t rows, size_t *sum)
 {
     size_t skip = 0;
     bool frames = sh->layout == MS_LAYOUT_TRAJECTORY; /* always columns */
+    size_t cols = opts->quantiles && rows <= MS_COLUMN_EDGES
+                      ? plan->nfeat[MS_GROUP_EDGE]
+                      : 0;
     if (((opts->skip_nonfinite || frames || opts->quantiles) &&
-         ms__size_mul(sizeof(double) + 1, rows, &skip) != 0) ||
+         ms__size_mul((1 + cols) * sizeof(double) + 1, rows, &skip) != 0) ||
         ms__size_add(*sum, skip, sum) != 0 ||
         ms__size_add(*sum, sketch_set_bytes(plan, opts), sum) != 0 ||
         ms__size_add(*sum, 3 * chunk_bytes(sh), sum) != 0) {

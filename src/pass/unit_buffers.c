@@ -52,6 +52,12 @@ ms__unit_buffers_init(struct ms_unit_buffers *b, const struct ms_plan *p,
         b->scratch.mask = ms__calloc(p->max_rows, 1);
         ok = b->scratch.values && b->scratch.mask;
     }
+    if (ok && opts->quantiles && p->max_rows <= MS_COLUMN_EDGES) {
+        b->scratch.cols_edges = p->max_rows;
+        b->scratch.edge_cols = ms__calloc(
+            p->max_rows * p->nfeat[MS_GROUP_EDGE], sizeof(double));
+        ok = b->scratch.edge_cols != NULL;
+    }
     if (ok && opts->quantiles) {
         ok = ms__sketches_new(b->scratch.sketch, p->nfeat,
                               ms__sketch_bits(opts->quantile_accuracy)) == 0;
@@ -76,6 +82,7 @@ ms__unit_buffers_finish(struct ms_unit_buffers *b)
     ms__free(b->scratch.pos);
     ms__free(b->scratch.values);
     ms__free(b->scratch.mask);
+    ms__free(b->scratch.edge_cols);
     if (b->nfeat != NULL) {
         ms__sketches_free(b->scratch.sketch, b->nfeat);
     }
