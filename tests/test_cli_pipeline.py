@@ -132,6 +132,31 @@ def sigterm_stops_cleanly_with_status_143():
 
 
 @case
+def a_signal_while_samples_are_checked_between_segments_stops_cleanly():
+    # 6,000 tiny samples: the pass checks them in segments on a thread of
+    # its own while it reads others (src/pass/stream.c), and between two
+    # segments the calling thread waits for a check.  A signal anywhere in
+    # the pass ends it with its status, never by the signal itself.
+    path = dataset("tiny.h5", 6000, 1, 20)
+    stopped = 0
+    for delay in (0, 0.003, 0.006, 0.01, 0.02):
+        proc = subprocess.Popen([MESHSTATS, "--progress", "always", path],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        first = proc.stderr.readline()
+        assert b"%" in first, (first, proc.poll())
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode in (0, 130), (delay, proc.returncode, err)
+        if proc.returncode == 130:
+            stopped += 1
+            assert b"interrupted by SIGINT" in err, err
+            assert b"nothing was written" in err, err
+    assert stopped >= 3, stopped
+
+
+@case
 def a_sigsegv_sent_by_another_process_is_not_taken_for_a_crash():
     # The crash guard (src/cli/crash.c) reports crashes inside HDF5 as a
     # damaged file; a SIGSEGV from kill(2) is no crash and ends the process

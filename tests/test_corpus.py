@@ -564,11 +564,13 @@ def a_crash_inside_hdf5_on_a_damaged_file_exits_1_naming_it():
 def an_abort_inside_hdf5_is_blamed_on_the_file_only_before_reading():
     # glibc aborts on a corrupted heap in whichever malloc comes next, so
     # an abort inside HDF5 says who noticed, not who corrupted.  The crash
-    # guard blames the file only on the main thread before data is read
-    # (opening and checking, where the damaged heap the fuzzer found is);
-    # on a worker, reading data into meshstats' buffers, it is an internal
-    # error that still dies by its signal.  The shim makes HDF5's malloc
-    # abort on the chosen thread.  (ASan and valgrind replace malloc.)
+    # guard blames the file only where HDF5 parses its metadata: on the
+    # main thread before data is read (opening, listing), or on the thread
+    # that checks samples (where the damaged heap the fuzzer found is),
+    # which runs beside the reading (src/pass/stream.c); on a worker,
+    # reading data into meshstats' buffers, it is an internal error that
+    # still dies by its signal.  The shim makes HDF5's malloc abort on the
+    # chosen thread.  (ASan and valgrind replace malloc.)
     shim = os.environ.get("MESHSTATS_ABORT_SHIM")
     if sanitized(MESHSTATS) or WRAPPER or not shim:
         return
@@ -578,6 +580,7 @@ def an_abort_inside_hdf5_is_blamed_on_the_file_only_before_reading():
                    check=True)
     for thread, status, words in (
             ("main", 1, "HDF5 crashed reading this file: it is damaged"),
+            ("check", 1, "HDF5 crashed reading this file: it is damaged"),
             ("worker", -signal.SIGABRT, "internal error: crashed reading")):
         env = dict(os.environ, LD_PRELOAD=shim,
                    MESHSTATS_TEST_ABORT=thread)

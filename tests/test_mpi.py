@@ -77,6 +77,32 @@ def a_master_of_linked_files_gives_the_bytes_of_the_data_in_one_file():
 
 
 @case
+def large_meshes_among_many_small_ones_give_the_bytes_of_one_process():
+    # One process checks and runs its samples in segments (src/pass/
+    # stream.c); under MPI each rank checks its block first.  Whether a
+    # large mesh stored in no order can have its edge list held depends on
+    # the memory limit shared out over every sample, so the two must agree
+    # at every limit: used, skipped or failed, the same bytes and status
+    # (the two meshes in different segments: samples 64-181 and 182-299).
+    path = os.path.join(TMP, "mixed.h5")
+    rng = np.random.default_rng(41)
+    samples = [(k, *oracle.random_sample(rng, 8, 2, 3, 2)) for k in range(300)]
+    for k, n, e in ((100, 20000, 40000), (250, 60000, 150000)):
+        nodal = rng.normal(0.0, 1.0, size=(8, 2, n))
+        samples[k] = (k, nodal, rng.integers(0, n, size=(2, e)))
+    oracle.write_dataset(path, samples)
+    statuses = set()
+    for limit in ("2M", "3M", "4M", "5M", "8M", "64M"):
+        want = single("-q", "--json", "-", "--memory-limit", limit, path)
+        got = ranks(2, "-q", "--json", "-", "--memory-limit", limit, path)
+        assert got.returncode == want.returncode, (limit, want.stderr,
+                                                   got.stderr[-500:])
+        assert got.stdout == want.stdout, limit
+        statuses.add((want.returncode, want.stdout.count('"id"')))
+    assert len(statuses) >= 3, statuses  # (fails, skips one, uses all)
+
+
+@case
 def each_rank_writes_its_timeline():
     import json
     path = generated("seven.h5", 7)

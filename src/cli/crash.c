@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -162,12 +163,25 @@ crashed(const siginfo_t *info)
            (info->si_code == SI_TKILL && info->si_pid == getpid());
 }
 
-/* Whether a SIGABRT may be blamed on the file (see the top). */
+/* Whether this thread is the library's that checks samples (its HDF5
+ * metadata) beside the reading: src/pass/stream.c names it so. */
+static bool
+checking_thread(void)
+{
+    char name[16] = {0};
+    return prctl(PR_GET_NAME, name) == 0 &&
+           strcmp(name, "meshstats-check") == 0;
+}
+
+/* Whether a SIGABRT may be blamed on the file (see the top): on a thread
+ * parsing the file's metadata, the calling thread before reading begins
+ * or the thread that checks samples. */
 static bool
 abort_may_be_damage(int sig)
 {
     return sig != SIGABRT ||
-           (!reading_data && (pid_t)syscall(SYS_gettid) == main_thread);
+           (!reading_data && (pid_t)syscall(SYS_gettid) == main_thread) ||
+           checking_thread();
 }
 
 static void

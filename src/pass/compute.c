@@ -69,11 +69,12 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     }
     if (rc == 0) {
         struct ms_pass_sinks sinks = {&ps->total, NULL, forward_progress,
-                                      (void *)ps->opts, 0};
+                                      (void *)ps->opts, 0, NULL};
         if (mpi) {
             ms__mpi_restrict(&ps->mpi, ps->plan);
             sinks = (struct ms_pass_sinks){&ps->total, &ps->mine,
-                                           ms__mpi_progress, &ps->mpi, 0};
+                                           ms__mpi_progress, &ps->mpi, 0,
+                                           NULL};
         }
         rc = mpi ? ms__pipeline_run(ps->file, ps->plan, ps->opts, ps->stats,
                                     &sinks, err)

@@ -291,12 +291,41 @@ ms__unit_slots(const struct ms_plan *plan, const struct ms_unit *u,
     assert(n == u->nslots);
 }
 
-/* (pass.h) The memory limit shared out, then every good sample cut. */
-int
-ms__plan_cut(struct ms_plan *plan, const struct ms_options *opts,
-             const char *path, struct ms_error *err)
+/* The largest chunk and blocked mesh among the good samples of this
+ * process. */
+static void
+plan_maxima(struct ms_plan *plan)
 {
-    int rc = ms__budget_share(plan, opts, path, err);
+    for (size_t s = 0; s < plan->nsamples; s++) {
+        const struct ms_plan_sample *ps = &plan->samples[s];
+        if (ps->bad || ps->elsewhere) {
+            continue;
+        }
+        const size_t *c = ps->shape.chunk;
+        plan->max_chunk_bytes =
+            max_of(plan->max_chunk_bytes, c[0] * c[1] * c[2] * sizeof(float));
+        if (ps->blocked) {
+            plan->pos_nodes = max_of(plan->pos_nodes, ps->shape.N);
+        }
+    }
+}
+
+/* (pass.h) The memory limit shared out (or as like shared it), then
+ * every good sample cut. */
+int
+ms__plan_cut(struct ms_plan *plan, const struct ms_plan *like,
+             const struct ms_options *opts, const char *path,
+             struct ms_error *err)
+{
+    plan_maxima(plan);
+    int rc = like == NULL ? ms__budget_share(plan, opts, path, err) : 0;
+    if (like != NULL) {
+        plan->prefetch = like->prefetch;
+        plan->share = like->share;
+        plan->npos = like->npos;
+        plan->keep_edges = like->keep_edges;
+        plan->node_blocks = like->node_blocks;
+    }
     size_t cap = 0;
     for (size_t s = 0; rc == 0 && s < plan->nsamples; s++) {
         struct ms_plan_sample *ps = &plan->samples[s];

@@ -125,6 +125,9 @@ struct ms_plan {
     struct ms_plan_sample *samples;
     bool borrowed;        /* a segment's: samples belong to the whole */
     size_t unit_base;     /* a segment's: the units of those before it */
+    bool stop_at_blocked; /* the check stops at a mesh of more than one
+                           * block (before deciding its edge order) */
+    size_t checked;       /* the samples the check got through */
     size_t nunits;
     struct ms_unit *units;
 };
@@ -165,16 +168,20 @@ int ms__plan_create(struct ms_file *f, const struct ms_options *opts,
  * such a plan (*out NULL and MS_ENOMEM if out of memory; it borrows
  * them: destroy it before the whole); its samples checked, as
  * ms__plan_create does (it touches only them, so another thread may run
- * another segment meanwhile); then its memory limit shared out and its
- * samples cut into units (cut.c). */
+ * another segment meanwhile; with stop_at_blocked it stops at a large
+ * mesh, plan->checked saying where); then its memory limit shared out, or
+ * as like shared it (a plan over more samples: its prefetch, share,
+ * position buffers and edge keeping), and its samples cut into units
+ * (cut.c). */
 int ms__plan_list(struct ms_file *f, const struct ms_options *opts,
                   struct ms_plan **out, struct ms_error *err);
 int ms__plan_segment(const struct ms_plan *whole, size_t lo, size_t hi,
                      struct ms_plan **out);
 int ms__plan_check(struct ms_plan *plan, struct ms_file *f,
                    const struct ms_options *opts, struct ms_error *err);
-int ms__plan_cut(struct ms_plan *plan, const struct ms_options *opts,
-                 const char *path, struct ms_error *err);
+int ms__plan_cut(struct ms_plan *plan, const struct ms_plan *like,
+                 const struct ms_options *opts, const char *path,
+                 struct ms_error *err);
 void ms__plan_destroy(struct ms_plan *plan);
 
 /* budget.c: the memory limit shared out. */
@@ -373,6 +380,9 @@ struct ms_pass_sinks {
     void (*progress)(void *data, const struct ms_progress *p);
     void *progress_data;
     uint64_t origin_ns; /* the pass's start (uv_hrtime), 0: now */
+    /* Called once the workers have started (stream.c starts its planner
+     * thread then), with progress_data; or NULL. */
+    void (*started)(void *data);
 };
 
 /* Run every unit of plan on opts->workers threads of the pass's own (at

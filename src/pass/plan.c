@@ -115,10 +115,6 @@ settle_nodal(struct ms_plan *plan, struct ms_file *f,
     ms__node_timesteps(ps->shape.T, opts->max_timesteps, &ps->node_ts);
     ms__delta_timesteps(ps->shape.T, opts->max_timesteps, &ps->delta_ts);
     ms__budget_limit_chunks(&ps->shape, opts->memory_limit);
-    const size_t *c = ps->shape.chunk;
-    size_t cb = c[0] * c[1] * c[2] * sizeof(float);
-    plan->max_chunk_bytes =
-        cb > plan->max_chunk_bytes ? cb : plan->max_chunk_bytes;
     ps->blocked = ps->shape.N > MS_NODE_BLOCK || ps->shape.E > MS_EDGE_BLOCK;
     int rc = ps->blocked ? ms__edge_order_decide(f, ps, &why) : 0;
     if (rc == MS_ENOMEM) {
@@ -126,9 +122,6 @@ settle_nodal(struct ms_plan *plan, struct ms_file *f,
     }
     if (rc != 0 && (rc = reject_sample(plan, s, opts, &why)) != 0) {
         return ms__error_set(err, rc, "%s", why.message);
-    }
-    if (ps->blocked && !ps->bad && ps->shape.N > plan->pos_nodes) {
-        plan->pos_nodes = ps->shape.N;
     }
     return 0;
 }
@@ -176,11 +169,17 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
             ps->delta_ts = ps->node_ts;
             continue; /* read whole: never blocked, no chunk decoding */
         }
+        if (plan->stop_at_blocked && (ps->shape.N > MS_NODE_BLOCK ||
+                                      ps->shape.E > MS_EDGE_BLOCK)) {
+            plan->checked = s; /* (its edge order is decided later) */
+            return 0;
+        }
         rc = settle_nodal(plan, f, opts, s, err);
         if (rc != 0) {
             return rc;
         }
     }
+    plan->checked = plan->nsamples;
     return 0;
 }
 
@@ -198,7 +197,8 @@ plan_samples(struct ms_plan *plan, struct ms_file *f,
     if (part != NULL) {
         rc = part->exchange(plan, split, lo, hi, rc, err);
     }
-    return rc == 0 ? ms__plan_cut(plan, opts, ms__file_path(f), err) : rc;
+    return rc == 0 ? ms__plan_cut(plan, NULL, opts, ms__file_path(f), err)
+                   : rc;
 }
 
 int

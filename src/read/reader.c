@@ -3,7 +3,7 @@
  * feature rows of chosen timesteps.
  *
  * Rows come by the fastest path the sample allows (sample_check.c decided,
- * once per sample, on the calling thread): pread outside HDF5's lock for
+ * once per sample, when the sample was checked): pread outside HDF5's lock for
  * contiguous native float32 (direct_read.c), chunk by chunk with decoding
  * in the worker for shuffle/deflate float32 (chunk_read.c), and H5Dread,
  * which converts, for everything else.  Every path gives the same values.

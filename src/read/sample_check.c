@@ -1,14 +1,15 @@
 /*
  * sample_check.c: whether a sample's datasets can be read, and how.
  *
- * For each sample, on the calling thread before any data is read: the
- * class, rank, dims and value size of nodal_data and mesh_edge against the
- * layout (docs/spec.md section 1); that each dataset is stored whole and
- * undamaged (never written, partly written chunked data, dims or chunks
- * beyond their maximum, a chunk index whose sizes do not add up: damage
- * HDF5 1.10.8 does not detect and then misreads or crashes on); and how
- * nodal_data's bytes can be fetched (pread, chunks decoded by the workers,
- * or H5Dread).  A failure names the file, the sample and the dataset.
+ * For each sample, on the thread that checks samples (pass/stream.c),
+ * before any of the sample's data is read: the class, rank, dims and value
+ * size of nodal_data and mesh_edge against the layout (docs/spec.md
+ * section 1); that each dataset is stored whole and undamaged (never
+ * written, partly written chunked data, dims or chunks beyond their
+ * maximum, a chunk index whose sizes do not add up: damage HDF5 1.10.8
+ * does not detect and then misreads or crashes on); and how nodal_data's
+ * bytes can be fetched (pread, chunks decoded by the workers, or
+ * H5Dread).  A failure names the file, the sample and the dataset.
  */
 #include "read/hdf5_file.h"
 

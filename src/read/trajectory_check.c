@@ -6,13 +6,13 @@
  * (T, N, F) datasets: world_pos, mesh_pos (or pos), velocity, pressure,
  * stress, node_type (integer, F = 1) and cells (integer, (T, C, 3) or
  * (T, C, 4)).  The fields read at every frame must have the trajectory's
- * T frames; the static ones (mesh_pos, node_type, cells) may be tiled
- * over T or stored once as (1, N, F).  On the calling thread, before any
- * frame is read: each field the model needs against that layout, its
- * storage whole and undamaged (dataset_check.c), and how the dynamic
- * fields' bytes can be read (pread, or H5Dread).  The plan then reads the
- * static fields' values at frame 0 (trajectory_statics.c), which also
- * counts the mesh's edges.
+ * T frames; the static ones (mesh_pos, node_type, cells) may be tiled over T
+ * or stored once as (1, N, F).  On the thread that checks samples
+ * (pass/stream.c), before any frame is read: each field the model needs
+ * against that layout, its storage whole and undamaged (dataset_check.c),
+ * and how the dynamic fields' bytes can be read (pread, or H5Dread).  The
+ * plan then reads the static fields' values at frame 0
+ * (trajectory_statics.c), which also counts the mesh's edges.
  */
 #include "read/hdf5_file.h"
 

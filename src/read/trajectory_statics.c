@@ -5,8 +5,8 @@
  * Node types are checked against DeepMind's NodeType (0..8) and cell
  * vertices against the trajectory's nodes; the cells become the distinct
  * edges of the mesh (mesh_edges.c).  Failures name the file, the
- * trajectory and the field.  Runs on the calling thread (planning) and on
- * workers (a sample's first task); it never writes.
+ * trajectory and the field.  Runs on the thread that checks samples
+ * (planning) and on workers (a sample's first task); it never writes.
  */
 #include "read/hdf5_file.h"
 
