@@ -374,15 +374,17 @@ int ms__unit_report(struct ms_stats *stats, const struct ms_plan_sample *ps,
  * accumulator (initialised by the caller, so that more samples can be
  * folded after), each sample's outcome when collect is not NULL, and the
  * progress reports (progress may be NULL), all on the loop thread. */
+struct ms_workers;
 struct ms_pass_sinks {
     struct ms_accumulator *total;
     struct ms_outcomes *collect;
     void (*progress)(void *data, const struct ms_progress *p);
     void *progress_data;
     uint64_t origin_ns; /* the pass's start (uv_hrtime), 0: now */
-    /* Called once the workers have started (stream.c starts its planner
-     * thread then), with progress_data; or NULL. */
-    void (*started)(void *data);
+    /* Called once the workers have started, before any work (stream.c
+     * starts its check then, and holds one worker back while it runs),
+     * with progress_data; or NULL. */
+    void (*started)(void *data, struct ms_workers *workers);
 };
 
 /* Run every unit of plan on opts->workers threads of the pass's own (at

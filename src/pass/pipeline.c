@@ -569,7 +569,7 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
     p.start_ns = sinks->origin_ns ? sinks->origin_ns : uv_hrtime();
     if (start_handles(&p, workers) == 0) {
         if (sinks->started != NULL) {
-            sinks->started(sinks->progress_data);
+            sinks->started(sinks->progress_data, &p.workers);
         }
         report_progress(&p, false); /* the bar at 0%: reading starts now */
         poll_caller(&p);

@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "pass/pass.h"
+#include "pass/workers.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -55,12 +56,10 @@ struct planner {
     atomic_bool cancel;
     uv_thread_t thread;
     uv_async_t *done; /* sent when the check ends */
+    atomic_bool holding; /* a pipeline's last worker held back meanwhile */
     bool running;
     int rc;
     struct ms_error err;
-    uint64_t ns;         /* how long the check took */
-    uint64_t last_ns;    /* that of the last one joined */
-    size_t last_samples; /* and its samples */
 };
 
 /* The calling thread's loop while it waits (see the top). */
@@ -90,8 +89,6 @@ struct stream {
     struct ms_progress seg;    /* the running segment's last report */
     struct ms_progress last;   /* the last report passed on */
     bool reported;             /* (none if the first check failed) */
-    uint64_t pipeline_ns;      /* how long the last segment ran */
-    size_t pipeline_samples;   /* and its samples */
 };
 
 /* ------------------------------------------------------------------ */
@@ -109,9 +106,8 @@ planner_main(void *arg)
 {
     struct planner *pl = arg;
     pthread_setname_np(pthread_self(), "meshstats-check");
-    uint64_t t0 = uv_hrtime();
     pl->rc = ms__plan_check(pl->seg, pl->file, &pl->opts, &pl->err);
-    pl->ns = uv_hrtime() - t0;
+    atomic_store(&pl->holding, false);
     uv_async_send(pl->done);
 }
 
@@ -238,8 +234,6 @@ planner_join(struct stream *st, bool cancel)
     uv_timer_stop(&g->timer);
     uv_thread_join(&pl->thread);
     pl->running = false;
-    pl->last_ns = pl->ns;
-    pl->last_samples = pl->seg->nsamples;
 }
 
 /* ------------------------------------------------------------------ */
@@ -285,13 +279,21 @@ check_now(struct stream *st, struct ms_plan *seg, struct ms_error *err)
     return check_outcome(st, seg, err);
 }
 
-/* The pipeline's workers have started: the next segment's check too. */
+/* The pipeline's workers have started: the next segment's check too,
+ * the last worker held back until it is done (workers.c): the check
+ * takes a core, and that worker would only take it from the pass's
+ * critical path (docs/performance.md, "Many samples"). */
 static void
-start_next(void *data)
+start_next(void *data, struct ms_workers *workers)
 {
     struct stream *st = data;
-    if (st->next != NULL) {
-        (void)planner_start(st, st->next);
+    if (st->next == NULL) {
+        return;
+    }
+    atomic_store(&st->pl.holding, true);
+    ms__workers_hold(workers, &st->pl.holding);
+    if (!planner_start(st, st->next)) {
+        atomic_store(&st->pl.holding, false);
     }
 }
 
@@ -406,23 +408,6 @@ segment_ran(struct stream *st)
 /* ------------------------------------------------------------------ */
 /* The segments. */
 
-/* The workers of a segment's pipeline: all of them, but one fewer (at
- * least one) beside a check if the last check was the slower of the two,
- * sample for sample: then it is the pass's critical path, and a worker
- * more only takes a core from it (-j 2 on 2 cores, the 20,000 small
- * samples of bench/many_bench.sh: 0.64 s against 0.56 s). */
-static unsigned
-workers_beside(const struct stream *st, bool checking)
-{
-    unsigned all = ms__resolve_workers(st->opts);
-    const struct planner *pl = &st->pl;
-    bool slower = checking && st->pipeline_samples > 0 &&
-                  pl->last_samples > 0 &&
-                  (double)pl->last_ns / (double)pl->last_samples >
-                      (double)st->pipeline_ns / (double)st->pipeline_samples;
-    return slower && all > 1 ? all - 1 : all;
-}
-
 /* The segment after [lo, hi): twice as long, within the bounds at the
  * top; none when no sample is left. */
 static int
@@ -457,12 +442,8 @@ run_segment(struct stream *st, struct ms_plan **segp, size_t lo,
         rc = next_segment(st, lo, lo + seg->nsamples, err);
     }
     if (rc == 0) {
-        struct ms_options o = *st->opts;
-        o.workers = workers_beside(st, st->next != NULL);
-        uint64_t t0 = uv_hrtime();
-        rc = ms__pipeline_run(st->file, seg, &o, stats, &st->mine, err);
-        st->pipeline_ns = uv_hrtime() - t0;
-        st->pipeline_samples = seg->nsamples;
+        rc = ms__pipeline_run(st->file, seg, st->opts, stats, &st->mine,
+                              err);
         segment_ran(st);
     }
     bool threaded = st->pl.running;

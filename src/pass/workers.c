@@ -63,6 +63,17 @@ ms__worker_number(void)
     return number;
 }
 
+/* A held thread looks whether it still is this often. */
+#define HOLD_POLL_NS 1000000u
+
+/* Whether this thread is held back (ms__workers_hold). */
+static bool
+held(const struct ms_workers *w)
+{
+    return w->hold != NULL && number == w->nthreads && w->nthreads > 1 &&
+           atomic_load(w->hold);
+}
+
 static void
 worker_main(void *arg)
 {
@@ -70,8 +81,19 @@ worker_main(void *arg)
     uv_mutex_lock(&w->lock);
     number = ++w->named;
     for (;;) {
+        while (held(w) && !w->quit) {
+            /* (a submit's wake-up this thread took passed on; it is not
+             * woken by every submit, which would take the check's core) */
+            if (w->queued != NULL) {
+                uv_cond_signal(&w->wake);
+            }
+            uv_cond_timedwait(&w->held, &w->lock, HOLD_POLL_NS);
+        }
         while (w->queued == NULL && !w->quit) {
             uv_cond_wait(&w->wake, &w->lock);
+        }
+        if (held(w) && !w->quit) {
+            continue;
         }
         if (w->queued == NULL) {
             break; /* quit, and nothing left */
@@ -126,6 +148,7 @@ join_all(struct ms_workers *w)
     uv_mutex_lock(&w->lock);
     w->quit = true;
     uv_cond_broadcast(&w->wake);
+    uv_cond_broadcast(&w->held);
     uv_mutex_unlock(&w->lock);
     for (unsigned i = 0; i < w->nthreads; i++) {
         uv_thread_join(&w->threads[i]);
@@ -164,6 +187,7 @@ static void
 release(struct ms_workers *w)
 {
     uv_cond_destroy(&w->wake);
+    uv_cond_destroy(&w->held);
     uv_mutex_destroy(&w->lock);
     ms__free(w->threads);
     w->threads = NULL;
@@ -179,6 +203,9 @@ ms__workers_start(struct ms_workers *w, uv_loop_t *loop, unsigned n)
         return rc;
     }
     rc = uv_cond_init(&w->wake);
+    if (rc == 0 && (rc = uv_cond_init(&w->held)) != 0) {
+        uv_cond_destroy(&w->wake);
+    }
     if (rc != 0) {
         uv_mutex_destroy(&w->lock);
         return rc;
@@ -256,6 +283,14 @@ ms__workers_cancel(struct ms_workers *w, struct ms_work *work)
     }
     uv_mutex_unlock(&w->lock);
     return found;
+}
+
+void
+ms__workers_hold(struct ms_workers *w, const atomic_bool *hold)
+{
+    uv_mutex_lock(&w->lock);
+    w->hold = hold;
+    uv_mutex_unlock(&w->lock);
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include "pass/pass.h"
 
+#include <stdatomic.h>
 #include <uv.h>
 
 struct ms_work;
@@ -43,6 +44,8 @@ struct ms_workers {
     struct ms_work *finished, *finished_tail;
     bool quit;
     unsigned named; /* workers that took their number (1, 2, ...) */
+    const atomic_bool *hold; /* while true, the last thread takes no work */
+    uv_cond_t held; /* where it waits then, looking every HOLD_POLL_NS */
 };
 
 /* The number of the pass's worker the caller runs on (1, 2, ...), or 0
@@ -63,6 +66,11 @@ void ms__workers_submit(struct ms_workers *w, struct ms_work *work);
  * callback will run with canceled set.  False if it has started (it then
  * finishes normally).  Loop thread. */
 bool ms__workers_cancel(struct ms_workers *w, struct ms_work *work);
+/* Hold the last of two or more threads back (it takes no work) while
+ * *hold is true: while the pass's check runs on a thread of its own
+ * (stream.c), which clears it when done; the thread then takes work from
+ * the next submit on.  Before any work is submitted; loop thread. */
+void ms__workers_hold(struct ms_workers *w, const atomic_bool *hold);
 /* Stop the threads once the queue is empty and nothing runs: join them and
  * close the poll handle (run the loop to release it; the pipe is closed
  * with it).  Loop thread. */
