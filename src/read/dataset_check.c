@@ -84,13 +84,17 @@ ms__dataset_shape_close(struct ms_dataset_shape *ds)
  * written gets one in a file with a userblock (the undefined address
  * plus the userblock: the storage check then finds nothing stored). */
 static bool
-stored_here_at(hid_t dset, haddr_t *offset)
+stored_here_at(hid_t dset, haddr_t *offset, unsigned long *fileno)
 {
     *offset = H5Dget_offset(dset);
     H5O_info_t info;
-    return *offset != HADDR_UNDEF &&
-           H5Oget_info2(dset, &info, H5O_INFO_HDR) >= 0 &&
-           (info.hdr.mesg.present & (1ull << EXTERNAL_FILES_MESSAGE)) == 0;
+    bool here = *offset != HADDR_UNDEF &&
+                H5Oget_info2(dset, &info, H5O_INFO_HDR | H5O_INFO_BASIC) >=
+                    0 &&
+                (info.hdr.mesg.present & (1ull << EXTERNAL_FILES_MESSAGE)) ==
+                    0;
+    *fileno = here ? info.fileno : 0;
+    return here;
 }
 
 /* ds's type, creation list and what the checks ask of it, once.  Data at
@@ -101,7 +105,8 @@ static void
 describe(struct ms_dataset_shape *ds)
 {
     ds->type = H5Dget_type(ds->id);
-    if (stored_here_at(ds->id, &ds->offset)) {
+    ds->here = stored_here_at(ds->id, &ds->offset, &ds->fileno);
+    if (ds->here) {
         ds->layout = H5D_CONTIGUOUS;
         ds->nfilters = ds->nexternal = 0;
         return;
@@ -357,7 +362,9 @@ ms__dataset_direct_offset(struct ms_file *f, const struct ms_dataset_shape *ds,
     *fd = -1;
     if (f->direct && native && ds->layout == H5D_CONTIGUOUS &&
         ds->nfilters == 0 && ds->nexternal == 0) {
-        *fd = ds->offset != HADDR_UNDEF ? ms__source_fd(f, ds->id) : -1;
+        *fd = ds->offset == HADDR_UNDEF ? -1
+              : ds->here ? ms__source_fd_known(f, ds->id, ds->fileno)
+                         : ms__source_fd(f, ds->id);
         at = *fd >= 0 ? ds->offset : MS_NO_DIRECT_READ;
     }
     return at;

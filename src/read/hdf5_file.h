@@ -40,6 +40,8 @@ void ms__sources_close(struct ms_file *f);
  * links to), valid until f is closed, for pread at the addresses HDF5
  * reports for obj; -1 if obj's bytes must be read through HDF5. */
 int ms__source_fd(struct ms_file *f, hid_t obj);
+/* The same for obj whose file's number (H5O_info_t.fileno) is known. */
+int ms__source_fd_known(struct ms_file *f, hid_t obj, unsigned long fileno);
 
 /* Fail the sample: set rc and err to "<file>: sample <id>: <what>" and go
  * to the function's done label (f, s, rc and err are in scope). */
@@ -120,6 +122,9 @@ struct ms_dataset_shape {
     H5D_layout_t layout;
     int nfilters, nexternal;
     haddr_t offset; /* where contiguous data starts, or HADDR_UNDEF */
+    bool here;            /* at offset in a file of HDF5's number fileno,
+                           * known from the address alone */
+    unsigned long fileno;
 };
 
 /* Open <prefix><name>/<leaf> into ds and read its shape (close with

@@ -121,18 +121,17 @@ listed_fd(struct ms_file *f, int hfd, const struct stat *st)
 
 static int file_fd(struct ms_file *f, hid_t obj);
 
-int
-ms__source_fd(struct ms_file *f, hid_t obj)
+/* fileno known (or not): the file HDF5 holds obj in, by its number; the
+ * last one asked about answers without a look at the file's property
+ * lists. */
+static int
+source_fd(struct ms_file *f, hid_t obj, bool known, unsigned long fileno)
 {
     if (!f->direct) {
         return -1;
     }
-    /* The file HDF5 holds obj in, by its number: the last one asked
-     * about answers without a look at the file's property lists. */
-    H5O_info_t info;
-    bool known = H5Oget_info2(obj, &info, H5O_INFO_BASIC) >= 0;
     uv_mutex_lock(&f->sources_lock);
-    int last = known && f->last_fileno == info.fileno ? f->last_fd : -2;
+    int last = known && f->last_fileno == fileno ? f->last_fd : -2;
     uv_mutex_unlock(&f->sources_lock);
     if (last != -2) {
         return last;
@@ -140,11 +139,25 @@ ms__source_fd(struct ms_file *f, hid_t obj)
     int fd = file_fd(f, obj);
     if (known) {
         uv_mutex_lock(&f->sources_lock);
-        f->last_fileno = info.fileno;
+        f->last_fileno = fileno;
         f->last_fd = fd;
         uv_mutex_unlock(&f->sources_lock);
     }
     return fd;
+}
+
+int
+ms__source_fd(struct ms_file *f, hid_t obj)
+{
+    H5O_info_t info;
+    bool known = f->direct && H5Oget_info2(obj, &info, H5O_INFO_BASIC) >= 0;
+    return source_fd(f, obj, known, known ? info.fileno : 0);
+}
+
+int
+ms__source_fd_known(struct ms_file *f, hid_t obj, unsigned long fileno)
+{
+    return source_fd(f, obj, true, fileno);
 }
 
 /* ms__source_fd's answer from the file's property lists. */
