@@ -227,6 +227,25 @@ def big_endian_floats_and_int32_edges_are_converted():
 
 
 @case
+def samples_of_different_datatypes_in_turn_are_each_read_as_stored():
+    # The checks keep the facts of the last datatype met (src/read/
+    # dataset_check.c): each sample's own must be asked whenever it
+    # differs, float32 or 64, either byte order, int32 or 64 edges.
+    rng = np.random.default_rng(31)
+    nodal_types = ["<f4", "<f8", ">f4", "<f4", ">f8"]
+    edge_types = ["<i8", "<i4", ">i8", "<i4"]
+    path = os.path.join(TMP, "types.h5")
+    with h5py.File(path, "w") as f:
+        for k in range(20):
+            nodal, edges = oracle.random_sample(rng, 8, 3, 4, 3)
+            g = f.create_group(f"data/{k}")
+            g.create_dataset("nodal_data", data=nodal,
+                             dtype=nodal_types[k % 5])
+            g.create_dataset("mesh_edge", data=edges, dtype=edge_types[k % 4])
+    check(stats(path), oracle.reference(path))
+
+
+@case
 def single_timestep_sample_uses_its_values_as_deltas():
     rng = np.random.default_rng(9)
     nodal, edges = oracle.random_sample(rng, 8, 1, 4, 3)

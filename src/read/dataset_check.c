@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Numbers wider than this are not numbers a simulation wrote: a damaged
  * datatype message (a 2.9 MB float made HDF5 1.10.8 crash converting). */
@@ -24,18 +25,18 @@
  * integer type is wider than MAX_NUMBER_BYTES or has more bits of
  * precision than it has bits. */
 static int
-dataset_shape(hid_t dset, hid_t type, H5T_class_t *cls, int *rank,
-              hsize_t dims[3], size_t *size)
+dataset_shape(hid_t dset, const struct ms_type_facts *t, H5T_class_t *cls,
+              int *rank, hsize_t dims[3], size_t *size)
 {
     hid_t space = H5Dget_space(dset);
     int rc = -1;
-    if (type >= 0 && space >= 0) {
-        *cls = H5Tget_class(type);
-        *size = H5Tget_size(type);
+    if (t->cls != H5T_NO_CLASS && space >= 0) {
+        *cls = t->cls;
+        *size = t->size;
         *rank = H5Sget_simple_extent_ndims(space);
         rc = *rank >= 0 ? 0 : -1;
         if (*cls == H5T_FLOAT || *cls == H5T_INTEGER) {
-            size_t bits = H5Tget_precision(type);
+            size_t bits = t->precision;
             if (*size == 0 || *size > MAX_NUMBER_BYTES || bits == 0 ||
                 bits > 8 * *size) {
                 rc = -3;
@@ -97,14 +98,55 @@ stored_here_at(hid_t dset, haddr_t *offset, unsigned long *fileno)
     return here;
 }
 
-/* ds's type, creation list and what the checks ask of it, once.  Data at
- * an address in its own file has nothing more to ask, and the list, a
- * copy made for the asking (a tenth of checking a small sample), is not
- * made. */
+/* What the checks ask of a datatype. */
 static void
-describe(struct ms_dataset_shape *ds)
+type_facts(hid_t type, struct ms_type_facts *t)
+{
+    t->cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    t->size = type >= 0 ? H5Tget_size(type) : 0;
+    bool number = t->cls == H5T_FLOAT || t->cls == H5T_INTEGER;
+    t->precision = number ? H5Tget_precision(type) : 0;
+    t->native_float = number && H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
+    t->float32 = t->native_float ||
+                 (number && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
+                             H5Tequal(type, H5T_IEEE_F32BE) > 0));
+    t->native_int = number && H5Tequal(type, t->size == 8 ? H5T_NATIVE_INT64
+                                                          : H5T_NATIVE_INT32) >
+                                  0;
+}
+
+/* ds's datatype and what the checks ask of it: the facts of the last
+ * type of the same slot (nodal_data, mesh_edge) when it is the same type
+ * (one question instead of up to seven), else asked and kept. */
+static void
+learn_type(struct ms_file *f, struct ms_dataset_shape *ds, int slot)
 {
     ds->type = H5Dget_type(ds->id);
+    struct ms_known_type *k = slot >= 0 ? &f->known_types[slot] : NULL;
+    if (k != NULL && ds->type >= 0 && k->type >= 0 &&
+        H5Tequal(ds->type, k->type) > 0) {
+        ds->facts = k->facts;
+        return;
+    }
+    type_facts(ds->type, &ds->facts);
+    hid_t copy = k != NULL && ds->type >= 0 ? H5Tcopy(ds->type) : -1;
+    if (copy >= 0) {
+        if (k->type >= 0) {
+            H5Tclose(k->type);
+        }
+        k->type = copy;
+        k->facts = ds->facts;
+    }
+}
+
+/* ds's type (learn_type, slot -1: none kept), creation list and what the
+ * checks ask of it, once.  Data at an address in its own file has nothing
+ * more to ask, and the list, a copy made for the asking (a tenth of
+ * checking a small sample), is not made. */
+static void
+describe(struct ms_file *f, struct ms_dataset_shape *ds, int slot)
+{
+    learn_type(f, ds, slot);
     ds->here = stored_here_at(ds->id, &ds->offset, &ds->fileno);
     if (ds->here) {
         ds->layout = H5D_CONTIGUOUS;
@@ -128,8 +170,11 @@ ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
     if (rc != 0) {
         return rc;
     }
-    describe(ds);
-    int shape_rc = dataset_shape(ds->id, ds->type, &ds->cls, &ds->rank,
+    describe(f, ds,
+             strcmp(leaf, "nodal_data") == 0  ? 0
+             : strcmp(leaf, "mesh_edge") == 0 ? 1
+                                              : -1);
+    int shape_rc = dataset_shape(ds->id, &ds->facts, &ds->cls, &ds->rank,
                                  ds->dims, &ds->elem);
     switch (shape_rc) {
     case 0:
@@ -326,9 +371,9 @@ check_source(struct ms_file *f, const struct ms_sample_name *s,
 {
     int rc = 0;
     struct ms_dataset_shape ds = {.id = dset, .type = -1, .dcpl = -1};
-    describe(&ds);
+    describe(f, &ds, -1);
     int shape_rc =
-        dataset_shape(dset, ds.type, &ds.cls, &ds.rank, ds.dims, &ds.elem);
+        dataset_shape(dset, &ds.facts, &ds.cls, &ds.rank, ds.dims, &ds.elem);
     if (shape_rc != 0 || ds.rank < 1 || ds.rank > 3) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s%s/%s: its shape cannot be read",
                     f->prefix, s->name, what);
@@ -348,10 +393,8 @@ done:
 bool
 ms__dataset_float32(const struct ms_dataset_shape *ds, bool *native)
 {
-    hid_t type = ds->type;
-    *native = type >= 0 && H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
-    return *native || (type >= 0 && (H5Tequal(type, H5T_IEEE_F32LE) > 0 ||
-                                     H5Tequal(type, H5T_IEEE_F32BE) > 0));
+    *native = ds->facts.native_float;
+    return ds->facts.float32;
 }
 
 uint64_t

@@ -145,6 +145,9 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
                   "locking, set HDF5_USE_FILE_LOCKING=FALSE");
     }
     ms__sources_init(f);
+    for (size_t i = 0; i < MS_ARRAY_SIZE(f->known_types); i++) {
+        f->known_types[i].type = -1;
+    }
     *out = f;
     return 0;
 
@@ -161,6 +164,11 @@ ms__file_close(struct ms_file *f)
         return;
     }
     ms__hdf5_quiet();
+    for (size_t i = 0; i < MS_ARRAY_SIZE(f->known_types); i++) {
+        if (f->known_types[i].type >= 0) {
+            H5Tclose(f->known_types[i].type);
+        }
+    }
     H5Fclose(f->id);
     ms__sources_close(f);
     ms__free(f->path);

@@ -16,6 +16,15 @@
 
 struct ms_source_file;
 
+/* What the checks learn of a datatype (dataset_check.c). */
+struct ms_type_facts {
+    H5T_class_t cls; /* H5T_NO_CLASS if it could not be read */
+    size_t size, precision;
+    bool native_float; /* H5T_NATIVE_FLOAT */
+    bool float32;      /* IEEE float32 in either byte order */
+    bool native_int;   /* H5T_NATIVE_INT64 (8 bytes) or _INT32 (4) */
+};
+
 struct ms_file {
     hid_t id;
     char *path;
@@ -31,6 +40,12 @@ struct ms_file {
     int last_fd;               /* number), and its answer; -2: none */
     /* virtual_check.c: how deep in virtual sources the check is. */
     int virtual_depth;
+    /* dataset_check.c: the last datatype of nodal_data and of mesh_edge
+     * the checks met (a copy, or -1), and what they learnt of it. */
+    struct ms_known_type {
+        hid_t type;
+        struct ms_type_facts facts;
+    } known_types[2];
 };
 
 /* source_files.c: set up and close the list of source files. */
@@ -113,6 +128,7 @@ struct ms_dataset_shape {
     hid_t id;
     hid_t type, dcpl; /* its datatype and creation list, got once (no
                        * list for contiguous data at an address) */
+    struct ms_type_facts facts;
     H5T_class_t cls;
     int rank;
     hsize_t dims[3];

@@ -211,9 +211,7 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     }
     shape->E = (size_t)dims[1];
     shape->edge_elem = ds.elem;
-    bool native = ds.type >= 0 &&
-                  H5Tequal(ds.type, ds.elem == 8 ? H5T_NATIVE_INT64
-                                                 : H5T_NATIVE_INT32) > 0;
+    bool native = ds.facts.native_int;
     shape->edge_offset =
         ms__dataset_direct_offset(f, &ds, native, &shape->edge_fd);
 done:
