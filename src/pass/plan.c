@@ -31,7 +31,9 @@ reject_sample(struct ms_plan *plan, size_t s, const struct ms_options *opts,
     ps->bad = true;
     ps->reason = ms__strdup(err->message);
     if (ps->reason == NULL) {
-        return MS_ENOMEM;
+        /* (not the sample's reason: that would read as its failure) */
+        return ms__error_set(err, MS_ENOMEM, "out of memory setting sample "
+                             "%lld aside", (long long)ps->name.id);
     }
     if (opts->on_warning != NULL) {
         opts->on_warning(opts->userdata, ps->name.id, err->message);
