@@ -221,6 +221,22 @@ count_row(struct ms_sketch *s, struct ms_row x, size_t n)
     return rc;
 }
 
+/* Count n differences y - x of two rows (a delta feature), as
+ * feature_values computes them, without storing them first. */
+static int
+count_difference(struct ms_sketch *s, struct ms_row x, struct ms_row y,
+                 size_t n)
+{
+    struct ms_sketch_cursor c = {.zeros = 0};
+    int rc = 0;
+    ms__sketch_cursor_load(&c, s);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = ms__sketch_cursor_add(&c, s, ms_row_at(y, i) - ms_row_at(x, i));
+    }
+    ms__sketch_cursor_end(&c, s);
+    return rc;
+}
+
 /* Count each edge's r and |r| (of the deformed positions, then of the
  * reference ones) once: r stands for itself and its negation (the other
  * direction), |r| for itself twice.  Every edge's: from the columns the
@@ -284,11 +300,18 @@ count_values(const struct feature_src *src, unsigned nfeat, bool masked,
     }
     int rc = 0;
     for (unsigned k = 0; rc == 0 && k < nfeat; k++) {
-        if (mask == NULL && src->kind == KIND_NODE) {
-            rc = count_row(&sk[k], ms_block_row(src->b,
-                                                MS_ROW_DISPLACEMENT + k,
-                                                src->slot),
-                           src->b->N);
+        struct ms_row x =
+            ms_block_row(src->b, MS_ROW_DISPLACEMENT + k, src->slot);
+        bool diff = src->kind == KIND_DELTA && src->next_slot != SIZE_MAX;
+        if (mask == NULL && !diff) {
+            rc = count_row(&sk[k], x, src->b->N); /* (node, or T = 1) */
+            continue;
+        }
+        if (mask == NULL) {
+            rc = count_difference(
+                &sk[k], x,
+                ms_block_row(src->b, MS_ROW_DISPLACEMENT + k, src->next_slot),
+                src->b->N);
             continue;
         }
         feature_values(src, k, scratch->values);
