@@ -157,6 +157,24 @@ def a_signal_while_samples_are_checked_between_segments_stops_cleanly():
 
 
 @case
+def checks_without_a_thread_of_their_own_give_the_same_bytes():
+    # A thread limit can refuse the check its thread: the pass then checks
+    # on the calling thread (src/pass/stream.c).  The shim fails the first
+    # thread created (the first check's), or, with one worker, the third
+    # (the second check's, started beside the first segment's run).
+    shim = os.environ.get("MESHSTATS_THREAD_SHIM")
+    if sanitized(MESHSTATS) or not shim:
+        return
+    path = dataset("tiny.h5", 6000, 1, 20)
+    want = run("-q", "--json", "-", "-j", 1, path).stdout
+    for fail, j in (("1", 2), ("3", 1)):
+        env = dict(os.environ, LD_PRELOAD=shim,
+                   MESHSTATS_TEST_FAIL_THREAD=fail)
+        got = run("-q", "--json", "-", "-j", j, path, env=env).stdout
+        assert got == want, (fail, j)
+
+
+@case
 def a_sigsegv_sent_by_another_process_is_not_taken_for_a_crash():
     # The crash guard (src/cli/crash.c) reports crashes inside HDF5 as a
     # damaged file; a SIGSEGV from kill(2) is no crash and ends the process

@@ -143,7 +143,8 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
             ps->elsewhere = true; /* another process checks it */
             continue;
         }
-        if (caller_stops(opts, &polled)) {
+        if ((plan->stop != NULL && plan->stop(plan->stop_data)) ||
+            caller_stops(opts, &polled)) {
             return ms__error_set(err, MS_ECANCELED, "canceled by the caller "
                                  "while checking the samples; nothing was "
                                  "written");

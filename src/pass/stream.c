@@ -94,10 +94,12 @@ struct stream {
 /* ------------------------------------------------------------------ */
 /* The planner thread. */
 
+/* The check's question before every sample: on its thread, the flag
+ * the calling thread raises. */
 static bool
-planner_canceled(void *userdata)
+planner_canceled(void *data)
 {
-    struct planner *pl = userdata;
+    struct planner *pl = data;
     return atomic_load(&pl->cancel);
 }
 
@@ -120,8 +122,9 @@ planner_start(struct stream *st, struct ms_plan *seg)
     pl->file = st->file;
     pl->opts = *st->opts;
     pl->opts.on_warning = NULL;
-    pl->opts.should_stop = planner_canceled;
-    pl->opts.userdata = pl;
+    pl->opts.should_stop = NULL; /* (the guard asks it) */
+    seg->stop = planner_canceled;
+    seg->stop_data = pl;
     pl->done = &st->guard.done;
     atomic_store(&pl->cancel, false);
     st->guard.checked = false;
@@ -267,13 +270,28 @@ check_outcome(struct stream *st, struct ms_plan *seg, struct ms_error *err)
     return rc;
 }
 
+/* The check's question before every sample when it runs on the calling
+ * thread (no thread of its own could start): whether the guard has caught
+ * a signal (the caller's should_stop the check asks itself). */
+static bool
+signal_caught(void *data)
+{
+    struct guard *g = data;
+    uv_run(&g->loop, UV_RUN_NOWAIT);
+    return g->signum != 0;
+}
+
 /* Check seg now: on the planner thread, waiting for it, or here if no
  * thread could start. */
 static int
 check_now(struct stream *st, struct ms_plan *seg, struct ms_error *err)
 {
     if (!planner_start(st, seg)) {
-        return ms__plan_check(seg, st->file, st->opts, err);
+        seg->stop = signal_caught;
+        seg->stop_data = &st->guard;
+        int rc = ms__plan_check(seg, st->file, st->opts, err);
+        int caught = guard_verdict(&st->guard, err);
+        return caught != 0 ? caught : rc;
     }
     planner_join(st, false);
     return check_outcome(st, seg, err);
