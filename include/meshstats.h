@@ -284,12 +284,15 @@ struct ms_run_info {
 
 /* One span of the pass's timeline: what a thread did, from start_ns for
  * dur_ns (nanoseconds from the start of the pass).  thread 0 is the loop
- * (the calling thread), 1.. the pass's workers. */
+ * (the calling thread), 1..workers the pass's workers, workers + 1 the
+ * thread that checks the samples. */
 enum ms_trace_kind {
     MS_TRACE_READ,    /* a unit's data read (bytes: stored bytes) */
     MS_TRACE_COMPUTE, /* a unit's features computed */
     MS_TRACE_EDGES,   /* a sample's first task: its edges read, checked */
-    MS_TRACE_FOLD     /* the loop folding results and dispatching work */
+    MS_TRACE_FOLD,    /* the loop folding results and dispatching work */
+    MS_TRACE_CHECK    /* a segment's samples checked (sample: the first's
+                       * id, unit: how many) */
 };
 struct ms_trace_event {
     enum ms_trace_kind kind;

@@ -62,9 +62,17 @@ def a_throttled_two_worker_trace_shows_the_overlap():
     events = [e for e in trace["traceEvents"] if e["ph"] == "X"]
     names = {e["tid"]: e["args"]["name"] for e in trace["traceEvents"]
              if e["ph"] == "M" and e["name"] == "thread_name"}
-    assert names == {0: "loop", 1: "worker 1", 2: "worker 2"}, names
+    assert names == {0: "loop", 1: "worker 1", 2: "worker 2",
+                     3: "check"}, names
     assert {e["name"] for e in events} >= {"read", "compute", "edges",
-                                            "fold"}
+                                            "fold", "check"}
+    # The checks (src/pass/stream.c) cover the 8 samples once, before the
+    # first read.
+    checks = [e for e in events if e["name"] == "check"]
+    assert sum(e["args"]["samples"] for e in checks) == 8, checks
+    assert all(e["tid"] == 3 for e in checks)
+    first_read = min(e["ts"] for e in events if e["name"] == "read")
+    assert min(e["ts"] + e["dur"] for e in checks) <= first_read
     # A thread never does two things at once.
     for tid in names:
         spans = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
@@ -102,6 +110,7 @@ def check_page(page, features):
     for group in ("node", "edge", "delta"):
         assert f'data-group="{group}"' in dom, group
     assert 'id="timeline-plot"' in dom and 'id="throughput-plot"' in dom
+    assert ">check<" in dom  # (the lane of the samples' checks)
     for name in features:
         assert f">{name}<" in dom.replace("&gt;", ">"), name
     assert not re.search(r'<(script|link|img)[^>]+src="?https?:', dom)

@@ -340,6 +340,10 @@ int ms__record_task(struct ms_stats *s, const struct ms_plan *plan,
                     const struct ms_unit_buffers *b);
 int ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
                     uint64_t t1);
+/* A segment's check, from t0 to t1, of count samples from the one of id
+ * first (stream.c), on the lane after the workers'. */
+int ms__record_check(struct ms_stats *s, unsigned workers, uint64_t origin,
+                     uint64_t t0, uint64_t t1, int64_t first, size_t count);
 
 /* edge_order_start.c: a blocked sample's edge order: decided by the plan
  * from the first edges (ps->placed, ps->renumbered; 0 or a read error,

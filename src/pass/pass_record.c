@@ -46,6 +46,15 @@ ms__record_task(struct ms_stats *s, const struct ms_plan *plan,
 }
 
 int
+ms__record_check(struct ms_stats *s, unsigned workers, uint64_t origin,
+                 uint64_t t0, uint64_t t1, int64_t first, size_t count)
+{
+    struct ms_trace_event e = {MS_TRACE_CHECK, workers + 1, t0 - origin,
+                               t1 - t0, 0, first, count};
+    return ms__trace_add(s, &e);
+}
+
+int
 ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
                 uint64_t t1)
 {

@@ -56,6 +56,7 @@ struct planner {
     atomic_bool cancel;
     uv_thread_t thread;
     uv_async_t *done; /* sent when the check ends */
+    uint64_t t0, t1;  /* when it ran (uv_hrtime) */
     atomic_bool holding; /* a pipeline's last worker held back meanwhile */
     bool running;
     int rc;
@@ -77,6 +78,7 @@ struct guard {
 
 struct stream {
     struct ms_file *file;
+    struct ms_stats *stats;
     const struct ms_plan *whole;
     const struct ms_options *opts;
     struct planner pl;
@@ -108,7 +110,9 @@ planner_main(void *arg)
 {
     struct planner *pl = arg;
     pthread_setname_np(pthread_self(), "meshstats-check");
+    pl->t0 = uv_hrtime();
     pl->rc = ms__plan_check(pl->seg, pl->file, &pl->opts, &pl->err);
+    pl->t1 = uv_hrtime();
     atomic_store(&pl->holding, false);
     uv_async_send(pl->done);
 }
@@ -254,12 +258,27 @@ report_deferred(const struct ms_plan *seg, const struct ms_options *opts)
     }
 }
 
+/* A check of seg from t0 to t1 on the timeline (with trace). */
+static int
+record_check(struct stream *st, const struct ms_plan *seg, uint64_t t0,
+             uint64_t t1)
+{
+    return st->opts->trace && seg->nsamples > 0
+               ? ms__record_check(st->stats, ms__resolve_workers(st->opts),
+                                  st->mine.origin_ns, t0, t1,
+                                  seg->samples[0].name.id, seg->nsamples)
+               : 0;
+}
+
 /* A planner's check of seg, joined: a signal or stop the guard caught,
  * its failure, or its bad samples reported. */
 static int
 check_outcome(struct stream *st, struct ms_plan *seg, struct ms_error *err)
 {
     int rc = guard_verdict(&st->guard, err);
+    if (rc == 0 && record_check(st, seg, st->pl.t0, st->pl.t1) != 0) {
+        rc = ms__error_set(err, MS_ENOMEM, "out of memory");
+    }
     if (rc == 0 && st->pl.rc != 0) {
         *err = st->pl.err;
         rc = st->pl.rc;
@@ -289,9 +308,14 @@ check_now(struct stream *st, struct ms_plan *seg, struct ms_error *err)
     if (!planner_start(st, seg)) {
         seg->stop = signal_caught;
         seg->stop_data = &st->guard;
+        uint64_t t0 = uv_hrtime();
         int rc = ms__plan_check(seg, st->file, st->opts, err);
         int caught = guard_verdict(&st->guard, err);
-        return caught != 0 ? caught : rc;
+        rc = caught != 0 ? caught : rc;
+        if (rc == 0 && record_check(st, seg, t0, uv_hrtime()) != 0) {
+            rc = ms__error_set(err, MS_ENOMEM, "out of memory");
+        }
+        return rc;
     }
     planner_join(st, false);
     return check_outcome(st, seg, err);
@@ -486,8 +510,8 @@ ms__stream_run(struct ms_file *f, const struct ms_plan *whole,
                const struct ms_options *opts, struct ms_stats *stats,
                const struct ms_pass_sinks *sinks, struct ms_error *err)
 {
-    struct stream st = {.file = f, .whole = whole, .opts = opts,
-                        .sinks = sinks};
+    struct stream st = {.file = f, .stats = stats, .whole = whole,
+                        .opts = opts, .sinks = sinks};
     st.mine = *sinks;
     st.mine.progress = forward_progress;
     st.mine.progress_data = &st;

@@ -95,18 +95,18 @@ static const char *const SCRIPT[] = {
     "const T=document.getElementById('timeline');\n",
     "if(X.trace.length){const end=X.trace.reduce(function(m,e){"
     "return Math.max(m,e[2]+e[3])},0)||1;const W=900,LH=22,L=70;"
-    "const n=X.workers+1;\n",
+    "const n=X.workers+2;\n",
     " const s=el('svg',{width:W,height:LH*n+30,id:'timeline-plot'},T);\n",
-    " const C=['#1a73e8','#f29900','#188038','#9aa0a6'];\n",
+    " const C=['#1a73e8','#f29900','#188038','#9aa0a6','#a142f4'];\n",
     " for(let k=0;k<n;k++)el('text',{x:4,y:LH*k+15,'font-size':11},s)"
-    ".textContent=k?'worker '+k:'loop';\n",
+    ".textContent=k==n-1?'check':k?'worker '+k:'loop';\n",
     " for(const e of X.trace){el('rect',{x:L+(W-L-10)*e[2]/end,y:LH*e[1]+"
     "4,width:Math.max(0.5,(W-L-10)*e[3]/end),height:LH-8,fill:C[e[0]]},"
     "s)}\n",
     " el('text',{x:L,y:LH*n+20,'font-size':11},s).textContent="
     "'0 .. '+(end/1e6).toFixed(3)+' s';\n",
     " const k=h('p',undefined,T);k.className='key';['read','compute',"
-    "'edges','fold'].forEach(function(n,i){const sp=h('span','',k);"
+    "'edges','fold','check'].forEach(function(n,i){const sp=h('span','',k);"
     "sp.style.background=C[i];k.appendChild(document.createTextNode(n+"
     "' '))});\n",
     " const reads=X.trace.filter(function(e){return e[0]===0}).sort("

@@ -33,8 +33,9 @@ ms__trace_add(struct ms_stats *s, const struct ms_trace_event *e)
 static const char *
 kind_name(enum ms_trace_kind kind)
 {
-    static const char *const names[] = {"read", "compute", "edges", "fold"};
-    return (unsigned)kind < 4 ? names[kind] : "?";
+    static const char *const names[] = {"read", "compute", "edges", "fold",
+                                        "check"};
+    return (unsigned)kind < 5 ? names[kind] : "?";
 }
 
 static void
@@ -45,7 +46,10 @@ event(FILE *out, const struct ms_trace_event *e, bool first)
             "\"tid\": %u, \"ts\": %.3f, \"dur\": %.3f",
             first ? "" : ",", kind_name(e->kind), e->thread,
             (double)e->start_ns / 1e3, (double)e->dur_ns / 1e3);
-    if (e->kind != MS_TRACE_FOLD) {
+    if (e->kind == MS_TRACE_CHECK) {
+        fprintf(out, ", \"args\": {\"sample\": %" PRId64 ", \"samples\": %zu}",
+                e->sample, e->unit);
+    } else if (e->kind != MS_TRACE_FOLD) {
         fprintf(out, ", \"args\": {\"sample\": %" PRId64, e->sample);
         if (e->kind != MS_TRACE_EDGES) {
             fprintf(out, ", \"unit\": %zu", e->unit);
@@ -58,19 +62,21 @@ event(FILE *out, const struct ms_trace_event *e, bool first)
     fputc('}', out);
 }
 
-/* The threads' names: loop, worker 1, ... */
+/* The threads' names: loop, worker 1, ..., check. */
 static void
 thread_names(FILE *out, unsigned workers)
 {
-    for (unsigned t = 0; t <= workers; t++) {
+    for (unsigned t = 0; t <= workers + 1; t++) {
         fprintf(out,
                 ",\n    {\"name\": \"thread_name\", \"ph\": \"M\", "
                 "\"pid\": 1, \"tid\": %u, \"args\": {\"name\": \"",
                 t);
         if (t == 0) {
             fputs("loop", out);
-        } else {
+        } else if (t <= workers) {
             fprintf(out, "worker %u", t);
+        } else {
+            fputs("check", out);
         }
         fputs("\"}}", out);
     }
