@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 const char *
@@ -53,6 +54,21 @@ ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+int
+ms__error_canceled(struct ms_error *err, int signum)
+{
+    if (signum == 0) {
+        return ms__error_set(err, MS_ECANCELED, "canceled by the caller; "
+                                                "nothing was written");
+    }
+    ms__error_set(err, MS_ECANCELED, "interrupted by %s; nothing was written",
+                  signum == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
+    if (err != NULL) {
+        err->signal = signum;
+    }
+    return MS_ECANCELED;
 }
 
 int

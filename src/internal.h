@@ -52,6 +52,9 @@ uint64_t ms__alloc_count(void);
 /* Fill err (if not NULL) with code and a formatted message; returns code. */
 int ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Fill err with a pass's stop: by signal signum (SIGINT or SIGTERM, set
+ * in err->signal), or, with 0, by the caller; returns MS_ECANCELED. */
+int ms__error_canceled(struct ms_error *err, int signum);
 /* Checked size arithmetic: 0, or MS_EOVERFLOW if the result overflows. */
 int ms__size_mul(size_t a, size_t b, size_t *out);
 int ms__size_add(size_t a, size_t b, size_t *out);

@@ -115,12 +115,12 @@ struct ms_nonfinite_site {
 
 #define MS_SITE_POSITION ((size_t)1 << 20)
 
-/* Scratch a feature computation needs.  Owned by the caller. */
 /* With quantiles, a mesh of at most this many edges has its r and |r|
  * counted from the columns the moments' pass leaves (features.c), not
  * gathered again: 32 bytes an edge and feature set in each unit. */
 #define MS_COLUMN_EDGES 16384
 
+/* Scratch a feature computation needs.  Owned by the caller. */
 struct ms_feature_scratch {
     double *pos; /* 3 * N deformed positions, x, y, z per node */
     double *values; /* max(N, E), for the skip path and the sketches */

@@ -341,9 +341,8 @@ ms__plan_cut(struct ms_plan *plan, const struct ms_plan *like,
     if (plan->pos_nodes > 0) {
         /* (a blocked sample's first tasks read its edges, and its
          * reference positions, by blocks: edge_order_start.c) */
-        size_t block = ms__order_task_bytes();
         plan->max_data_bytes =
-            block > plan->max_data_bytes ? block : plan->max_data_bytes;
+            max_of(plan->max_data_bytes, ms__order_task_bytes());
     }
     return rc;
 }

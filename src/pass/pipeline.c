@@ -395,9 +395,7 @@ poll_caller(struct pipeline *p)
     if (!p->stopping && o->should_stop != NULL &&
         o->should_stop(o->userdata)) {
         struct ms_error e;
-        stop(p, ms__error_set(&e, MS_ECANCELED, "canceled by the caller; "
-                                                "nothing was written"),
-             &e);
+        stop(p, ms__error_canceled(&e, 0), &e);
         maybe_finish(p);
     }
 }
@@ -414,9 +412,7 @@ signal_cb(uv_signal_t *handle, int signum)
 {
     struct pipeline *p = handle->data;
     struct ms_error e;
-    ms__error_set(&e, MS_ECANCELED, "interrupted by %s; nothing was written",
-                  signum == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
-    stop(p, MS_ECANCELED, &e);
+    stop(p, ms__error_canceled(&e, signum), &e);
     if (p->err->code == MS_ECANCELED) {
         p->err->signal = signum;
     }

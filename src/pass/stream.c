@@ -208,18 +208,8 @@ static int
 guard_verdict(struct guard *g, struct ms_error *err)
 {
     uv_run(&g->loop, UV_RUN_NOWAIT);
-    if (g->signum != 0) {
-        ms__error_set(err, MS_ECANCELED, "interrupted by %s; nothing was "
-                      "written",
-                      g->signum == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
-        err->signal = g->signum;
-        return MS_ECANCELED;
-    }
-    if (g->stop) {
-        return ms__error_set(err, MS_ECANCELED, "canceled by the caller; "
-                             "nothing was written");
-    }
-    return 0;
+    return g->signum != 0 || g->stop ? ms__error_canceled(err, g->signum)
+                                     : 0;
 }
 
 /* Wait for the planner (told to stop if cancel), the guard watching. */

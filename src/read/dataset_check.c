@@ -19,26 +19,24 @@
  * datatype message (a 2.9 MB float made HDF5 1.10.8 crash converting). */
 #define MAX_NUMBER_BYTES 16
 
-/* The class, rank, dims (up to 3) and value size of a dataset: 0, -1 if
- * they cannot be read, -2 if a dimension exceeds its declared maximum
+/* The rank and dims (up to 3) of a dataset of type t: 0, -1 if they (or
+ * its type) cannot be read, -2 if a dimension exceeds its declared maximum
  * (which only a damaged dataspace message can say), or -3 if a float or
  * integer type is wider than MAX_NUMBER_BYTES or has more bits of
  * precision than it has bits. */
 static int
-dataset_shape(hid_t dset, const struct ms_type_facts *t, H5T_class_t *cls,
-              int *rank, hsize_t dims[3], size_t *size)
+dataset_shape(hid_t dset, const struct ms_type_facts *t, int *rank,
+              hsize_t dims[3])
 {
     hid_t space = H5Dget_space(dset);
     int rc = -1;
     if (t->cls != H5T_NO_CLASS && space >= 0) {
-        *cls = t->cls;
-        *size = t->size;
         *rank = H5Sget_simple_extent_ndims(space);
         rc = *rank >= 0 ? 0 : -1;
-        if (*cls == H5T_FLOAT || *cls == H5T_INTEGER) {
+        if (t->cls == H5T_FLOAT || t->cls == H5T_INTEGER) {
             size_t bits = t->precision;
-            if (*size == 0 || *size > MAX_NUMBER_BYTES || bits == 0 ||
-                bits > 8 * *size) {
+            if (t->size == 0 || t->size > MAX_NUMBER_BYTES || bits == 0 ||
+                bits > 8 * t->size) {
                 rc = -3;
             }
         }
@@ -174,8 +172,7 @@ ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
              strcmp(leaf, "nodal_data") == 0  ? 0
              : strcmp(leaf, "mesh_edge") == 0 ? 1
                                               : -1);
-    int shape_rc = dataset_shape(ds->id, &ds->facts, &ds->cls, &ds->rank,
-                                 ds->dims, &ds->elem);
+    int shape_rc = dataset_shape(ds->id, &ds->facts, &ds->rank, ds->dims);
     switch (shape_rc) {
     case 0:
         break;
@@ -183,7 +180,7 @@ ms__dataset_open_shape(struct ms_file *f, const struct ms_sample_name *s,
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its datatype is damaged or unsupported: "
                     "%zu-byte values (at most %d)",
-                    f->prefix, s->name, leaf, ds->elem, MAX_NUMBER_BYTES);
+                    f->prefix, s->name, leaf, ds->facts.size, MAX_NUMBER_BYTES);
     case -2:
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its dataspace is damaged (a dimension "
@@ -349,16 +346,16 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
     }
     if (chunked) {
         return check_chunks(f, s, leaf, dset, rank, dims, chunk, filtered,
-                            bytes, ds->elem, err);
+                            bytes, ds->facts.size, err);
     }
-    hsize_t want = bytes_of(ds->elem, rank, dims);
+    hsize_t want = bytes_of(ds->facts.size, rank, dims);
     if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
         bytes != want) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its layout is damaged: %llu bytes stored "
                     "for %s values of %zu bytes",
                     f->prefix, s->name, leaf, (unsigned long long)bytes, shape,
-                    ds->elem);
+                    ds->facts.size);
     }
 done:
     return rc;
@@ -372,8 +369,7 @@ check_source(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     struct ms_dataset_shape ds = {.id = dset, .type = -1, .dcpl = -1};
     describe(f, &ds, -1);
-    int shape_rc =
-        dataset_shape(dset, &ds.facts, &ds.cls, &ds.rank, ds.dims, &ds.elem);
+    int shape_rc = dataset_shape(dset, &ds.facts, &ds.rank, ds.dims);
     if (shape_rc != 0 || ds.rank < 1 || ds.rank > 3) {
         SAMPLE_FAIL(MS_ELAYOUT, "%s%s/%s: its shape cannot be read",
                     f->prefix, s->name, what);

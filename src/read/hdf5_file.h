@@ -128,11 +128,9 @@ struct ms_dataset_shape {
     hid_t id;
     hid_t type, dcpl; /* its datatype and creation list, got once (no
                        * list for contiguous data at an address) */
-    struct ms_type_facts facts;
-    H5T_class_t cls;
+    struct ms_type_facts facts; /* (its class and value size among them) */
     int rank;
     hsize_t dims[3];
-    size_t elem;
     /* From the creation list, asked once (H5D_LAYOUT_ERROR and -1 if it
      * could not be got), or known from the address alone: */
     H5D_layout_t layout;

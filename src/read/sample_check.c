@@ -62,7 +62,7 @@ stored_layout(struct ms_file *f, const struct ms_dataset_shape *ds,
               struct ms_sample_shape *shape)
 {
     hid_t type = ds->type, dcpl = ds->dcpl;
-    shape->elem_size = type >= 0 ? ds->elem : sizeof(double);
+    shape->elem_size = type >= 0 ? ds->facts.size : sizeof(double);
     /* IEEE float32 in either byte order converts to a native float
      * exactly; everything else is read as double. */
     bool native;
@@ -156,7 +156,7 @@ check_nodal_data(struct ms_file *f, const struct ms_sample_name *s, unsigned iv,
     }
     const hsize_t *dims = ds.dims;
     if (rc == 0) {
-        rc = check_nodal_dims(f, s, ds.cls, ds.rank, dims, iv, ov, err);
+        rc = check_nodal_dims(f, s, ds.facts.cls, ds.rank, dims, iv, ov, err);
     }
     if (rc == 0) {
         rc = ms__dataset_check_storage(f, s, "nodal_data", &ds, err);
@@ -183,7 +183,7 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
     if (rc != 0) {
         return rc;
     }
-    H5T_class_t cls = ds.cls;
+    H5T_class_t cls = ds.facts.cls;
     int rank = ds.rank;
     const hsize_t *dims = ds.dims;
     if (cls != H5T_INTEGER) {
@@ -210,7 +210,7 @@ check_mesh_edge(struct ms_file *f, const struct ms_sample_name *s,
         }
     }
     shape->E = (size_t)dims[1];
-    shape->edge_elem = ds.elem;
+    shape->edge_elem = ds.facts.size;
     bool native = ds.facts.native_int;
     shape->edge_offset =
         ms__dataset_direct_offset(f, &ds, native, &shape->edge_fd);

@@ -179,7 +179,7 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
         sh->T = (size_t)dims[0];
         sh->N = (size_t)dims[1];
     }
-    rc = check_dims(f, s, r, leaf, ds.cls, ds.rank, dims, sh, err);
+    rc = check_dims(f, s, r, leaf, ds.facts.cls, ds.rank, dims, sh, err);
     if (rc == 0 && dims[1] > 0) {
         rc = ms__dataset_check_storage(f, s, leaf, &ds, err);
     }
@@ -187,7 +187,7 @@ check_field(struct ms_file *f, const struct ms_sample_name *s,
     if (rc == 0) {
         *fs = (struct ms_field_shape){
             true,    "",    (size_t)dims[0],  (size_t)dims[1], (size_t)dims[2],
-            ds.elem, false, MS_NO_DIRECT_READ, -1};
+            ds.facts.size, false, MS_NO_DIRECT_READ, -1};
         snprintf(fs->leaf, sizeof(fs->leaf), "%s", leaf);
         read_path(f, &ds, fs);
     }
