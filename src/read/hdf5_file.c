@@ -95,6 +95,17 @@ open_read_only(const char *path, char *msg, size_t size)
     return id;
 }
 
+/* A file just opened holds no other HDF5 object, source file or type. */
+static void
+hold_nothing(struct ms_file *f)
+{
+    ms__sources_init(f);
+    f->samples = -1;
+    for (size_t i = 0; i < MS_ARRAY_SIZE(f->known_types); i++) {
+        f->known_types[i].type = -1;
+    }
+}
+
 int
 ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
 {
@@ -144,10 +155,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
                   "or close it. If the file system does not support "
                   "locking, set HDF5_USE_FILE_LOCKING=FALSE");
     }
-    ms__sources_init(f);
-    for (size_t i = 0; i < MS_ARRAY_SIZE(f->known_types); i++) {
-        f->known_types[i].type = -1;
-    }
+    hold_nothing(f);
     *out = f;
     return 0;
 
@@ -168,6 +176,9 @@ ms__file_close(struct ms_file *f)
         if (f->known_types[i].type >= 0) {
             H5Tclose(f->known_types[i].type);
         }
+    }
+    if (f->samples >= 0) {
+        H5Gclose(f->samples);
     }
     H5Fclose(f->id);
     ms__sources_close(f);
@@ -361,7 +372,10 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
     hsize_t idx = 0;
     herr_t status = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx,
                                collect_name, &l);
-    H5Gclose(group);
+    if (f->samples >= 0) {
+        H5Gclose(f->samples);
+    }
+    f->samples = group;
     if (l.rc != 0 || status < 0) {
         ms__sample_names_free(l.names, l.count);
         if (l.rc == MS_ENOMEM) {

@@ -31,6 +31,9 @@ struct ms_file {
     bool direct; /* direct reads allowed (MESHSTATS_NO_PREAD unset) */
     enum ms_layout layout;
     const char *prefix; /* where sample groups are: "data/", or "" */
+    hid_t samples; /* that group, held open once listed (-1 before): a
+                    * sample's datasets are looked up from it, not from
+                    * the root (4 of a check's 24 us a sample) */
     /* source_files.c: a descriptor per file that holds data read
      * directly (this one, externally linked ones). */
     uv_mutex_t sources_lock;

@@ -41,8 +41,11 @@ ms__sample_dataset_open(struct ms_file *f, const struct ms_sample_name *s,
     int rc = 0;
     char path[128];
     snprintf(path, sizeof(path), "%s%s/%s", f->prefix, s->name, leaf);
-    /* One lookup: the object opened is the dataset. */
-    *out = ms__object_open(f->id, path);
+    /* One lookup, from the samples' group once listed: the object opened
+     * is the dataset. */
+    *out = f->samples >= 0
+               ? ms__object_open(f->samples, path + strlen(f->prefix))
+               : ms__object_open(f->id, path);
     if (*out == (hid_t)H5I_UNINIT) {
         *out = -1;
         return lookup_failed(f, s, path, err);
