@@ -6,6 +6,7 @@
 #include "pass/pass.h"
 
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,155 @@ Test(kernels, edge_sums_match_an_edge_by_edge_reference)
         "length min/max %.17g %.17g, want %.17g %.17g", got.lo, got.hi, lo, hi);
 }
 
+/* ------------------------------------------------------------------ */
+/* Counting into a sketch (the kernels' count). */
+
+/* The lower bound of x's bucket by the definition (sketch.h): |x|'s
+ * binade cut into 2^bits equal parts (a subnormal: parts of 2^(52 - bits)
+ * steps of 2^-1074), with frexp and ldexp, not from the bits; negated for
+ * a negative x. */
+static double
+bucket_floor(double x, unsigned bits)
+{
+    double a = fabs(x), step = ldexp(1.0, -1074 + 52 - (int)bits);
+    if (a >= DBL_MIN) {
+        int e;
+        frexp(a, &e); /* a in [2^(e-1), 2^e) */
+        step = ldexp(1.0, e - 1 - (int)bits);
+    }
+    return copysign(floor(a / step) * step, x);
+}
+
+static int
+compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct buckets {
+    double at[MAXN];
+    uint64_t count[MAXN];
+    size_t n;
+};
+
+/* A bucket as walked: its bound nearest zero, signed (zeros: 0). */
+static void
+record_bucket(void *data, double lo, double hi, double value, uint64_t count)
+{
+    (void)value;
+    struct buckets *b = data;
+    b->at[b->n] = lo >= 0 ? lo : hi;
+    b->count[b->n++] = count;
+}
+
+/* Values over 18 binades, both signs, zeros of both signs, a subnormal. */
+static void
+fill_spread(uint64_t seed)
+{
+    uint64_t s = seed | 1;
+    for (size_t i = 0; i < MAXN; i++) {
+        double m = ldexp(next_value(&s), (int)(i * 7 % 19) - 9);
+        xf[i] = (float)m, xd[i] = xf[i];
+        yf[i] = (float)(m * 1.5 + next_value(&s)), yd[i] = yf[i];
+        zf[i] = (float)(-m), zd[i] = zf[i];
+    }
+    xf[3] = 0.0f, xd[3] = 0.0, xf[4] = -0.0f, xd[4] = -0.0;
+    yf[4] = 0.0f, yd[4] = 0.0, xd[11] = 1e-309;
+}
+
+/* count as a pass runs it (the sketch's own add where it stops), against
+ * each value's bucket by the definition. */
+static void
+expect_counted(const struct ms_kernels *k, const struct ms_values *v,
+               size_t n, const char *what)
+{
+    struct ms_sketch s;
+    ms__sketch_init(&s, 6);
+    struct ms_sketch_cursor c = {.zeros = 0};
+    ms__sketch_cursor_load(&c, &s);
+    for (size_t i = 0; (i = k->count(v, i, n, &c)) < n; i++) {
+        cr_assert(ms__sketch_cursor_add(&c, &s, ms_values_at(v, i)) == 0);
+    }
+    ms__sketch_cursor_end(&c, &s);
+    static double want[MAXN];
+    for (size_t i = 0; i < n; i++) {
+        want[i] = bucket_floor(ms_values_at(v, i), 6);
+    }
+    qsort(want, n, sizeof(double), compare_doubles);
+    static struct buckets got;
+    got.n = 0;
+    ms__sketch_walk(&s, record_bucket, &got);
+    size_t j = 0;
+    for (size_t b = 0; b < got.n; b++) {
+        for (uint64_t m = 0; m < got.count[b]; m++, j++) {
+            cr_assert(j < n && want[j] == got.at[b],
+                      "%s, n %zu: value %zu in the bucket at %.17g, want %.17g",
+                      what, n, j, got.at[b], j < n ? want[j] : NAN);
+        }
+    }
+    cr_assert(j == n, "%s, n %zu: %zu values counted", what, n, j);
+    ms__sketch_finish(&s);
+}
+
+/* Every n from 1 to 40 and 1000, every kind, float and double rows, each
+ * compilation of the kernels. */
+Test(kernels, count_puts_each_value_in_its_bucket)
+{
+    fill_spread(11);
+    const struct ms_kernels *kernels[] = {&ms__kernels_baseline, ms__kernels()};
+    for (int kk = 0; kk < 2; kk++) {
+        for (int kind = MS_VALUES_ROW; kind <= MS_VALUES_SECOND; kind++) {
+            for (int single = 0; single < 2; single++) {
+                struct ms_values v = values_of(kind, single);
+                for (size_t t = 0; t < 41; t++) {
+                    size_t n = t < 40 ? t + 1 : MAXN;
+                    char what[64];
+                    snprintf(what, sizeof(what), "%s kernels, kind %d, %s",
+                             kk ? "these" : "baseline", kind,
+                             single ? "float" : "double");
+                    expect_counted(kernels[kk], &v, n, what);
+                }
+            }
+        }
+    }
+}
+
+/* A window that holds 1 and 1.5 only: the count stops at the first value
+ * outside it, whatever its lane, after counting the ones before it (and
+ * the zeros among them). */
+Test(kernels, count_stops_at_the_first_value_outside_the_window)
+{
+    const struct ms_kernels *kernels[] = {&ms__kernels_baseline, ms__kernels()};
+    for (int kk = 0; kk < 2; kk++) {
+        for (size_t at = 0; at < 12; at++) {
+            for (size_t i = 0; i < 16; i++) {
+                xd[i] = i % 3 == 0 ? 0.0 : (i % 3 == 1 ? 1.0 : -1.5);
+            }
+            xd[at] = at % 2 ? 3.0 : -1e-3; /* (another binade) */
+            struct ms_sketch s;
+            ms__sketch_init(&s, 6);
+            cr_assert(ms__sketch_add(&s, 1.0, 1) == 0);
+            cr_assert(ms__sketch_add(&s, -1.5, 1) == 0);
+            struct ms_sketch_cursor c = {.zeros = 0};
+            ms__sketch_cursor_load(&c, &s);
+            struct ms_values v = {MS_VALUES_ROW, {NULL, xd}, {0}, {0}};
+            size_t stop = kernels[kk]->count(&v, 0, 16, &c);
+            ms__sketch_cursor_end(&c, &s);
+            cr_expect(stop == at, "stopped at %zu, not %zu", stop, at);
+            uint64_t zeros = 0, ones = 1, others = 1;
+            for (size_t i = 0; i < at; i++) {
+                zeros += i % 3 == 0, ones += i % 3 == 1, others += i % 3 == 2;
+            }
+            cr_expect(s.zeros == zeros && ms__sketch_count(&s) ==
+                      zeros + ones + others, "at %zu: %llu zeros, %llu in all",
+                      at, (unsigned long long)s.zeros,
+                      (unsigned long long)ms__sketch_count(&s));
+            ms__sketch_finish(&s);
+        }
+    }
+}
+
 #ifdef MS_HAVE_AVX2_KERNELS
 static void
 need_avx2(void)
@@ -193,7 +343,6 @@ need_avx2(void)
     }
 }
 
-/* The processor has AVX2, so that is what a pass runs. */
 /* The columns the edge pass leaves for the quantile sketches: each edge's
  * r exactly (a difference of two doubles), |r| to the last bit of the
  * correctly rounded root, the moments unchanged by asking for them. */

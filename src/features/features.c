@@ -207,31 +207,19 @@ locate_nonfinite(const struct feature_src *src, unsigned nfeat,
     return MS_EOVERFLOW;
 }
 
-/* Count n values of a row as they are (no copy). */
+/* Count n values (a row as it is, or the differences of two rows, as
+ * feature_values computes them), without storing them first: the
+ * kernel's loop, and the sketch's own for a value outside its window. */
 static int
-count_row(struct ms_sketch *s, struct ms_row x, size_t n)
+count_into(struct ms_sketch *s, const struct ms_values *v, size_t n)
 {
+    size_t (*count)(const struct ms_values *, size_t, size_t,
+                    struct ms_sketch_cursor *) = ms__kernels()->count;
     struct ms_sketch_cursor c = {.zeros = 0};
     int rc = 0;
     ms__sketch_cursor_load(&c, s);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = ms__sketch_cursor_add(&c, s, ms_row_at(x, i));
-    }
-    ms__sketch_cursor_end(&c, s);
-    return rc;
-}
-
-/* Count n differences y - x of two rows (a delta feature), as
- * feature_values computes them, without storing them first. */
-static int
-count_difference(struct ms_sketch *s, struct ms_row x, struct ms_row y,
-                 size_t n)
-{
-    struct ms_sketch_cursor c = {.zeros = 0};
-    int rc = 0;
-    ms__sketch_cursor_load(&c, s);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = ms__sketch_cursor_add(&c, s, ms_row_at(y, i) - ms_row_at(x, i));
+    for (size_t i = 0; rc == 0 && (i = count(v, i, n, &c)) < n; i++) {
+        rc = ms__sketch_cursor_add(&c, s, ms_values_at(v, i));
     }
     ms__sketch_cursor_end(&c, s);
     return rc;
@@ -252,8 +240,9 @@ count_edges(const struct feature_src *src, unsigned nfeat,
     int rc = 0;
     if (mask == NULL && src->cols != NULL) {
         for (unsigned k = 0; rc == 0 && k < nfeat; k++) {
-            struct ms_row col = {.d = src->cols + k * src->E};
-            rc = count_row(&sk[k], col, src->E);
+            struct ms_values col = {.kind = MS_VALUES_ROW,
+                                    .x = {.d = src->cols + k * src->E}};
+            rc = count_into(&sk[k], &col, src->E);
         }
         return rc != 0 ? MS_ENOMEM : 0;
     }
@@ -303,15 +292,14 @@ count_values(const struct feature_src *src, unsigned nfeat, bool masked,
         struct ms_row x =
             ms_block_row(src->b, MS_ROW_DISPLACEMENT + k, src->slot);
         bool diff = src->kind == KIND_DELTA && src->next_slot != SIZE_MAX;
-        if (mask == NULL && !diff) {
-            rc = count_row(&sk[k], x, src->b->N); /* (node, or T = 1) */
-            continue;
-        }
         if (mask == NULL) {
-            rc = count_difference(
-                &sk[k], x,
-                ms_block_row(src->b, MS_ROW_DISPLACEMENT + k, src->next_slot),
-                src->b->N);
+            struct ms_values v = {.kind = diff ? MS_VALUES_DIFF : MS_VALUES_ROW,
+                                  .x = x};
+            if (diff) {
+                v.y = ms_block_row(src->b, MS_ROW_DISPLACEMENT + k,
+                                   src->next_slot);
+            }
+            rc = count_into(&sk[k], &v, src->b->N);
             continue;
         }
         feature_values(src, k, scratch->values);

@@ -1,7 +1,8 @@
 /*
- * kernels.c: the two loops every value of a pass goes through, on lanes of
+ * kernels.c: the loops every value of a pass goes through, on lanes of
  * vectors of four doubles: the shifted sums of a block of values
- * (moments.c) and the pass over a mesh's edges (features.c).
+ * (moments.c), the pass over a mesh's edges and the counting of values
+ * into a quantile sketch (features.c).
  *
  * The file is compiled twice: for the baseline instruction set as
  * ms__kernels_baseline, and by kernels_avx2.c with AVX2 as
@@ -276,4 +277,116 @@ edge_pass(const double *pos, const uint32_t *from, const uint32_t *to, size_t E,
     return r;
 }
 
-const struct ms_kernels MS_KERNELS_NAME = {sums, edge_pass};
+/* ------------------------------------------------------------------ */
+/* Counting values into a sketch's window (sketch.h), from their bits.
+ * kind and single are constants where these are inlined, so each kind of
+ * values gets a loop of its own. */
+
+MS_SIMD_INLINE double
+value_at(const struct ms_values *v, size_t i, enum ms_values_kind kind,
+         bool single)
+{
+    if (kind == MS_VALUES_SECOND) {
+        return ms_values_at(v, i);
+    }
+    double x = single ? (double)v->x.f[i] : v->x.d[i];
+    if (kind == MS_VALUES_DIFF) {
+        return (single ? (double)v->y.f[i] : v->y.d[i]) - x;
+    }
+    return x;
+}
+
+/* One value at a time, the cursor in locals (see sketch.h). */
+MS_SIMD_INLINE size_t
+count_ones(const struct ms_values *v, size_t i, size_t n,
+           struct ms_sketch_cursor *cursor, enum ms_values_kind kind,
+           bool single)
+{
+    struct ms_sketch_cursor c = *cursor;
+    while (i < n && ms__sketch_cursor_try(&c, value_at(v, i, kind, single))) {
+        i++;
+    }
+    cursor->zeros = c.zeros;
+    return i;
+}
+
+#if defined(__AVX2__)
+MS_SIMD_INLINE v4d
+values4(const struct ms_values *v, size_t i, enum ms_values_kind kind,
+        bool single)
+{
+    v4d x = single ? ms_v4d_load4f(v->x.f + i) : ms_v4d_load(v->x.d + i);
+    if (kind == MS_VALUES_ROW) {
+        return x;
+    }
+    return SUB(single ? ms_v4d_load4f(v->y.f + i) : ms_v4d_load(v->y.d + i),
+               x);
+}
+
+/* Four values a step: their buckets, whether in the window and their
+ * counts' addresses (a zero's: a local's) in lanes, then the four counts
+ * incremented; stops at four with one outside the window (or not
+ * finite), for count_ones to find it. */
+MS_SIMD_INLINE size_t
+count_fours(const struct ms_values *v, size_t i, size_t n,
+            struct ms_sketch_cursor *c, enum ms_values_kind kind, bool single)
+{
+    typedef unsigned long long v4u __attribute__((vector_size(32)));
+    long long plo = (long long)c->pos_base, nlo = (long long)c->neg_base;
+    const ms_v4i none = ms_v4i_all(0);
+    const ms_v4i pos_lo = ms_v4i_all(plo - 1), neg_lo = ms_v4i_all(nlo - 1);
+    const ms_v4i pos_hi = ms_v4i_all(plo + (long long)c->pos_limit);
+    const ms_v4i neg_hi = ms_v4i_all(nlo + (long long)c->neg_limit);
+    const ms_v4i pos_at = ms_v4i_all((long long)(intptr_t)c->pos - 8 * plo);
+    const ms_v4i neg_at = ms_v4i_all((long long)(intptr_t)c->neg - 8 * nlo);
+    uint64_t zeros = 0;
+    const ms_v4i zero_at = ms_v4i_all((long long)(intptr_t)&zeros);
+    for (; i + 4 <= n; i += 4) {
+        ms_v4i b = (ms_v4i)values4(v, i, kind, single);
+        ms_v4i mag = (ms_v4i)((v4u)b << 1);
+        ms_v4i key = ms_v4i_shift_right(mag, c->shift);
+        ms_v4i neg = b < none, zero = mag == none;
+        ms_v4i lo = (neg & neg_lo) | (~neg & pos_lo);
+        ms_v4i hi = (neg & neg_hi) | (~neg & pos_hi);
+        if (!ms_v4i_none(~((key > lo) & (key < hi)) & ~zero)) {
+            break;
+        }
+        ms_v4i at = ((neg & neg_at) | (~neg & pos_at)) + (ms_v4i)((v4u)key << 3);
+        at = (zero & zero_at) | (~zero & at);
+        for (int l = 0; l < 4; l++) {
+            (*(uint64_t *)(intptr_t)at[l])++;
+        }
+    }
+    c->zeros += zeros;
+    return i;
+}
+#define COUNT_FOURS(kind, single) i = count_fours(v, i, n, c, kind, single)
+#else
+#define COUNT_FOURS(kind, single) (void)0
+#endif
+
+static size_t
+count(const struct ms_values *v, size_t i, size_t n,
+      struct ms_sketch_cursor *c)
+{
+    bool single = v->x.f != NULL;
+    if (v->kind == MS_VALUES_ROW && single) {
+        COUNT_FOURS(MS_VALUES_ROW, true);
+        return count_ones(v, i, n, c, MS_VALUES_ROW, true);
+    }
+    if (v->kind == MS_VALUES_ROW) {
+        COUNT_FOURS(MS_VALUES_ROW, false);
+        return count_ones(v, i, n, c, MS_VALUES_ROW, false);
+    }
+    if (v->kind == MS_VALUES_DIFF && single) {
+        COUNT_FOURS(MS_VALUES_DIFF, true);
+        return count_ones(v, i, n, c, MS_VALUES_DIFF, true);
+    }
+    if (v->kind == MS_VALUES_DIFF) {
+        COUNT_FOURS(MS_VALUES_DIFF, false);
+        return count_ones(v, i, n, c, MS_VALUES_DIFF, false);
+    }
+    return count_ones(v, i, n, c, MS_VALUES_SECOND, single);
+}
+
+const struct ms_kernels MS_KERNELS_NAME = {sums, edge_pass, count};

@@ -48,6 +48,8 @@ struct ms_edge_sums {
  * boundary, so the bits never depend on how a pass is cut). */
 #define MS_EDGE_CHUNK 4096
 
+struct ms_sketch_cursor;
+
 struct ms_kernels {
     /* Over n >= 1 values. */
     struct ms_sums (*sums)(const struct ms_values *v, size_t n, double shift);
@@ -57,6 +59,12 @@ struct ms_kernels {
     struct ms_edge_sums (*edges)(const double *pos, const uint32_t *from,
                                  const uint32_t *to, size_t E, double len_shift,
                                  double first_len, double *cols);
+    /* Count values [i, n) into the cursor's window (zeros apart), up to
+     * the first value outside it (or not finite): its index, n if none.
+     * The caller counts that one (ms__sketch_cursor_add widens the
+     * window) and goes on after it. */
+    size_t (*count)(const struct ms_values *v, size_t i, size_t n,
+                    struct ms_sketch_cursor *c);
 };
 
 extern const struct ms_kernels ms__kernels_baseline;

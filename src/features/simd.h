@@ -11,6 +11,8 @@
 #ifndef MESHSTATS_SIMD_H
 #define MESHSTATS_SIMD_H
 
+#include <stdbool.h>
+
 typedef double ms_v2d __attribute__((vector_size(16)));
 typedef float ms_v4f __attribute__((vector_size(16)));
 
@@ -100,6 +102,32 @@ ms_v4d_split_xy(const ms_v2d xy[4], ms_v4d *x, ms_v4d *y)
     *x = (ms_v4d)_mm256_unpacklo_pd(xy02, xy13);
     *y = (ms_v4d)_mm256_unpackhi_pd(xy02, xy13);
 }
+
+#if defined(__AVX2__)
+/* Four 64-bit integers (AVX2 only: the baseline build counts one value at
+ * a time). */
+typedef long long ms_v4i __attribute__((vector_size(32)));
+
+MS_SIMD_INLINE ms_v4i
+ms_v4i_all(long long a)
+{
+    return (ms_v4i){a, a, a, a};
+}
+
+/* Each lane shifted right, logically, by the same count. */
+MS_SIMD_INLINE ms_v4i
+ms_v4i_shift_right(ms_v4i v, unsigned count)
+{
+    return (ms_v4i)_mm256_srl_epi64((__m256i)v,
+                                    _mm_cvtsi32_si128((int)count));
+}
+
+MS_SIMD_INLINE bool
+ms_v4i_none(ms_v4i mask)
+{
+    return _mm256_testz_si256((__m256i)mask, (__m256i)mask) != 0;
+}
+#endif
 
 MS_SIMD_INLINE ms_v4d
 ms_v4d_abs(ms_v4d v)

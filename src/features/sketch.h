@@ -89,20 +89,30 @@ ms__sketch_cursor_load(struct ms_sketch_cursor *c, const struct ms_sketch *s)
     c->shift = 53 - s->bits;
 }
 
-static inline int
-ms__sketch_cursor_add(struct ms_sketch_cursor *c, struct ms_sketch *s,
-                      double v)
+/* Count v if it is zero or falls in the window: false if not. */
+static inline bool
+ms__sketch_cursor_try(struct ms_sketch_cursor *c, double v)
 {
     uint64_t b;
     __builtin_memcpy(&b, &v, sizeof(b));
     if ((b << 1) == 0) {
         c->zeros++;
-        return 0;
+        return true;
     }
     bool neg = (b >> 63) != 0;
     uint64_t at = ((b << 1) >> c->shift) - (neg ? c->neg_base : c->pos_base);
     if (at < (neg ? c->neg_limit : c->pos_limit)) {
         (neg ? c->neg : c->pos)[at]++;
+        return true;
+    }
+    return false;
+}
+
+static inline int
+ms__sketch_cursor_add(struct ms_sketch_cursor *c, struct ms_sketch *s,
+                      double v)
+{
+    if (ms__sketch_cursor_try(c, v)) {
         return 0;
     }
     int rc = ms__sketch_add_slow(s, v, 1); /* (widens the window) */
