@@ -299,39 +299,126 @@ Test(kernels, count_puts_each_value_in_its_bucket)
     }
 }
 
-/* A window that holds 1 and 1.5 only: the count stops at the first value
- * outside it, whatever its lane, after counting the ones before it (and
- * the zeros among them). */
+/* Values at the edges of a window of the binades [1, 4) of each sign:
+ * its first and last buckets' (inside), and the ones a bucket beyond
+ * (outside), as floats or doubles. */
+static void
+window_edges(bool single, double inside[4], double outside[4])
+{
+    double below1 = single ? nextafterf(1.0f, 0.0f) : nextafter(1.0, 0.0);
+    double below4 = single ? nextafterf(4.0f, 0.0f) : nextafter(4.0, 0.0);
+    double in[4] = {1.0, below4, -1.0, -below4};
+    double out[4] = {below1, 4.0, -below1, -4.0};
+    memcpy(inside, in, sizeof(in));
+    memcpy(outside, out, sizeof(out));
+}
+
+/* n values for a kind: v[i] (a difference: v[i] - 0). */
+static struct ms_values
+rows_of(const double *v, size_t n, enum ms_values_kind kind, bool single)
+{
+    for (size_t i = 0; i < n; i++) {
+        xf[i] = kind == MS_VALUES_DIFF ? 0.0f : (float)v[i];
+        xd[i] = kind == MS_VALUES_DIFF ? 0.0 : v[i];
+        yf[i] = (float)v[i], yd[i] = v[i];
+    }
+    return values_of(kind, single);
+}
+
+/* A window of [1, 4) of each sign, at three accuracies: the count stops
+ * at a value a bucket beyond either edge, in any lane of four, after
+ * counting the values before it (the edges' own buckets, zeros). */
 Test(kernels, count_stops_at_the_first_value_outside_the_window)
 {
     const struct ms_kernels *kernels[] = {&ms__kernels_baseline, ms__kernels()};
-    for (int kk = 0; kk < 2; kk++) {
-        for (size_t at = 0; at < 12; at++) {
-            for (size_t i = 0; i < 16; i++) {
-                xd[i] = i % 3 == 0 ? 0.0 : (i % 3 == 1 ? 1.0 : -1.5);
-            }
-            xd[at] = at % 2 ? 3.0 : -1e-3; /* (another binade) */
-            struct ms_sketch s;
-            ms__sketch_init(&s, 6);
-            cr_assert(ms__sketch_add(&s, 1.0, 1) == 0);
-            cr_assert(ms__sketch_add(&s, -1.5, 1) == 0);
-            struct ms_sketch_cursor c = {.zeros = 0};
-            ms__sketch_cursor_load(&c, &s);
-            struct ms_values v = {MS_VALUES_ROW, {NULL, xd}, {0}, {0}};
-            size_t stop = kernels[kk]->count(&v, 0, 16, &c);
-            ms__sketch_cursor_end(&c, &s);
-            cr_expect(stop == at, "stopped at %zu, not %zu", stop, at);
-            uint64_t zeros = 0, ones = 1, others = 1;
-            for (size_t i = 0; i < at; i++) {
-                zeros += i % 3 == 0, ones += i % 3 == 1, others += i % 3 == 2;
-            }
-            cr_expect(s.zeros == zeros && ms__sketch_count(&s) ==
-                      zeros + ones + others, "at %zu: %llu zeros, %llu in all",
-                      at, (unsigned long long)s.zeros,
-                      (unsigned long long)ms__sketch_count(&s));
-            ms__sketch_finish(&s);
+    static const unsigned bits[] = {0, 6, 13};
+    for (int kk = 0; kk < 2; kk++)
+    for (size_t b = 0; b < 3; b++)
+    for (int kind = MS_VALUES_ROW; kind <= MS_VALUES_DIFF; kind++)
+    for (int single = 0; single < 2; single++)
+    for (size_t which = 0; which < 4; which++)
+    for (size_t at = 0; at < 12; at++) {
+        double inside[4], outside[4], v[16];
+        window_edges(single, inside, outside);
+        for (size_t i = 0; i < 16; i++) {
+            v[i] = i % 5 == 4 ? 0.0 : inside[i % 5];
         }
+        v[at] = outside[which];
+        struct ms_values rows = rows_of(v, 16, kind, single);
+        struct ms_sketch s;
+        ms__sketch_init(&s, bits[b]);
+        for (int k = 0; k < 4; k++) {
+            cr_assert(ms__sketch_add(&s, (k % 2 ? 3.0 : 1.0) * (k < 2 ? 1 : -1),
+                                     1) == 0);
+        }
+        struct ms_sketch_cursor c = {.zeros = 0};
+        ms__sketch_cursor_load(&c, &s);
+        size_t stop = kernels[kk]->count(&rows, 0, 16, &c);
+        ms__sketch_cursor_end(&c, &s);
+        cr_expect(stop == at, "kernels %d, bits %u, kind %d, single %d: "
+                  "stopped at %zu, not %zu (at %.17g)", kk, bits[b], kind,
+                  single, stop, at, outside[which]);
+        uint64_t zeros = 0;
+        for (size_t i = 0; i < at; i++) {
+            zeros += i % 5 == 4;
+        }
+        cr_expect(s.zeros == zeros && ms__sketch_count(&s) == 4 + at,
+                  "at %zu: %llu zeros, %llu in all", at,
+                  (unsigned long long)s.zeros,
+                  (unsigned long long)ms__sketch_count(&s));
+        ms__sketch_finish(&s);
     }
+}
+
+/* Random bits (finite, subnormals and zeros among them), random windows
+ * and offsets: count and the sketch's add where it stops give the same
+ * sketch as the sketch's own add of every value. */
+Test(kernels, count_gives_the_sketchs_own_counts)
+{
+    const struct ms_kernels *kernels[] = {&ms__kernels_baseline, ms__kernels()};
+    uint64_t r = 12345;
+    for (int iter = 0; iter < 3000; iter++) {
+        unsigned bits = (unsigned)(next_value(&r) * 14 + 7); /* 0..13 */
+        size_t off = (size_t)((next_value(&r) + 0.5) * 4), n = 1 + iter % 61;
+        for (size_t i = 0; i < n + off; i++) {
+            int e = (int)(next_value(&r) * 2200);
+            double m = next_value(&r);
+            xd[i] = i % 7 == 3 ? 0.0 : ldexp(m, e < -1074 ? -1074 : e);
+            xd[i] = isfinite(xd[i]) ? xd[i] : -0.0;
+            xf[i] = (float)(m * 100), yd[i] = xd[i] * 0.5, yf[i] = xf[i] * 2;
+        }
+        int kind = iter % 2 ? MS_VALUES_DIFF : MS_VALUES_ROW;
+        struct ms_values all = values_of(kind, iter % 3 == 0);
+        struct ms_sketch a, want;
+        ms__sketch_init(&a, bits);
+        ms__sketch_init(&want, bits);
+        cr_assert(ms__sketch_add(&a, ms_values_at(&all, off), 1) == 0);
+        cr_assert(ms__sketch_add(&want, ms_values_at(&all, off), 1) == 0);
+        for (size_t i = off; i < off + n; i++) {
+            cr_assert(ms__sketch_add(&want, ms_values_at(&all, i), 1) == 0);
+        }
+        struct ms_sketch_cursor c = {.zeros = 0};
+        ms__sketch_cursor_load(&c, &a);
+        for (size_t i = off; (i = kernels[iter % 2 ? 0 : 1]->count(
+                                  &all, i, off + n, &c)) < off + n;
+             i++) {
+            cr_assert(ms__sketch_cursor_add(&c, &a, ms_values_at(&all, i)) ==
+                      0);
+        }
+        ms__sketch_cursor_end(&c, &a);
+        bool same = a.zeros == want.zeros;
+        for (int g = 0; g < 2; g++) {
+            const struct ms_sketch_store *p = &a.sign[g], *q = &want.sign[g];
+            same = same && p->lo == q->lo && p->n == q->n &&
+                   (p->n == 0 || memcmp(p->counts, q->counts,
+                                        ((size_t)p->n << bits) * 8) == 0);
+        }
+        cr_expect(same, "iteration %d (bits %u, n %zu, off %zu) differs",
+                  iter, bits, n, off);
+        ms__sketch_finish(&a);
+        ms__sketch_finish(&want);
+    }
+    (void)kernels;
 }
 
 #ifdef MS_HAVE_AVX2_KERNELS

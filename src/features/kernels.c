@@ -325,8 +325,8 @@ values4(const struct ms_values *v, size_t i, enum ms_values_kind kind,
 
 /* Four values a step: their buckets, whether in the window and their
  * counts' addresses (a zero's: a local's) in lanes, then the four counts
- * incremented; stops at four with one outside the window (or not
- * finite), for count_ones to find it. */
+ * incremented; stops at four with one outside the window, for
+ * count_ones to find it. */
 MS_SIMD_INLINE size_t
 count_fours(const struct ms_values *v, size_t i, size_t n,
             struct ms_sketch_cursor *c, enum ms_values_kind kind, bool single)

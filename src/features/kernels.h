@@ -60,7 +60,9 @@ struct ms_kernels {
                                  const uint32_t *to, size_t E, double len_shift,
                                  double first_len, double *cols);
     /* Count values [i, n) into the cursor's window (zeros apart), up to
-     * the first value outside it (or not finite): its index, n if none.
+     * the first value outside it: its index, n if none (a value not
+     * finite is one outside unless the window reaches binade 2047:
+     * callers count finite values only).
      * The caller counts that one (ms__sketch_cursor_add widens the
      * window) and goes on after it. */
     size_t (*count)(const struct ms_values *v, size_t i, size_t n,
