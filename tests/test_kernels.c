@@ -370,18 +370,21 @@ Test(kernels, count_stops_at_the_first_value_outside_the_window)
     }
 }
 
-/* Random bits (finite, subnormals and zeros among them), random windows
- * and offsets: count and the sketch's add where it stops give the same
+/* Random values (over up to 120 binades, subnormals and zeros among them),
+ * random windows and offsets: count and the sketch's add where it stops give the same
  * sketch as the sketch's own add of every value. */
 Test(kernels, count_gives_the_sketchs_own_counts)
 {
     const struct ms_kernels *kernels[] = {&ms__kernels_baseline, ms__kernels()};
     uint64_t r = 12345;
-    for (int iter = 0; iter < 3000; iter++) {
+    for (int iter = 0; iter < 2000; iter++) {
         unsigned bits = (unsigned)(next_value(&r) * 14 + 7); /* 0..13 */
         size_t off = (size_t)((next_value(&r) + 0.5) * 4), n = 1 + iter % 61;
         for (size_t i = 0; i < n + off; i++) {
-            int e = (int)(next_value(&r) * 2200);
+            /* 120 binades (12 at 10 bits or more) around 1, or around
+             * the subnormals */
+            int e = (int)(next_value(&r) * (bits < 10 ? 120 : 12)) +
+                    (iter % 3 ? 0 : -1040);
             double m = next_value(&r);
             xd[i] = i % 7 == 3 ? 0.0 : ldexp(m, e < -1074 ? -1074 : e);
             xd[i] = isfinite(xd[i]) ? xd[i] : -0.0;
