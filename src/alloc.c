@@ -116,6 +116,22 @@ ms__free(void *ptr)
 }
 
 void
+ms__prefault(void *ptr, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t lo = ((uintptr_t)ptr + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)ptr + bytes) & ~(page - 1);
+    if (ptr != NULL && hi > lo) {
+        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    }
+#else
+    (void)ptr;
+    (void)bytes;
+#endif
+}
+
+void
 ms__advise_random_access(void *ptr, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE

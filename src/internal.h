@@ -41,6 +41,11 @@ void ms__free(void *ptr);
  * is written and read at random (a hint: nothing happens where the kernel
  * does not offer them). */
 void ms__advise_random_access(void *ptr, size_t bytes);
+/* Map the pages under the page-aligned part of [ptr, ptr + bytes) now, as
+ * a first write would, without writing them: another thread may be
+ * writing there (MADV_POPULATE_WRITE, Linux 5.14; nothing where the
+ * kernel cannot). */
+void ms__prefault(void *ptr, size_t bytes);
 /* Test hook: make allocation number n (counted from now, 1-based) and every
  * later one fail; 0 turns failures off.  Returns allocations made so far. */
 void ms__alloc_fail_after(uint64_t n);

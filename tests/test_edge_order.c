@@ -214,3 +214,33 @@ Test(edge_order, renumbering_is_by_cell_then_stored_number_in_one_or_two_passes)
         ms__order_free(&o);
     }
 }
+
+/* Mapping an order's memory ahead (beside the task that renumbers, which
+ * may have written some of it already) leaves what is written there: a
+ * pattern in every node's number and edge's place, some pages written
+ * and some not, is there afterwards; the untouched rest reads zero. */
+Test(edge_order, prefault_keeps_what_is_written)
+{
+    struct ms_edge_order o;
+    size_t N = 3000000, E = 2500000;
+    cr_assert_eq(ms__order_init(&o, N, E, true), 0);
+    for (size_t n = 0; n < N; n += 3) {
+        o.perm[n] = (uint32_t)(n * 7 + 1);
+    }
+    for (size_t e = 0; e < E / 2; e++) {
+        o.high[e] = (uint32_t)(e ^ 0x5a5a5a5a);
+        o.low[e] = (uint16_t)(e * 3 + 1);
+    }
+    ms__order_prefault(&o);
+    bool same = true;
+    for (size_t n = 0; n < N; n++) {
+        same = same && o.perm[n] == (n % 3 ? 0 : (uint32_t)(n * 7 + 1));
+    }
+    for (size_t e = 0; e < E; e++) {
+        bool w = e < E / 2;
+        same = same && o.high[e] == (w ? (uint32_t)(e ^ 0x5a5a5a5a) : 0) &&
+               o.low[e] == (w ? (uint16_t)(e * 3 + 1) : 0);
+    }
+    cr_expect(same, "the order's contents changed");
+    ms__order_free(&o);
+}

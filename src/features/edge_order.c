@@ -76,6 +76,16 @@ ms__order_free(struct ms_edge_order *o)
 }
 
 void
+ms__order_prefault(struct ms_edge_order *o)
+{
+    if (o->kept) { /* (in the order renumbering writes them) */
+        ms__prefault(o->perm, o->N * sizeof(*o->perm));
+        ms__prefault(o->high, o->E * sizeof(*o->high));
+        ms__prefault(o->low, o->E * sizeof(*o->low));
+    }
+}
+
+void
 ms__order_clear(struct ms_edge_order *o, size_t part)
 {
     memset(o->sizes + part * o->nseg, 0, o->nseg * sizeof(*o->sizes));

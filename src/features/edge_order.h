@@ -71,6 +71,12 @@ ms__order_place(const struct ms_edge_order *o, uint32_t node)
     return o->renumbered ? o->perm[node] : node;
 }
 
+/* Map the order's memory (the nodes' numbers, the edges' places), which
+ * renumbering and placing write at random, before they do: while the
+ * first task renumbers, on another worker (edge_order_start.c).  Its
+ * contents are left as they are. */
+void ms__order_prefault(struct ms_edge_order *o);
+
 /* Scan n stored edges (in the stored numbering). */
 void ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
                     struct ms_order_scan *s);

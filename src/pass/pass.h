@@ -288,8 +288,8 @@ struct ms_unit_shared {
  * first + count)): read a list kept as stored; or, for a list that is
  * placed, count it, put it (once every part is counted), sort the part's
  * share of the segments (once every part is put). */
-enum ms_place_step { MS_PLACE_KEEP, MS_PLACE_COUNT, MS_PLACE_PUT,
-                     MS_PLACE_SORT };
+enum ms_place_step { MS_PLACE_KEEP, MS_PLACE_TOUCH, MS_PLACE_COUNT,
+                     MS_PLACE_PUT, MS_PLACE_SORT };
 struct ms_place_part {
     enum ms_place_step step;
     size_t part, first, count;

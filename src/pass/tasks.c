@@ -49,8 +49,10 @@ one_task(const struct ms_plan *plan, const struct ms_plan_sample *ps)
 }
 
 /* A blocked sample's placing tasks: a part each of a list kept as
- * stored, or three a part of a list that is placed (count, put, sort), or
- * one that does nothing. */
+ * stored, or three a part of a list that is placed (count, put, sort),
+ * after, for a renumbered one, one that maps its memory (while the first
+ * task renumbers, writing it at random: one task, which the ring has room
+ * for while the first is not folded), or one that does nothing. */
 static size_t
 placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
 {
@@ -61,22 +63,27 @@ placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
         return 1;
     }
     size_t parts = (ps->shape.E - 1) / MS_ORDER_PART + 1;
-    return ps->placed ? 3 * parts : parts;
+    return ps->placed ? 3 * parts + ps->renumbered : parts;
 }
 
 /* Placing task k of a sample's n: its step and part; each step of a
  * placed list waits for the one before to be folded in every part (the
- * task before the step's first: *step_wait, set at each step's first). */
+ * task before the step's first: *step_wait, set at each step's first;
+ * the first step's, as the caller set it). */
 static struct ms_place_part
 place_part(const struct ms_plan_sample *ps, size_t k, size_t n,
            size_t task, size_t *step_wait)
 {
-    size_t E = ps->shape.E;
-    size_t per = ps->placed && E > 0 ? n / 3 : n, part = k % per;
+    size_t E = ps->shape.E, touch = ps->renumbered;
+    if (k < touch) {
+        return (struct ms_place_part){MS_PLACE_TOUCH, 0, 0, E};
+    }
+    k -= touch;
+    size_t per = ps->placed && E > 0 ? (n - touch) / 3 : n, part = k % per;
     struct ms_place_part pp = {MS_PLACE_KEEP, part, 0, 0};
     if (ps->placed && E > 0) {
         pp.step = (enum ms_place_step)(MS_PLACE_COUNT + k / per);
-        if (part == 0 && k > 0) {
+        if (part == 0 && k + touch > 0) {
             *step_wait = task - 1;
         }
     }
@@ -106,7 +113,8 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
             .after = ps->blocked ? *last_blocked : SIZE_MAX,
             .starts = true};
     }
-    size_t step_wait = start;
+    /* (a renumbered list's memory is mapped beside the first task) */
+    size_t step_wait = ps->renumbered ? *last_blocked : start;
     for (size_t k = 0; k < parts; k++) {
         struct ms_place_part pp = place_part(ps, k, parts, *nt, &step_wait);
         tasks[(*nt)++] = (struct task){.kind = TASK_EDGES,
