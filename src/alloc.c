@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static atomic_uint_fast64_t alloc_count;
 static atomic_uint_fast64_t fail_at; /* 0: never fail */
@@ -119,7 +120,8 @@ void
 ms__prefault(void *ptr, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
-    const uintptr_t page = 4096;
+    long size = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
     uintptr_t lo = ((uintptr_t)ptr + page - 1) & ~(page - 1);
     uintptr_t hi = ((uintptr_t)ptr + bytes) & ~(page - 1);
     if (ptr != NULL && hi > lo) {

@@ -300,8 +300,9 @@ after_work_cb(struct ms_work *work, bool canceled)
         if (is_fatal(j->rc) && j->task < p->halt) {
             p->halt = j->task;
         }
-    } else if (t->kind == TASK_EDGES &&
+    } else if (t->kind == TASK_EDGES && !t->placing &&
                p->sample_state[t->sample] != SAMPLE_FAILED) {
+        /* (the edge list's task: a placing task may end before it) */
         p->sample_state[t->sample] = SAMPLE_READY;
     }
     fold(p);
