@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static uint32_t
 next_index(uint64_t *state, uint32_t n)
@@ -215,10 +217,36 @@ Test(edge_order, renumbering_is_by_cell_then_stored_number_in_one_or_two_passes)
     }
 }
 
+/* Whether every whole page of [p, p + bytes) is in memory (true where the
+ * kernel cannot map pages ahead: MADV_POPULATE_WRITE is Linux 5.14). */
+static bool
+resident(const void *p, size_t bytes)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+    static unsigned char vec[1 << 16];
+    void *probe = mmap(NULL, page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    bool can = madvise(probe, page, MADV_POPULATE_WRITE) == 0;
+    munmap(probe, page);
+    if (!can || hi <= lo || (hi - lo) / page > sizeof(vec)) {
+        return true;
+    }
+    cr_assert(mincore((void *)lo, hi - lo, vec) == 0);
+    for (size_t i = 0; i < (hi - lo) / page; i++) {
+        if (!(vec[i] & 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Mapping an order's memory ahead (beside the task that renumbers, which
  * may have written some of it already) leaves what is written there: a
  * pattern in every node's number and edge's place, some pages written
- * and some not, is there afterwards; the untouched rest reads zero. */
+ * and some not, is there afterwards; the untouched rest reads zero, and
+ * is in memory. */
 Test(edge_order, prefault_keeps_what_is_written)
 {
     struct ms_edge_order o;
@@ -232,6 +260,8 @@ Test(edge_order, prefault_keeps_what_is_written)
         o.low[e] = (uint16_t)(e * 3 + 1);
     }
     ms__order_prefault(&o);
+    cr_expect(resident(o.high + E / 2, E / 2 * sizeof(*o.high)),
+              "the edges' places not written were not mapped");
     bool same = true;
     for (size_t n = 0; n < N; n++) {
         same = same && o.perm[n] == (n % 3 ? 0 : (uint32_t)(n * 7 + 1));
