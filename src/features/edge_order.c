@@ -143,8 +143,7 @@ ms__order_put(struct ms_edge_order *o, size_t *cursor, const uint32_t *from,
         uint32_t lo = a < b ? a : b;
         size_t k = cursor[lo >> MS_ORDER_SHIFT]++;
         o->high[k] = a < b ? b : a;
-        o->low[k] =
-            (uint16_t)((lo & SEG_MASK) | (a > b ? MS_ORDER_FLIPPED : 0));
+        o->low[k] = (uint16_t)(lo & SEG_MASK);
     }
 }
 
@@ -199,32 +198,28 @@ segment_of(const struct ms_edge_order *o, size_t e)
     return lo;
 }
 
-/* Edges [k0, k1) of one segment, whose low endpoints are base + offset,
- * into from/to (a loop the compiler vectorizes). */
+/* The lower endpoints of edges [k0, k1) of one segment: base + offset
+ * (a loop the compiler vectorizes). */
 static void
-get_run(const struct ms_edge_order *o, uint32_t base, size_t k0, size_t k1,
-        uint32_t *from, uint32_t *to)
+lower_run(const struct ms_edge_order *o, uint32_t base, size_t k0, size_t k1,
+          uint32_t *lower)
 {
-    const uint32_t *high = o->high + k0;
     const uint16_t *low = o->low + k0;
     for (size_t i = 0; i < k1 - k0; i++) {
-        uint32_t lo = base + (low[i] & SEG_MASK), hi = high[i];
-        uint32_t flip = -(uint32_t)(low[i] >> 15); /* all ones if flipped */
-        from[i] = (hi & flip) | (lo & ~flip);
-        to[i] = (lo & flip) | (hi & ~flip);
+        lower[i] = base + low[i];
     }
 }
 
 void
-ms__order_get(const struct ms_edge_order *o, size_t e0, size_t n,
-              uint32_t *from, uint32_t *to)
+ms__order_lower(const struct ms_edge_order *o, size_t e0, size_t n,
+                uint32_t *lower)
 {
     size_t k = e0, end = e0 + n;
     for (size_t s = segment_of(o, e0); k < end; s++) {
         size_t stop = o->seg_start[s + 1] < end ? o->seg_start[s + 1] : end;
         if (stop > k) {
-            get_run(o, (uint32_t)(s << MS_ORDER_SHIFT), k, stop,
-                    from + (k - e0), to + (k - e0));
+            lower_run(o, (uint32_t)(s << MS_ORDER_SHIFT), k, stop,
+                      lower + (k - e0));
             k = stop;
         }
     }

@@ -12,7 +12,9 @@
  * too large for the sort's buffer stays in stored order).  A mesh whose node numbering has no
  * locality is first renumbered row by row over a grid of its reference
  * positions.  The order depends on the mesh alone, so the
- * result is the same at any memory limit.
+ * result is the same at any memory limit.  A placed edge runs from its
+ * lower endpoint to its higher: its direction changes none of its
+ * features' statistics (r counts with -r, |r| is the same).
  */
 #ifndef MESHSTATS_EDGE_ORDER_H
 #define MESHSTATS_EDGE_ORDER_H
@@ -22,7 +24,6 @@
 #include <stdint.h>
 
 #define MS_ORDER_SHIFT 14
-#define MS_ORDER_FLIPPED 0x8000u /* the stored edge runs high -> low */
 #define MS_ORDER_DIGIT 15 /* the grid's cells are sorted 15 bits a pass */
 /* A list is counted and placed in parts of this many stored edges, which
  * workers take side by side. */
@@ -45,8 +46,7 @@ struct ms_edge_order {
     bool renumbered;
     bool kept;         /* high and low are allocated: it can be placed */
     uint32_t *high;    /* E: the higher placed endpoint */
-    uint16_t *low;     /* E: the lower one's offset in its segment, with
-                        * MS_ORDER_FLIPPED */
+    uint16_t *low;     /* E: the lower one's offset in its segment */
 };
 
 /* What a scan of the stored list finds: edges whose endpoints are
@@ -99,10 +99,10 @@ void ms__order_part_segments(const struct ms_edge_order *o, size_t part,
  * 2^MS_ORDER_SHIFT + 1 entries. */
 bool ms__order_sort_segment(struct ms_edge_order *o, size_t s, void *tmp,
                             size_t tmp_bytes, uint32_t *counts);
-/* Edges [e0, e0 + n) of the order, as placed endpoints (from[i], to[i]) in
- * the stored direction. */
-void ms__order_get(const struct ms_edge_order *o, size_t e0, size_t n,
-                   uint32_t *from, uint32_t *to);
+/* The lower placed endpoints of edges [e0, e0 + n) of the order, into
+ * lower; their higher ones are o->high + e0. */
+void ms__order_lower(const struct ms_edge_order *o, size_t e0, size_t n,
+                     uint32_t *lower);
 /* The node (stored numbering) at place p. */
 size_t ms__order_node(const struct ms_edge_order *o, size_t p);
 

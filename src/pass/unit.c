@@ -283,7 +283,8 @@ compute_whole_edges(struct where *w, const struct ms_plan *plan,
     return 0;
 }
 
-/* Edge partials of an EDGES unit: its block of edges (from the kept list,
+/* Edge partials of an EDGES unit: its block of edges (a placed list's, each
+ * from its lower node to its higher, edge_order.h; or from the kept list,
  * or read now), from the positions its timestep's NODES units wrote; the
  * same partial for each of the timestep's node entries. */
 static int
@@ -296,7 +297,8 @@ compute_edge_block(struct where *w, const struct ms_plan *plan,
     const struct ms_plan_sample *ps = w->ps;
     uint32_t *from = b->data, *to = from + u->count;
     if (ps->placed) {
-        ms__order_get(shared->order, u->first, u->count, from, to);
+        ms__order_lower(shared->order, u->first, u->count, from);
+        to = shared->order->high + u->first;
     } else if (shared->edges != NULL) {
         from = shared->edges + u->first;
         to = shared->edges + ps->shape.E + u->first;
