@@ -116,17 +116,25 @@ ms__free(void *ptr)
     free(ptr);
 }
 
+/* madvise the part of [ptr, ptr + bytes) aligned to align (a power of
+ * two), if any; a hint whose failure changes nothing. */
+static void
+advise_inside(void *ptr, size_t bytes, uintptr_t align, int advice)
+{
+    uintptr_t lo = ((uintptr_t)ptr + align - 1) & ~(align - 1);
+    uintptr_t hi = ((uintptr_t)ptr + bytes) & ~(align - 1);
+    if (ptr != NULL && hi > lo) {
+        (void)madvise((void *)lo, hi - lo, advice);
+    }
+}
+
 void
 ms__prefault(void *ptr, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
-    long size = sysconf(_SC_PAGESIZE);
-    const uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
-    uintptr_t lo = ((uintptr_t)ptr + page - 1) & ~(page - 1);
-    uintptr_t hi = ((uintptr_t)ptr + bytes) & ~(page - 1);
-    if (ptr != NULL && hi > lo) {
-        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-    }
+    long page = sysconf(_SC_PAGESIZE);
+    advise_inside(ptr, bytes, page > 0 ? (uintptr_t)page : 4096,
+                  MADV_POPULATE_WRITE);
 #else
     (void)ptr;
     (void)bytes;
@@ -137,12 +145,7 @@ void
 ms__advise_random_access(void *ptr, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t lo = ((uintptr_t)ptr + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)ptr + bytes) & ~(huge - 1);
-    if (ptr != NULL && hi > lo) {
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-    }
+    advise_inside(ptr, bytes, (uintptr_t)2 << 20, MADV_HUGEPAGE);
 #else
     (void)ptr;
     (void)bytes;

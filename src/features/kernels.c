@@ -360,31 +360,32 @@ count_fours(const struct ms_values *v, size_t i, size_t n,
     c->zeros += zeros;
     return i;
 }
-#define COUNT_FOURS(kind, single) i = count_fours(v, i, n, c, kind, single)
-#else
-#define COUNT_FOURS(kind, single) (void)0
 #endif
+
+/* Rows or differences: four at a time where there are vectors of four,
+ * then one at a time. */
+MS_SIMD_INLINE size_t
+count_by(const struct ms_values *v, size_t i, size_t n,
+         struct ms_sketch_cursor *c, enum ms_values_kind kind, bool single)
+{
+#if defined(__AVX2__)
+    i = count_fours(v, i, n, c, kind, single);
+#endif
+    return count_ones(v, i, n, c, kind, single);
+}
 
 static size_t
 count(const struct ms_values *v, size_t i, size_t n,
       struct ms_sketch_cursor *c)
 {
     bool single = v->x.f != NULL;
-    if (v->kind == MS_VALUES_ROW && single) {
-        COUNT_FOURS(MS_VALUES_ROW, true);
-        return count_ones(v, i, n, c, MS_VALUES_ROW, true);
-    }
     if (v->kind == MS_VALUES_ROW) {
-        COUNT_FOURS(MS_VALUES_ROW, false);
-        return count_ones(v, i, n, c, MS_VALUES_ROW, false);
-    }
-    if (v->kind == MS_VALUES_DIFF && single) {
-        COUNT_FOURS(MS_VALUES_DIFF, true);
-        return count_ones(v, i, n, c, MS_VALUES_DIFF, true);
+        return single ? count_by(v, i, n, c, MS_VALUES_ROW, true)
+                      : count_by(v, i, n, c, MS_VALUES_ROW, false);
     }
     if (v->kind == MS_VALUES_DIFF) {
-        COUNT_FOURS(MS_VALUES_DIFF, false);
-        return count_ones(v, i, n, c, MS_VALUES_DIFF, false);
+        return single ? count_by(v, i, n, c, MS_VALUES_DIFF, true)
+                      : count_by(v, i, n, c, MS_VALUES_DIFF, false);
     }
     return count_ones(v, i, n, c, MS_VALUES_SECOND, single);
 }
