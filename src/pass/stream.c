@@ -248,16 +248,19 @@ report_deferred(const struct ms_plan *seg, const struct ms_options *opts)
     }
 }
 
-/* A check of seg from t0 to t1 on the timeline (with trace). */
+/* A check of seg from t0 to t1 on the timeline (with trace): 0, or
+ * MS_ENOMEM in err. */
 static int
 record_check(struct stream *st, const struct ms_plan *seg, uint64_t t0,
-             uint64_t t1)
+             uint64_t t1, struct ms_error *err)
 {
-    return st->opts->trace && seg->nsamples > 0
-               ? ms__record_check(st->stats, ms__resolve_workers(st->opts),
-                                  st->mine.origin_ns, t0, t1,
-                                  seg->samples[0].name.id, seg->nsamples)
-               : 0;
+    if (!st->opts->trace || seg->nsamples == 0 ||
+        ms__record_check(st->stats, ms__resolve_workers(st->opts),
+                         st->mine.origin_ns, t0, t1, seg->samples[0].name.id,
+                         seg->nsamples) == 0) {
+        return 0;
+    }
+    return ms__error_set(err, MS_ENOMEM, "out of memory");
 }
 
 /* A planner's check of seg, joined: a signal or stop the guard caught,
@@ -266,8 +269,8 @@ static int
 check_outcome(struct stream *st, struct ms_plan *seg, struct ms_error *err)
 {
     int rc = guard_verdict(&st->guard, err);
-    if (rc == 0 && record_check(st, seg, st->pl.t0, st->pl.t1) != 0) {
-        rc = ms__error_set(err, MS_ENOMEM, "out of memory");
+    if (rc == 0) {
+        rc = record_check(st, seg, st->pl.t0, st->pl.t1, err);
     }
     if (rc == 0 && st->pl.rc != 0) {
         *err = st->pl.err;
@@ -302,10 +305,7 @@ check_now(struct stream *st, struct ms_plan *seg, struct ms_error *err)
         int rc = ms__plan_check(seg, st->file, st->opts, err);
         int caught = guard_verdict(&st->guard, err);
         rc = caught != 0 ? caught : rc;
-        if (rc == 0 && record_check(st, seg, t0, uv_hrtime()) != 0) {
-            rc = ms__error_set(err, MS_ENOMEM, "out of memory");
-        }
-        return rc;
+        return rc != 0 ? rc : record_check(st, seg, t0, uv_hrtime(), err);
     }
     planner_join(st, false);
     return check_outcome(st, seg, err);

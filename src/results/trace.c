@@ -35,7 +35,7 @@ kind_name(enum ms_trace_kind kind)
 {
     static const char *const names[] = {"read", "compute", "edges", "fold",
                                         "check"};
-    return (unsigned)kind < 5 ? names[kind] : "?";
+    return (unsigned)kind < MS_ARRAY_SIZE(names) ? names[kind] : "?";
 }
 
 static void
