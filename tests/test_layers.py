@@ -37,15 +37,15 @@ LAYERS = {
                  "mesh_edges": 0, "edge_order": 0, "sketch": 0, "models": 1,
                  "moments": 1, "features": 2,
                  "model_features": 3},
-    # HDF5's errors and lookups, the decoders, direct reads, the read
-    # cross-check, the descriptors of the files read; the chunk pipeline,
-    # linked files, filters; a sample's objects opened; the checks of a
-    # dataset, a sample and a trajectory; the readers; the file itself;
-    # the splits
-    "read": {"hdf5_util": 0, "codecs": 0, "direct_read": 0,
-             "read_verify": 0, "source_files": 0, "chunk_decode": 1,
-             "linked_files": 1, "filters": 1, "sample_open": 2,
-             "virtual_check": 3, "chunk_read": 3, "trajectory_read": 3,
+    # HDF5's errors and lookups, the file driver, the decoders, direct
+    # reads, the read cross-check; the descriptors of the files read, the
+    # chunk pipeline, linked files, filters; a sample's objects opened;
+    # the checks of a dataset, a sample and a trajectory; the readers; the
+    # file itself; the splits
+    "read": {"hdf5_util": 0, "file_driver": 0, "codecs": 0,
+             "direct_read": 0, "read_verify": 0, "source_files": 1,
+             "chunk_decode": 1, "linked_files": 1, "filters": 1,
+             "sample_open": 2, "virtual_check": 3, "chunk_read": 3, "trajectory_read": 3,
              "trajectory_statics": 3, "dataset_check": 4, "reader": 4,
              "sample_check": 5, "trajectory_check": 5, "hdf5_file": 5,
              "split_read": 6},

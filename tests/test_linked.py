@@ -4,7 +4,8 @@ from per-simulation files.  Each master file's statistics must equal those
 of the same data stored in one file, and the numpy reference (which reads
 through h5py, following the links), at -j 1 and -j 2, with direct reads
 and without (MESHSTATS_NO_PREAD=1), every direct read cross-checked
-against H5Dread (MESHSTATS_VERIFY_READS=1).  A link or a source that
+against H5Dread (MESHSTATS_VERIFY_READS=1), and through HDF5's own file
+driver (MESHSTATS_HDF5_DRIVER=sec2) as through meshstats'.  A link or a source that
 leads nowhere skips its sample with a message naming the link and the
 file (--strict: exit 1).
 
@@ -50,13 +51,16 @@ def stats(path, *args, cwd=TMP, env=None):
 
 
 def same_everywhere(master, single, *args, cwd=TMP):
-    """master's JSON equals single's at -j 1 and 2, both read paths."""
+    """master's JSON equals single's at -j 1 and 2, both read paths, and
+    with the files read through HDF5's own driver (sec2)."""
     want = stats(single, *args)
-    for j in ("1", "2"):
-        for pread in ("0", "1"):
-            got = stats(master, "-j", j, *args, cwd=cwd,
-                        env={"MESHSTATS_NO_PREAD": pread})
-            assert got == want, f"-j {j}, MESHSTATS_NO_PREAD={pread}"
+    runs = [{"MESHSTATS_NO_PREAD": pread, "-j": j}
+            for j in ("1", "2") for pread in ("0", "1")]
+    runs.append({"MESHSTATS_HDF5_DRIVER": "sec2", "-j": "2"})
+    for env in runs:
+        j = env.pop("-j")
+        got = stats(master, "-j", j, *args, cwd=cwd, env=env)
+        assert got == want, f"-j {j}, {env}"
     return want
 
 

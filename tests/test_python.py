@@ -275,6 +275,32 @@ def test_a_missing_file_raises_error_with_its_code(folder):
     assert e.value.code == "MS_ENOENT" and "no-config.txt" in e.value.message
 
 
+def test_a_file_this_process_has_open_for_writing_is_read(plate, folder):
+    # h5py's "r+" holds HDF5's exclusive lock on the file; meshstats'
+    # own file driver cannot open it beside that, HDF5's own shares it.
+    want = meshstats.compute(plate).to_json()
+    path = str(folder / "open-for-writing.h5")
+    shutil.copyfile(plate, path)
+    with h5py.File(path, "r+"):
+        got = meshstats.compute(path).to_json()
+    assert got.replace(path, plate) == want
+    # Another process's writer is refused, with the advice.
+    code = ("import h5py, sys, time; f = h5py.File(sys.argv[1], 'r+'); "
+            "print('open', flush=True); time.sleep(30)")
+    writer = subprocess.Popen([sys.executable, "-c", code, path],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "open\n"
+        with pytest.raises(meshstats.Error) as e:
+            meshstats.compute(path)
+        assert e.value.code == "MS_EIO", e.value.message
+        assert path in e.value.message and "lock" in e.value.message
+        assert "Another program has it open for writing" in e.value.message
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 def test_a_bad_sample_warns_and_fails_under_strict(with_bad_sample):
     with pytest.warns(meshstats.SkippedSampleWarning,
                       match="sample 5.*data/5/mesh_edge") as caught:

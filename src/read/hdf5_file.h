@@ -51,6 +51,16 @@ struct ms_file {
     } known_types[2];
 };
 
+/* file_driver.c: HDF5 reads the dataset file (and the files it links to)
+ * through meshstats' driver: set it on fapl; false if it was not (it
+ * cannot be registered, or MESHSTATS_HDF5_DRIVER=sec2).  Whether a driver's
+ * handle is a POSIX descriptor (that driver, or sec2).  How many reads
+ * HDF5 asked the driver for, and how many preads it made, since the
+ * process started (tests, bench). */
+bool ms__driver_use(hid_t fapl);
+bool ms__driver_posix(hid_t driver);
+void ms__driver_counts(unsigned long *reads_asked, unsigned long *preads);
+
 /* source_files.c: set up and close the list of source files. */
 void ms__sources_init(struct ms_file *f);
 void ms__sources_close(struct ms_file *f);

@@ -7,10 +7,11 @@
  * and H5Dget_offset is then an address in that file.  So a direct read
  * (pread of contiguous data: direct_read.c, reader.c, trajectory_read.c)
  * takes its descriptor from the dataset itself: the file HDF5 holds it
- * in, that file's sec2 descriptor, duplicated because HDF5 closes a linked
- * file with the last object open in it.  One duplicate is kept per
+ * in, the POSIX descriptor HDF5 reads that file through (file_driver.c's
+ * or sec2's), duplicated because HDF5 closes a linked file with the last
+ * object open in it.  One duplicate is kept per
  * distinct file (device and inode) until the dataset file is closed.
- * Where this cannot be established (a driver other than sec2, a userblock,
+ * Where this cannot be established (another driver, a userblock,
  * more files than MS_MAX_SOURCE_FILES or a quarter of the descriptors the
  * process may still open, MESHSTATS_NO_PREAD=1), the answer is -1 and the
  * read goes through HDF5, which always reads the right file.
@@ -65,8 +66,9 @@ ms__sources_close(struct ms_file *f)
     uv_mutex_destroy(&f->sources_lock);
 }
 
-/* The sec2 descriptor HDF5 reads file through, if addresses in it are
- * byte offsets of that descriptor (no userblock shifts them); else -1. */
+/* The POSIX descriptor HDF5 reads file through (file_driver.c's or
+ * sec2's), if addresses in it are byte offsets of that descriptor (no
+ * userblock shifts them); else -1. */
 static int
 driver_fd(hid_t file)
 {
@@ -75,7 +77,7 @@ driver_fd(hid_t file)
     hid_t fcpl = H5Fget_create_plist(file);
     hsize_t userblock = 1;
     void *handle = NULL;
-    if (fapl >= 0 && fcpl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2 &&
+    if (fapl >= 0 && fcpl >= 0 && ms__driver_posix(H5Pget_driver(fapl)) &&
         H5Pget_userblock(fcpl, &userblock) >= 0 && userblock == 0 &&
         H5Fget_vfd_handle(file, fapl, &handle) >= 0 && handle != NULL) {
         fd = *(int *)handle;
