@@ -1,13 +1,16 @@
 /*
  * test_file_driver.c: the HDF5 file driver (src/read/file_driver.c) reads
  * the file's bytes, as they are on disk, whatever the read's type, size
- * and place; zeros past the end of the file; a failing read is HDF5's
- * error; the cache makes fewer preads than HDF5 asks for; a file another
- * program holds locked is refused with the advice.
+ * and place; zeros past the end of the file and past the largest offset
+ * pread takes; a failing read is HDF5's error; the cache makes fewer
+ * preads than HDF5 asks for; a file another program holds locked is
+ * refused with the advice; HDF5 closed and reopened, the driver is
+ * registered again and no other driver is taken for it.
  */
 #include "helpers.h"
 #include "read/hdf5_file.h"
 
+#include <H5FDcore.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -221,5 +224,56 @@ Test(file_driver, a_file_locked_by_another_program_is_refused,
     cr_assert_eq(ms__file_open(h5, &f, &err), 0, "%s", err.message);
     ms__file_close(f);
     close(fd);
+    free(h5);
+}
+
+Test(file_driver, the_last_addresses_read_as_zeros, .init = setup,
+     .fini = teardown)
+{
+    /* A damaged superblock can put the end of the address space at the
+     * largest offset pread takes: a small read just below it reads zeros,
+     * as sec2 reads them, though its block would run past that offset. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    ms__driver_use(fapl);
+    haddr_t max = (haddr_t)INT64_MAX;
+    H5FD_t *fd = H5FDopen(path, H5F_ACC_RDONLY, fapl, max);
+    H5Pclose(fapl);
+    cr_assert_not_null(fd);
+    cr_assert_geq(H5FDset_eoa(fd, H5FD_MEM_DEFAULT, max), 0);
+    unsigned char buf[100];
+    memset(buf, 0xa5, sizeof(buf));
+    cr_assert_geq(H5FDread(fd, H5FD_MEM_OHDR, H5P_DEFAULT, max - 100, 100,
+                           buf), 0);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(buf[i], 0, "byte %d", i);
+    }
+    cr_assert_geq(H5FDclose(fd), 0);
+}
+
+Test(file_driver, after_hdf5_closes_no_other_driver_is_taken_for_it,
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
+{
+    char *h5 = helper_generate(helper_dir, "reopened.h5", 2, 2, 30);
+    struct ms_error err;
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(h5, &f, &err), 0, "%s", err.message);
+    ms__file_close(f);
+    /* HDF5 closed and reopened hands out ids again: another driver
+     * registered first gets the number meshstats' had. */
+    H5close();
+    H5open();
+    hid_t other = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(other, 4096, 0);
+    hid_t core = H5Pget_driver(other);
+    cr_assert(!ms__driver_posix(core), "the core driver is no POSIX one");
+    cr_assert_eq(ms__file_open(h5, &f, &err), 0, "%s", err.message);
+    hid_t fapl = H5Fget_access_plist(f->id);
+    hid_t driver = H5Pget_driver(fapl);
+    cr_assert_neq(driver, core);
+    cr_assert_neq(driver, H5FD_SEC2, "meshstats' driver, registered again");
+    cr_assert(ms__driver_posix(driver));
+    H5Pclose(fapl);
+    ms__file_close(f);
+    H5Pclose(other);
     free(h5);
 }

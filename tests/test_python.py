@@ -275,16 +275,26 @@ def test_a_missing_file_raises_error_with_its_code(folder):
     assert e.value.code == "MS_ENOENT" and "no-config.txt" in e.value.message
 
 
-def test_a_file_this_process_has_open_for_writing_is_read(plate, folder):
-    # h5py's "r+" holds HDF5's exclusive lock on the file; meshstats'
-    # own file driver cannot open it beside that, HDF5's own shares it.
-    want = meshstats.compute(plate).to_json()
-    path = str(folder / "open-for-writing.h5")
+@pytest.mark.parametrize("locking", ["TRUE", "FALSE"])
+def test_a_file_this_process_has_open_for_writing_is_read_as_it_stands(
+        plate, folder, locking, monkeypatch):
+    # h5py's "r+" holds what it has not written yet (and, with file
+    # locking, HDF5's exclusive lock): meshstats must read the file through
+    # the writer's open file, as HDF5's own driver shares it, and see the
+    # sample added and not flushed (src/read/file_driver.c).
+    monkeypatch.setenv("HDF5_USE_FILE_LOCKING", locking)
+    path = str(folder / f"open-for-writing-{locking}.h5")
     shutil.copyfile(plate, path)
-    with h5py.File(path, "r+"):
-        got = meshstats.compute(path).to_json()
-    assert got.replace(path, plate) == want
+    before = meshstats.compute(path)
+    with h5py.File(path, "r+") as f:
+        f.copy(f["data/0"], "data/1000")
+        got = meshstats.compute(path)
+    assert got.samples_found == before.samples_found + 1
+    closed = meshstats.compute(path)
+    assert got.to_json() == closed.to_json()
     # Another process's writer is refused, with the advice.
+    if locking == "FALSE":
+        return
     code = ("import h5py, sys, time; f = h5py.File(sys.argv[1], 'r+'); "
             "print('open', flush=True); time.sleep(30)")
     writer = subprocess.Popen([sys.executable, "-c", code, path],

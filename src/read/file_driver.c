@@ -13,7 +13,8 @@
  * several (1.7 preads a sample instead of 6.6 on the many-samples bench:
  * docs/performance.md).  Raw data (H5FD_MEM_DRAW) and larger reads go to
  * pread as they are.  The file is only read: opening it for writing
- * fails.
+ * fails.  While this process has an HDF5 file open for writing, files are
+ * left to HDF5's own driver (writing_here says why).
  *
  * HDF5 calls a driver only under its global lock, so the blocks need no
  * lock of their own.  MESHSTATS_HDF5_DRIVER=sec2 leaves files to HDF5's
@@ -38,9 +39,9 @@
 
 struct block {
     haddr_t start; /* HADDR_UNDEF: empty */
-    size_t valid;  /* bytes the file had there; the rest reads as 0 */
     uint64_t used; /* when last read from, for replacement */
-    unsigned char bytes[BLOCK];
+    unsigned char *bytes; /* BLOCK of them (the file's; zeros past its
+                           * end), allocated when first used */
 };
 
 struct driver_file {
@@ -102,7 +103,7 @@ driver_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
         }
         return NULL;
     }
-    struct driver_file *f = calloc(1, sizeof(*f));
+    struct driver_file *f = calloc(1, sizeof(*f)); /* (2 pages) */
     if (f == NULL) {
         close(fd);
         PUSH(H5E_RESOURCE, H5E_NOSPACE, "unable to allocate file struct");
@@ -124,6 +125,9 @@ driver_close(H5FD_t *file)
 {
     struct driver_file *f = (struct driver_file *)file;
     int rc = close(f->fd);
+    for (int i = 0; i < BLOCKS; i++) {
+        free(f->blocks[i].bytes);
+    }
     free(f);
     if (rc != 0) {
         PUSH(H5E_IO, H5E_CANTCLOSEFILE, "unable to close file");
@@ -214,7 +218,8 @@ pread_full(int fd, void *buf, size_t size, haddr_t addr)
     return (ssize_t)got;
 }
 
-/* The cached block that starts at start, read in if it is not. */
+/* The cached block that starts at start, read in if it is not (NULL, and
+ * errno set, if it cannot be). */
 static struct block *
 block_at(struct driver_file *f, haddr_t start)
 {
@@ -228,12 +233,18 @@ block_at(struct driver_file *f, haddr_t start)
         victim = b->used < victim->used ? b : victim;
     }
     victim->start = HADDR_UNDEF;
-    ssize_t got = pread_full(f->fd, victim->bytes, BLOCK, start);
-    if (got < 0) {
+    if (victim->bytes == NULL && (victim->bytes = malloc(BLOCK)) == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* (No byte beyond the largest offset pread takes: those read as 0.) */
+    size_t size = MAX_ADDR - start < BLOCK ? (size_t)(MAX_ADDR - start)
+                                           : BLOCK;
+    memset(victim->bytes + size, 0, BLOCK - size);
+    if (pread_full(f->fd, victim->bytes, size, start) < 0) {
         return NULL;
     }
     victim->start = start;
-    victim->valid = (size_t)got;
     victim->used = ++f->clock;
     return victim;
 }
@@ -251,7 +262,7 @@ read_cached(struct driver_file *f, haddr_t addr, size_t size,
         }
         size_t at = (size_t)(addr - start);
         size_t n = BLOCK - at < size ? BLOCK - at : size;
-        memcpy(buf, b->bytes + at, n); /* (zeros past valid) */
+        memcpy(buf, b->bytes + at, n);
         buf += n;
         addr += n;
         size -= n;
@@ -320,8 +331,20 @@ driver_unlock(H5FD_t *file)
     return -1;
 }
 
+static _Atomic hid_t registered = -1;
+
+/* HDF5 closes (H5close, or at exit): the id is no longer this driver's,
+ * and may later be another's. */
+static herr_t
+driver_terminate(void)
+{
+    atomic_store(&registered, -1);
+    return 0;
+}
+
 static const H5FD_class_t driver_class = {
     .name = "meshstats",
+    .terminate = driver_terminate,
     .maxaddr = MAX_ADDR,
     .fc_degree = H5F_CLOSE_WEAK,
     .open = driver_open,
@@ -340,27 +363,49 @@ static const H5FD_class_t driver_class = {
 };
 
 static pthread_mutex_t registering = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic hid_t registered = -1;
 
-/* The driver's id, registered with HDF5 the first time (and again if
- * HDF5 was closed and reopened since); -1 if HDF5 refuses it. */
+/* The driver's id, registered with HDF5 the first time (and again once
+ * HDF5 has closed and reopened); -1 if HDF5 refuses it. */
 static hid_t
 driver_id(void)
 {
     pthread_mutex_lock(&registering);
-    if (registered < 0 || H5Iis_valid(registered) <= 0) {
-        registered = H5FDregister(&driver_class);
+    if (atomic_load(&registered) < 0) {
+        atomic_store(&registered, H5FDregister(&driver_class));
     }
-    hid_t id = registered;
+    hid_t id = atomic_load(&registered);
     pthread_mutex_unlock(&registering);
     return id;
+}
+
+/* Whether a file is open for writing in this process's HDF5 (h5py's "r+"
+ * in the Python that calls meshstats): HDF5 shares an open file with a
+ * second open of it only through the same driver, and a second driver
+ * would read it from disk, without what the writer holds unwritten (or,
+ * with file locking on, be refused by the writer's lock). */
+static bool
+writing_here(void)
+{
+    ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+    hid_t *ids = n > 0 ? malloc((size_t)n * sizeof(*ids)) : NULL;
+    bool writing = n > 0 && ids == NULL; /* (unknown: as if) */
+    if (ids != NULL) {
+        n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)n, ids);
+        for (ssize_t i = 0; i < n && !writing; i++) {
+            unsigned intent = 0;
+            writing = H5Fget_intent(ids[i], &intent) >= 0 &&
+                      (intent & H5F_ACC_RDWR) != 0;
+        }
+    }
+    free(ids);
+    return writing;
 }
 
 bool
 ms__driver_use(hid_t fapl)
 {
     const char *which = getenv("MESHSTATS_HDF5_DRIVER");
-    if (which != NULL && strcmp(which, "sec2") == 0) {
+    if ((which != NULL && strcmp(which, "sec2") == 0) || writing_here()) {
         return false;
     }
     hid_t id = driver_id();
@@ -370,7 +415,8 @@ ms__driver_use(hid_t fapl)
 bool
 ms__driver_posix(hid_t driver)
 {
-    return driver == H5FD_SEC2 || (driver >= 0 && driver == registered);
+    return driver == H5FD_SEC2 ||
+           (driver >= 0 && driver == atomic_load(&registered));
 }
 
 void

@@ -52,19 +52,18 @@ fixed_cache(H5AC_cache_config_t *mdc, size_t bytes)
 }
 
 /* A file access list as described above, reading through meshstats'
- * file driver if own and it can (*driver: whether it does). */
+ * file driver (file_driver.c) where it can. */
 static hid_t
-access_list(bool own, bool *driver)
+access_list(void)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
-    *driver = false;
     if (fapl < 0 || H5Pget_mdc_config(fapl, &mdc) < 0) {
         return fapl;
     }
     fixed_cache(&mdc, MDC_BYTES);
     H5Pset_mdc_config(fapl, &mdc);
-    *driver = own && ms__driver_use(fapl);
+    ms__driver_use(fapl);
     return fapl;
 }
 
@@ -83,13 +82,12 @@ set_cache(hid_t file, size_t n)
     }
 }
 
-/* H5Fopen read-only through the file list of access_list(own); on
- * failure, HDF5's reason in msg (before closing the list clears it). */
+/* H5Fopen read-only with access_list(); on failure, HDF5's reason in
+ * msg (before closing the list clears it). */
 static hid_t
-open_through(const char *path, bool own, bool *driver, char *msg,
-             size_t size)
+open_read_only(const char *path, char *msg, size_t size)
 {
-    hid_t fapl = access_list(own, driver);
+    hid_t fapl = access_list();
     hid_t id = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
     if (id < 0) {
         ms__hdf5_last_error(msg, size);
@@ -98,20 +96,6 @@ open_through(const char *path, bool own, bool *driver, char *msg,
         H5Pclose(fapl);
     }
     return id;
-}
-
-/* The file opened read-only through meshstats' file driver, or, if that
- * fails, through HDF5's own: a file this process already has open for
- * writing (h5py's "r+" in the Python that calls meshstats) is locked
- * against a second open by another driver, and HDF5's own shares the open
- * file instead (a file that cannot be opened fails both ways). */
-static hid_t
-open_read_only(const char *path, char *msg, size_t size)
-{
-    bool driver;
-    hid_t id = open_through(path, true, &driver, msg, size);
-    return id < 0 && driver ? open_through(path, false, &driver, msg, size)
-                            : id;
 }
 
 /* A file just opened holds no other HDF5 object, source file or type. */
