@@ -60,12 +60,13 @@ LAYERS = {
                  "settings": 1, "config": 2},
     # which timesteps, the threads, the pass's buffers, the memory limit;
     # a sample cut into units; the tasks, a unit's work, the plan; the
-    # event loop, the pass in segments, the ranks of MPI; one pass
+    # event loop, the checks on their thread, the pass in segments, the
+    # ranks of MPI; one pass
     "pass": {"timesteps": 0, "workers": 0, "pass_buffers": 0, "budget": 0,
              "unit_buffers": 0,
              "pass_record": 0,
              "cut": 1, "positional_start": 1, "edge_order_start": 1, "tasks": 2, "unit": 2,
-             "plan": 2, "pipeline": 3, "stream": 4,
+             "plan": 2, "pipeline": 3, "planner": 3, "stream": 4,
              "mpi": 3, "mpi_plan": 4, "compute": 5},
     # the synthetic datasets
     "generate": {"generate_util": 0, "generate_trajectory": 1,

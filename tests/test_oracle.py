@@ -325,6 +325,40 @@ def samples_checked_in_segments_are_skipped_in_id_order_as_numpy_says():
     p = run("--strict", path, expect=1)
     assert f"sample {first}:" in p.stderr and bad[first] in p.stderr, \
         p.stderr
+    checked_ahead(path, bad)
+
+
+def checked_ahead(path, bad):
+    """Throttled, the first segment's run outlasts the second segment's
+    check, and the check thread goes on to the third (src/pass/planner.c):
+    the same bytes and warnings; under --strict, a bad sample that check
+    found first fails the pass, named."""
+    trace = os.path.join(TMP, "segmented.trace")
+    p = run("--json", "-", "-j", 2, "--throttle", 1, "--trace", trace, path)
+    assert p.stdout == run("--json", "-", "-j", 2, path).stdout
+    named = [int(m) for m in re.findall(r"warning: \S+: sample (\d+):",
+                                        p.stderr)]
+    assert named == sorted(bad), (named, p.stderr)
+    with open(trace) as f:
+        events = [e for e in json.load(f)["traceEvents"] if e["ph"] == "X"]
+    checks = sorted((e for e in events if e["name"] == "check"),
+                    key=lambda e: e["ts"])
+    assert [c["args"]["samples"] for c in checks] == [64, 118, 118], checks
+    with h5py.File(path, "r") as f:
+        ids = sorted(int(k) for k in f["data"])
+    first = set(ids[:64])
+    run_end = max(e["ts"] + e["dur"] for e in events
+                  if e["name"] == "compute" and e["args"]["sample"] in first)
+    assert checks[2]["ts"] < run_end, "the third check began after the " \
+        "first segment's run: nothing was checked ahead"
+    # Without the two bad samples of the first segments, the first one in
+    # id order is the third segment's, which that check found.
+    keep = [i for i in ids if i not in sorted(bad)[:2]]
+    later = sorted(bad)[2]
+    p = run("--strict", "--throttle", 1, "--samples",
+            ",".join(map(str, keep)), path, expect=1)
+    assert f"sample {later}:" in p.stderr and bad[later] in p.stderr, \
+        p.stderr
 
 
 @case

@@ -164,7 +164,7 @@ crashed(const siginfo_t *info)
 }
 
 /* Whether this thread is the library's that checks samples (its HDF5
- * metadata) beside the reading: src/pass/stream.c names it so. */
+ * metadata) beside the reading: src/pass/planner.c names it so. */
 static bool
 checking_thread(void)
 {

@@ -128,7 +128,7 @@ struct ms_plan {
     bool stop_at_blocked; /* the check stops at a mesh of more than one
                            * block (before deciding its edge order) */
     size_t checked;       /* the samples the check got through */
-    /* Asked before every sample's check (cheap: stream.c's flag), beside
+    /* Asked before every sample's check (cheap: planner.c's flag), beside
      * opts->should_stop every 100 ms; NULL: not asked. */
     bool (*stop)(void *data);
     void *stop_data;

@@ -1,19 +1,20 @@
 /*
- * stream.c: a pass in segments, each checked while the one before runs.
+ * stream.c: a pass in segments, checked while those before them run.
  *
  * Checking a sample is HDF5 metadata work (its datasets opened and
  * described: about 20 us for a small one), done under HDF5's lock, so on
  * one thread; for a file of thousands of small samples it is most of a
  * pass.  So the samples are checked, cut and run in segments of
- * consecutive ones, FIRST_SEGMENT samples first and twice as many each
- * time up to MAX_SEGMENT, but no more than half of what is left while
- * that half is FIRST_SEGMENT or more (the last segment's run is the one
- * nothing hides, so it is kept small).  Every check runs on a planner
- * thread ("meshstats-check": src/cli/crash.c knows it by that name) and
- * touches only its segment's samples: the first while the calling thread
- * waits, the next ones while the pipeline runs the segment before.  Each
- * segment has its own share of the memory limit (budget.c), and its
- * units, once it has run, are freed.  The fold order is the samples' order
+ * consecutive ones, 64 samples first and twice as many each time up to
+ * 4,096 (planner.h), but no more than half of what is left while that
+ * half is 64 or more (the last segment's run is the one nothing hides, so
+ * it is kept small).  The checks run on a planner thread (planner.c):
+ * the first segment's while the calling thread waits, then, one segment
+ * after another, the rest while the pipeline runs the segments already
+ * checked, so that the check thread, the pass's critical path for small
+ * samples, never waits for a pipeline.  Each check touches only its
+ * segment's samples.  Each segment has its own share of the memory limit
+ * (budget.c), and its units, once it has run, are freed.  The fold order is the samples' order
  * whatever the segments, and units never enter the arithmetic.
  *
  * What the budget decides can change a result in one way: whether a large
@@ -35,55 +36,20 @@
  * folded.  Progress is counted over the pass; the stored bytes of the
  * samples not yet checked are estimated at the mean of those checked.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
-#include "pass/pass.h"
+#include "pass/planner.h"
 #include "pass/workers.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <uv.h>
-
-#define FIRST_SEGMENT 64
-#define MAX_SEGMENT 4096
-#define POLL_MS 100
-
-/* A check on its own thread. */
-struct planner {
-    struct ms_plan *seg;
-    struct ms_file *file;
-    struct ms_options opts; /* the caller's: no warnings, stops on cancel */
-    atomic_bool cancel;
-    uv_thread_t thread;
-    uv_async_t *done; /* sent when the check ends */
-    uint64_t t0, t1;  /* when it ran (uv_hrtime) */
-    atomic_bool holding; /* a pipeline's last worker held back meanwhile */
-    bool running;
-    int rc;
-    struct ms_error err;
-};
-
-/* The calling thread's loop while it waits (see the top). */
-struct guard {
-    uv_loop_t loop;
-    uv_async_t done;
-    uv_timer_t timer;
-    uv_signal_t sigint, sigterm;
-    bool signals_on, checked;
-    int signum;    /* a signal caught */
-    bool stop;     /* should_stop said yes */
-    struct planner *pl;
-    const struct ms_options *opts;
-};
 
 struct stream {
     struct ms_file *file;
     struct ms_stats *stats;
     const struct ms_plan *whole;
     const struct ms_options *opts;
-    struct planner pl;
-    struct guard guard;
-    struct ms_plan *next; /* the segment the pipeline's start checks */
+    struct ms_planner pl;
+    struct ms_guard guard;
+    size_t job; /* the planner's job the running segment is (planner.h) */
     /* Progress over the pass from the segments' own. */
     const struct ms_pass_sinks *sinks;
     struct ms_pass_sinks mine; /* the caller's, through forward_progress */
@@ -94,147 +60,26 @@ struct stream {
 };
 
 /* ------------------------------------------------------------------ */
-/* The planner thread. */
-
-/* The check's question before every sample: on its thread, the flag
- * the calling thread raises. */
-static bool
-planner_canceled(void *data)
-{
-    struct planner *pl = data;
-    return atomic_load(&pl->cancel);
-}
-
-static void
-planner_main(void *arg)
-{
-    struct planner *pl = arg;
-    pthread_setname_np(pthread_self(), "meshstats-check");
-    pl->t0 = uv_hrtime();
-    pl->rc = ms__plan_check(pl->seg, pl->file, &pl->opts, &pl->err);
-    pl->t1 = uv_hrtime();
-    atomic_store(&pl->holding, false);
-    uv_async_send(pl->done);
-}
-
-/* Check seg on the planner thread; false if no thread could start. */
-static bool
-planner_start(struct stream *st, struct ms_plan *seg)
-{
-    struct planner *pl = &st->pl;
-    pl->seg = seg;
-    pl->file = st->file;
-    pl->opts = *st->opts;
-    pl->opts.on_warning = NULL;
-    pl->opts.should_stop = NULL; /* (the guard asks it) */
-    seg->stop = planner_canceled;
-    seg->stop_data = pl;
-    pl->done = &st->guard.done;
-    atomic_store(&pl->cancel, false);
-    st->guard.checked = false;
-    pl->rc = 0;
-    pl->running = uv_thread_create(&pl->thread, planner_main, pl) == 0;
-    return pl->running;
-}
-
-/* ------------------------------------------------------------------ */
-/* The guard. */
-
-static void
-guard_done(uv_async_t *a)
-{
-    struct guard *g = a->data;
-    g->checked = true;
-}
-
-static void
-guard_poll(uv_timer_t *t)
-{
-    struct guard *g = t->data;
-    const struct ms_options *o = g->opts;
-    if (!g->stop && o->should_stop != NULL && o->should_stop(o->userdata)) {
-        g->stop = true;
-        atomic_store(&g->pl->cancel, true);
-    }
-}
-
-static void
-guard_signal(uv_signal_t *h, int signum)
-{
-    struct guard *g = h->data;
-    g->signum = g->signum ? g->signum : signum;
-    atomic_store(&g->pl->cancel, true);
-}
-
-static int
-guard_start(struct stream *st)
-{
-    struct guard *g = &st->guard;
-    g->pl = &st->pl;
-    g->opts = st->opts;
-    int rc = uv_loop_init(&g->loop);
-    if (rc != 0) {
-        return rc;
-    }
-    g->done.data = g->timer.data = g->sigint.data = g->sigterm.data = g;
-    rc = uv_async_init(&g->loop, &g->done, guard_done);
-    rc = rc == 0 ? uv_timer_init(&g->loop, &g->timer) : rc;
-    if (rc == 0 && st->opts->handle_signals &&
-        uv_signal_init(&g->loop, &g->sigint) == 0 &&
-        uv_signal_init(&g->loop, &g->sigterm) == 0) {
-        g->signals_on = true;
-        uv_signal_start(&g->sigint, guard_signal, SIGINT);
-        uv_signal_start(&g->sigterm, guard_signal, SIGTERM);
-    }
-    return rc;
-}
-
-static void
-guard_close(struct guard *g)
-{
-    uv_handle_t *h[] = {(uv_handle_t *)&g->done, (uv_handle_t *)&g->timer,
-                        (uv_handle_t *)&g->sigint,
-                        (uv_handle_t *)&g->sigterm};
-    for (size_t i = 0; i < (g->signals_on ? 4u : 2u); i++) {
-        uv_close(h[i], NULL);
-    }
-    uv_run(&g->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&g->loop);
-}
-
-/* A signal or the caller's stop, caught by the guard, as the pass's
- * error (0 if none). */
-static int
-guard_verdict(struct guard *g, struct ms_error *err)
-{
-    uv_run(&g->loop, UV_RUN_NOWAIT);
-    return g->signum != 0 || g->stop ? ms__error_canceled(err, g->signum)
-                                     : 0;
-}
-
-/* Wait for the planner (told to stop if cancel), the guard watching. */
-static void
-planner_join(struct stream *st, bool cancel)
-{
-    struct planner *pl = &st->pl;
-    struct guard *g = &st->guard;
-    if (!pl->running) {
-        return;
-    }
-    if (cancel) {
-        atomic_store(&pl->cancel, true);
-    }
-    uv_timer_start(&g->timer, guard_poll, POLL_MS, POLL_MS);
-    while (!g->checked) {
-        uv_run(&g->loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&g->timer);
-    uv_thread_join(&pl->thread);
-    pl->running = false;
-}
-
-/* ------------------------------------------------------------------ */
 /* Checks. */
+
+/* seg (its first sample lo) checked on the planner's thread, and the
+ * segments after it too if going_on (planner.h); false if no thread
+ * could start. */
+static bool
+start_check(struct stream *st, struct ms_plan *seg, size_t lo, bool going_on)
+{
+    st->job = 0;
+    return ms__planner_start(&st->pl, &st->guard, st->file, st->whole,
+                             st->opts, seg, lo, going_on);
+}
+
+/* The planner stopped (if cancel) and joined, the segments it made that
+ * the stream has not taken dropped. */
+static void
+finish_checks(struct stream *st, bool cancel)
+{
+    ms__planner_finish(&st->pl, &st->guard, cancel, st->job + 1);
+}
 
 /* The bad samples a planner found, as plan.c would have reported them. */
 static void
@@ -263,69 +108,59 @@ record_check(struct stream *st, const struct ms_plan *seg, uint64_t t0,
     return ms__error_set(err, MS_ENOMEM, "out of memory");
 }
 
-/* A planner's check of seg, joined: a signal or stop the guard caught,
- * its failure, or its bad samples reported. */
+/* A planner's check c, over: a signal or stop the guard caught, its
+ * failure, or its bad samples reported. */
 static int
-check_outcome(struct stream *st, struct ms_plan *seg, struct ms_error *err)
+check_outcome(struct stream *st, const struct ms_check *c, struct ms_error *err)
 {
-    int rc = guard_verdict(&st->guard, err);
+    int rc = ms__guard_verdict(&st->guard, err);
     if (rc == 0) {
-        rc = record_check(st, seg, st->pl.t0, st->pl.t1, err);
+        rc = record_check(st, c->seg, c->t0, c->t1, err);
     }
-    if (rc == 0 && st->pl.rc != 0) {
-        *err = st->pl.err;
-        rc = st->pl.rc;
+    if (rc == 0 && c->rc != 0) {
+        *err = c->err;
+        rc = c->rc;
     }
     if (rc == 0) {
-        report_deferred(seg, st->opts);
+        report_deferred(c->seg, st->opts);
     }
     return rc;
 }
 
-/* The check's question before every sample when it runs on the calling
- * thread (no thread of its own could start): whether the guard has caught
- * a signal (the caller's should_stop the check asks itself). */
-static bool
-signal_caught(void *data)
-{
-    struct guard *g = data;
-    uv_run(&g->loop, UV_RUN_NOWAIT);
-    return g->signum != 0;
-}
-
-/* Check seg now: on the planner thread, waiting for it, or here if no
- * thread could start. */
+/* Check seg (its first sample lo) now: on the planner thread, waiting for
+ * it (and, if going_on, the segments after it then, while they run), or
+ * here if no thread could start. */
 static int
-check_now(struct stream *st, struct ms_plan *seg, struct ms_error *err)
+check_now(struct stream *st, struct ms_plan *seg, size_t lo, bool going_on,
+          struct ms_error *err)
 {
-    if (!planner_start(st, seg)) {
-        seg->stop = signal_caught;
+    if (!start_check(st, seg, lo, going_on)) {
+        seg->stop = ms__guard_signal_caught;
         seg->stop_data = &st->guard;
         uint64_t t0 = uv_hrtime();
         int rc = ms__plan_check(seg, st->file, st->opts, err);
-        int caught = guard_verdict(&st->guard, err);
+        int caught = ms__guard_verdict(&st->guard, err);
         rc = caught != 0 ? caught : rc;
         return rc != 0 ? rc : record_check(st, seg, t0, uv_hrtime(), err);
     }
-    planner_join(st, false);
-    return check_outcome(st, seg, err);
+    const struct ms_check *c = ms__planner_job(&st->pl, &st->guard, 0);
+    int rc = check_outcome(st, c, err);
+    if (rc != 0 || !going_on) {
+        finish_checks(st, rc != 0);
+    }
+    return rc;
 }
 
-/* The pipeline's workers have started: the next segment's check too,
- * the last worker held back until it is done (workers.c): the check
+/* The pipeline's workers have started: while the planner checks the
+ * segments after, the last worker is held back (workers.c): the check
  * takes a core, and that worker would only take it from the pass's
  * critical path (docs/performance.md, "Many samples"). */
 static void
-start_next(void *data, struct ms_workers *workers)
+hold_one(void *data, struct ms_workers *workers)
 {
     struct stream *st = data;
-    if (st->next == NULL) {
-        return;
-    }
-    atomic_store(&st->pl.holding, true);
-    ms__workers_hold(workers, &st->pl.holding);
-    if (!planner_start(st, st->next)) {
-        atomic_store(&st->pl.holding, false);
+    if (st->pl.running) {
+        ms__workers_hold(workers, &st->pl.holding);
     }
 }
 
@@ -350,7 +185,8 @@ plan_rest(struct stream *st, size_t lo, size_t k, struct ms_plan **out,
     const char *path = ms__file_path(st->file);
     struct ms_plan *rest = NULL, *all = NULL;
     int rc = k < n ? segment(st, k, n, &rest, err) : 0;
-    rc = rc == 0 && rest != NULL ? check_now(st, rest, err) : rc;
+    finish_checks(st, false); /* (over: its last check stopped at k) */
+    rc = rc == 0 && rest != NULL ? check_now(st, rest, k, false, err) : rc;
     ms__plan_destroy(rest);
     rc = rc == 0 ? segment(st, 0, n, &all, err) : rc;
     rc = rc == 0 ? ms__budget_share(all, st->opts, path, err) : rc;
@@ -440,58 +276,65 @@ segment_ran(struct stream *st)
 /* ------------------------------------------------------------------ */
 /* The segments. */
 
-/* The segment after [lo, hi): twice as long, within the bounds at the
- * top; none when no sample is left. */
+/* The segment after [lo, hi) (none when no sample is left), checked: the
+ * planner's next job, or, if it made none (no thread, no memory), made
+ * and checked now. */
 static int
-next_segment(struct stream *st, size_t lo, size_t hi, struct ms_error *err)
+next_segment(struct stream *st, size_t lo, size_t hi, struct ms_plan **next,
+             struct ms_error *err)
 {
-    size_t rest = st->whole->nsamples - hi, size = 2 * (hi - lo);
-    size = size < MAX_SEGMENT ? size : MAX_SEGMENT;
-    size = size < rest / 2 || rest / 2 < FIRST_SEGMENT ? size : rest / 2;
-    st->next = NULL;
-    if (rest == 0) {
+    const struct ms_check *c =
+        ms__planner_job(&st->pl, &st->guard, st->job + 1);
+    if (c != NULL) {
+        st->job++;
+        *next = c->seg;
+        return check_outcome(st, c, err);
+    }
+    finish_checks(st, false);
+    size_t end;
+    *next = NULL;
+    if (!ms__segment_end(st->whole->nsamples, lo, hi, &end)) {
         return 0;
     }
-    int rc = segment(st, hi, rest < size ? hi + rest : hi + size, &st->next,
-                     err);
+    int rc = segment(st, hi, end, next, err);
     if (rc == 0) {
-        st->next->stop_at_blocked = true;
+        (*next)->stop_at_blocked = true;
+        rc = check_now(st, *next, hi, true, err);
     }
     return rc;
 }
 
-/* Segment *segp cut and run while the next is checked; *next then holds
- * the next, checked (NULL: none left, or the pass failed). */
+/* Segment *segp cut and run while the next ones are checked; *next then
+ * holds the next, checked (NULL: none left, or the pass failed). */
 static int
 run_segment(struct stream *st, struct ms_plan **segp, size_t lo,
             struct ms_stats *stats, struct ms_plan **next,
             struct ms_error *err)
 {
     bool more;
+    *next = NULL;
     int rc = cut_segment(st, segp, lo, &more, err);
     struct ms_plan *seg = *segp;
-    if (rc == 0 && more) {
-        rc = next_segment(st, lo, lo + seg->nsamples, err);
-    }
     if (rc == 0) {
         rc = ms__pipeline_run(st->file, seg, st->opts, stats, &st->mine,
                               err);
         segment_ran(st);
     }
-    bool threaded = st->pl.running;
-    planner_join(st, rc != 0);
-    rc = rc == 0 ? guard_verdict(&st->guard, err) : rc;
-    if (rc == 0 && st->next != NULL) {
-        st->next->unit_base = seg->unit_base + seg->nunits;
-        rc = threaded ? check_outcome(st, st->next, err)
-                      : check_now(st, st->next, err);
+    rc = rc == 0 ? ms__guard_verdict(&st->guard, err) : rc;
+    if (rc == 0 && more) {
+        rc = next_segment(st, lo, lo + seg->nsamples, next, err);
     }
     if (rc != 0) {
-        ms__plan_destroy(st->next);
-        st->next = NULL;
+        if (*next != NULL && st->pl.running) {
+            st->job--; /* (the planner's to drop) */
+        } else {
+            ms__plan_destroy(*next);
+        }
+        *next = NULL;
+        finish_checks(st, true);
+    } else if (*next != NULL) {
+        (*next)->unit_base = seg->unit_base + seg->nunits;
     }
-    *next = st->next;
-    st->next = NULL;
     return rc;
 }
 
@@ -506,8 +349,8 @@ ms__stream_run(struct ms_file *f, const struct ms_plan *whole,
     st.mine.progress = forward_progress;
     st.mine.progress_data = &st;
     st.mine.origin_ns = uv_hrtime();
-    st.mine.started = start_next;
-    int rc = guard_start(&st);
+    st.mine.started = hold_one;
+    int rc = ms__guard_start(&st.guard, &st.pl, opts);
     if (rc != 0) {
         return ms__error_set(err, MS_EIO, "cannot start the event loop: %s",
                              uv_strerror(rc));
@@ -515,11 +358,11 @@ ms__stream_run(struct ms_file *f, const struct ms_plan *whole,
     bool nodal = !whole->model->trajectory;
     size_t n = whole->nsamples;
     struct ms_plan *seg = NULL;
-    rc = segment(&st, 0, nodal && n > FIRST_SEGMENT ? FIRST_SEGMENT : n,
+    rc = segment(&st, 0, nodal && n > MS_FIRST_SEGMENT ? MS_FIRST_SEGMENT : n,
                  &seg, err);
     if (rc == 0) {
         seg->stop_at_blocked = nodal;
-        rc = check_now(&st, seg, err);
+        rc = check_now(&st, seg, 0, nodal, err);
     }
     for (size_t lo = 0; rc == 0 && seg != NULL;) {
         struct ms_plan *next;
@@ -529,7 +372,8 @@ ms__stream_run(struct ms_file *f, const struct ms_plan *whole,
         seg = next;
     }
     ms__plan_destroy(seg);
-    guard_close(&st.guard);
+    finish_checks(&st, rc != 0); /* (nothing left unless the pass failed) */
+    ms__guard_close(&st.guard);
     st.last.finished = true;
     if (st.reported && sinks->progress != NULL) {
         sinks->progress(sinks->progress_data, &st.last);

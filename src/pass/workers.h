@@ -68,7 +68,7 @@ void ms__workers_submit(struct ms_workers *w, struct ms_work *work);
 bool ms__workers_cancel(struct ms_workers *w, struct ms_work *work);
 /* Hold the last of two or more threads back (it takes no work) while
  * *hold is true: while the pass's check runs on a thread of its own
- * (stream.c), which clears it when done; the thread then takes work from
+ * (planner.c), which clears it when done; the thread then takes work from
  * the next submit on.  Before any work is submitted; loop thread. */
 void ms__workers_hold(struct ms_workers *w, const atomic_bool *hold);
 /* Stop the threads once the queue is empty and nothing runs: join them and
