@@ -8,6 +8,7 @@
 #include "features/features.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -210,6 +211,77 @@ Test(edge_order, cells_of_a_grid_are_numbered_in_rows_along_its_longest_axis)
         cy = cy > 3 ? 3 : cy;
         uint32_t want = cy << 2 | cx;
         cr_assert_eq(cell[i], want, "node %d", i);
+    }
+}
+
+/* A value of n in [-1, 1], now and then NaN, an infinity or a zero of
+ * either sign. */
+static double
+odd_value(uint64_t *st)
+{
+    uint32_t k = next_index(st, 1000);
+    return k == 0   ? NAN
+           : k == 1 ? INFINITY
+           : k == 2 ? -INFINITY
+           : k == 3 ? -0.0
+           : k == 4 ? 0.0
+                    : (double)next_index(st, 1u << 20) / (1 << 19) - 1.0;
+}
+
+Test(edge_order, bounds_and_cells_of_float_and_double_rows_are_the_definition)
+{
+    /* The bounds are the least and greatest value of a block, each left
+     * as it was where it is not finite (an infinity), the cells
+     * floor((v - lo) * 2^bits / (hi - lo)) within [0, 2^bits - 1] (NaN at
+     * 0), by each axis's bits shifted to its place: for float rows, double
+     * rows and the two mixed, blocks of every length mod 4. */
+    uint64_t st = 5;
+    for (size_t n = 1; n <= 23; n++) {
+        double xd[3][23];
+        float xf[3][23];
+        double lo[3], hi[3];
+        for (size_t c = 0; c < 3; c++) {
+            lo[c] = INFINITY;
+            hi[c] = -INFINITY;
+            for (size_t i = 0; i < n; i++) {
+                xf[c][i] = (float)odd_value(&st);
+                xd[c][i] = xf[c][i];
+                lo[c] = xd[c][i] < lo[c] ? xd[c][i] : lo[c];
+                hi[c] = xd[c][i] > hi[c] ? xd[c][i] : hi[c];
+            }
+            lo[c] = isfinite(lo[c]) ? lo[c] : INFINITY;
+            hi[c] = isfinite(hi[c]) ? hi[c] : -INFINITY;
+        }
+        for (int kind = 0; kind < 3; kind++) {
+            struct ms_row x[3];
+            for (size_t c = 0; c < 3; c++) {
+                bool single = kind == 0 || (kind == 2 && c == 1);
+                x[c] = single ? (struct ms_row){xf[c], NULL}
+                              : (struct ms_row){NULL, xd[c]};
+            }
+            struct ms_order_grid g;
+            ms__grid_init(&g);
+            ms__grid_extend(&g, x, n);
+            for (size_t c = 0; c < 3; c++) {
+                cr_assert(g.lo[c] == lo[c] && g.hi[c] == hi[c],
+                          "n %zu kind %d axis %zu: %g %g against %g %g", n,
+                          kind, c, g.lo[c], g.hi[c], lo[c], hi[c]);
+            }
+            ms__grid_finish(&g, 12);
+            uint32_t cell[23];
+            ms__grid_cells(&g, x, n, cell);
+            for (size_t i = 0; i < n; i++) {
+                uint32_t want = 0;
+                for (size_t c = 0; c < 3; c++) {
+                    double top = ldexp(1.0, (int)g.bits[c]) - 1;
+                    double q = floor((xd[c][i] - g.lo[c]) * g.scale[c]);
+                    q = isnan(q) || q < 0 ? 0 : q > top ? top : q;
+                    want |= (uint32_t)q << g.shift[c];
+                }
+                cr_assert_eq(cell[i], want, "n %zu kind %d node %zu", n,
+                             kind, i);
+            }
+        }
     }
 }
 

@@ -251,16 +251,50 @@ ms__grid_init(struct ms_order_grid *g)
     }
 }
 
+/* The least and greatest finite value of n values of a row (lo, hi
+ * unchanged if none), in four independent lanes so that the comparisons
+ * do not wait on each other. */
+#define BOUNDS_LANES 4
+#define ROW_BOUNDS(NAME, T)                                                  \
+    static void NAME(const T *v, size_t n, double *lo, double *hi)          \
+    {                                                                        \
+        T l[BOUNDS_LANES], h[BOUNDS_LANES];                                  \
+        for (size_t k = 0; k < BOUNDS_LANES; k++) {                          \
+            l[k] = (T)INFINITY;                                              \
+            h[k] = (T)-INFINITY;                                             \
+        }                                                                    \
+        size_t i = 0;                                                        \
+        for (; i + BOUNDS_LANES <= n; i += BOUNDS_LANES) {                   \
+            for (size_t k = 0; k < BOUNDS_LANES; k++) {                      \
+                T x = v[i + k];                                              \
+                l[k] = x < l[k] ? x : l[k]; /* (NaN compares false) */       \
+                h[k] = x > h[k] ? x : h[k];                                  \
+            }                                                                \
+        }                                                                    \
+        for (; i < n; i++) {                                                 \
+            l[0] = v[i] < l[0] ? v[i] : l[0];                                \
+            h[0] = v[i] > h[0] ? v[i] : h[0];                                \
+        }                                                                    \
+        for (size_t k = 0; k < BOUNDS_LANES; k++) {                          \
+            *lo = (double)l[k] < *lo ? (double)l[k] : *lo;                   \
+            *hi = (double)h[k] > *hi ? (double)h[k] : *hi;                   \
+        }                                                                    \
+    }
+ROW_BOUNDS(float_bounds, float)
+ROW_BOUNDS(double_bounds, double)
+
 void
 ms__grid_extend(struct ms_order_grid *g, const struct ms_row x[3], size_t n)
 {
     for (size_t c = 0; c < 3; c++) {
-        double lo = g->lo[c], hi = g->hi[c];
-        for (size_t i = 0; i < n; i++) {
-            double v = ms_row_at(x[c], i);
-            lo = v < lo ? v : lo; /* (NaN compares false) */
-            hi = v > hi ? v : hi;
+        double lo = INFINITY, hi = -INFINITY;
+        if (x[c].f != NULL) {
+            float_bounds(x[c].f, n, &lo, &hi);
+        } else {
+            double_bounds(x[c].d, n, &lo, &hi);
         }
+        lo = lo < g->lo[c] ? lo : g->lo[c];
+        hi = hi > g->hi[c] ? hi : g->hi[c];
         g->lo[c] = isfinite(lo) ? lo : g->lo[c];
         g->hi[c] = isfinite(hi) ? hi : g->hi[c];
     }
@@ -273,9 +307,9 @@ extent(const struct ms_order_grid *g, size_t c)
     return w > 0 && isfinite(w) ? w : 0;
 }
 
-/* Where each bit of each axis goes in the key: the cells in rows along
- * the axis with the most bits (the longest), rows in planes along the
- * next, planes along the last (ties: the lower axis first). */
+/* Where each axis's bits go in the key: the cells in rows along the axis
+ * with the most bits (the longest), rows in planes along the next, planes
+ * along the last (ties: the lower axis first). */
 static void
 grid_spread(struct ms_order_grid *g)
 {
@@ -288,15 +322,10 @@ grid_spread(struct ms_order_grid *g)
             axes[j - 1] = t;
         }
     }
-    memset(g->spread, 0, sizeof(g->spread));
     unsigned at = 0;
     for (size_t i = 0; i < 3; i++) {
-        size_t c = axes[i];
-        for (unsigned b = 0; b < g->bits[c]; b++, at++) {
-            for (unsigned v = 0; v < 256; v++) {
-                g->spread[c][b / 8][v] |= (v >> b % 8 & 1u) << at;
-            }
-        }
+        g->shift[axes[i]] = at;
+        at += g->bits[axes[i]];
     }
 }
 
@@ -339,26 +368,59 @@ ms__grid_finish(struct ms_order_grid *g, unsigned bits)
     grid_spread(g);
 }
 
-/* Cell coordinate of v along axis c: [0, 2^bits). */
+/* The grid's numbers for one axis, copied out of it (so that the loops
+ * below know the cells they write are not them). */
+struct axis {
+    double lo, scale, top;
+    unsigned shift;
+};
+
+/* Cell coordinate of v along axis a, shifted to its place in the cell's
+ * number: [0, 2^bits) (NaN at 0). */
 static inline uint32_t
-grid_step(const struct ms_order_grid *g, size_t c, double v)
+axis_step(struct axis a, double v)
 {
-    double q = (v - g->lo[c]) * g->scale[c];
-    double top = (double)((1u << g->bits[c]) - 1);
-    return q > 0 ? (q < top ? (uint32_t)q : (uint32_t)top) : 0;
+    double q = (v - a.lo) * a.scale;
+    q = q > 0 ? q : 0;
+    q = q < a.top ? q : a.top;
+    return (uint32_t)(int32_t)q << a.shift;
 }
+
+/* The cells of n nodes whose coordinates are rows of T: a loop the
+ * compiler vectorizes. */
+#define ROW_CELLS(NAME, T)                                                   \
+    static void NAME(const struct axis a[3], const T *x, const T *y,         \
+                     const T *z, size_t n, uint32_t *cell)                   \
+    {                                                                        \
+        struct axis a0 = a[0], a1 = a[1], a2 = a[2];                         \
+        for (size_t i = 0; i < n; i++) {                                     \
+            cell[i] = axis_step(a0, (double)x[i]) |                          \
+                      axis_step(a1, (double)y[i]) |                          \
+                      axis_step(a2, (double)z[i]);                           \
+        }                                                                    \
+    }
+ROW_CELLS(float_cells, float)
+ROW_CELLS(double_cells, double)
 
 void
 ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
                size_t n, uint32_t *cell)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t key = 0;
-        for (size_t c = 0; c < 3; c++) {
-            uint32_t q = grid_step(g, c, ms_row_at(x[c], i));
-            key |= g->spread[c][0][q & 255] | g->spread[c][1][q >> 8];
+    struct axis a[3];
+    for (size_t c = 0; c < 3; c++) {
+        a[c] = (struct axis){g->lo[c], g->scale[c],
+                             (double)((1u << g->bits[c]) - 1), g->shift[c]};
+    }
+    if (x[0].f != NULL && x[1].f != NULL && x[2].f != NULL) {
+        float_cells(a, x[0].f, x[1].f, x[2].f, n, cell);
+    } else if (x[0].d != NULL && x[1].d != NULL && x[2].d != NULL) {
+        double_cells(a, x[0].d, x[1].d, x[2].d, n, cell);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            cell[i] = axis_step(a[0], ms_row_at(x[0], i)) |
+                      axis_step(a[1], ms_row_at(x[1], i)) |
+                      axis_step(a[2], ms_row_at(x[2], i));
         }
-        cell[i] = key;
     }
 }
 

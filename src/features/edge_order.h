@@ -114,9 +114,9 @@ struct ms_order_grid {
     double lo[3], hi[3];
     unsigned bits[3];
     unsigned total;
-    double scale[3];          /* cells per unit of length */
-    uint32_t spread[3][2][256]; /* a byte of a cell coordinate's bits at
-                                 * their places in the cell's number */
+    double scale[3]; /* cells per unit of length */
+    unsigned shift[3]; /* where a cell coordinate's bits go in the cell's
+                        * number */
 };
 void ms__grid_init(struct ms_order_grid *g);
 /* Widen the bounds by n nodes' coordinates x[c][i]. */
