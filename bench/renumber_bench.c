@@ -57,8 +57,7 @@ main(int argc, char **argv)
         }
     }
     struct ms_edge_order o;
-    uint32_t *counts = calloc(((size_t)1 << MS_ORDER_DIGIT) + 1, 4);
-    if (ms__order_init(&o, N, 3 * N, true) != 0 || counts == NULL) {
+    if (ms__order_init(&o, N, 3 * N, true) != 0) {
         return 1;
     }
     double best[3] = {1e9, 1e9, 1e9};
@@ -77,7 +76,11 @@ main(int argc, char **argv)
             hash = (hash ^ o.perm[i]) * 1099511628211ull;
         }
         double t3 = now();
-        ms__order_renumber(&o, &g, counts);
+        free(o.sort_count);
+        o.sort_count = NULL;
+        if (ms__order_renumber(&o, g.total) != 0) {
+            return 1;
+        }
         double t4 = now();
         double t[3] = {t1 - t0, t2 - t1, t4 - t3};
         for (int k = 0; k < 3; k++) {
@@ -89,7 +92,6 @@ main(int argc, char **argv)
            N, g.total, best[0] * 1e3, best[1] * 1e3, best[2] * 1e3, repeat,
            (unsigned long long)hash);
     ms__order_free(&o);
-    free(counts);
     for (int c = 0; c < 3; c++) {
         free(p[c]);
     }

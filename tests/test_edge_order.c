@@ -298,9 +298,7 @@ Test(edge_order, renumbering_is_by_cell_then_stored_number_in_one_or_two_passes)
                       (bits > 15 ? 1u << 17 : 1u);
             o.perm[n] = cell[n];
         }
-        struct ms_order_grid g = {.total = bits};
-        uint32_t *counts = calloc((1u << MS_ORDER_DIGIT) + 1, 4);
-        ms__order_renumber(&o, &g, counts);
+        cr_assert_eq(ms__order_renumber(&o, bits), 0);
         cr_assert(o.renumbered);
         /* place(a) < place(b) iff (cell, number) of a < that of b */
         for (size_t i = 0; i < 3000; i++) {
@@ -310,10 +308,61 @@ Test(edge_order, renumbering_is_by_cell_then_stored_number_in_one_or_two_passes)
             cr_assert_eq(o.perm[a] < o.perm[b], before, "%zu %zu", a, b);
             cr_assert(a == b || o.perm[a] != o.perm[b]);
         }
-        free(counts);
         free(cell);
         ms__order_free(&o);
     }
+}
+
+Test(edge_order, the_sort_in_parts_comes_by_cell_then_number_in_either_order)
+{
+    /* Over a million nodes: the sort runs in parts (renumber_sort.c),
+     * with one digit (15 bits) or two (22), its steps run part by part in
+     * order and, the second time, in reverse order within each step (as
+     * workers may take them): every node gets a place of its own, and the
+     * places come by (cell, stored number). */
+    size_t N = 2 * MS_ORDER_PART + 12345;
+    cr_assert_eq(ms__order_sort_parts(N), 3);
+    cr_assert_eq(ms__order_sort_parts(1), 1);
+    cr_assert_eq(ms__order_sort_parts(100 * MS_ORDER_PART),
+                 MS_ORDER_SORT_PARTS);
+    uint32_t *cell = malloc(N * 4), *node_at = malloc(N * 4);
+    for (unsigned bits = 15; bits <= 22; bits += 7) {
+        for (int reverse = 0; reverse < 2; reverse++) {
+            struct ms_edge_order o;
+            cr_assert_eq(ms__order_init(&o, N, 2 * N, true), 0);
+            uint64_t st = 17 + bits;
+            for (size_t n = 0; n < N; n++) {
+                cell[n] = o.perm[n] = next_index(&st, 1u << bits);
+            }
+            cr_assert_eq(ms__order_sort_init(&o, bits), 0);
+            for (size_t n0 = 0; n0 < N; n0 += 70000) {
+                ms__order_count_cells(&o, n0, N - n0 < 70000 ? N - n0
+                                                             : 70000);
+            }
+            cr_assert_eq(o.sort_passes, bits > 15 ? 2u : 1u);
+            for (unsigned step = 0; step < o.sort_passes; step++) {
+                for (size_t k = 0; k < o.sort_parts; k++) {
+                    size_t part = reverse ? o.sort_parts - 1 - k : k;
+                    cr_assert_eq(ms__order_sort_step(&o, step, part), 0);
+                }
+            }
+            memset(node_at, 0xff, N * 4);
+            for (size_t n = 0; n < N; n++) {
+                cr_assert_lt(o.perm[n], N);
+                cr_assert_eq(node_at[o.perm[n]], UINT32_MAX, "place %u twice",
+                             o.perm[n]);
+                node_at[o.perm[n]] = (uint32_t)n;
+            }
+            for (size_t r = 1; r < N; r++) {
+                uint32_t a = node_at[r - 1], b = node_at[r];
+                cr_assert(cell[a] < cell[b] || (cell[a] == cell[b] && a < b),
+                          "bits %u: places %zu and %zu", bits, r - 1, r);
+            }
+            ms__order_free(&o);
+        }
+    }
+    free(cell);
+    free(node_at);
 }
 
 /* Whether every whole page of [p, p + bytes) is in memory (true where the

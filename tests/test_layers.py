@@ -34,8 +34,8 @@ LAYERS = {
     # models' tables, a mesh's edges from its cells; the moments; one
     # timestep's features; a model's features; the quantile sketch
     "features": {"kernels": 0, "kernels_avx2": 0, "positional": 0,
-                 "mesh_edges": 0, "edge_order": 0, "sketch": 0, "models": 1,
-                 "moments": 1, "features": 2,
+                 "mesh_edges": 0, "edge_order": 0, "renumber_sort": 0,
+                 "sketch": 0, "models": 1, "moments": 1, "features": 2,
                  "model_features": 3},
     # HDF5's errors and lookups, the file driver, the decoders, direct
     # reads, the read cross-check; the descriptors of the files read, the

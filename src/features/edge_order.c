@@ -72,6 +72,7 @@ ms__order_free(struct ms_edge_order *o)
     ms__free(o->perm);
     ms__free(o->high);
     ms__free(o->low);
+    ms__free(o->sort_count);
     memset(o, 0, sizeof(*o));
 }
 
@@ -422,51 +423,4 @@ ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
                       axis_step(a[2], ms_row_at(x[2], i));
         }
     }
-}
-
-/* One pass of a stable counting sort by the digit at shift: (key[i],
- * idx[i] or i if idx is NULL) to out_key (if not NULL) and out_idx. */
-static void
-digit_pass(const uint32_t *key, const uint32_t *idx, size_t n,
-           unsigned shift, uint32_t *counts, uint32_t *out_key,
-           uint32_t *out_idx)
-{
-    const uint32_t mask = (1u << MS_ORDER_DIGIT) - 1;
-    memset(counts, 0, ((size_t)mask + 2) * sizeof(*counts));
-    for (size_t i = 0; i < n; i++) {
-        counts[(key[i] >> shift & mask) + 1]++;
-    }
-    for (size_t d = 0; d <= mask; d++) {
-        counts[d + 1] += counts[d];
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t k = counts[key[i] >> shift & mask]++;
-        if (out_key != NULL) {
-            out_key[k] = key[i];
-        }
-        out_idx[k] = idx != NULL ? idx[i] : (uint32_t)i;
-    }
-}
-
-void
-ms__order_renumber(struct ms_edge_order *o, const struct ms_order_grid *g,
-                   uint32_t *counts)
-{
-    size_t N = o->N;
-    /* The nodes by cell into sorted: in one pass into the high list's
-     * room, or two through it (ms__grid_bits: it holds 8 bytes a node,
-     * and the low list's 4). */
-    uint32_t *sorted = o->high;
-    if (g->total > MS_ORDER_DIGIT) {
-        uint32_t *key = o->high, *idx = o->high + N;
-        sorted = (uint32_t *)(void *)o->low;
-        digit_pass(o->perm, NULL, N, 0, counts, key, idx);
-        digit_pass(key, idx, N, MS_ORDER_DIGIT, counts, NULL, sorted);
-    } else {
-        digit_pass(o->perm, NULL, N, 0, counts, NULL, sorted);
-    }
-    for (size_t r = 0; r < N; r++) {
-        o->perm[sorted[r]] = (uint32_t)r;
-    }
-    o->renumbered = true;
 }

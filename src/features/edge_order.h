@@ -28,6 +28,9 @@
 /* A list is counted and placed in parts of this many stored edges, which
  * workers take side by side. */
 #define MS_ORDER_PART ((size_t)1 << 20)
+/* The renumbering sorts the nodes in at most this many parts of about
+ * equal size (MS_ORDER_PART nodes or more each). */
+#define MS_ORDER_SORT_PARTS 4
 
 /* A sample's edge order.  high/low hold the list in order when it is
  * placed (the plan says whether: ms_plan_sample.placed); a list left as
@@ -44,6 +47,11 @@ struct ms_edge_order {
     uint32_t *sizes;   /* nparts x nseg: each part's edges a segment */
     uint32_t *perm;    /* node -> its place (when renumbered), N */
     bool renumbered;
+    /* The renumbering's sort (renumber_sort.c): its parts and passes, and
+     * each part's counts of the cells' digits. */
+    size_t sort_parts;
+    unsigned sort_passes;
+    uint32_t *sort_count;
     bool kept;         /* high and low are allocated: it can be placed */
     uint32_t *high;    /* E: the higher placed endpoint */
     uint16_t *low;     /* E: the lower one's offset in its segment */
@@ -130,10 +138,18 @@ unsigned ms__grid_bits(size_t N, size_t E);
 /* The cells of n nodes, numbered, into cell[i]. */
 void ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
                     size_t n, uint32_t *cell);
-/* perm holds every node's cell: it becomes the nodes' places, by cell and
- * then stored number (counts: 2^MS_ORDER_DIGIT + 1 entries; a sort of two
- * passes uses high and low for its keys). */
-void ms__order_renumber(struct ms_edge_order *o,
-                        const struct ms_order_grid *g, uint32_t *counts);
+/* renumber_sort.c: perm holds every node's cell; it becomes the nodes'
+ * places, by cell and then stored number.  The sort is set up for cells of
+ * the grid's bits (0, or MS_ENOMEM), the cells' first digits counted as
+ * they are made (nodes [first, first + n)), then step 0 and, with two
+ * passes, step 1 run in every part (ms__order_sort_parts of them), each
+ * step once the one before is done in every part (0, or MS_ENOMEM).  A sort
+ * of two passes uses high for the cells and the nodes in between. */
+size_t ms__order_sort_parts(size_t N);
+int ms__order_sort_init(struct ms_edge_order *o, unsigned bits);
+void ms__order_count_cells(struct ms_edge_order *o, size_t first, size_t n);
+int ms__order_sort_step(struct ms_edge_order *o, unsigned step, size_t part);
+/* All of it on one thread: perm's cells into places (a grid of bits). */
+int ms__order_renumber(struct ms_edge_order *o, unsigned bits);
 
 #endif

@@ -8,28 +8,29 @@
  * no locality: the nodes are renumbered row by row over a grid of their
  * reference positions (rows 0..2 of nodal_data at the first timestep,
  * read by blocks of MS_NODE_BLOCK nodes, twice: the bounds, then the
- * cells; sorted by cell through the room of the list not yet placed), and
- * the list will be placed.  Otherwise the list is placed if those edges
- * do not come by their lower node, and left as stored if they do: then
- * each EDGES unit reads its block from the file, checking it.  The
- * sample's first task renumbers; its NODES units wait for it: they write
- * positions at the nodes' places.
+ * cells, whose first digits the first task counts for the sort), and the
+ * list will be placed.  Otherwise the list is placed if those edges do not
+ * come by their lower node, and left as stored if they do: then each EDGES
+ * unit reads its block from the file, checking it.
  *
  * A renumbered mesh's next task maps the order's memory beside the first
  * (ms__order_prefault: the renumbering and the placing write it at
  * random, and a page fault each on the first's worker cost it about 10
- * ms of its 36).  The next ones take the list in parts of MS_ORDER_PART
- * edges, side by side: they read a list kept as stored (with the plan's room for
+ * ms of its 36).  The next ones sort the nodes by cell into their places,
+ * in parts of nodes side by side, in one or two steps (renumber_sort.c);
+ * the NODES units, which write positions at the nodes' places, wait for
+ * the last.  The next ones take the list in parts of MS_ORDER_PART edges,
+ * side by side: they read a list kept as stored (with the plan's room for
  * it), while those units run; or they place a list that is to be placed,
  * in three steps, each waiting for the one before to be done in every
  * part: count (read by blocks of MS_ORDER_READ_BLOCK edges, every index
- * checked, counted into segments), put (read again and placed), sort
- * (each part a share of the segments, each segment through the task's
- * own buffer).  Placing needs the list held in memory
- * (6 bytes an edge, 4 a node); when the plan could not keep it, the sample
- * fails, naming the memory limit that would.  Every decision is the mesh's own, never
- * the memory limit's, so the order, and the result, are the same at any
- * limit that computes it.
+ * checked, counted into segments), put (read again and placed), sort (each
+ * part a share of the segments, each segment through the task's own
+ * buffer).  Placing needs the list held in memory (6 bytes an edge, 4 a
+ * node); when the plan could not keep it, the sample fails, naming the
+ * memory limit that would.  Every decision is the mesh's own, never the
+ * memory limit's, so the order, and the result, are the same at any limit
+ * that computes it.
  */
 #include "pass/pass.h"
 
@@ -84,8 +85,9 @@ read_reference(struct ms_file *f, const struct ms_plan_sample *ps,
     return rc;
 }
 
-/* Number the nodes row by row over the grid: the grid's bounds, every node's cell
- * (into o->perm), then the places. */
+/* Number the nodes row by row over the grid: the grid's bounds, then
+ * every node's cell (into o->perm), its first digit counted for the sort
+ * that the next tasks make of them, in parts (renumber_sort.c). */
 static int
 renumber(struct ms_file *f, const struct ms_plan_sample *ps,
          struct ms_edge_order *o, struct ms_unit_buffers *b,
@@ -104,22 +106,19 @@ renumber(struct ms_file *f, const struct ms_plan_sample *ps,
             }
             if (pass == 0) {
                 ms__grid_extend(&g, x, n);
-            } else {
-                ms__grid_cells(&g, x, n, o->perm + n0);
+                continue;
             }
+            ms__grid_cells(&g, x, n, o->perm + n0);
+            ms__order_count_cells(o, n0, n);
         }
         if (pass == 0) {
             ms__grid_finish(&g, ms__grid_bits(N, ps->shape.E));
+            if (ms__order_sort_init(o, g.total) != 0) {
+                return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                                     ms__file_path(f));
+            }
         }
     }
-    uint32_t *counts = ms__calloc(((size_t)1 << MS_ORDER_DIGIT) + 1,
-                                  sizeof(*counts));
-    if (counts == NULL) {
-        return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
-                             ms__file_path(f));
-    }
-    ms__order_renumber(o, &g, counts);
-    ms__free(counts);
     return 0;
 }
 
@@ -241,6 +240,13 @@ ms__edge_order_place(struct ms_file *f, const struct ms_plan *plan,
     case MS_PLACE_TOUCH:
         ms__order_prefault(o);
         return 0;
+    case MS_PLACE_RENUMBER_0:
+    case MS_PLACE_RENUMBER_1:
+        return ms__order_sort_step(o, part->step == MS_PLACE_RENUMBER_1,
+                                   part->part) != 0
+                   ? ms__error_set(err, MS_ENOMEM, "%s: out of memory",
+                                   ms__file_path(f))
+                   : 0;
     case MS_PLACE_COUNT:
         ms__order_clear(o, part->part);
         return sweep(f, ps, o, part, NULL, b, err);

@@ -287,9 +287,13 @@ struct ms_unit_shared {
  * with part `part` of its list (MS_ORDER_PART stored edges: [first,
  * first + count)): read a list kept as stored; or, for a list that is
  * placed, count it, put it (once every part is counted), sort the part's
- * share of the segments (once every part is put). */
-enum ms_place_step { MS_PLACE_KEEP, MS_PLACE_TOUCH, MS_PLACE_COUNT,
-                     MS_PLACE_PUT, MS_PLACE_SORT };
+ * share of the segments (once every part is put).  Before those, for a
+ * renumbered mesh: map the order's memory (beside the first task), then
+ * the renumbering's sort in its own parts of nodes, its first step in
+ * every part, then its second (renumber_sort.c). */
+enum ms_place_step { MS_PLACE_KEEP, MS_PLACE_TOUCH, MS_PLACE_RENUMBER_0,
+                     MS_PLACE_RENUMBER_1, MS_PLACE_COUNT, MS_PLACE_PUT,
+                     MS_PLACE_SORT };
 struct ms_place_part {
     enum ms_place_step step;
     size_t part, first, count;

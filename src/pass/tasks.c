@@ -48,11 +48,26 @@ one_task(const struct ms_plan *plan, const struct ms_plan_sample *ps)
            (plan->positional == 0 || plan->model->trajectory);
 }
 
+/* A renumbered mesh's sort of its nodes by cell: its parts, and its
+ * steps (one a digit of the grid's bits: renumber_sort.c). */
+static size_t
+sort_parts(const struct ms_plan_sample *ps)
+{
+    return ps->renumbered ? ms__order_sort_parts(ps->shape.N) : 0;
+}
+
+static size_t
+sort_steps(const struct ms_plan_sample *ps)
+{
+    return ms__grid_bits(ps->shape.N, ps->shape.E) > MS_ORDER_DIGIT ? 2 : 1;
+}
+
 /* A blocked sample's placing tasks: a part each of a list kept as
  * stored, or three a part of a list that is placed (count, put, sort),
  * after, for a renumbered one, one that maps its memory (while the first
- * task renumbers, writing it at random: one task, which the ring has room
- * for while the first is not folded), or one that does nothing. */
+ * task makes the nodes' cells, writing it at random: one task, which the
+ * ring has room for while the first is not folded) and the sort of the
+ * nodes by cell in its parts and steps; or one that does nothing. */
 static size_t
 placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
 {
@@ -63,7 +78,9 @@ placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
         return 1;
     }
     size_t parts = (ps->shape.E - 1) / MS_ORDER_PART + 1;
-    return ps->placed ? 3 * parts + ps->renumbered : parts;
+    size_t renumber = ps->renumbered ? 1 + sort_steps(ps) * sort_parts(ps)
+                                     : 0;
+    return ps->placed ? 3 * parts + renumber : parts;
 }
 
 /* Placing task k of a sample's n: its step and part; each step of a
@@ -75,11 +92,23 @@ place_part(const struct ms_plan_sample *ps, size_t k, size_t n,
            size_t task, size_t *step_wait)
 {
     size_t E = ps->shape.E, touch = ps->renumbered;
+    size_t nodes = sort_parts(ps), sorting = touch ? sort_steps(ps) * nodes
+                                                   : 0;
     if (k < touch) {
         return (struct ms_place_part){MS_PLACE_TOUCH, 0, 0, E};
     }
-    k -= touch;
-    size_t per = ps->placed && E > 0 ? (n - touch) / 3 : n, part = k % per;
+    if (k < touch + sorting) {
+        size_t j = k - touch;
+        if (j % nodes == 0) {
+            *step_wait = task - 1;
+        }
+        return (struct ms_place_part){
+            (enum ms_place_step)(MS_PLACE_RENUMBER_0 + j / nodes),
+            j % nodes, 0, 0};
+    }
+    k -= touch + sorting;
+    size_t per = ps->placed && E > 0 ? (n - touch - sorting) / 3 : n;
+    size_t part = k % per;
     struct ms_place_part pp = {MS_PLACE_KEEP, part, 0, 0};
     if (ps->placed && E > 0) {
         pp.step = (enum ms_place_step)(MS_PLACE_COUNT + k / per);
@@ -103,7 +132,6 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
     /* A blocked sample's units place positions and edges as its first
      * task's order says: the first ones wait for it. */
     size_t start = ps->blocked ? *nt : SIZE_MAX;
-    struct waits w = {start, {start, start}};
     size_t parts = placing_parts(plan, ps);
     if (!one_task(plan, ps)) {
         tasks[(*nt)++] = (struct task){
@@ -117,6 +145,9 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
     size_t step_wait = ps->renumbered ? *last_blocked : start;
     for (size_t k = 0; k < parts; k++) {
         struct ms_place_part pp = place_part(ps, k, parts, *nt, &step_wait);
+        if (pp.step == MS_PLACE_RENUMBER_0 || pp.step == MS_PLACE_RENUMBER_1) {
+            start = *nt; /* (the units wait for the nodes' places) */
+        }
         tasks[(*nt)++] = (struct task){.kind = TASK_EDGES,
                                        .last = ps->nunits == 0 &&
                                                k + 1 == parts,
@@ -125,6 +156,7 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
                                        .placing = true,
                                        .part = pp};
     }
+    struct waits w = {start, {start, start}};
     for (size_t u = 0; u < ps->nunits; u++) {
         const struct ms_unit *unit = &plan->units[ps->first_unit + u];
         size_t after = unit_wait(plan, unit, &w, *nt);
