@@ -37,13 +37,15 @@ LAYERS = {
                  "mesh_edges": 0, "edge_order": 0, "renumber_sort": 0,
                  "sketch": 0, "models": 1, "moments": 1, "features": 2,
                  "model_features": 3},
-    # HDF5's errors and lookups, the file driver, the decoders, direct
-    # reads, the read cross-check; the descriptors of the files read, the
-    # chunk pipeline, linked files, filters; a sample's objects opened;
+    # HDF5's errors and lookups, a POSIX file driver's parts, the
+    # decoders, direct reads, the read cross-check; the file driver, the
+    # chunk pipeline, linked files, filters; the descriptors of the files
+    # read; a sample's objects opened;
     # the checks of a dataset, a sample and a trajectory; the readers; the
     # file itself; the splits
-    "read": {"hdf5_util": 0, "file_driver": 0, "codecs": 0,
-             "direct_read": 0, "read_verify": 0, "source_files": 1,
+    "read": {"hdf5_util": 0, "posix_file": 0, "file_driver": 1,
+             "codecs": 0, "direct_read": 0, "read_verify": 0,
+             "source_files": 2,
              "chunk_decode": 1, "linked_files": 1, "filters": 1,
              "sample_open": 2, "virtual_check": 3, "chunk_read": 3, "trajectory_read": 3,
              "trajectory_statics": 3, "dataset_check": 4, "reader": 4,

@@ -21,6 +21,7 @@
  * own driver (to compare, or to rule this one out).
  */
 #include "read/hdf5_file.h"
+#include "read/posix_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,11 +46,7 @@ struct block {
 };
 
 struct driver_file {
-    H5FD_t pub; /* (first: HDF5 sees this) */
-    int fd;
-    haddr_t eoa, eof;
-    dev_t dev;
-    ino_t ino;
+    struct ms_posix_file base; /* (first: HDF5 sees its first member) */
     bool ignore_disabled_locks; /* flock unsupported is no failure */
     uint64_t clock;
     struct block blocks[BLOCKS];
@@ -91,59 +88,40 @@ driver_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
         PUSH(H5E_FILE, H5E_CANTOPENFILE, "meshstats' driver only reads");
         return NULL;
     }
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        PUSH(H5E_FILE, H5E_CANTOPENFILE,
-             "unable to open file: name = '%s', errno = %d, error message "
-             "= '%s'", name, e, strerror(e));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return NULL;
-    }
     struct driver_file *f = calloc(1, sizeof(*f)); /* (2 pages) */
     if (f == NULL) {
-        close(fd);
         PUSH(H5E_RESOURCE, H5E_NOSPACE, "unable to allocate file struct");
         return NULL;
     }
-    f->fd = fd;
-    f->eof = (haddr_t)st.st_size;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
+    if (ms__posix_open(&f->base, name, O_RDONLY) != 0) {
+        int e = errno;
+        free(f);
+        PUSH(H5E_FILE, H5E_CANTOPENFILE,
+             "unable to open file: name = '%s', errno = %d, error message "
+             "= '%s'", name, e, strerror(e));
+        return NULL;
+    }
     f->ignore_disabled_locks = ignore_disabled_locks(fapl);
     for (int i = 0; i < BLOCKS; i++) {
         f->blocks[i].start = HADDR_UNDEF;
     }
-    return &f->pub;
+    return &f->base.pub;
 }
 
 static herr_t
 driver_close(H5FD_t *file)
 {
     struct driver_file *f = (struct driver_file *)file;
-    int rc = close(f->fd);
     for (int i = 0; i < BLOCKS; i++) {
         free(f->blocks[i].bytes);
     }
+    int rc = ms__posix_close(&f->base);
     free(f);
     if (rc != 0) {
         PUSH(H5E_IO, H5E_CANTCLOSEFILE, "unable to close file");
         return -1;
     }
     return 0;
-}
-
-static int
-driver_cmp(const H5FD_t *a, const H5FD_t *b)
-{
-    const struct driver_file *x = (const void *)a, *y = (const void *)b;
-    if (x->dev != y->dev) {
-        return x->dev < y->dev ? -1 : 1;
-    }
-    return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 static herr_t
@@ -159,63 +137,12 @@ driver_query(const H5FD_t *file, unsigned long *flags)
     return 0;
 }
 
-static haddr_t
-driver_get_eoa(const H5FD_t *file, H5FD_mem_t type)
-{
-    (void)type;
-    return ((const struct driver_file *)file)->eoa;
-}
-
-static herr_t
-driver_set_eoa(H5FD_t *file, H5FD_mem_t type, haddr_t addr)
-{
-    (void)type;
-    ((struct driver_file *)file)->eoa = addr;
-    return 0;
-}
-
-static haddr_t
-driver_get_eof(const H5FD_t *file, H5FD_mem_t type)
-{
-    (void)type;
-    return ((const struct driver_file *)file)->eof;
-}
-
-static herr_t
-driver_get_handle(H5FD_t *file, hid_t fapl, void **handle)
-{
-    (void)fapl;
-    if (handle == NULL) {
-        PUSH(H5E_ARGS, H5E_BADVALUE, "file handle not valid");
-        return -1;
-    }
-    *handle = &((struct driver_file *)file)->fd;
-    return 0;
-}
-
-/* size bytes at addr into buf with pread, zeros past the end of the
- * file; the bytes the file had, or -1 (errno set). */
+/* ms__posix_pread, counted. */
 static ssize_t
 pread_full(int fd, void *buf, size_t size, haddr_t addr)
 {
-    unsigned char *p = buf;
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, p + got, size - got, (off_t)(addr + got));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return -1;
-        }
-        if (n == 0) {
-            memset(p + got, 0, size - got); /* past the end */
-            break;
-        }
-        got += (size_t)n;
-    }
     atomic_fetch_add_explicit(&fetched, 1, memory_order_relaxed);
-    return (ssize_t)got;
+    return ms__posix_pread(fd, buf, size, addr);
 }
 
 /* The cached block that starts at start, read in if it is not (NULL, and
@@ -241,7 +168,7 @@ block_at(struct driver_file *f, haddr_t start)
     size_t size = MAX_ADDR - start < BLOCK ? (size_t)(MAX_ADDR - start)
                                            : BLOCK;
     memset(victim->bytes + size, 0, BLOCK - size);
-    if (pread_full(f->fd, victim->bytes, size, start) < 0) {
+    if (pread_full(f->base.fd, victim->bytes, size, start) < 0) {
         return NULL;
     }
     victim->start = start;
@@ -284,7 +211,7 @@ driver_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     atomic_fetch_add_explicit(&asked, 1, memory_order_relaxed);
     int rc = type != H5FD_MEM_DRAW && size <= BLOCK / 2
                  ? read_cached(f, addr, size, buf)
-                 : (pread_full(f->fd, buf, size, addr) < 0 ? -1 : 0);
+                 : (pread_full(f->base.fd, buf, size, addr) < 0 ? -1 : 0);
     if (rc != 0) {
         int e = errno;
         PUSH(H5E_IO, H5E_READERROR,
@@ -309,7 +236,7 @@ static herr_t
 driver_lock(H5FD_t *file, hbool_t rw)
 {
     struct driver_file *f = (struct driver_file *)file;
-    if (flock(f->fd, (rw ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 ||
+    if (flock(f->base.fd, (rw ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 ||
         (errno == ENOSYS && f->ignore_disabled_locks)) {
         return 0;
     }
@@ -322,7 +249,7 @@ static herr_t
 driver_unlock(H5FD_t *file)
 {
     struct driver_file *f = (struct driver_file *)file;
-    if (flock(f->fd, LOCK_UN) == 0 ||
+    if (flock(f->base.fd, LOCK_UN) == 0 ||
         (errno == ENOSYS && f->ignore_disabled_locks)) {
         return 0;
     }
@@ -349,12 +276,12 @@ static const H5FD_class_t driver_class = {
     .fc_degree = H5F_CLOSE_WEAK,
     .open = driver_open,
     .close = driver_close,
-    .cmp = driver_cmp,
+    .cmp = ms__posix_cmp,
     .query = driver_query,
-    .get_eoa = driver_get_eoa,
-    .set_eoa = driver_set_eoa,
-    .get_eof = driver_get_eof,
-    .get_handle = driver_get_handle,
+    .get_eoa = ms__posix_get_eoa,
+    .set_eoa = ms__posix_set_eoa,
+    .get_eof = ms__posix_get_eof,
+    .get_handle = ms__posix_get_handle,
     .read = driver_read,
     .write = driver_write,
     .lock = driver_lock,

@@ -20,6 +20,7 @@
  * failure, reports success to HDF5 and drops every later write;
  * writeback.c reports it.
  */
+#include "read/posix_file.h"
 #include "results/results.h"
 
 #include <hdf5.h>
@@ -43,13 +44,9 @@ struct held {
 };
 
 struct wb_file {
-    H5FD_t pub; /* first: HDF5's part */
-    int fd;
-    haddr_t eoa, eof;
+    struct ms_posix_file base; /* first: HDF5's part is its first */
     haddr_t on_disk; /* the file's size after the last flush */
     bool truncate;   /* to eoa, once the held writes are out */
-    dev_t dev;
-    ino_t ino;
     int *failed; /* the first failed write's errno, else 0 */
     struct held *held;
     size_t nheld, cap;
@@ -81,26 +78,16 @@ static H5FD_t *
 wb_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
 {
     const struct wb_info *info = H5Pget_driver_info(fapl);
-    int fd = open(name, (flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return NULL;
-    }
     struct wb_file *f = ms__calloc(1, sizeof(*f));
-    if (f == NULL) {
-        close(fd);
+    if (f == NULL ||
+        ms__posix_open(&f->base, name,
+                       (flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY) != 0) {
+        ms__free(f);
         return NULL;
     }
-    f->fd = fd;
-    f->eof = (haddr_t)st.st_size;
-    f->on_disk = f->eof;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
+    f->on_disk = f->base.eof;
     f->failed = info != NULL ? info->failed : NULL;
-    return &f->pub;
+    return &f->base.pub;
 }
 
 static void write_held(struct wb_file *f);
@@ -114,19 +101,9 @@ wb_close(H5FD_t *file)
         ms__free(f->held[i].data);
     }
     ms__free(f->held);
-    int rc = close(f->fd);
+    int rc = ms__posix_close(&f->base);
     ms__free(f);
     return rc == 0 ? 0 : -1;
-}
-
-static int
-wb_cmp(const H5FD_t *a, const H5FD_t *b)
-{
-    const struct wb_file *x = (const void *)a, *y = (const void *)b;
-    if (x->dev != y->dev) {
-        return x->dev < y->dev ? -1 : 1;
-    }
-    return x->ino == y->ino ? 0 : (x->ino < y->ino ? -1 : 1);
 }
 
 static herr_t
@@ -139,36 +116,6 @@ wb_query(const H5FD_t *file, unsigned long *flags)
     return 0;
 }
 
-static haddr_t
-wb_get_eoa(const H5FD_t *file, H5FD_mem_t type)
-{
-    (void)type;
-    return ((const struct wb_file *)file)->eoa;
-}
-
-static herr_t
-wb_set_eoa(H5FD_t *file, H5FD_mem_t type, haddr_t addr)
-{
-    (void)type;
-    ((struct wb_file *)file)->eoa = addr;
-    return 0;
-}
-
-static haddr_t
-wb_get_eof(const H5FD_t *file, H5FD_mem_t type)
-{
-    (void)type;
-    return ((const struct wb_file *)file)->eof;
-}
-
-static herr_t
-wb_get_handle(H5FD_t *file, hid_t fapl, void **handle)
-{
-    (void)fapl;
-    *handle = &((struct wb_file *)file)->fd;
-    return 0;
-}
-
 static herr_t
 wb_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
         void *buf)
@@ -176,24 +123,7 @@ wb_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
     (void)type;
     (void)dxpl;
     struct wb_file *f = (struct wb_file *)file;
-    unsigned char *p = buf;
-    while (size > 0) {
-        ssize_t n = pread(f->fd, p, size, (off_t)addr);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return -1;
-        }
-        if (n == 0) { /* past the end: zeros, as sec2 reads them */
-            memset(p, 0, size);
-            break;
-        }
-        p += n;
-        addr += (haddr_t)n;
-        size -= (size_t)n;
-    }
-    return 0;
+    return ms__posix_pread(f->base.fd, buf, size, addr) < 0 ? -1 : 0;
 }
 
 /* Read, then lay the held writes over what was read, in their order. */
@@ -239,7 +169,7 @@ write_now(struct wb_file *f, haddr_t addr, size_t size,
           const unsigned char *p)
 {
     while (size > 0 && !stopped(f)) {
-        ssize_t n = pwrite(f->fd, p, size, (off_t)addr);
+        ssize_t n = pwrite(f->base.fd, p, size, (off_t)addr);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -281,7 +211,7 @@ wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     }
     memcpy(copy, buf, size);
     f->held[f->nheld++] = (struct held){addr, size, copy, 0, 0};
-    f->eof = addr + size > f->eof ? addr + size : f->eof;
+    f->base.eof = addr + size > f->base.eof ? addr + size : f->base.eof;
     return 0;
 }
 
@@ -353,11 +283,11 @@ write_held(struct wb_file *f)
         ms__free(h->data);
     }
     f->nheld = 0;
-    if (f->truncate && !stopped(f) && f->eoa != f->on_disk) {
-        if (ftruncate(f->fd, (off_t)f->eoa) != 0) {
+    if (f->truncate && !stopped(f) && f->base.eoa != f->on_disk) {
+        if (ftruncate(f->base.fd, (off_t)f->base.eoa) != 0) {
             fail(f, errno);
         } else {
-            f->eof = f->on_disk = f->eoa;
+            f->base.eof = f->on_disk = f->base.eoa;
         }
     }
     f->truncate = false;
@@ -370,7 +300,7 @@ wb_flush(H5FD_t *file, hid_t dxpl, hbool_t closing)
     (void)closing;
     struct wb_file *f = (struct wb_file *)file;
     write_held(f);
-    if (!stopped(f) && fsync(f->fd) != 0) {
+    if (!stopped(f) && fsync(f->base.fd) != 0) {
         fail(f, errno);
     }
     return 0;
@@ -392,7 +322,7 @@ static herr_t
 wb_lock(H5FD_t *file, hbool_t rw)
 {
     struct wb_file *f = (struct wb_file *)file;
-    if (flock(f->fd, (rw ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 ||
+    if (flock(f->base.fd, (rw ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 ||
         errno == ENOSYS) {
         return 0;
     }
@@ -405,16 +335,17 @@ wb_lock(H5FD_t *file, hbool_t rw)
 static herr_t
 wb_unlock(H5FD_t *file)
 {
-    flock(((struct wb_file *)file)->fd, LOCK_UN);
+    flock(((struct wb_file *)file)->base.fd, LOCK_UN);
     return 0;
 }
 
 static const H5FD_class_t WB_CLASS = {
     "meshstats-write-back", (haddr_t)INT64_MAX, H5F_CLOSE_WEAK, NULL, NULL,
     NULL, NULL, sizeof(struct wb_info), NULL, info_copy, info_free, 0, NULL,
-    NULL, wb_open, wb_close, wb_cmp, wb_query, NULL, NULL, NULL, wb_get_eoa,
-    wb_set_eoa, wb_get_eof, wb_get_handle, wb_read_held, wb_write, wb_flush,
-    wb_truncate, wb_lock, wb_unlock, H5FD_FLMAP_DICHOTOMY};
+    NULL, wb_open, wb_close, ms__posix_cmp, wb_query, NULL, NULL, NULL,
+    ms__posix_get_eoa, ms__posix_set_eoa, ms__posix_get_eof,
+    ms__posix_get_handle, wb_read_held, wb_write, wb_flush, wb_truncate,
+    wb_lock, wb_unlock, H5FD_FLMAP_DICHOTOMY};
 
 static hid_t driver = -1;
 
