@@ -143,6 +143,11 @@ check_samples(struct ms_plan *plan, struct ms_file *f,
             ps->elsewhere = true; /* another process checks it */
             continue;
         }
+        /* (a sample checked before, ahead of a plan_rest, is checked
+         * afresh: its earlier verdict dropped) */
+        ms__free(ps->reason);
+        ps->reason = NULL;
+        ps->bad = false;
         if ((plan->stop != NULL && plan->stop(plan->stop_data)) ||
             caller_stops(opts, &polled)) {
             return ms__error_set(err, MS_ECANCELED, "canceled by the caller "

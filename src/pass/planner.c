@@ -131,7 +131,8 @@ ms__planner_start(struct ms_planner *pl, struct ms_guard *g,
     pl->opts.on_warning = NULL;
     pl->opts.should_stop = NULL; /* (the guard asks it) */
     pl->wake = &g->done;
-    atomic_store(&pl->cancel, false);
+    /* (a signal or stop the guard caught already holds for this one) */
+    atomic_store(&pl->cancel, g->signum != 0 || g->stop);
     atomic_store(&pl->done, 0);
     atomic_store(&pl->over, false);
     atomic_store(&pl->holding, true);

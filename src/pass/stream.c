@@ -185,7 +185,7 @@ plan_rest(struct stream *st, size_t lo, size_t k, struct ms_plan **out,
     const char *path = ms__file_path(st->file);
     struct ms_plan *rest = NULL, *all = NULL;
     int rc = k < n ? segment(st, k, n, &rest, err) : 0;
-    finish_checks(st, false); /* (over: its last check stopped at k) */
+    finish_checks(st, true); /* (the checks ahead are not used) */
     rc = rc == 0 && rest != NULL ? check_now(st, rest, k, false, err) : rc;
     ms__plan_destroy(rest);
     rc = rc == 0 ? segment(st, 0, n, &all, err) : rc;
