@@ -359,6 +359,15 @@ def checked_ahead(path, bad):
             ",".join(map(str, keep)), path, expect=1)
     assert f"sample {later}:" in p.stderr and bad[later] in p.stderr, \
         p.stderr
+    # Without the second segment's bad sample only, the third segment's
+    # check has found its own while the first segment's worker finds the
+    # first one in id order: that one is named, not the later.
+    keep = [i for i in ids if i != sorted(bad)[1]]
+    first = sorted(bad)[0]
+    p = run("--strict", "--throttle", 1, "--samples",
+            ",".join(map(str, keep)), path, expect=1)
+    assert f"sample {first}:" in p.stderr and bad[first] in p.stderr, \
+        p.stderr
 
 
 @case
