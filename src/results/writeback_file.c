@@ -24,7 +24,9 @@
 #include "results/results.h"
 
 #include <hdf5.h>
-#include <uv.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -339,30 +341,48 @@ wb_unlock(H5FD_t *file)
     return 0;
 }
 
+static _Atomic hid_t driver = -1;
+
+/* HDF5 closes (H5close in the program, or at exit): the id is no longer
+ * this driver's, and may later be another's. */
+static herr_t
+wb_terminate(void)
+{
+    atomic_store(&driver, -1);
+    return 0;
+}
+
 static const H5FD_class_t WB_CLASS = {
-    "meshstats-write-back", (haddr_t)INT64_MAX, H5F_CLOSE_WEAK, NULL, NULL,
+    "meshstats-write-back", (haddr_t)INT64_MAX, H5F_CLOSE_WEAK, wb_terminate,
+    NULL,
     NULL, NULL, sizeof(struct wb_info), NULL, info_copy, info_free, 0, NULL,
     NULL, wb_open, wb_close, ms__posix_cmp, wb_query, NULL, NULL, NULL,
     ms__posix_get_eoa, ms__posix_set_eoa, ms__posix_get_eof,
     ms__posix_get_handle, wb_read_held, wb_write, wb_flush, wb_truncate,
     wb_lock, wb_unlock, H5FD_FLMAP_DICHOTOMY};
 
-static hid_t driver = -1;
-
-static void
-register_driver(void)
+/* The driver's id, registered with HDF5 the first time and again once
+ * HDF5 has closed and reopened; -1 if HDF5 refuses it. */
+static hid_t
+driver_id(void)
 {
-    driver = H5FDregister(&WB_CLASS);
+    static pthread_mutex_t registering = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&registering);
+    if (atomic_load(&driver) < 0) {
+        atomic_store(&driver, H5FDregister(&WB_CLASS));
+    }
+    hid_t id = atomic_load(&driver);
+    pthread_mutex_unlock(&registering);
+    return id;
 }
 
 hid_t
 ms__writeback_fapl(int *failed)
 {
-    static uv_once_t once = UV_ONCE_INIT;
-    uv_once(&once, register_driver);
+    hid_t id = driver_id();
     struct wb_info info = {failed};
-    hid_t fapl = driver >= 0 ? H5Pcreate(H5P_FILE_ACCESS) : -1;
-    if (fapl >= 0 && H5Pset_driver(fapl, driver, &info) < 0) {
+    hid_t fapl = id >= 0 ? H5Pcreate(H5P_FILE_ACCESS) : -1;
+    if (fapl >= 0 && H5Pset_driver(fapl, id, &info) < 0) {
         H5Pclose(fapl);
         fapl = -1;
     }
