@@ -25,7 +25,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,16 +257,7 @@ driver_unlock(H5FD_t *file)
     return -1;
 }
 
-static _Atomic hid_t registered = -1;
-
-/* HDF5 closes (H5close, or at exit): the id is no longer this driver's,
- * and may later be another's. */
-static herr_t
-driver_terminate(void)
-{
-    atomic_store(&registered, -1);
-    return 0;
-}
+static herr_t driver_terminate(void);
 
 static const H5FD_class_t driver_class = {
     .name = "meshstats",
@@ -289,20 +279,15 @@ static const H5FD_class_t driver_class = {
     .fl_map = H5FD_FLMAP_DICHOTOMY,
 };
 
-static pthread_mutex_t registering = PTHREAD_MUTEX_INITIALIZER;
+static struct ms_posix_registry registry = MS_POSIX_REGISTRY(&driver_class);
 
-/* The driver's id, registered with HDF5 the first time (and again once
- * HDF5 has closed and reopened); -1 if HDF5 refuses it. */
-static hid_t
-driver_id(void)
+/* HDF5 closes (H5close, or at exit): the id is no longer this driver's,
+ * and may later be another's. */
+static herr_t
+driver_terminate(void)
 {
-    pthread_mutex_lock(&registering);
-    if (atomic_load(&registered) < 0) {
-        atomic_store(&registered, H5FDregister(&driver_class));
-    }
-    hid_t id = atomic_load(&registered);
-    pthread_mutex_unlock(&registering);
-    return id;
+    ms__posix_forget(&registry);
+    return 0;
 }
 
 /* Whether a file is open for writing in this process's HDF5 (h5py's "r+"
@@ -335,7 +320,7 @@ ms__driver_use(hid_t fapl)
     if ((which != NULL && strcmp(which, "sec2") == 0) || writing_here()) {
         return false;
     }
-    hid_t id = driver_id();
+    hid_t id = ms__posix_register(&registry);
     return id >= 0 && H5Pset_driver(fapl, id, NULL) >= 0;
 }
 
@@ -343,7 +328,7 @@ bool
 ms__driver_posix(hid_t driver)
 {
     return driver == H5FD_SEC2 ||
-           (driver >= 0 && driver == atomic_load(&registered));
+           (driver >= 0 && driver == atomic_load(&registry.id));
 }
 
 void

@@ -2,7 +2,8 @@
  * posix_file.c: the parts of an HDF5 file driver on one POSIX descriptor
  * that meshstats' two drivers share (posix_file.h): opening, closing,
  * reading as sec2 reads (zeros past the end of the file), the file's
- * identity and its ends.  Called by HDF5 under its lock.
+ * identity and its ends (called by HDF5 under its lock); and keeping the
+ * driver registered.
  */
 #include "read/posix_file.h"
 
@@ -98,4 +99,22 @@ ms__posix_get_handle(H5FD_t *file, hid_t fapl, void **handle)
     (void)fapl;
     *handle = &((struct ms_posix_file *)file)->fd;
     return 0;
+}
+
+hid_t
+ms__posix_register(struct ms_posix_registry *r)
+{
+    pthread_mutex_lock(&r->lock);
+    if (atomic_load(&r->id) < 0) {
+        atomic_store(&r->id, H5FDregister(r->cls));
+    }
+    hid_t id = atomic_load(&r->id);
+    pthread_mutex_unlock(&r->lock);
+    return id;
+}
+
+void
+ms__posix_forget(struct ms_posix_registry *r)
+{
+    atomic_store(&r->id, -1);
 }

@@ -11,6 +11,8 @@
 
 #include <hdf5.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,5 +42,20 @@ herr_t ms__posix_set_eoa(H5FD_t *file, H5FD_mem_t type, haddr_t addr);
 haddr_t ms__posix_get_eof(const H5FD_t *file, H5FD_mem_t type);
 /* The descriptor, for H5Fget_vfd_handle (HDF5 passes a valid handle). */
 herr_t ms__posix_get_handle(H5FD_t *file, hid_t fapl, void **handle);
+
+/* A driver's registration with HDF5 (static storage, MS_POSIX_REGISTRY):
+ * its id, registered the first time it is asked for and again once HDF5
+ * has closed and reopened (H5close in the program), so that a stale id,
+ * which HDF5 may since have given another driver, is never used; -1 if
+ * HDF5 refuses it.  The driver's terminate callback, which HDF5 calls as
+ * it closes, calls ms__posix_forget. */
+struct ms_posix_registry {
+    const H5FD_class_t *cls;
+    _Atomic hid_t id;
+    pthread_mutex_t lock;
+};
+#define MS_POSIX_REGISTRY(cls) {(cls), -1, PTHREAD_MUTEX_INITIALIZER}
+hid_t ms__posix_register(struct ms_posix_registry *r);
+void ms__posix_forget(struct ms_posix_registry *r);
 
 #endif

@@ -25,9 +25,6 @@
 
 #include <hdf5.h>
 
-#include <pthread.h>
-#include <stdatomic.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -341,16 +338,7 @@ wb_unlock(H5FD_t *file)
     return 0;
 }
 
-static _Atomic hid_t driver = -1;
-
-/* HDF5 closes (H5close in the program, or at exit): the id is no longer
- * this driver's, and may later be another's. */
-static herr_t
-wb_terminate(void)
-{
-    atomic_store(&driver, -1);
-    return 0;
-}
+static herr_t wb_terminate(void);
 
 static const H5FD_class_t WB_CLASS = {
     "meshstats-write-back", (haddr_t)INT64_MAX, H5F_CLOSE_WEAK, wb_terminate,
@@ -361,25 +349,21 @@ static const H5FD_class_t WB_CLASS = {
     ms__posix_get_handle, wb_read_held, wb_write, wb_flush, wb_truncate,
     wb_lock, wb_unlock, H5FD_FLMAP_DICHOTOMY};
 
-/* The driver's id, registered with HDF5 the first time and again once
- * HDF5 has closed and reopened; -1 if HDF5 refuses it. */
-static hid_t
-driver_id(void)
+static struct ms_posix_registry registry = MS_POSIX_REGISTRY(&WB_CLASS);
+
+/* HDF5 closes (H5close in the program, or at exit): the id is no longer
+ * this driver's, and may later be another's. */
+static herr_t
+wb_terminate(void)
 {
-    static pthread_mutex_t registering = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&registering);
-    if (atomic_load(&driver) < 0) {
-        atomic_store(&driver, H5FDregister(&WB_CLASS));
-    }
-    hid_t id = atomic_load(&driver);
-    pthread_mutex_unlock(&registering);
-    return id;
+    ms__posix_forget(&registry);
+    return 0;
 }
 
 hid_t
 ms__writeback_fapl(int *failed)
 {
-    hid_t id = driver_id();
+    hid_t id = ms__posix_register(&registry);
     struct wb_info info = {failed};
     hid_t fapl = id >= 0 ? H5Pcreate(H5P_FILE_ACCESS) : -1;
     if (fapl >= 0 && H5Pset_driver(fapl, id, &info) < 0) {
