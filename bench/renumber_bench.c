@@ -76,8 +76,6 @@ main(int argc, char **argv)
             hash = (hash ^ o.perm[i]) * 1099511628211ull;
         }
         double t3 = now();
-        free(o.sort_count);
-        o.sort_count = NULL;
         if (ms__order_renumber(&o, g.total) != 0) {
             return 1;
         }

@@ -36,10 +36,18 @@ ms__order_sort_init(struct ms_edge_order *o, unsigned bits)
     size_t P = ms__order_sort_parts(o->N);
     o->sort_parts = P;
     o->sort_passes = bits > MS_ORDER_DIGIT ? 2 : 1;
+    ms__free(o->sort_count); /* (a sort set up before: set up again) */
     o->sort_count = ms__calloc(P * DIGITS * (o->sort_passes == 2 ? 1 + P : 1),
                                sizeof(*o->sort_count));
     o->renumbered = true;
     return o->sort_count != NULL ? 0 : MS_ENOMEM;
+}
+
+/* The nodes a part holds (the last may hold fewer). */
+static size_t
+part_size(const struct ms_edge_order *o)
+{
+    return (o->N + o->sort_parts - 1) / o->sort_parts;
 }
 
 /* Nodes [*first, *end) of part p (of o->sort_parts). */
@@ -47,7 +55,7 @@ static void
 part_range(const struct ms_edge_order *o, size_t p, size_t *first,
            size_t *end)
 {
-    size_t per = (o->N + o->sort_parts - 1) / o->sort_parts;
+    size_t per = part_size(o);
     *first = p * per < o->N ? p * per : o->N;
     *end = *first + per < o->N ? *first + per : o->N;
 }
@@ -55,7 +63,7 @@ part_range(const struct ms_edge_order *o, size_t p, size_t *first,
 void
 ms__order_count_cells(struct ms_edge_order *o, size_t first, size_t n)
 {
-    size_t per = (o->N + o->sort_parts - 1) / o->sort_parts;
+    size_t per = part_size(o);
     for (size_t i = first; i < first + n;) {
         size_t p = i / per, end = (p + 1) * per < first + n ? (p + 1) * per
                                                               : first + n;
@@ -89,8 +97,7 @@ offsets(const uint32_t *count, size_t parts, size_t stride, size_t p,
 static void
 first_pass(struct ms_edge_order *o, size_t p, size_t *off)
 {
-    size_t P = o->sort_parts, first, end;
-    size_t per = (o->N + P - 1) / P;
+    size_t P = o->sort_parts, per = part_size(o), first, end;
     part_range(o, p, &first, &end);
     offsets(o->sort_count, P, DIGITS, p, off);
     if (o->sort_passes == 1) {
