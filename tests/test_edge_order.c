@@ -38,7 +38,7 @@ place(struct ms_edge_order *o, size_t N, size_t E, uint64_t st,
         size_t e0 = k * MS_ORDER_PART;
         size_t n = E - e0 < MS_ORDER_PART ? E - e0 : MS_ORDER_PART;
         ms__order_clear(o, k);
-        ms__order_count(o, k, from + e0, to + e0, n);
+        ms__order_count(o, k, from + e0, to + e0, e0, n);
     }
     size_t *cursor = calloc(o->nseg, sizeof(*cursor));
     for (size_t k = o->nparts; k-- > 0;) {
@@ -159,6 +159,88 @@ Test(edge_order, a_list_of_several_parts_comes_in_the_same_order)
     free(gf);
     free(gt);
     ms__order_free(&o);
+}
+
+/* Count and put E stored edges over nodes numbered by perm, by blocks of
+ * `block`, with `room` bytes lent (0: none); the order's high and low out. */
+static void
+place_by_blocks(size_t N, size_t E, const uint32_t *perm, const uint32_t *from,
+                const uint32_t *to, size_t block, void *room, size_t bytes,
+                uint32_t *high, uint16_t *low)
+{
+    struct ms_edge_order o;
+    cr_assert_eq(ms__order_init(&o, N, E, true), 0);
+    memcpy(o.perm, perm, N * sizeof(*perm));
+    o.renumbered = true;
+    ms__order_lend(&o, room, bytes);
+    ms__order_clear(&o, 0);
+    for (size_t e0 = 0; e0 < E; e0 += block) {
+        size_t n = E - e0 < block ? E - e0 : block;
+        ms__order_count(&o, 0, from + e0, to + e0, e0, n);
+    }
+    size_t *cursor = calloc(o.nseg, sizeof(*cursor));
+    ms__order_cursors(&o, 0, cursor);
+    for (size_t e0 = 0; e0 < E; e0 += block) {
+        size_t n = E - e0 < block ? E - e0 : block;
+        if (ms__order_recorded(&o, e0, n)) {
+            ms__order_put_recorded(&o, cursor, e0, n);
+        } else {
+            ms__order_put(&o, cursor, from + e0, to + e0, n);
+        }
+    }
+    memcpy(high, o.high, E * sizeof(*high));
+    memcpy(low, o.low, E * sizeof(*low));
+    free(cursor);
+    ms__order_free(&o);
+}
+
+Test(edge_order, blocks_counted_into_lent_room_are_put_as_if_read_again)
+{
+    /* 40,000 nodes numbered at random, 10,000 edges by blocks of 1,000; the
+     * room holds 2,500 edges' places: two blocks are put from it, the third
+     * (2,000 to 3,000: it does not fit) and the rest from the list, and
+     * nothing is written past the room. */
+    size_t N = 40000, E = 10000, block = 1000, fits = 2500;
+    uint64_t st = 19;
+    uint32_t *perm = malloc(N * 4), *from = malloc(E * 4), *to = malloc(E * 4);
+    for (size_t n = 0; n < N; n++) {
+        perm[n] = (uint32_t)n;
+    }
+    for (size_t n = N - 1; n > 0; n--) {
+        size_t m = next_index(&st, (uint32_t)(n + 1));
+        uint32_t t = perm[n];
+        perm[n] = perm[m];
+        perm[m] = t;
+    }
+    for (size_t e = 0; e < E; e++) {
+        from[e] = next_index(&st, (uint32_t)N);
+        to[e] = next_index(&st, (uint32_t)N);
+    }
+    uint32_t *room = malloc((2 * fits + 64) * 4);
+    memset(room, 0xa5, (2 * fits + 64) * 4);
+    uint32_t *high = malloc(E * 4), *lent_high = malloc(E * 4);
+    uint16_t *low = malloc(E * 2), *lent_low = malloc(E * 2);
+    place_by_blocks(N, E, perm, from, to, block, NULL, 0, high, low);
+    place_by_blocks(N, E, perm, from, to, block, room, 2 * fits * 4 + 7,
+                    lent_high, lent_low);
+    cr_assert_arr_eq(lent_high, high, E * 4);
+    cr_assert_arr_eq(lent_low, low, E * 2);
+    /* The first two blocks' places are in the room, the rest untouched. */
+    for (size_t e = 0; e < 2 * block; e++) {
+        cr_assert(room[2 * e] == perm[from[e]] && room[2 * e + 1] == perm[to[e]],
+                  "edge %zu", e);
+    }
+    for (size_t k = 4 * block; k < 2 * fits + 64; k++) {
+        cr_assert_eq(room[k], 0xa5a5a5a5u, "room[%zu]", k);
+    }
+    free(room);
+    free(high);
+    free(lent_high);
+    free(low);
+    free(lent_low);
+    free(perm);
+    free(from);
+    free(to);
 }
 
 Test(edge_order, a_segment_too_large_for_the_buffer_stays_as_stored)

@@ -55,6 +55,13 @@ struct ms_edge_order {
     bool kept;         /* high and low are allocated: it can be placed */
     uint32_t *high;    /* E: the higher placed endpoint */
     uint16_t *low;     /* E: the lower one's offset in its segment */
+    /* Room the caller lends while the list is placed (the pass's position
+     * buffer, which no unit writes before every part is put): counting a
+     * block of stored edges that fits below rec_edges writes their places
+     * there, pairs (a, b) at 2e, and putting that block reads them instead
+     * of the list (ms__order_lend). */
+    uint32_t *rec;
+    size_t rec_edges;
 };
 
 /* What a scan of the stored list finds: edges whose endpoints are
@@ -92,13 +99,22 @@ void ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
  * with ms__order_clear. */
 void ms__order_clear(struct ms_edge_order *o, size_t part);
 void ms__order_count(struct ms_edge_order *o, size_t part,
-                     const uint32_t *from, const uint32_t *to, size_t n);
+                     const uint32_t *from, const uint32_t *to, size_t e0,
+                     size_t n);
+/* Lend `bytes` of room at rec for the places count finds (the first
+ * bytes / 8 stored edges at most); NULL takes it back. */
+void ms__order_lend(struct ms_edge_order *o, void *rec, size_t bytes);
+/* Whether stored edges [e0, e0 + n) were counted into the lent room: then
+ * ms__order_put_recorded puts them without the list. */
+bool ms__order_recorded(const struct ms_edge_order *o, size_t e0, size_t n);
 /* Once every part is counted: where part's edges of each segment go
  * (cursor: nseg entries); part 0 also sets the segments' starts. */
 void ms__order_cursors(struct ms_edge_order *o, size_t part, size_t *cursor);
 /* Place n stored edges at the cursors of their segments. */
 void ms__order_put(struct ms_edge_order *o, size_t *cursor,
                    const uint32_t *from, const uint32_t *to, size_t n);
+void ms__order_put_recorded(struct ms_edge_order *o, size_t *cursor,
+                            size_t e0, size_t n);
 /* The segments part sorts: [*first, *end). */
 void ms__order_part_segments(const struct ms_edge_order *o, size_t part,
                              size_t *first, size_t *end);

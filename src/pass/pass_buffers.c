@@ -19,15 +19,16 @@ alloc_positions(struct ms_pass_buffers *b, const struct ms_plan *plan,
 {
     b->npos = plan->npos;
     b->pos = ms__calloc(plan->npos, sizeof(*b->pos));
+    /* (pos_nodes and edge_var are small: the product cannot overflow) */
+    b->pos_bytes = plan->pos_nodes * (3 * sizeof(double) * edge_var / 4);
     for (unsigned i = 0; b->pos != NULL && i < plan->npos; i++) {
-        size_t node_bytes = 3 * sizeof(double) * edge_var / 4;
-        b->pos[i] = ms__calloc(plan->pos_nodes, node_bytes);
+        b->pos[i] = ms__calloc(b->pos_bytes, 1);
         if (b->pos[i] == NULL) {
             return MS_ENOMEM;
         }
         /* (written at random when the nodes are renumbered; edges of a
          * list in no order read it at random) */
-        ms__advise_random_access(b->pos[i], plan->pos_nodes * node_bytes);
+        ms__advise_random_access(b->pos[i], b->pos_bytes);
     }
     return b->pos != NULL ? 0 : MS_ENOMEM;
 }
@@ -104,6 +105,9 @@ ms__pass_buffers_new_sample(struct ms_pass_buffers *b,
     }
     if (ps->blocked) {
         b->order[sample] = new_order(N, E, plan->keep_edges && ps->placed);
+    }
+    if (b->order[sample] != NULL && b->order[sample]->kept && b->npos > 0) {
+        ms__order_lend(b->order[sample], b->pos[0], b->pos_bytes);
     }
     if (plan->model->trajectory) {
         b->statics[sample] = new_statics(N);

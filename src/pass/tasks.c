@@ -145,8 +145,11 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
     size_t step_wait = ps->renumbered ? *last_blocked : start;
     for (size_t k = 0; k < parts; k++) {
         struct ms_place_part pp = place_part(ps, k, parts, *nt, &step_wait);
-        if (pp.step == MS_PLACE_RENUMBER_0 || pp.step == MS_PLACE_RENUMBER_1) {
-            start = *nt; /* (the units wait for the nodes' places) */
+        /* (the units wait for the nodes' places, and for the first
+         * position buffer, lent to the placing until every part is put) */
+        if (pp.step == MS_PLACE_RENUMBER_0 || pp.step == MS_PLACE_RENUMBER_1 ||
+            pp.step == MS_PLACE_PUT) {
+            start = *nt;
         }
         tasks[(*nt)++] = (struct task){.kind = TASK_EDGES,
                                        .last = ps->nunits == 0 &&

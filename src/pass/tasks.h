@@ -41,6 +41,7 @@ struct ms_pass_buffers {
     struct ms_edge_order **order;
     struct ms_trajectory_statics **statics; /* a trajectory's, in flight */
     double **pos;
+    size_t pos_bytes; /* each position buffer's */
     size_t nsamples;
     unsigned npos;
 };
@@ -50,7 +51,10 @@ int ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
 /* What sample holds while in flight: its edge list (2 E: the i's then
  * the j's; a blocked sample's only when kept and left as stored), a
  * blocked sample's order (with the room to place its list when kept and
- * placed), a trajectory's statics.  0 or MS_ENOMEM. */
+ * placed, and the first position buffer lent to it while it is placed:
+ * the previous blocked sample's units are done, and its own NODES units
+ * wait until every part is put), a trajectory's statics.  0 or
+ * MS_ENOMEM. */
 int ms__pass_buffers_new_sample(struct ms_pass_buffers *b,
                                 const struct ms_plan *plan, size_t sample);
 /* Free sample's edge list (or order) and statics. */
