@@ -1,7 +1,11 @@
 /*
  * renumber_bench.c: the renumbering of a large mesh's nodes in its steps
  * (features/edge_order.c): the grid's bounds, every node's cell, the sort
- * by cell into places.
+ * by cell into places; then the placing's lookups of 3 NODES edges' ends
+ * (random nodes) in those places, by blocks of MS_ORDER_READ_BLOCK as the
+ * pass reads them, and their count into segments, against the same
+ * lookups made inside the counting loop (as placing made them until
+ * 2026-12-07).
  *
  *   renumber_bench [NODES [REPEAT]]
  *
@@ -12,7 +16,7 @@
  * times the arithmetic alone.  Links the internal library.  Never run by
  * meson test.
  */
-#include "pass/pass.h" /* (MS_NODE_BLOCK) */
+#include "pass/pass.h" /* (MS_NODE_BLOCK, MS_ORDER_READ_BLOCK) */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +43,58 @@ blocks(const struct ms_order_grid *g, float *p[3], size_t N, uint32_t *cell)
             ms__grid_cells(g, x, n, cell + n0);
         }
     }
+}
+
+/* The placing's lookups and count of E edges' ends, by blocks: lookups in
+ * a loop of their own, then the count (split), or both in one loop. */
+static void
+lookups(struct ms_edge_order *o, const uint32_t *from, const uint32_t *to,
+        size_t E, bool split, uint32_t *a, uint32_t *b)
+{
+    ms__order_clear(o, 0);
+    uint32_t *size = o->sizes;
+    for (size_t e0 = 0; e0 < E; e0 += MS_ORDER_READ_BLOCK) {
+        size_t n = E - e0 < MS_ORDER_READ_BLOCK ? E - e0 : MS_ORDER_READ_BLOCK;
+        if (split) {
+            ms__order_places(o, from + e0, a, n);
+            ms__order_places(o, to + e0, b, n);
+            ms__order_count(o, 0, a, b, n);
+            continue;
+        }
+        for (size_t e = e0; e < e0 + n; e++) {
+            uint32_t pa = o->perm[from[e]], pb = o->perm[to[e]];
+            size[(pa < pb ? pa : pb) >> MS_ORDER_SHIFT]++;
+        }
+    }
+}
+
+/* The best of `repeat` runs of both ways of the lookups, in ms. */
+static void
+time_lookups(struct ms_edge_order *o, int repeat, double best[2])
+{
+    size_t E = o->E;
+    uint32_t *from = malloc(E * sizeof(*from)), *to = malloc(E * sizeof(*to));
+    uint32_t *a = malloc(MS_ORDER_READ_BLOCK * sizeof(*a));
+    uint32_t *b = malloc(MS_ORDER_READ_BLOCK * sizeof(*b));
+    uint64_t s = 7;
+    for (size_t e = 0; e < E; e++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        from[e] = (uint32_t)(s % o->N);
+        to[e] = (uint32_t)((s >> 32) % o->N);
+    }
+    best[0] = best[1] = 1e9;
+    for (int r = 0; r < repeat; r++) {
+        for (int split = 0; split < 2; split++) {
+            double t0 = now();
+            lookups(o, from, to, E, split, a, b);
+            double t = now() - t0;
+            best[split] = t < best[split] ? t : best[split];
+        }
+    }
+    free(from);
+    free(to);
+    free(a);
+    free(b);
 }
 
 int
@@ -89,6 +145,11 @@ main(int argc, char **argv)
            "(best of %d); cells hash %016llx\n",
            N, g.total, best[0] * 1e3, best[1] * 1e3, best[2] * 1e3, repeat,
            (unsigned long long)hash);
+    double look[2];
+    time_lookups(&o, repeat, look);
+    printf("%zu edges: their ends' places and count %.2f ms, the lookups "
+           "inside the counting loop %.2f ms (best of %d)\n",
+           o.E, look[1] * 1e3, look[0] * 1e3, repeat);
     ms__order_free(&o);
     for (int c = 0; c < 3; c++) {
         free(p[c]);

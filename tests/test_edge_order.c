@@ -34,20 +34,25 @@ place(struct ms_edge_order *o, size_t N, size_t E, uint64_t st,
         to[e] = next_index(&st, (uint32_t)N);
     }
     cr_assert_eq(ms__order_init(o, N, E, true), 0);
+    uint32_t *a = malloc(E * 4), *b = malloc(E * 4);
+    ms__order_places(o, from, a, E); /* (not renumbered: the same) */
+    ms__order_places(o, to, b, E);
     for (size_t k = o->nparts; k-- > 0;) {
         size_t e0 = k * MS_ORDER_PART;
         size_t n = E - e0 < MS_ORDER_PART ? E - e0 : MS_ORDER_PART;
         ms__order_clear(o, k);
-        ms__order_count(o, k, from + e0, to + e0, e0, n);
+        ms__order_count(o, k, a + e0, b + e0, n);
     }
     size_t *cursor = calloc(o->nseg, sizeof(*cursor));
     for (size_t k = o->nparts; k-- > 0;) {
         size_t e0 = k * MS_ORDER_PART;
         size_t n = E - e0 < MS_ORDER_PART ? E - e0 : MS_ORDER_PART;
         ms__order_cursors(o, k, cursor);
-        ms__order_put(o, cursor, from + e0, to + e0, n);
+        ms__order_put(o, cursor, a + e0, b + e0, n);
     }
     free(cursor);
+    free(a);
+    free(b);
 }
 
 /* Edges [e0, e0 + n) of the order as (lower, higher) placed endpoints. */
@@ -162,7 +167,8 @@ Test(edge_order, a_list_of_several_parts_comes_in_the_same_order)
 }
 
 /* Count and put E stored edges over nodes numbered by perm, by blocks of
- * `block`, with `room` bytes lent (0: none); the order's high and low out. */
+ * `block`, as edge_order_start.c does, with `bytes` of room lent (room:
+ * NULL for none); the order's high and low out. */
 static void
 place_by_blocks(size_t N, size_t E, const uint32_t *perm, const uint32_t *from,
                 const uint32_t *to, size_t block, void *room, size_t bytes,
@@ -174,22 +180,33 @@ place_by_blocks(size_t N, size_t E, const uint32_t *perm, const uint32_t *from,
     o.renumbered = true;
     ms__order_lend(&o, room, bytes);
     ms__order_clear(&o, 0);
-    for (size_t e0 = 0; e0 < E; e0 += block) {
-        size_t n = E - e0 < block ? E - e0 : block;
-        ms__order_count(&o, 0, from + e0, to + e0, e0, n);
-    }
+    uint32_t *fa = malloc(block * 4), *fb = malloc(block * 4);
     size_t *cursor = calloc(o.nseg, sizeof(*cursor));
-    ms__order_cursors(&o, 0, cursor);
-    for (size_t e0 = 0; e0 < E; e0 += block) {
-        size_t n = E - e0 < block ? E - e0 : block;
-        if (ms__order_recorded(&o, e0, n)) {
-            ms__order_put_recorded(&o, cursor, e0, n);
-        } else {
-            ms__order_put(&o, cursor, from + e0, to + e0, n);
+    for (int put = 0; put < 2; put++) {
+        if (put) {
+            ms__order_cursors(&o, 0, cursor);
+        }
+        for (size_t e0 = 0; e0 < E; e0 += block) {
+            size_t n = E - e0 < block ? E - e0 : block;
+            uint32_t *a = fa, *b = fb;
+            bool kept = ms__order_kept(&o, e0, n, &a, &b);
+            if (!put || !kept) {
+                memcpy(fa, from + e0, n * 4); /* (read again) */
+                memcpy(fb, to + e0, n * 4);
+                ms__order_places(&o, fa, a, n);
+                ms__order_places(&o, fb, b, n);
+            }
+            if (put) {
+                ms__order_put(&o, cursor, a, b, n);
+            } else {
+                ms__order_count(&o, 0, a, b, n);
+            }
         }
     }
     memcpy(high, o.high, E * sizeof(*high));
     memcpy(low, o.low, E * sizeof(*low));
+    free(fa);
+    free(fb);
     free(cursor);
     ms__order_free(&o);
 }
@@ -225,13 +242,34 @@ Test(edge_order, blocks_counted_into_lent_room_are_put_as_if_read_again)
                     lent_high, lent_low);
     cr_assert_arr_eq(lent_high, high, E * 4);
     cr_assert_arr_eq(lent_low, low, E * 2);
-    /* The first two blocks' places are in the room, the rest untouched. */
+    /* The first two blocks' places are in the room (the a's, then the
+     * b's after room for 2,500), the rest of it untouched. */
     for (size_t e = 0; e < 2 * block; e++) {
-        cr_assert(room[2 * e] == perm[from[e]] && room[2 * e + 1] == perm[to[e]],
+        cr_assert(room[e] == perm[from[e]] && room[fits + e] == perm[to[e]],
                   "edge %zu", e);
     }
-    for (size_t k = 4 * block; k < 2 * fits + 64; k++) {
-        cr_assert_eq(room[k], 0xa5a5a5a5u, "room[%zu]", k);
+    for (size_t k = 0; k < 2 * fits + 64; k++) {
+        bool written = k < 2 * block || (k >= fits && k < fits + 2 * block);
+        cr_assert(written || room[k] == 0xa5a5a5a5u, "room[%zu]", k);
+    }
+    /* The definition, before the segments are sorted: by the segment of
+     * the lower place (16,384 places each), in stored order within it,
+     * each edge as its higher place and the lower one's offset. */
+    size_t start[4] = {0};
+    for (size_t e = 0; e < E; e++) {
+        start[min_of(perm[from[e]], perm[to[e]]) >> MS_ORDER_SHIFT]++;
+    }
+    for (size_t seg = 0, at = 0; seg < 4; seg++) {
+        size_t n = start[seg];
+        start[seg] = at;
+        at += n;
+    }
+    for (size_t e = 0; e < E; e++) {
+        uint32_t lo = min_of(perm[from[e]], perm[to[e]]);
+        size_t k = start[lo >> MS_ORDER_SHIFT]++;
+        cr_assert(high[k] == max_of(perm[from[e]], perm[to[e]]) &&
+                      low[k] == (lo & ((1u << MS_ORDER_SHIFT) - 1)),
+                  "edge %zu at %zu", e, k);
     }
     free(room);
     free(high);

@@ -56,10 +56,9 @@ struct ms_edge_order {
     uint32_t *high;    /* E: the higher placed endpoint */
     uint16_t *low;     /* E: the lower one's offset in its segment */
     /* Room the caller lends while the list is placed (the pass's position
-     * buffer, which no unit writes before every part is put): counting a
-     * block of stored edges that fits below rec_edges writes their places
-     * there, pairs (a, b) at 2e, and putting that block reads them instead
-     * of the list (ms__order_lend). */
+     * buffer, which no unit writes before every part is put): the places
+     * of the first rec_edges stored edges' ends, a's at rec, b's after
+     * them (ms__order_lend). */
     uint32_t *rec;
     size_t rec_edges;
 };
@@ -80,11 +79,6 @@ size_t ms__order_bytes(size_t N, size_t E, bool keep);
 int ms__order_init(struct ms_edge_order *o, size_t N, size_t E, bool keep);
 void ms__order_free(struct ms_edge_order *o);
 
-static inline uint32_t
-ms__order_place(const struct ms_edge_order *o, uint32_t node)
-{
-    return o->renumbered ? o->perm[node] : node;
-}
 
 /* Map the order's memory (the nodes' numbers, the edges' places), which
  * renumbering and placing write at random, before they do: while the
@@ -95,26 +89,29 @@ void ms__order_prefault(struct ms_edge_order *o);
 /* Scan n stored edges (in the stored numbering). */
 void ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
                     struct ms_order_scan *s);
-/* Count n stored edges of part `part` into its sizes; clear them first
- * with ms__order_clear. */
-void ms__order_clear(struct ms_edge_order *o, size_t part);
-void ms__order_count(struct ms_edge_order *o, size_t part,
-                     const uint32_t *from, const uint32_t *to, size_t e0,
-                     size_t n);
-/* Lend `bytes` of room at rec for the places count finds (the first
- * bytes / 8 stored edges at most); NULL takes it back. */
+/* The places of n stored nodes: place[i] of node[i] (the two may be the
+ * same array).  Counting and putting take the edges' ends as places. */
+void ms__order_places(const struct ms_edge_order *o, const uint32_t *node,
+                      uint32_t *place, size_t n);
+/* Lend `bytes` of room at rec for the places of the first bytes / 8
+ * stored edges at most; NULL takes it back. */
 void ms__order_lend(struct ms_edge_order *o, void *rec, size_t bytes);
-/* Whether stored edges [e0, e0 + n) were counted into the lent room: then
- * ms__order_put_recorded puts them without the list. */
-bool ms__order_recorded(const struct ms_edge_order *o, size_t e0, size_t n);
+/* Whether stored edges [e0, e0 + n) fit the lent room: where their ends'
+ * places go (*a, *b) when they are counted, to be put from there. */
+bool ms__order_kept(const struct ms_edge_order *o, size_t e0, size_t n,
+                    uint32_t **a, uint32_t **b);
+/* Count n edges of part `part` between places a[i] and b[i] into its
+ * sizes; clear them first with ms__order_clear. */
+void ms__order_clear(struct ms_edge_order *o, size_t part);
+void ms__order_count(struct ms_edge_order *o, size_t part, const uint32_t *a,
+                     const uint32_t *b, size_t n);
 /* Once every part is counted: where part's edges of each segment go
  * (cursor: nseg entries); part 0 also sets the segments' starts. */
 void ms__order_cursors(struct ms_edge_order *o, size_t part, size_t *cursor);
-/* Place n stored edges at the cursors of their segments. */
-void ms__order_put(struct ms_edge_order *o, size_t *cursor,
-                   const uint32_t *from, const uint32_t *to, size_t n);
-void ms__order_put_recorded(struct ms_edge_order *o, size_t *cursor,
-                            size_t e0, size_t n);
+/* Put n edges between places a[i] and b[i] at the cursors of their
+ * segments. */
+void ms__order_put(struct ms_edge_order *o, size_t *cursor, const uint32_t *a,
+                   const uint32_t *b, size_t n);
 /* The segments part sorts: [*first, *end). */
 void ms__order_part_segments(const struct ms_edge_order *o, size_t part,
                              size_t *first, size_t *end);

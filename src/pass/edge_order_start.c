@@ -18,28 +18,29 @@
  * random, and a page fault each on the first's worker cost it about 10
  * ms of its 36).  The next ones sort the nodes by cell into their places,
  * in parts of nodes side by side, in one or two steps (renumber_sort.c).
- * The next ones take the list in parts of MS_ORDER_PART edges,
- * side by side: they read a list kept as stored (with the plan's room for
- * it), while those units run; or they place a list that is to be placed,
- * in three steps, each waiting for the one before to be done in every
- * part: count (read by blocks of MS_ORDER_READ_BLOCK edges, every index
- * checked, counted into segments; the places of a block that fits the
- * position buffer lent to the order kept there), put (placed from those,
- * or read again), sort (each part a share of the segments, each segment
- * through the task's own buffer).  The NODES units, which write the
- * position buffers at the nodes' places, wait until every part is put.
- * Placing needs the list held in memory (6 bytes an edge, 4 a
- * node); when the plan could not keep it, the sample fails, naming the
- * memory limit that would.  Every decision is the mesh's own, never the
- * memory limit's, so the order, and the result, are the same at any limit
- * that computes it.
+ * The next ones take the list in parts of MS_ORDER_PART edges, side by
+ * side: they read a list kept as stored (with the plan's room for it),
+ * while the units run; or they place a list that is to be placed, in three
+ * steps, each waiting for the one before to be done in every part: count
+ * (read by blocks of MS_ORDER_READ_BLOCK edges, every index checked, the
+ * ends looked up in the nodes' places, counted into segments; the places
+ * of a block that fits the position buffer lent to the order kept there),
+ * put (placed from those, or read and looked up again), sort (each part a
+ * share of the segments, each segment through the task's own buffer).  The
+ * NODES units, which write the position buffers at the nodes' places,
+ * wait until every part is put.  Placing needs the list held in memory (6
+ * bytes an edge, 4 a node); when the plan could not keep it, the sample
+ * fails, naming the memory limit that would.  Every decision is the mesh's
+ * own, never the memory limit's, so the order, and the result, are the
+ * same at any limit that computes it.
  */
 #include "pass/pass.h"
 
 
-/* Part of the stored list read by blocks: counted, or put at the
- * cursors (cursor: NULL to count); a block counted into the lent room is
- * put from there, not read again. */
+/* Part of the stored list read by blocks, its ends looked up in the
+ * nodes' places: counted, or put at the cursors (cursor: NULL to count).
+ * A block that fits the lent room is counted there and put from there,
+ * not read again. */
 static int
 sweep(struct ms_file *f, const struct ms_plan_sample *ps,
       struct ms_edge_order *o, const struct ms_place_part *part,
@@ -49,20 +50,22 @@ sweep(struct ms_file *f, const struct ms_plan_sample *ps,
     uint32_t *from = b->data, *to = from + block;
     for (size_t e0 = part->first; e0 < end; e0 += block) {
         size_t n = end - e0 < block ? end - e0 : block;
-        if (cursor != NULL && ms__order_recorded(o, e0, n)) {
-            ms__order_put_recorded(o, cursor, e0, n);
-            continue;
-        }
-        int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, e0, n, from,
-                                       to, err);
-        if (rc != 0) {
-            return rc;
+        uint32_t *a = from, *pb = to;
+        bool kept = ms__order_kept(o, e0, n, &a, &pb);
+        if (cursor == NULL || !kept) {
+            int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, e0, n,
+                                           from, to, err);
+            if (rc != 0) {
+                return rc;
+            }
+            ms__order_places(o, from, a, n);
+            ms__order_places(o, to, pb, n);
         }
         if (cursor != NULL) {
-            ms__order_put(o, cursor, from, to, n);
-            continue;
+            ms__order_put(o, cursor, a, pb, n);
+        } else {
+            ms__order_count(o, part->part, a, pb, n);
         }
-        ms__order_count(o, part->part, from, to, e0, n);
     }
     return 0;
 }
