@@ -100,7 +100,10 @@ place_part(const struct ms_plan_sample *ps, size_t k, size_t n,
     if (k < touch + sorting) {
         size_t j = k - touch;
         if (j % nodes == 0) {
-            *step_wait = task - 1;
+            /* (the first step waits for the cells, not for the mapping of
+             * the order's memory beside them, which may go on: it leaves
+             * what is written alone) */
+            *step_wait = j == 0 ? task - 2 : task - 1;
         }
         return (struct ms_place_part){
             (enum ms_place_step)(MS_PLACE_RENUMBER_0 + j / nodes),
