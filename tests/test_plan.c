@@ -3,7 +3,7 @@
  * once, reads what each needs, and respects the memory limit.
  */
 #include "helpers.h"
-#include "pass/pass.h"
+#include "pass/tasks.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -252,5 +252,107 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
                   strstr(err.message, "--memory-limit") != NULL,
               "%s", err.message);
     ms__file_close(f);
+    free(file);
+}
+
+/* Task indices of one sample's placing (tasks.c): its first task, the
+ * first and last of each placing step, and the last task. */
+struct placing {
+    size_t first, last;
+    size_t step_first[MS_PLACE_SORT + 1], step_last[MS_PLACE_SORT + 1];
+};
+
+static struct placing
+placing_of(const struct task *tasks, size_t n, size_t sample)
+{
+    struct placing p = {.first = SIZE_MAX};
+    for (size_t k = 0; k <= MS_PLACE_SORT; k++) {
+        p.step_first[k] = p.step_last[k] = SIZE_MAX;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct task *t = &tasks[i];
+        if (t->sample != sample) {
+            continue;
+        }
+        p.first = p.first == SIZE_MAX ? i : p.first;
+        p.last = i;
+        if (t->kind == TASK_EDGES && t->placing) {
+            size_t k = t->part.step;
+            p.step_first[k] = p.step_first[k] == SIZE_MAX ? i : p.step_first[k];
+            p.step_last[k] = i;
+        }
+    }
+    return p;
+}
+
+/* Two samples of a mesh numbered at random, placed after renumbering:
+ * each blocked sample's first task waits for the last of the one before
+ * (they share the position buffers); the sort by cell, for the cells (the
+ * first task), not for the mapping of the order's memory beside it; each
+ * later step for the last of the one before; and every NODES unit for
+ * the last put, since the first position buffer is lent to the count and
+ * the put. */
+Test(plan, the_placing_tasks_wait_for_what_they_read_and_write,
+     .init = helper_dir_setup, .fini = helper_dir_teardown)
+{
+    size_t T = 3, N = 40000, E = 270000;
+    char *file = helper_path(helper_dir, "renumbered.h5");
+    double *v = malloc(8 * T * N * sizeof(*v));
+    int64_t *edges = malloc(2 * E * sizeof(*edges));
+    helper_fill(v, 8, T, N, 0.5);
+    uint64_t x = 777;
+    for (size_t e = 0; e < 2 * E; e++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        edges[e] = (int64_t)((x >> 33) % N); /* far apart: renumbered */
+    }
+    hid_t h = helper_h5_create(file, 1);
+    helper_h5_sample(h, "0", 8, T, N, v, edges, E);
+    helper_h5_sample(h, "1", 8, T, N, v, edges, E);
+    H5Fclose(h);
+    struct ms_file *f;
+    cr_assert_eq(ms__file_open(file, &f, NULL), 0);
+    struct ms_options o;
+    ms_options_init(&o);
+    o.memory_limit = 64 << 20;
+    o.workers = 2;
+    struct ms_plan *plan;
+    struct ms_error err;
+    cr_assert_eq(ms__plan_create(f, &o, NULL, &plan, &err), 0, "%s",
+                 err.message);
+    struct task *tasks;
+    size_t n;
+    uint64_t bytes = 0;
+    cr_assert_eq(ms__tasks_build(plan, &tasks, &n, &bytes), 0);
+    struct placing p[2] = {placing_of(tasks, n, 0), placing_of(tasks, n, 1)};
+    for (size_t s = 0; s < 2; s++) {
+        cr_assert(plan->samples[s].renumbered && plan->samples[s].placed);
+        const size_t *sf = p[s].step_first, *sl = p[s].step_last;
+        cr_assert_eq(tasks[p[s].first].after, s ? p[0].last : SIZE_MAX);
+        cr_assert_eq(sf[MS_PLACE_TOUCH], p[s].first + 1);
+        cr_assert_eq(tasks[sf[MS_PLACE_RENUMBER_0]].after, p[s].first,
+                     "the sort waits for the cells only");
+        cr_assert_eq(tasks[sf[MS_PLACE_RENUMBER_1]].after,
+                     sl[MS_PLACE_RENUMBER_0]);
+        cr_assert_eq(tasks[sf[MS_PLACE_COUNT]].after, sl[MS_PLACE_RENUMBER_1]);
+        cr_assert_eq(tasks[sf[MS_PLACE_PUT]].after, sl[MS_PLACE_COUNT]);
+        cr_assert_eq(tasks[sf[MS_PLACE_SORT]].after, sl[MS_PLACE_PUT]);
+        size_t nodes = 0;
+        for (size_t i = p[s].first; i <= p[s].last; i++) {
+            const struct task *t = &tasks[i];
+            if (t->kind == TASK_UNIT &&
+                plan->units[t->unit].kind == MS_UNIT_NODES) {
+                cr_assert(t->after != SIZE_MAX &&
+                              t->after >= sl[MS_PLACE_PUT],
+                          "NODES task %zu waits for %zu", i, t->after);
+                nodes++;
+            }
+        }
+        cr_assert_gt(nodes, 0);
+    }
+    ms__free(tasks);
+    ms__plan_destroy(plan);
+    ms__file_close(f);
+    free(v);
+    free(edges);
     free(file);
 }
