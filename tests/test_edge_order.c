@@ -167,18 +167,18 @@ Test(edge_order, a_list_of_several_parts_comes_in_the_same_order)
 }
 
 /* Count and put E stored edges over nodes numbered by perm, by blocks of
- * `block`, as edge_order_start.c does, with `bytes` of room lent (room:
- * NULL for none); the order's high and low out. */
+ * `block`, as edge_order_start.c does, with nroom rooms of `bytes` lent;
+ * the order's high and low out. */
 static void
 place_by_blocks(size_t N, size_t E, const uint32_t *perm, const uint32_t *from,
-                const uint32_t *to, size_t block, void *room, size_t bytes,
-                uint32_t *high, uint16_t *low)
+                const uint32_t *to, size_t block, void *const *room,
+                size_t nroom, size_t bytes, uint32_t *high, uint16_t *low)
 {
     struct ms_edge_order o;
     cr_assert_eq(ms__order_init(&o, N, E, true), 0);
     memcpy(o.perm, perm, N * sizeof(*perm));
     o.renumbered = true;
-    ms__order_lend(&o, room, bytes);
+    ms__order_lend(&o, room, nroom, bytes);
     ms__order_clear(&o, 0);
     uint32_t *fa = malloc(block * 4), *fb = malloc(block * 4);
     size_t *cursor = calloc(o.nseg, sizeof(*cursor));
@@ -211,12 +211,27 @@ place_by_blocks(size_t N, size_t E, const uint32_t *perm, const uint32_t *from,
     ms__order_free(&o);
 }
 
+/* Whether room[k], of n words, holds perm's places of `ends` [0, kept)
+ * and the pattern 0xa5 everywhere else. */
+static bool
+room_holds(const uint32_t *room, size_t n, const uint32_t *perm,
+           const uint32_t *ends, size_t kept)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (room[k] != (k < kept ? perm[ends[k]] : 0xa5a5a5a5u)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 Test(edge_order, blocks_counted_into_lent_room_are_put_as_if_read_again)
 {
-    /* 40,000 nodes numbered at random, 10,000 edges by blocks of 1,000; the
-     * room holds 2,500 edges' places: two blocks are put from it, the third
-     * (2,000 to 3,000: it does not fit) and the rest from the list, and
-     * nothing is written past the room. */
+    /* 40,000 nodes numbered at random, 10,000 edges by blocks of 1,000;
+     * the room holds 2,500 edges' places: in one room, a's then b's; in
+     * two, a's in the first and b's in the second.  Two blocks are put
+     * from it, the third (2,000 to 3,000: it does not fit) and the rest
+     * from the list, and nothing is written past their places. */
     size_t N = 40000, E = 10000, block = 1000, fits = 2500;
     uint64_t st = 19;
     uint32_t *perm = malloc(N * 4), *from = malloc(E * 4), *to = malloc(E * 4);
@@ -233,24 +248,28 @@ Test(edge_order, blocks_counted_into_lent_room_are_put_as_if_read_again)
         from[e] = next_index(&st, (uint32_t)N);
         to[e] = next_index(&st, (uint32_t)N);
     }
-    uint32_t *room = malloc((2 * fits + 64) * 4);
-    memset(room, 0xa5, (2 * fits + 64) * 4);
     uint32_t *high = malloc(E * 4), *lent_high = malloc(E * 4);
     uint16_t *low = malloc(E * 2), *lent_low = malloc(E * 2);
-    place_by_blocks(N, E, perm, from, to, block, NULL, 0, high, low);
-    place_by_blocks(N, E, perm, from, to, block, room, 2 * fits * 4 + 7,
-                    lent_high, lent_low);
-    cr_assert_arr_eq(lent_high, high, E * 4);
-    cr_assert_arr_eq(lent_low, low, E * 2);
-    /* The first two blocks' places are in the room (the a's, then the
-     * b's after room for 2,500), the rest of it untouched. */
-    for (size_t e = 0; e < 2 * block; e++) {
-        cr_assert(room[e] == perm[from[e]] && room[fits + e] == perm[to[e]],
-                  "edge %zu", e);
-    }
-    for (size_t k = 0; k < 2 * fits + 64; k++) {
-        bool written = k < 2 * block || (k >= fits && k < fits + 2 * block);
-        cr_assert(written || room[k] == 0xa5a5a5a5u, "room[%zu]", k);
+    place_by_blocks(N, E, perm, from, to, block, NULL, 0, 0, high, low);
+    size_t words = 2 * fits + 64;
+    uint32_t *room[2] = {malloc(words * 4), malloc(words * 4)};
+    for (size_t nroom = 1; nroom <= 2; nroom++) {
+        memset(room[0], 0xa5, words * 4);
+        memset(room[1], 0xa5, words * 4);
+        size_t bytes = (3 - nroom) * fits * 4 + 7; /* (a partial word) */
+        place_by_blocks(N, E, perm, from, to, block, (void *const *)room,
+                        nroom, bytes, lent_high, lent_low);
+        cr_assert_arr_eq(lent_high, high, E * 4, "%zu rooms", nroom);
+        cr_assert_arr_eq(lent_low, low, E * 2, "%zu rooms", nroom);
+        uint32_t *b_room = nroom == 1 ? room[0] + fits : room[1];
+        /* The first two blocks' a's and b's are there, nothing else. */
+        if (nroom == 1) {
+            cr_assert(room_holds(room[0], fits, perm, from, 2 * block));
+            cr_assert(room_holds(b_room, words - fits, perm, to, 2 * block));
+        } else {
+            cr_assert(room_holds(room[0], words, perm, from, 2 * block));
+            cr_assert(room_holds(b_room, words, perm, to, 2 * block));
+        }
     }
     /* The definition, before the segments are sorted: by the segment of
      * the lower place (16,384 places each), in stored order within it,
@@ -271,7 +290,8 @@ Test(edge_order, blocks_counted_into_lent_room_are_put_as_if_read_again)
                       low[k] == (lo & ((1u << MS_ORDER_SHIFT) - 1)),
                   "edge %zu at %zu", e, k);
     }
-    free(room);
+    free(room[0]);
+    free(room[1]);
     free(high);
     free(lent_high);
     free(low);

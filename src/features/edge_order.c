@@ -126,10 +126,15 @@ ms__order_places(const struct ms_edge_order *o, const uint32_t *node,
 }
 
 void
-ms__order_lend(struct ms_edge_order *o, void *rec, size_t bytes)
+ms__order_lend(struct ms_edge_order *o, void *const *room, size_t nroom,
+               size_t bytes)
 {
-    o->rec = rec;
-    o->rec_edges = rec == NULL ? 0 : bytes / (2 * sizeof(*o->rec));
+    size_t per = bytes / sizeof(*o->rec_a);
+    o->rec_edges = nroom == 0 ? 0 : nroom == 1 ? per / 2 : per;
+    o->rec_a = nroom > 0 ? room[0] : NULL;
+    o->rec_b = nroom > 1    ? room[1]
+               : nroom == 1 ? o->rec_a + o->rec_edges
+                            : NULL;
 }
 
 bool
@@ -139,8 +144,8 @@ ms__order_kept(const struct ms_edge_order *o, size_t e0, size_t n,
     if (e0 + n > o->rec_edges) {
         return false;
     }
-    *a = o->rec + e0;
-    *b = o->rec + o->rec_edges + e0;
+    *a = o->rec_a + e0;
+    *b = o->rec_b + e0;
     return true;
 }
 

@@ -56,10 +56,10 @@ struct ms_edge_order {
     uint32_t *high;    /* E: the higher placed endpoint */
     uint16_t *low;     /* E: the lower one's offset in its segment */
     /* Room the caller lends while the list is placed (the pass's position
-     * buffer, which no unit writes before every part is put): the places
-     * of the first rec_edges stored edges' ends, a's at rec, b's after
-     * them (ms__order_lend). */
-    uint32_t *rec;
+     * buffers, which no unit writes before every part is put): the places
+     * of the first rec_edges stored edges' ends, a's at rec_a, b's at
+     * rec_b (ms__order_lend). */
+    uint32_t *rec_a, *rec_b;
     size_t rec_edges;
 };
 
@@ -93,9 +93,12 @@ void ms__order_scan(const uint32_t *from, const uint32_t *to, size_t n,
  * same array).  Counting and putting take the edges' ends as places. */
 void ms__order_places(const struct ms_edge_order *o, const uint32_t *node,
                       uint32_t *place, size_t n);
-/* Lend `bytes` of room at rec for the places of the first bytes / 8
- * stored edges at most; NULL takes it back. */
-void ms__order_lend(struct ms_edge_order *o, void *rec, size_t bytes);
+/* Lend nroom rooms of `bytes` each for the places of the first stored
+ * edges: with one, their a's and b's share it (bytes / 8 edges); with two
+ * or more, the a's take the first and the b's the second (bytes / 4
+ * edges).  nroom 0 lends nothing. */
+void ms__order_lend(struct ms_edge_order *o, void *const *room, size_t nroom,
+                    size_t bytes);
 /* Whether stored edges [e0, e0 + n) fit the lent room: where their ends'
  * places go (*a, *b) when they are counted, to be put from there. */
 bool ms__order_kept(const struct ms_edge_order *o, size_t e0, size_t n,

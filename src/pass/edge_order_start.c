@@ -24,7 +24,7 @@
  * steps, each waiting for the one before to be done in every part: count
  * (read by blocks of MS_ORDER_READ_BLOCK edges, every index checked, the
  * ends looked up in the nodes' places, counted into segments; the places
- * of a block that fits the position buffer lent to the order kept there),
+ * of a block that fits the position buffers lent to the order kept there),
  * put (placed from those, or read and looked up again), sort (each part a
  * share of the segments, each segment through the task's own buffer).  The
  * NODES units, which write the position buffers at the nodes' places,

@@ -107,7 +107,8 @@ ms__pass_buffers_new_sample(struct ms_pass_buffers *b,
         b->order[sample] = new_order(N, E, plan->keep_edges && ps->placed);
     }
     if (b->order[sample] != NULL && b->order[sample]->kept && b->npos > 0) {
-        ms__order_lend(b->order[sample], b->pos[0], b->pos_bytes);
+        ms__order_lend(b->order[sample], (void *const *)b->pos, b->npos,
+                       b->pos_bytes);
     }
     if (plan->model->trajectory) {
         b->statics[sample] = new_statics(N);

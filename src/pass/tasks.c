@@ -148,8 +148,8 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
     size_t step_wait = ps->renumbered ? *last_blocked : start;
     for (size_t k = 0; k < parts; k++) {
         struct ms_place_part pp = place_part(ps, k, parts, *nt, &step_wait);
-        /* (the units wait for the nodes' places, and for the first
-         * position buffer, lent to the placing until every part is put:
+        /* (the units wait for the nodes' places, and for the position
+         * buffers, lent to the placing until every part is put:
          * in order, the sort's wait for the put already holds them back,
          * this says it where it is needed) */
         if (pp.step == MS_PLACE_RENUMBER_0 || pp.step == MS_PLACE_RENUMBER_1 ||

@@ -51,7 +51,7 @@ int ms__pass_buffers_init(struct ms_pass_buffers *b, const struct ms_plan *plan,
 /* What sample holds while in flight: its edge list (2 E: the i's then
  * the j's; a blocked sample's only when kept and left as stored), a
  * blocked sample's order (with the room to place its list when kept and
- * placed, and the first position buffer lent to it while it is placed:
+ * placed, and the position buffers lent to it while it is placed:
  * the previous blocked sample's units are done, and its own NODES units
  * wait until every part is put), a trajectory's statics.  0 or
  * MS_ENOMEM. */
