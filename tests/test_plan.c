@@ -130,9 +130,10 @@ Test(plan, limit_below_one_timestep_fails_naming_the_option, .init = setup,
     ms__file_close(f);
 }
 
-/* A mesh of N nodes larger than one block, with E random edges. */
+/* `samples` samples of a mesh of N nodes larger than one block, with E
+ * random edges (most joining distant nodes: renumbered). */
 static char *
-blocked_file(size_t T, size_t N, size_t E)
+blocked_file(size_t T, size_t N, size_t E, unsigned samples)
 {
     char *file = helper_path(helper_dir, "blocked.h5");
     double *v = malloc(8 * T * N * sizeof(*v));
@@ -144,7 +145,11 @@ blocked_file(size_t T, size_t N, size_t E)
         edges[e] = (int64_t)((x >> 33) % N);
     }
     hid_t h = helper_h5_create(file, 1);
-    helper_h5_sample(h, "0", 8, T, N, v, edges, E);
+    for (unsigned s = 0; s < samples; s++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%u", s);
+        helper_h5_sample(h, name, 8, T, N, v, edges, E);
+    }
     H5Fclose(h);
     free(v);
     free(edges);
@@ -210,7 +215,7 @@ Test(plan, large_meshes_are_blocked_and_the_limit_chooses_their_buffers,
 {
     /* 40000 nodes (3 blocks), 270000 edges (2 blocks): positions take
      * 960 KB a buffer, the edge list 2.16 MB. */
-    char *file = blocked_file(5, 40000, 270000);
+    char *file = blocked_file(5, 40000, 270000, 1);
     struct ms_file *f;
     cr_assert_eq(ms__file_open(file, &f, NULL), 0);
     int seen[3] = {0, 0, 0}; /* (2, kept), (1, kept), (1, read) */
@@ -290,25 +295,12 @@ placing_of(const struct task *tasks, size_t n, size_t sample)
  * (they share the position buffers); the sort by cell, for the cells (the
  * first task), not for the mapping of the order's memory beside it; each
  * later step for the last of the one before; and every NODES unit for
- * the last put, since the first position buffer is lent to the count and
- * the put. */
+ * the last put, since the position buffers are lent to the count and the
+ * put. */
 Test(plan, the_placing_tasks_wait_for_what_they_read_and_write,
      .init = helper_dir_setup, .fini = helper_dir_teardown)
 {
-    size_t T = 3, N = 40000, E = 270000;
-    char *file = helper_path(helper_dir, "renumbered.h5");
-    double *v = malloc(8 * T * N * sizeof(*v));
-    int64_t *edges = malloc(2 * E * sizeof(*edges));
-    helper_fill(v, 8, T, N, 0.5);
-    uint64_t x = 777;
-    for (size_t e = 0; e < 2 * E; e++) {
-        x = x * 6364136223846793005u + 1442695040888963407u;
-        edges[e] = (int64_t)((x >> 33) % N); /* far apart: renumbered */
-    }
-    hid_t h = helper_h5_create(file, 1);
-    helper_h5_sample(h, "0", 8, T, N, v, edges, E);
-    helper_h5_sample(h, "1", 8, T, N, v, edges, E);
-    H5Fclose(h);
+    char *file = blocked_file(3, 40000, 270000, 2);
     struct ms_file *f;
     cr_assert_eq(ms__file_open(file, &f, NULL), 0);
     struct ms_options o;
@@ -352,7 +344,5 @@ Test(plan, the_placing_tasks_wait_for_what_they_read_and_write,
     ms__free(tasks);
     ms__plan_destroy(plan);
     ms__file_close(f);
-    free(v);
-    free(edges);
     free(file);
 }
