@@ -189,8 +189,8 @@ place_by_blocks(size_t N, size_t E, const uint32_t *perm, const uint32_t *from,
         for (size_t e0 = 0; e0 < E; e0 += block) {
             size_t n = E - e0 < block ? E - e0 : block;
             uint32_t *a = fa, *b = fb;
-            bool kept = ms__order_kept(&o, e0, n, &a, &b);
-            if (!put || !kept) {
+            bool roomed = ms__order_in_room(&o, e0, n, &a, &b);
+            if (!put || !roomed) {
                 memcpy(fa, from + e0, n * 4); /* (read again) */
                 memcpy(fb, to + e0, n * 4);
                 ms__order_places(&o, fa, a, n);

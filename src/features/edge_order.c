@@ -138,7 +138,7 @@ ms__order_lend(struct ms_edge_order *o, void *const *room, size_t nroom,
 }
 
 bool
-ms__order_kept(const struct ms_edge_order *o, size_t e0, size_t n,
+ms__order_in_room(const struct ms_edge_order *o, size_t e0, size_t n,
                uint32_t **a, uint32_t **b)
 {
     if (e0 + n > o->rec_edges) {

@@ -79,7 +79,6 @@ size_t ms__order_bytes(size_t N, size_t E, bool keep);
 int ms__order_init(struct ms_edge_order *o, size_t N, size_t E, bool keep);
 void ms__order_free(struct ms_edge_order *o);
 
-
 /* Map the order's memory (the nodes' numbers, the edges' places), which
  * renumbering and placing write at random, before they do: while the
  * first task renumbers, on another worker (edge_order_start.c).  Its
@@ -101,7 +100,7 @@ void ms__order_lend(struct ms_edge_order *o, void *const *room, size_t nroom,
                     size_t bytes);
 /* Whether stored edges [e0, e0 + n) fit the lent room: where their ends'
  * places go (*a, *b) when they are counted, to be put from there. */
-bool ms__order_kept(const struct ms_edge_order *o, size_t e0, size_t n,
+bool ms__order_in_room(const struct ms_edge_order *o, size_t e0, size_t n,
                     uint32_t **a, uint32_t **b);
 /* Count n edges of part `part` between places a[i] and b[i] into its
  * sizes; clear them first with ms__order_clear. */
@@ -162,6 +161,7 @@ void ms__grid_cells(const struct ms_order_grid *g, const struct ms_row x[3],
  * step once the one before is done in every part (0, or MS_ENOMEM).  A sort
  * of two passes uses high for the cells and the nodes in between. */
 size_t ms__order_sort_parts(size_t N);
+unsigned ms__order_sort_passes(unsigned bits);
 int ms__order_sort_init(struct ms_edge_order *o, unsigned bits);
 void ms__order_count_cells(struct ms_edge_order *o, size_t first, size_t n);
 int ms__order_sort_step(struct ms_edge_order *o, unsigned step, size_t part);

@@ -30,12 +30,18 @@ ms__order_sort_parts(size_t N)
     return parts < MS_ORDER_SORT_PARTS ? parts : MS_ORDER_SORT_PARTS;
 }
 
+unsigned
+ms__order_sort_passes(unsigned bits)
+{
+    return bits > MS_ORDER_DIGIT ? 2 : 1;
+}
+
 int
 ms__order_sort_init(struct ms_edge_order *o, unsigned bits)
 {
     size_t P = ms__order_sort_parts(o->N);
     o->sort_parts = P;
-    o->sort_passes = bits > MS_ORDER_DIGIT ? 2 : 1;
+    o->sort_passes = ms__order_sort_passes(bits);
     ms__free(o->sort_count); /* (a sort set up before: set up again) */
     o->sort_count = ms__calloc(P * DIGITS * (o->sort_passes == 2 ? 1 + P : 1),
                                sizeof(*o->sort_count));

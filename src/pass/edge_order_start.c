@@ -51,8 +51,8 @@ sweep(struct ms_file *f, const struct ms_plan_sample *ps,
     for (size_t e0 = part->first; e0 < end; e0 += block) {
         size_t n = end - e0 < block ? end - e0 : block;
         uint32_t *a = from, *pb = to;
-        bool kept = ms__order_kept(o, e0, n, &a, &pb);
-        if (cursor == NULL || !kept) {
+        bool roomed = ms__order_in_room(o, e0, n, &a, &pb);
+        if (cursor == NULL || !roomed) {
             int rc = ms__sample_read_edges(f, &ps->name, &ps->shape, e0, n,
                                            from, to, err);
             if (rc != 0) {

@@ -59,7 +59,7 @@ sort_parts(const struct ms_plan_sample *ps)
 static size_t
 sort_steps(const struct ms_plan_sample *ps)
 {
-    return ms__grid_bits(ps->shape.N, ps->shape.E) > MS_ORDER_DIGIT ? 2 : 1;
+    return ms__order_sort_passes(ms__grid_bits(ps->shape.N, ps->shape.E));
 }
 
 /* A blocked sample's placing tasks: a part each of a list kept as
@@ -148,12 +148,11 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
     size_t step_wait = ps->renumbered ? *last_blocked : start;
     for (size_t k = 0; k < parts; k++) {
         struct ms_place_part pp = place_part(ps, k, parts, *nt, &step_wait);
-        /* (the units wait for the nodes' places, and for the position
-         * buffers, lent to the placing until every part is put:
-         * in order, the sort's wait for the put already holds them back,
-         * this says it where it is needed) */
-        if (pp.step == MS_PLACE_RENUMBER_0 || pp.step == MS_PLACE_RENUMBER_1 ||
-            pp.step == MS_PLACE_PUT) {
+        /* (the units wait for the position buffers, lent to the placing
+         * until every part is put, and so for the nodes' places, made
+         * before: in order, the sort's wait for the put already holds
+         * them back, this says it where it is needed) */
+        if (pp.step == MS_PLACE_PUT) {
             start = *nt;
         }
         tasks[(*nt)++] = (struct task){.kind = TASK_EDGES,
