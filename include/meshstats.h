@@ -289,10 +289,28 @@ struct ms_run_info {
 enum ms_trace_kind {
     MS_TRACE_READ,    /* a unit's data read (bytes: stored bytes) */
     MS_TRACE_COMPUTE, /* a unit's features computed */
-    MS_TRACE_EDGES,   /* a sample's first task: its edges read, checked */
+    MS_TRACE_EDGES,   /* a sample's first task: its edges read, checked;
+                       * for a large mesh also the tasks that order them
+                       * (step, unit: the step's part) */
     MS_TRACE_FOLD,    /* the loop folding results and dispatching work */
     MS_TRACE_CHECK    /* a segment's samples checked (sample: the first's
                        * id, unit: how many) */
+};
+/* What an MS_TRACE_EDGES span did (docs/design.md, "Edge order"). */
+enum ms_trace_step {
+    MS_TRACE_STEP_NONE,       /* not an MS_TRACE_EDGES span */
+    MS_TRACE_STEP_LIST,       /* the sample's first task: its edge list read
+                               * and checked, or for a large mesh its order
+                               * decided (and a renumbered one's grid) */
+    MS_TRACE_STEP_KEEP,       /* a part of the list kept as stored */
+    MS_TRACE_STEP_MAP,        /* the order's memory mapped */
+    MS_TRACE_STEP_SORT_NODES, /* the nodes sorted by grid cell (the
+                               * parts of the first digit, then of the
+                               * second) */
+    MS_TRACE_STEP_COUNT,      /* a part of the list read, its ends looked
+                               * up in the nodes' places and counted */
+    MS_TRACE_STEP_PUT,        /* a part put in order of its lower node */
+    MS_TRACE_STEP_SORT_EDGES  /* a share of the segments sorted */
 };
 struct ms_trace_event {
     enum ms_trace_kind kind;
@@ -301,6 +319,7 @@ struct ms_trace_event {
     uint64_t bytes;
     int64_t sample; /* the sample's id, -1 for none */
     size_t unit;
+    enum ms_trace_step step;
 };
 
 /* One sample's statistics (with ms_options.per_sample). */

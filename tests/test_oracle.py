@@ -794,12 +794,59 @@ def a_list_placed_in_several_parts_is_the_same_whatever_ran_them():
     first = relabel[local][:, :262_144]
     assert np.mean(np.abs(first[0] - first[1]) >= 16_384) > 1 / 8
     tiny = (nodal[:, :, :50], np.array([[0], [1]]))
+    steps = {"shuffled": ["count", "put", "sort edges"],
+             "renumbered": ["map", "sort nodes", "count", "put",
+                            "sort edges"]}
     for name, (values, edges) in meshes.items():
         path = os.path.join(TMP, f"parts-{name}.h5")
         oracle.write_dataset(path, [(0, values, edges), (1, *tiny)])
         check(limits_same(path, ("2G",)), oracle.reference(path))
+        traced_steps(path, steps[name])
         write_with_a_bad_edge(f"parts-{name}-bad.h5", values, edges,
                               1_050_000)
+    # Stored by its first node, the list is kept as stored, read in parts.
+    path = os.path.join(TMP, "parts-ordered.h5")
+    oracle.write_dataset(path, [(0, nodal, local), (1, *tiny)])
+    traced_steps(path, ["keep"])
+
+
+def traced_steps(path, steps):
+    """The trace of sample 0 of path (1,100,000 edges: two parts of
+    MS_ORDER_PART) names its first task `list`, then the steps in order,
+    each in its parts (two of the list's; the nodes' sort, parts numbered
+    from 0), and each step's spans start after the step before has ended
+    in every part (the memory's mapping runs beside the list's task), the
+    units after the list is put."""
+    trace = os.path.join(TMP, "steps.trace")
+    run("-q", "--json", "/dev/null", "-j", 2, "--trace", trace, path)
+    with open(trace) as f:
+        spans = [e for e in json.load(f)["traceEvents"]
+                 if e["ph"] == "X" and e.get("args", {}).get("sample") == 0]
+    edges = sorted((e for e in spans if e["name"] == "edges"),
+                   key=lambda e: e["ts"])
+    assert edges[0]["args"] == {"sample": 0, "step": "list"}, edges[0]
+    by_step = {}
+    for e in edges[1:]:
+        by_step.setdefault(e["args"]["step"], []).append(e)
+    assert list(by_step) == steps, list(by_step)
+    for step, group in by_step.items():
+        parts = sorted(e["args"].get("part", 0) for e in group)
+        want = 2 if step in ("count", "put", "sort edges", "keep") else \
+            1 if step == "map" else len(parts)
+        assert parts == list(range(want)), (step, parts)
+    end = edges[0]["ts"] + edges[0]["dur"]
+    for step in steps:
+        group = by_step[step]
+        if step == "map":  # beside the list's task, which makes the cells
+            assert group[0]["ts"] >= edges[0]["ts"], group
+            continue
+        assert min(e["ts"] for e in group) >= end, (step, "started early")
+        end = max(e["ts"] + e["dur"] for e in group)
+    if steps != ["keep"]:
+        put = by_step["put"]
+        last_put = max(e["ts"] + e["dur"] for e in put)
+        units = [e for e in spans if e["name"] == "read"]
+        assert units and min(e["ts"] for e in units) >= last_put
 
 
 def quantile_dataset(name):

@@ -333,7 +333,9 @@ struct ms_task_times {
     unsigned worker;
     bool unit;     /* a unit, else a sample's first task */
     size_t sample; /* plan index */
-    size_t index;  /* the unit's */
+    size_t index;  /* the unit's, or the step's part */
+    enum ms_trace_step step; /* a sample's first task's, or a placing
+                              * one's */
 };
 void ms__record_info(struct ms_stats *s, unsigned workers,
                      const struct ms_plan *plan, uint64_t bytes,

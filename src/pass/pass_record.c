@@ -31,16 +31,18 @@ ms__record_task(struct ms_stats *s, const struct ms_plan *plan,
     uint64_t t0 = tt->t0 - origin;
     if (!tt->unit) {
         struct ms_trace_event e = {MS_TRACE_EDGES, tt->worker, t0,
-                                   tt->t1 - tt->t0, 0, id, 0};
+                                   tt->t1 - tt->t0, 0, id, tt->index,
+                                   tt->step};
         return ms__trace_add(s, &e);
     }
     uint64_t read = b->read_ns < tt->t1 - tt->t0 ? b->read_ns
                                                  : tt->t1 - tt->t0;
     size_t unit = plan->unit_base + tt->index;
     struct ms_trace_event r = {MS_TRACE_READ, tt->worker, t0, read,
-                               b->bytes, id, unit};
+                               b->bytes, id, unit, MS_TRACE_STEP_NONE};
     struct ms_trace_event c = {MS_TRACE_COMPUTE, tt->worker, t0 + read,
-                               tt->t1 - tt->t0 - read, 0, id, unit};
+                               tt->t1 - tt->t0 - read, 0, id, unit,
+                               MS_TRACE_STEP_NONE};
     int rc = ms__trace_add(s, &r);
     return rc != 0 ? rc : ms__trace_add(s, &c);
 }
@@ -50,7 +52,8 @@ ms__record_check(struct ms_stats *s, unsigned workers, uint64_t origin,
                  uint64_t t0, uint64_t t1, int64_t first, size_t count)
 {
     struct ms_trace_event e = {MS_TRACE_CHECK, workers + 1, t0 - origin,
-                               t1 - t0, 0, first, count};
+                               t1 - t0, 0, first, count,
+                               MS_TRACE_STEP_NONE};
     return ms__trace_add(s, &e);
 }
 
@@ -58,7 +61,7 @@ int
 ms__record_fold(struct ms_stats *s, uint64_t origin, uint64_t t0,
                 uint64_t t1)
 {
-    struct ms_trace_event e = {MS_TRACE_FOLD, 0, t0 - origin, t1 - t0, 0, -1,
-                               0};
+    struct ms_trace_event e = {
+        MS_TRACE_FOLD, 0, t0 - origin, t1 - t0, 0, -1, 0, MS_TRACE_STEP_NONE};
     return ms__trace_add(s, &e);
 }

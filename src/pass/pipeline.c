@@ -108,9 +108,11 @@ work_cb(struct ms_work *work)
     struct ms_edge_order *order = p->shared.order[t->sample];
     struct ms_trajectory_statics *st = p->shared.statics[t->sample];
     if (p->opts->trace) {
-        j->times = (struct ms_task_times){uv_hrtime(), 0, ms__worker_number(),
-                                          t->kind == TASK_UNIT, t->sample,
-                                          t->unit};
+        size_t part;
+        enum ms_trace_step step = ms__task_step(p->plan, t, &part);
+        j->times = (struct ms_task_times){
+            uv_hrtime(), 0, ms__worker_number(), t->kind == TASK_UNIT,
+            t->sample, t->kind == TASK_UNIT ? t->unit : part, step};
     }
     if (t->starts || t->kind == TASK_EDGES) {
         struct ms_unit_shared shared = {edges, order, NULL, st};

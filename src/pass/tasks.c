@@ -178,6 +178,31 @@ add_sample(const struct ms_plan *plan, size_t s, struct task *tasks,
     *last_blocked = ps->blocked ? *nt - 1 : *last_blocked;
 }
 
+enum ms_trace_step
+ms__task_step(const struct ms_plan *plan, const struct task *t, size_t *part)
+{
+    static const enum ms_trace_step steps[] = {
+        [MS_PLACE_KEEP] = MS_TRACE_STEP_KEEP,
+        [MS_PLACE_TOUCH] = MS_TRACE_STEP_MAP,
+        [MS_PLACE_RENUMBER_0] = MS_TRACE_STEP_SORT_NODES,
+        [MS_PLACE_RENUMBER_1] = MS_TRACE_STEP_SORT_NODES,
+        [MS_PLACE_COUNT] = MS_TRACE_STEP_COUNT,
+        [MS_PLACE_PUT] = MS_TRACE_STEP_PUT,
+        [MS_PLACE_SORT] = MS_TRACE_STEP_SORT_EDGES};
+    *part = 0;
+    if (t->kind != TASK_EDGES) {
+        return MS_TRACE_STEP_NONE;
+    }
+    if (!t->placing) {
+        return MS_TRACE_STEP_LIST;
+    }
+    *part = t->part.part;
+    if (t->part.step == MS_PLACE_RENUMBER_1) {
+        *part += sort_parts(&plan->samples[t->sample]);
+    }
+    return steps[t->part.step];
+}
+
 /* The tasks in data order: per good sample, the edge list's task, then
  * its units.  A blocked sample's edge-list task waits for the previous
  * blocked sample's last task, so that one at a time holds the position

@@ -32,6 +32,12 @@ struct task {
 int ms__tasks_build(const struct ms_plan *plan, struct task **out,
                     size_t *count, uint64_t *bytes_total);
 
+/* What task t of plan does, as its span in the trace names it (its part:
+ * *part, 0 for a sample's first task; the nodes' sort numbers the parts
+ * of its second digit after its first's). */
+enum ms_trace_step ms__task_step(const struct ms_plan *plan,
+                                 const struct task *t, size_t *part);
+
 /* The buffers tasks share (pass_buffers.c): edges[s], the edge list of
  * sample s while it is in flight (NULL otherwise), order[s] instead for a
  * blocked sample, and statics[s] for a trajectory; pos[i], the plan's

@@ -38,6 +38,33 @@ kind_name(enum ms_trace_kind kind)
     return (unsigned)kind < MS_ARRAY_SIZE(names) ? names[kind] : "?";
 }
 
+static const char *
+step_name(enum ms_trace_step step)
+{
+    static const char *const names[] = {
+        [MS_TRACE_STEP_LIST] = "list",
+        [MS_TRACE_STEP_KEEP] = "keep",
+        [MS_TRACE_STEP_MAP] = "map",
+        [MS_TRACE_STEP_SORT_NODES] = "sort nodes",
+        [MS_TRACE_STEP_COUNT] = "count",
+        [MS_TRACE_STEP_PUT] = "put",
+        [MS_TRACE_STEP_SORT_EDGES] = "sort edges"};
+    return (unsigned)step < MS_ARRAY_SIZE(names) && names[step] != NULL
+               ? names[step]
+               : "?";
+}
+
+/* An edges span's args after the sample: its step, and its part where
+ * the step has parts. */
+static void
+step_args(FILE *out, const struct ms_trace_event *e)
+{
+    fprintf(out, ", \"step\": \"%s\"", step_name(e->step));
+    if (e->step != MS_TRACE_STEP_LIST && e->step != MS_TRACE_STEP_MAP) {
+        fprintf(out, ", \"part\": %zu", e->unit);
+    }
+}
+
 static void
 event(FILE *out, const struct ms_trace_event *e, bool first)
 {
@@ -53,6 +80,8 @@ event(FILE *out, const struct ms_trace_event *e, bool first)
         fprintf(out, ", \"args\": {\"sample\": %" PRId64, e->sample);
         if (e->kind != MS_TRACE_EDGES) {
             fprintf(out, ", \"unit\": %zu", e->unit);
+        } else {
+            step_args(out, e);
         }
         if (e->kind == MS_TRACE_READ) {
             fprintf(out, ", \"bytes\": %" PRIu64, e->bytes);
