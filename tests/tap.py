@@ -1,6 +1,7 @@
 """A small TAP harness for the Python tests: register cases with @case,
 run them with main(); each prints one `ok`/`not ok` line."""
 
+import itertools
 import os
 import shlex
 import subprocess
@@ -12,6 +13,18 @@ import traceback
 WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
 
 CASES = []
+
+
+def settings(*axes):
+    """The runs of a check that a result does not depend on some settings
+    (each axis a setting's values): every combination; under a wrapper
+    (valgrind: each run 20 to 50 times slower), a set that still runs every
+    value of every axis at least once (run i takes each axis's i-th value,
+    or its last), the combinations being the ASan and TSan stages'."""
+    if not WRAPPER:
+        return list(itertools.product(*axes))
+    n = max(len(a) for a in axes)
+    return [tuple(a[min(i, len(a) - 1)] for a in axes) for i in range(n)]
 
 
 def sanitized(program):

@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import WRAPPER, case, main, settings  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-linked-")
@@ -55,7 +55,7 @@ def same_everywhere(master, single, *args, cwd=TMP):
     with the files read through HDF5's own driver (sec2)."""
     want = stats(single, *args)
     runs = [{"MESHSTATS_NO_PREAD": pread, "-j": j}
-            for j in ("1", "2") for pread in ("0", "1")]
+            for j, pread in settings(("1", "2"), ("0", "1"))]
     runs.append({"MESHSTATS_HDF5_DRIVER": "sec2", "-j": "2"})
     for env in runs:
         j = env.pop("-j")

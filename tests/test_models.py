@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import WRAPPER, case, main, settings  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-models-")
@@ -175,7 +175,7 @@ def bytes_are_the_same_for_any_workers_prefetch_and_memory_limit():
     for path in (cloth(), plate()):
         outs = {run("--json", "-", "-q", "-j", j, "--prefetch", p,
                     "--memory-limit", m, path).stdout
-                for j in (1, 2) for p in (1, 3) for m in ("128K", "1G")}
+                for j, p, m in settings((1, 2), (1, 3), ("128K", "1G"))}
         assert len(outs) == 1, f"{len(outs)} different results for {path}"
     # The same values chunked and gzip-compressed (read through H5Dread),
     # or as float64 (read as double): the same statistics.

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import WRAPPER, case, main, settings  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-oracle-")
@@ -51,9 +51,12 @@ def check(result, ref):
 
 
 def generated(name, *args):
+    """A file meshstats generate writes: data for the cases, made without
+    the wrapper (the corpus suite runs the generator under valgrind)."""
     path = os.path.join(TMP, name)
     if not os.path.exists(path):
-        run("generate", path, "-q", *args)
+        subprocess.run([MESHSTATS, "generate", path, "-q", *map(str, args)],
+                       check=True, cwd=TMP)
     return path
 
 
@@ -128,7 +131,7 @@ def float32_large_offset_stays_exact():
 def json_is_byte_identical_across_memory_limits_and_workers():
     outs = {run("--json", "-", "--memory-limit", lim, "-j", j,
                 plate()).stdout
-            for lim in ("64K", "200K", "256M") for j in (1, 2)}
+            for lim, j in settings(("64K", "200K", "256M"), (1, 2))}
     assert len(outs) == 1, f"{len(outs)} different outputs"
 
 
@@ -506,7 +509,7 @@ def split_train_equals_samples_list_equals_numpy():
     check(by_split, oracle.reference(path, only_ids=set(train)))
     # Any worker count gives the same bytes with a selection too.
     outs = {run("--json", "-", "--split", "train", "-j", j, "--prefetch", p,
-                path).stdout for j in (1, 2) for p in (1, 5)}
+                path).stdout for j, p in settings((1, 2), (1, 5))}
     assert len(outs) == 1
     # The list file form and standard input agree.
     ids_file = os.path.join(TMP, "train.txt")
@@ -641,12 +644,10 @@ def blocked_mesh_matches_numpy_full_and_sampled():
 def limits_same(path, limits, workers=(1, 2), prefetches=("1", "auto")):
     """The JSON of path at every limit, worker count and prefetch: one."""
     outs = {}
-    for limit in limits:
-        for j in workers:
-            for prefetch in prefetches:
-                out = run("-q", "--json", "-", "--memory-limit", limit, "-j",
-                          j, "--prefetch", prefetch, path).stdout
-                outs.setdefault(out, []).append((limit, j, prefetch))
+    for limit, j, prefetch in settings(limits, workers, prefetches):
+        out = run("-q", "--json", "-", "--memory-limit", limit, "-j", j,
+                  "--prefetch", prefetch, path).stdout
+        outs.setdefault(out, []).append((limit, j, prefetch))
     assert len(outs) == 1, list(outs.values())
     return json.loads(next(iter(outs)))
 
@@ -699,7 +700,8 @@ def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
             assert abs(a - b) <= 1e-12 * max(other["edge"]["std"]), (key, a, b)
     # edge_var 8 doubles the positions each buffer holds, not the rule.
     eight = {run("-q", "--json", "-", "--edge-var", 8, "--memory-limit", lim,
-                 "-j", j, path).stdout for lim in ("2G", "9M") for j in (1, 2)}
+                 "-j", j, path).stdout
+             for lim, j in settings(("2G", "9M"), (1, 2))}
     assert len(eight) == 1, len(eight)
 
 
@@ -916,12 +918,9 @@ def quantiles_are_the_same_bytes_whatever_ran_them():
     for path, limits in ((quantile_dataset("q-tails.h5"), ("1G", "16M")),
                          (blocked_dataset("blocked.h5"), ("2G", "48M"))):
         outs = set()
-        for limit in limits:
-            for j in ("1", "2"):
-                for prefetch in ("1", "7"):
-                    outs.add(run("-q", "--json", "-", "--quantiles",
-                                 "--memory-limit", limit, "-j", j,
-                                 "--prefetch", prefetch, path).stdout)
+        for limit, j, prefetch in settings(limits, ("1", "2"), ("1", "7")):
+            outs.add(run("-q", "--json", "-", "--quantiles", "--memory-limit",
+                         limit, "-j", j, "--prefetch", prefetch, path).stdout)
         assert len(outs) == 1, (path, len(outs))
         assert '"quantiles"' in next(iter(outs))
 
