@@ -194,9 +194,9 @@ for _name, _build, _words in BAD_SAMPLES:
     def _make(name=_name, build=_build, words=_words):
         def check():
             path = h5(f"{name}.h5", with_good_sample(build))
-            p = expect(path, 0, "warning:", "sample 7", path, words)
-            out = run(path, "--json", "-").stdout
-            assert '"used": 1' in out and '"id": 7' in out, out
+            p = expect(path, 0, "warning:", "sample 7", path, words,
+                       args=("--json", "-"))
+            assert '"used": 1' in p.stdout and '"id": 7' in p.stdout, p.stdout
             expect(path, 1, "sample 7", words, args=("--strict",))
         check.__name__ = f"bad_sample_{name}_is_skipped_or_fails_strict"
         return check
