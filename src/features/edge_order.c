@@ -55,6 +55,9 @@ ms__order_init(struct ms_edge_order *o, size_t N, size_t E, bool keep)
         o->low = ms__calloc(E ? E : 1, sizeof(*o->low));
         ok = o->sizes != NULL && o->perm != NULL && o->high != NULL &&
              o->low != NULL;
+        if (ok) { /* (looked up at random: every edge's two ends) */
+            ms__advise_random_access(o->perm, N * sizeof(*o->perm));
+        }
     }
     if (!ok) {
         ms__order_free(o);
