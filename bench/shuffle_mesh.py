@@ -1,9 +1,11 @@
 """Write a copy of a one-sample dataset with another numbering, for
 bench/large_bench.sh: "edges" shuffles the edge list; "nodes" numbers the
 nodes at random (nodal_data's node axis permuted, edges relabelled) and
-sorts the edges by their new first node.  Same mesh, same statistics.
+sorts the edges by their new first node; "relabel" numbers them at random
+and leaves the edges where they were (so neither end comes in order).
+Same mesh, same statistics.
 
-Usage: python3 bench/shuffle_mesh.py IN.h5 OUT.h5 edges|nodes
+Usage: python3 bench/shuffle_mesh.py IN.h5 OUT.h5 edges|nodes|relabel
 """
 import sys
 
@@ -25,7 +27,8 @@ with h5py.File(src, "r") as a, h5py.File(dst, "w") as b:
             moved[:, :, perm] = nodal
             nodal = moved
             edges = perm[edges]
-            edges = edges[:, np.argsort(edges[0], kind="stable")]
+            if mode == "nodes":
+                edges = edges[:, np.argsort(edges[0], kind="stable")]
         g = b.create_group(f"data/{sid}")
         g.create_dataset("nodal_data", data=nodal)
         g.create_dataset("mesh_edge", data=edges)
