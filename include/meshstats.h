@@ -46,9 +46,9 @@ extern "C" {
 #endif
 
 #define MS_VERSION_MAJOR 0
-#define MS_VERSION_MINOR 1
+#define MS_VERSION_MINOR 2
 #define MS_VERSION_PATCH 0
-#define MS_VERSION_STRING "0.1.0"
+#define MS_VERSION_STRING "0.2.0"
 
 /* X(name, value, message): the one list of error codes. */
 #define MS_ERRNO_MAP(X)                                                      \
@@ -296,7 +296,9 @@ enum ms_trace_kind {
     MS_TRACE_CHECK    /* a segment's samples checked (sample: the first's
                        * id, unit: how many) */
 };
-/* What an MS_TRACE_EDGES span did (docs/design.md, "Edge order"). */
+/* What an MS_TRACE_EDGES span did (docs/design.md, "Edge order"); new in
+ * 0.2.0, which added ms_trace_event.step (so the struct grew: until 1.0
+ * the soname stays 0, src/libmeshstats.map). */
 enum ms_trace_step {
     MS_TRACE_STEP_NONE,       /* not an MS_TRACE_EDGES span */
     MS_TRACE_STEP_LIST,       /* the sample's first task: its edge list read
@@ -310,7 +312,10 @@ enum ms_trace_step {
     MS_TRACE_STEP_COUNT,      /* a part of the list read, its ends looked
                                * up in the nodes' places and counted */
     MS_TRACE_STEP_PUT,        /* a part put in order of its lower node */
-    MS_TRACE_STEP_SORT_EDGES  /* a share of the segments sorted */
+    MS_TRACE_STEP_SORT_EDGES, /* a share of the segments sorted */
+    MS_TRACE_STEP_NOT_KEPT    /* nothing: the list is left in the file, each
+                               * EDGES unit reading its own block (or the
+                               * mesh has no edges) */
 };
 struct ms_trace_event {
     enum ms_trace_kind kind;

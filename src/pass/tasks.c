@@ -196,9 +196,13 @@ ms__task_step(const struct ms_plan *plan, const struct task *t, size_t *part)
     if (!t->placing) {
         return MS_TRACE_STEP_LIST;
     }
+    const struct ms_plan_sample *ps = &plan->samples[t->sample];
+    if (ps->shape.E == 0 || (!ps->placed && !plan->keep_edges)) {
+        return MS_TRACE_STEP_NOT_KEPT; /* (placing_parts: the one task) */
+    }
     *part = t->part.part;
     if (t->part.step == MS_PLACE_RENUMBER_1) {
-        *part += sort_parts(&plan->samples[t->sample]);
+        *part += sort_parts(ps);
     }
     return steps[t->part.step];
 }

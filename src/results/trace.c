@@ -48,7 +48,8 @@ step_name(enum ms_trace_step step)
         [MS_TRACE_STEP_SORT_NODES] = "sort nodes",
         [MS_TRACE_STEP_COUNT] = "count",
         [MS_TRACE_STEP_PUT] = "put",
-        [MS_TRACE_STEP_SORT_EDGES] = "sort edges"};
+        [MS_TRACE_STEP_SORT_EDGES] = "sort edges",
+        [MS_TRACE_STEP_NOT_KEPT] = "not kept"};
     return (unsigned)step < MS_ARRAY_SIZE(names) && names[step] != NULL
                ? names[step]
                : "?";
@@ -60,7 +61,8 @@ static void
 step_args(FILE *out, const struct ms_trace_event *e)
 {
     fprintf(out, ", \"step\": \"%s\"", step_name(e->step));
-    if (e->step != MS_TRACE_STEP_LIST && e->step != MS_TRACE_STEP_MAP) {
+    if (e->step != MS_TRACE_STEP_LIST && e->step != MS_TRACE_STEP_MAP &&
+        e->step != MS_TRACE_STEP_NOT_KEPT) {
         fprintf(out, ", \"part\": %zu", e->unit);
     }
 }
