@@ -22,7 +22,7 @@ installed() {
         test -f "$root/include/meshstats.h" &&
         test -f "$root/share/man/man1/meshstats.1" &&
         test -f "$root/share/bash-completion/completions/meshstats" &&
-        find "$root" -name libmeshstats.so.0.1.0 | grep -q . &&
+        find "$root" -name libmeshstats.so.0.2.0 | grep -q . &&
         find "$root" -name libmeshstats.so.0 -type l | grep -q . &&
         find "$root" -name meshstats.pc | grep -q .
 }
@@ -35,7 +35,7 @@ meson setup "$tmpbuild" "$src" --prefix "$prefix" -Dtests=disabled \
 build=$tmpbuild
 root="$dest$prefix"
 check files_are_installed_under_prefix_and_destdir installed
-lib=$(find "$root" -name libmeshstats.so.0.1.0 | head -1)
+lib=$(find "$root" -name libmeshstats.so.0.2.0 | head -1)
 libdir=$(dirname "$lib")
 check shared_library_has_soname_libmeshstats_so_0 \
     sh -c "objdump -p '$lib' | grep -q 'SONAME *libmeshstats.so.0'"
@@ -68,9 +68,9 @@ int main(int argc, char **argv)
 }
 C
 check c_program_builds_against_the_installed_pkg_config_file \
-    sh -c "cc \$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_PATH='$libdir/pkgconfig' pkg-config --cflags meshstats) '$dest/use.c' -o '$dest/use' \$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_PATH='$libdir/pkgconfig' pkg-config --libs meshstats) && LD_LIBRARY_PATH='$libdir' '$dest/use' '$dest/p.h5' | grep -q '^0.1.0 2$'"
+    sh -c "cc \$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_PATH='$libdir/pkgconfig' pkg-config --cflags meshstats) '$dest/use.c' -o '$dest/use' \$(PKG_CONFIG_SYSROOT_DIR='$dest' PKG_CONFIG_PATH='$libdir/pkgconfig' pkg-config --libs meshstats) && LD_LIBRARY_PATH='$libdir' '$dest/use' '$dest/p.h5' | grep -q '^0.2.0 2$'"
 check installed_binary_runs \
-    sh -c "LD_LIBRARY_PATH='$libdir' '$root/bin/meshstats' --version | grep -q 'meshstats 0.1.0 (HDF5' && LD_LIBRARY_PATH='$libdir' '$root/bin/meshstats' demo -q"
+    sh -c "LD_LIBRARY_PATH='$libdir' '$root/bin/meshstats' --version | grep -q 'meshstats 0.2.0 (HDF5' && LD_LIBRARY_PATH='$libdir' '$root/bin/meshstats' demo -q"
 man_page="$root/share/man/man1/meshstats.1"
 check man_page_renders_without_warnings \
     sh -c "out=\$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$man_page' 2>&1 >/dev/null); [ -z \"\$out\" ] || { echo \"\$out\"; false; }"
