@@ -671,8 +671,8 @@ def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
     # 2G holds two position buffers and the edge order; 8M one buffer and
     # the order; 4M one buffer, each EDGES unit reading its edges, which
     # only a list stored in order allows (test_plan.c checks those
-    # choices; the trace says which the pass made).  Chunked, gzip and H5Dread reads of the same values give
-    # the same bytes.
+    # choices; the trace says which the pass made).  Chunked, gzip and
+    # H5Dread reads of the same values give the same bytes.
     path = blocked_dataset("blocked.h5")
     want = limits_same(path, ("2G", "8M"))
     for name, kw in (("blocked-gz.h5", {"chunks": (2, 2, 5000),

@@ -62,6 +62,14 @@ sort_steps(const struct ms_plan_sample *ps)
     return ms__order_sort_passes(ms__grid_bits(ps->shape.N, ps->shape.E));
 }
 
+/* Whether a blocked sample's list is neither kept nor placed (left in
+ * the file, or no edges): its one placing task does nothing. */
+static bool
+placing_nothing(const struct ms_plan *plan, const struct ms_plan_sample *ps)
+{
+    return ps->shape.E == 0 || (!ps->placed && !plan->keep_edges);
+}
+
 /* A blocked sample's placing tasks: a part each of a list kept as
  * stored, or three a part of a list that is placed (count, put, sort),
  * after, for a renumbered one, one that maps its memory (while the first
@@ -74,7 +82,7 @@ placing_parts(const struct ms_plan *plan, const struct ms_plan_sample *ps)
     if (!ps->blocked) {
         return 0;
     }
-    if (ps->shape.E == 0 || (!ps->placed && !plan->keep_edges)) {
+    if (placing_nothing(plan, ps)) {
         return 1;
     }
     size_t parts = (ps->shape.E - 1) / MS_ORDER_PART + 1;
@@ -197,8 +205,8 @@ ms__task_step(const struct ms_plan *plan, const struct task *t, size_t *part)
         return MS_TRACE_STEP_LIST;
     }
     const struct ms_plan_sample *ps = &plan->samples[t->sample];
-    if (ps->shape.E == 0 || (!ps->placed && !plan->keep_edges)) {
-        return MS_TRACE_STEP_NOT_KEPT; /* (placing_parts: the one task) */
+    if (placing_nothing(plan, ps)) {
+        return MS_TRACE_STEP_NOT_KEPT;
     }
     *part = t->part.part;
     if (t->part.step == MS_PLACE_RENUMBER_1) {
