@@ -9,19 +9,40 @@ import sys
 import traceback
 
 # A command to run meshstats under (for example valgrind), from the
-# environment: every test that runs the program puts it in front.
+# environment: every test that runs the program puts wrapper() in front.
 WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
+# How many runs of each case go under it.  Under valgrind a run takes 2 to
+# 10 s, 2 s of them starting (52 libraries, HDF5), and a case's later runs
+# mostly repeat its first ones' code with other settings or inputs; every
+# run goes under ASan, and those of the threaded suites under TSan.
+WRAPPED_RUNS = 2
+_wrapped = 0
+# MESHSTATS_SETTINGS=each: a sweep over settings runs each value once (see
+# settings), as under a wrapper; the ThreadSanitizer stage sets it.
+EACH_SETTING = bool(WRAPPER) or os.environ.get("MESHSTATS_SETTINGS") == "each"
 
 CASES = []
+
+
+def wrapper():
+    """WRAPPER for the first WRAPPED_RUNS runs of meshstats in the case
+    being run, then nothing (the run goes on unwrapped, its checks the
+    same)."""
+    global _wrapped
+    if not WRAPPER or _wrapped >= WRAPPED_RUNS:
+        return []
+    _wrapped += 1
+    return WRAPPER
 
 
 def settings(*axes):
     """The runs of a check that a result does not depend on some settings
     (each axis a setting's values): every combination; under a wrapper
-    (valgrind: each run 20 to 50 times slower), a set that still runs every
-    value of every axis at least once (run i takes each axis's i-th value,
-    or its last), the combinations being the ASan and TSan stages'."""
-    if not WRAPPER:
+    (valgrind: each run 20 to 50 times slower) or EACH_SETTING (TSan: 5 to
+    15 times), a set that still runs every value of every axis at least
+    once (run i takes each axis's i-th value, or its last), the
+    combinations being the plain and ASan stages'."""
+    if not EACH_SETTING:
         return list(itertools.product(*axes))
     n = max(len(a) for a in axes)
     return [tuple(a[min(i, len(a) - 1)] for a in axes) for i in range(n)]
@@ -42,7 +63,9 @@ def case(fn):
 def main(prefix):
     print(f"1..{len(CASES)}")
     failed = 0
+    global _wrapped
     for i, fn in enumerate(CASES, 1):
+        _wrapped = 0
         try:
             fn()
             print(f"ok {i} - {prefix}::{fn.__name__}")

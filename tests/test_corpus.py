@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main, sanitized  # noqa: E402
+from tap import WRAPPER, case, main, sanitized, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-corpus-")
@@ -70,7 +70,7 @@ def damaged_env():
 
 
 def run(path, *args, config_dir=None, env=None):
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args), path],
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args), path],
                        capture_output=True, text=True,
                        cwd=config_dir or TMP, timeout=TIMEOUT, env=env)
     assert p.returncode >= 0, f"killed by signal {-p.returncode}: {p.stderr}"
@@ -448,8 +448,9 @@ def external_storage_given_an_address_is_read_where_hdf5_reads_it():
 @case
 def truncated_files_fail_cleanly():
     src = os.path.join(TMP, "whole.h5")
-    subprocess.run([*WRAPPER, MESHSTATS, "generate", src, "-q", "--samples", "3",
-                    "--timesteps", "5", "--nodes", "200"], check=True)
+    subprocess.run([*wrapper(), MESHSTATS, "generate", src, "-q",
+                    "--samples", "3", "--timesteps", "5", "--nodes", "200"],
+                   check=True)
     data = open(src, "rb").read()
     for frac in (0.05, 0.3, 0.6, 0.9, 0.999):
         path = os.path.join(TMP, f"trunc{frac}.h5")
@@ -463,8 +464,9 @@ def truncated_files_fail_cleanly():
 @case
 def bit_flipped_files_never_crash_or_hang():
     src = os.path.join(TMP, "flipsrc.h5")
-    subprocess.run([*WRAPPER, MESHSTATS, "generate", src, "-q", "--samples", "2",
-                    "--timesteps", "4", "--nodes", "60"], check=True)
+    subprocess.run([*wrapper(), MESHSTATS, "generate", src, "-q",
+                    "--samples", "2", "--timesteps", "4", "--nodes", "60"],
+                   check=True)
     data = bytearray(open(src, "rb").read())
     rnd = random.Random(7)
     outcomes = set()
@@ -608,8 +610,9 @@ def bad_config_values_exit_2_naming_the_line():
 
 def faulted(path, fault, *args):
     env = dict(os.environ, MESHSTATS_FAULT_READ=str(fault))
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args), path], capture_output=True,
-                       text=True, cwd=TMP, timeout=TIMEOUT, env=env)
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args), path],
+                       capture_output=True, text=True, cwd=TMP,
+                       timeout=TIMEOUT, env=env)
     assert p.returncode >= 0, f"killed by signal {-p.returncode}"
     return p
 
@@ -617,8 +620,9 @@ def faulted(path, fault, *args):
 @case
 def a_read_failing_halfway_skips_its_sample_or_fails_strict():
     path = os.path.join(TMP, "fault.h5")
-    subprocess.run([*WRAPPER, MESHSTATS, "generate", path, "-q", "--samples", "4",
-                    "--timesteps", "60", "--nodes", "3000"], check=True)
+    subprocess.run([*wrapper(), MESHSTATS, "generate", path, "-q",
+                    "--samples", "4", "--timesteps", "60", "--nodes", "3000"],
+                   check=True)
     # 1M and one unit in flight: each sample is 15 units, read in order,
     # so the 20th read is inside sample 1, after part of it was folded.
     args = ("--memory-limit", "1M", "-j", "1", "--prefetch", "1")
@@ -658,8 +662,9 @@ def holding(path, mode):
 @case
 def file_locked_by_another_writer_or_reader():
     path = os.path.join(TMP, "locked.h5")
-    subprocess.run([*WRAPPER, MESHSTATS, "generate", path, "-q", "--samples", "2",
-                    "--timesteps", "4", "--nodes", "50"], check=True)
+    subprocess.run([*wrapper(), MESHSTATS, "generate", path, "-q",
+                    "--samples", "2", "--timesteps", "4", "--nodes", "50"],
+                   check=True)
     out = os.path.join(TMP, "locked.json")
     # A writer holds an exclusive lock: even reading is refused.
     holder = holding(path, "r+")

@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import case, main, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-filters-")
@@ -41,7 +41,7 @@ for _sid in range(3):
 
 def run(path, *args, env=None):
     e = dict(os.environ, MESHSTATS_VERIFY_READS="1", **(env or {}))
-    return subprocess.run([*WRAPPER, MESHSTATS, *map(str, args), path],
+    return subprocess.run([*wrapper(), MESHSTATS, *map(str, args), path],
                           capture_output=True, text=True, cwd=TMP, env=e,
                           timeout=120)
 

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main, settings  # noqa: E402
+from tap import case, main, settings, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-models-")
@@ -29,7 +29,7 @@ atexit.register(shutil.rmtree, TMP, True)
 
 
 def run(*args, expect=0):
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)],
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
                        capture_output=True, text=True, cwd=TMP)
     if p.returncode != expect:
         raise AssertionError(f"exit {p.returncode} (expected {expect}) for "

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main, settings  # noqa: E402
+from tap import WRAPPER, case, main, settings, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-oracle-")
@@ -29,8 +29,8 @@ atexit.register(shutil.rmtree, TMP, True)
 
 
 def run(*args, expect=0):
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)], capture_output=True,
-                       text=True, cwd=TMP)
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
+                       capture_output=True, text=True, cwd=TMP)
     if p.returncode != expect:
         raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
                              f"{args}: {p.stderr.strip()}")
@@ -56,7 +56,7 @@ def generated(name, *args, wrapped=False):
     files under valgrind, the compressed case here its others)."""
     path = os.path.join(TMP, name)
     if not os.path.exists(path):
-        subprocess.run([*(WRAPPER if wrapped else []), MESHSTATS, "generate",
+        subprocess.run([*(wrapper() if wrapped else []), MESHSTATS, "generate",
                         path, "-q", *map(str, args)], check=True, cwd=TMP)
     return path
 
@@ -153,7 +153,8 @@ def chunked_gzip_and_contiguous_copies_agree():
 def stats_hdf5_path(path, *args):
     """The same run with every read through H5Dread."""
     env = dict(os.environ, MESHSTATS_NO_PREAD="1")
-    p = subprocess.run([*WRAPPER, MESHSTATS, "--json", "-", *map(str, args), path],
+    p = subprocess.run([*wrapper(), MESHSTATS, "--json", "-",
+                        *map(str, args), path],
                        capture_output=True, text=True, cwd=TMP, env=env)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
@@ -517,7 +518,7 @@ def split_train_equals_samples_list_equals_numpy():
     with open(ids_file, "w") as f:
         f.write("# train\n" + "\n".join(map(str, reversed(train))) + "\n")
     by_file = stats(path, "--sample-list", ids_file)
-    p = subprocess.run([*WRAPPER, MESHSTATS, "--json", "-", "--sample-list",
+    p = subprocess.run([*wrapper(), MESHSTATS, "--json", "-", "--sample-list",
                         "-", path], input="\n".join(map(str, train)),
                        capture_output=True, text=True, cwd=TMP)
     by_stdin = json.loads(p.stdout)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import case, main, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-outputs-")
@@ -25,7 +25,7 @@ DATA = os.path.join(TMP, "small.h5")
 
 
 def run(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE):
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)], cwd=TMP,
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)], cwd=TMP,
                        stdout=stdout, stderr=stderr, timeout=120)
     assert p.returncode >= 0, f"killed by signal {-p.returncode}"
     return p

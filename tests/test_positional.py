@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import case, main, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-positional-")
@@ -28,7 +28,7 @@ RNG = np.random.default_rng(19)
 
 
 def run(*args, expect=0, cwd=TMP):
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)],
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
                        capture_output=True, text=True, cwd=cwd, timeout=120)
     assert p.returncode == expect, \
         f"exit {p.returncode} (expected {expect}) for {args}: {p.stderr}"

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import WRAPPER, case, main  # noqa: E402
+from tap import case, main, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-report-")
@@ -23,7 +23,7 @@ atexit.register(shutil.rmtree, TMP, True)
 
 
 def run(*args):
-    p = subprocess.run([*WRAPPER, MESHSTATS, *map(str, args)],
+    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
                        capture_output=True, text=True, cwd=TMP, timeout=300)
     assert p.returncode == 0, (args, p.stderr)
     return p
