@@ -15,7 +15,7 @@ WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
 # 10 s, 2 s of them starting (52 libraries, HDF5), and a case's later runs
 # mostly repeat its first ones' code with other settings or inputs; every
 # run goes under ASan, and those of the threaded suites under TSan.
-WRAPPED_RUNS = 2
+WRAPPED_RUNS = 3
 _wrapped = 0
 # MESHSTATS_SETTINGS=each: a sweep over settings runs each value once (see
 # settings), as under a wrapper; the ThreadSanitizer stage sets it.
