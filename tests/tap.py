@@ -17,6 +17,7 @@ WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
 # run goes under ASan, and those of the threaded suites under TSan.
 WRAPPED_RUNS = 3
 _wrapped = 0
+_also = 0
 # MESHSTATS_SETTINGS=each: a sweep over settings runs each value once (see
 # settings), as under a wrapper; the ThreadSanitizer stage sets it.
 EACH_SETTING = bool(WRAPPER) or os.environ.get("MESHSTATS_SETTINGS") == "each"
@@ -28,11 +29,24 @@ def wrapper():
     """WRAPPER for the first WRAPPED_RUNS runs of meshstats in the case
     being run, then nothing (the run goes on unwrapped, its checks the
     same)."""
-    global _wrapped
-    if not WRAPPER or _wrapped >= WRAPPED_RUNS:
+    global _wrapped, _also
+    if not WRAPPER:
+        return []
+    if _also > 0:
+        _also -= 1
+        return WRAPPER
+    if _wrapped >= WRAPPED_RUNS:
         return []
     _wrapped += 1
     return WRAPPER
+
+
+def also_wrap(n):
+    """The next n runs of meshstats in this case go under the wrapper too,
+    past WRAPPED_RUNS: runs of code that the case's first runs do not
+    reach (an option, a read path), which valgrind must see."""
+    global _also
+    _also = n
 
 
 def settings(*axes):
@@ -63,9 +77,9 @@ def case(fn):
 def main(prefix):
     print(f"1..{len(CASES)}")
     failed = 0
-    global _wrapped
+    global _wrapped, _also
     for i, fn in enumerate(CASES, 1):
-        _wrapped = 0
+        _wrapped = _also = 0
         try:
             fn()
             print(f"ok {i} - {prefix}::{fn.__name__}")

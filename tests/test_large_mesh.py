@@ -22,7 +22,7 @@ import oracle  # noqa: E402
 from oracle_runs import (  # noqa: E402
     BLOCKED_E, BLOCKED_N, TMP, blocked_dataset, check, plate, run, stats,
     stats_hdf5_path)
-from tap import WRAPPER, case, main, settings  # noqa: E402
+from tap import WRAPPER, also_wrap, case, main, settings  # noqa: E402
 
 
 @case
@@ -43,6 +43,7 @@ def edge_var_8_matches_numpy_and_carries_everywhere():
     cfg = os.path.join(TMP, "ev8.txt")
     with open(cfg, "w") as f:
         f.write("edge_var 8\n")
+    also_wrap(2)  # the config key and write-back under valgrind too
     assert stats(path, "-c", cfg) == got
     copy = os.path.join(TMP, "ev8.h5")
     shutil.copy(path, copy)

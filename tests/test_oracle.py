@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 from oracle_runs import (  # noqa: E402
     MESHSTATS, TMP, check, generated, plate, run, stats, stats_hdf5_path)
-from tap import case, main, settings, wrapper  # noqa: E402
+from tap import also_wrap, case, main, settings, wrapper  # noqa: E402
 
 
 @case
@@ -103,6 +103,7 @@ def chunked_gzip_and_contiguous_copies_agree():
     plain = generated("p.h5", *args)
     gz = generated("gz.h5", *args, "--gzip", wrapped=True)
     ch = generated("ch.h5", *args, "--chunked", wrapped=True)
+    also_wrap(2)  # the compressed files' reads under valgrind too
     res = [stats(p) for p in (plain, gz, ch)]
     with h5py.File(gz, "r") as f:
         assert f["data/0/nodal_data"].compression == "gzip"
@@ -290,6 +291,7 @@ def checked_ahead(path, bad):
     the same bytes and warnings; under --strict, a bad sample that check
     found first fails the pass, named."""
     trace = os.path.join(TMP, "segmented.trace")
+    also_wrap(1)  # --throttle, --trace, checks ahead: under valgrind too
     p = run("--json", "-", "-j", 2, "--throttle", 1, "--trace", trace, path)
     assert p.stdout == run("--json", "-", "-j", 2, path).stdout
     named = [int(m) for m in re.findall(r"warning: \S+: sample (\d+):",
@@ -311,6 +313,7 @@ def checked_ahead(path, bad):
     # id order is the third segment's, which that check found.
     keep = [i for i in ids if i not in sorted(bad)[:2]]
     later = sorted(bad)[2]
+    also_wrap(1)  # a failure found ahead: under valgrind too
     p = run("--strict", "--throttle", 1, "--samples",
             ",".join(map(str, keep)), path, expect=1)
     assert f"sample {later}:" in p.stderr and bad[later] in p.stderr, \
@@ -468,6 +471,7 @@ def split_train_equals_samples_list_equals_numpy():
     ids_file = os.path.join(TMP, "train.txt")
     with open(ids_file, "w") as f:
         f.write("# train\n" + "\n".join(map(str, reversed(train))) + "\n")
+    also_wrap(2)  # both forms of --sample-list under valgrind too
     by_file = stats(path, "--sample-list", ids_file)
     p = subprocess.run([*wrapper(), MESHSTATS, "--json", "-", "--sample-list",
                         "-", path], input="\n".join(map(str, train)),
