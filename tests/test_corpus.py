@@ -24,7 +24,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
-from tap import WRAPPER, case, main, sanitized, wrapper  # noqa: E402
+from tap import (WRAPPER, also_wrap, case, main, sanitized,  # noqa: E402
+                 wrapper)
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-corpus-")
@@ -452,6 +453,7 @@ def truncated_files_fail_cleanly():
                     "--samples", "3", "--timesteps", "5", "--nodes", "200"],
                    check=True)
     data = open(src, "rb").read()
+    also_wrap(3)  # each truncation under valgrind
     for frac in (0.05, 0.3, 0.6, 0.9, 0.999):
         path = os.path.join(TMP, f"trunc{frac}.h5")
         with open(path, "wb") as f:
@@ -470,6 +472,7 @@ def bit_flipped_files_never_crash_or_hang():
     data = bytearray(open(src, "rb").read())
     rnd = random.Random(7)
     outcomes = set()
+    also_wrap(6)  # 8 of the 40 under valgrind (ASan runs them all)
     for trial in range(40):
         flipped = bytearray(data)
         for _ in range(8):
@@ -517,6 +520,7 @@ def fuzzer_findings_are_refused_cleanly():
                           "fuzz", "corpus", "dataset")
     found = sorted(n for n in os.listdir(corpus) if n.startswith("regress-"))
     assert found == sorted(FUZZ_FINDINGS), found
+    also_wrap(len(FUZZ_FINDINGS))  # each finding under valgrind
     for name, words in FUZZ_FINDINGS.items():
         path = os.path.join(TMP, name)
         shutil.copyfile(os.path.join(corpus, name), path)
@@ -595,6 +599,7 @@ def an_abort_inside_hdf5_is_blamed_on_the_file_only_before_reading():
 @case
 def bad_config_values_exit_2_naming_the_line():
     path = h5("cfgdata.h5", lambda f: sample(f, 0, *good()))
+    also_wrap(4)  # each bad value under valgrind
     for text, words in (("input_var four\n", "config.txt:1: input_var"),
                         ("\nstats_memory_limit 12Q\n",
                          "config.txt:2: stats_memory_limit"),
