@@ -1,8 +1,8 @@
 """Running meshstats for the end-to-end suites that compare it with the
-numpy oracle (test_oracle.py, test_large_mesh.py, test_quantiles.py): the
-program (the suite's first argument), a temporary folder for its files,
-runs that fail on an unexpected exit status, and the files several suites
-read."""
+numpy oracle (test_oracle.py, test_large_mesh.py, test_quantiles.py,
+test_models.py): the program (the suite's first argument), a temporary
+folder for its files, runs that fail on an unexpected exit status, and
+the files several suites read."""
 
 import atexit
 import json

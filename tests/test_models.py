@@ -7,13 +7,10 @@ Every file is written to a temporary folder by h5py or `meshstats
 generate --model`.
 """
 
-import atexit
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
@@ -21,20 +18,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
-from tap import case, main, settings, wrapper  # noqa: E402
-
-MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
-TMP = tempfile.mkdtemp(prefix="meshstats-models-")
-atexit.register(shutil.rmtree, TMP, True)
-
-
-def run(*args, expect=0):
-    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
-                       capture_output=True, text=True, cwd=TMP)
-    if p.returncode != expect:
-        raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
-                             f"{args}: {p.stderr.strip()}")
-    return p
+from oracle_runs import TMP, run  # noqa: E402
+from tap import case, main, settings  # noqa: E402
 
 
 def stats(path, *args):
