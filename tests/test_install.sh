@@ -20,6 +20,8 @@ installed() {
     root="$dest$prefix"
     test -x "$root/bin/meshstats" &&
         test -f "$root/include/meshstats.h" &&
+        test -f "$root/include/meshstats/settings.h" &&
+        test -f "$root/include/meshstats/generate.h" &&
         test -f "$root/share/man/man1/meshstats.1" &&
         test -f "$root/share/bash-completion/completions/meshstats" &&
         find "$root" -name libmeshstats.so.0.2.0 | grep -q . &&
