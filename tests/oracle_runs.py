@@ -23,9 +23,9 @@ TMP = tempfile.mkdtemp(prefix=f"meshstats-{SUITE}-")
 atexit.register(shutil.rmtree, TMP, True)
 
 
-def run(*args, expect=0):
+def run(*args, expect=0, env=None):
     p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
-                       capture_output=True, text=True, cwd=TMP)
+                       capture_output=True, text=True, cwd=TMP, env=env)
     if p.returncode != expect:
         raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
                              f"{args}: {p.stderr.strip()}")
@@ -48,7 +48,7 @@ def check(result, ref):
 def generated(name, *args, wrapped=False):
     """A file meshstats generate writes: data for the cases, made without
     the wrapper unless wrapped (the corpus suite runs the generator's plain
-    files under valgrind, the compressed case here its others)."""
+    files under valgrind, test_oracle.py's compressed case its others)."""
     path = os.path.join(TMP, name)
     if not os.path.exists(path):
         subprocess.run([*(wrapper() if wrapped else []), MESHSTATS, "generate",
@@ -64,11 +64,7 @@ def plate():
 def stats_hdf5_path(path, *args):
     """The same run with every read through H5Dread."""
     env = dict(os.environ, MESHSTATS_NO_PREAD="1")
-    p = subprocess.run([*wrapper(), MESHSTATS, "--json", "-",
-                        *map(str, args), path],
-                       capture_output=True, text=True, cwd=TMP, env=env)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+    return json.loads(run("--json", "-", *args, path, env=env).stdout)
 
 
 # Meshes larger than one block (docs/design.md "Large meshes"): 40,000

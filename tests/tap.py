@@ -75,9 +75,9 @@ def case(fn):
 
 
 def main(prefix):
+    global _wrapped, _also
     print(f"1..{len(CASES)}")
     failed = 0
-    global _wrapped, _also
     for i, fn in enumerate(CASES, 1):
         _wrapped = _also = 0
         try:
