@@ -5,7 +5,11 @@
  * (random nodes) in those places, by blocks of MS_ORDER_READ_BLOCK as the
  * pass reads them, and their count into segments, against the same
  * lookups made inside the counting loop (as placing made them until
- * 2026-12-07).
+ * 2026-12-07).  Last, one timestep's deformed positions written as a
+ * NODES unit writes them (features.c): in stored order, as for a mesh
+ * kept in its numbering, and at the renumbering's places, as for a mesh
+ * numbered at random; their difference is what such a mesh pays every
+ * timestep whatever its edges' order.
  *
  *   renumber_bench [NODES [REPEAT]]
  *
@@ -20,6 +24,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double
@@ -97,14 +102,49 @@ time_lookups(struct ms_edge_order *o, int repeat, double best[2])
     free(b);
 }
 
+/* The best of `repeat` runs of one timestep's positions from the rows
+ * p[0..5], by blocks of MS_NODE_BLOCK as the NODES units write them:
+ * best[0] in stored order, best[1] at the places perm gives, in ms. */
+static void
+time_positions(float *p[6], size_t N, const uint32_t *perm, int repeat,
+               double best[2])
+{
+    double *pos = ms__malloc(3 * N * sizeof(double));
+    ms__advise_random_access(pos, 3 * N * sizeof(double)); /* as the pass */
+    best[0] = best[1] = 1e9;
+    for (int r = 0; r < repeat; r++) {
+        for (int placed = 0; placed < 2; placed++) {
+            double t0 = now();
+            for (size_t n0 = 0; n0 < N; n0 += MS_NODE_BLOCK) {
+                size_t n = N - n0 < MS_NODE_BLOCK ? N - n0 : MS_NODE_BLOCK;
+                float rows[6 * MS_NODE_BLOCK];
+                for (int c = 0; c < 6; c++) { /* a unit's buffer */
+                    memcpy(rows + c * MS_NODE_BLOCK, p[c] + n0,
+                           n * sizeof(float));
+                }
+                struct ms_block b = {.f = rows, .nrows = 6, .nslots = 1,
+                                     .N = n, .stride = MS_NODE_BLOCK};
+                if (placed) {
+                    ms__positions_placed(&b, 0, false, perm + n0, pos);
+                } else {
+                    ms__positions(&b, 0, false, pos + 3 * n0);
+                }
+            }
+            double t = now() - t0;
+            best[placed] = t < best[placed] ? t : best[placed];
+        }
+    }
+    ms__free(pos);
+}
+
 int
 main(int argc, char **argv)
 {
     size_t N = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000000;
     int repeat = argc > 2 ? atoi(argv[2]) : 15;
-    float *p[3];
+    float *p[6]; /* the reference positions, then the displacements */
     uint64_t s = 1;
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 6; c++) {
         p[c] = malloc(N * sizeof(float));
         for (size_t i = 0; i < N; i++) {
             s ^= s << 13, s ^= s >> 7, s ^= s << 17;
@@ -150,8 +190,13 @@ main(int argc, char **argv)
     printf("%zu edges: their ends' places and count %.2f ms, the lookups "
            "inside the counting loop %.2f ms (best of %d)\n",
            o.E, look[1] * 1e3, look[0] * 1e3, repeat);
+    double pos[2];
+    time_positions(p, N, o.perm, repeat, pos);
+    printf("a timestep's positions: in stored order %.2f ms, at the "
+           "renumbering's places %.2f ms (best of %d)\n",
+           pos[0] * 1e3, pos[1] * 1e3, repeat);
     ms__order_free(&o);
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 6; c++) {
         free(p[c]);
     }
     return 0;
