@@ -122,8 +122,11 @@ time_positions(float *p[6], size_t N, const uint32_t *perm, int repeat,
                     memcpy(rows + c * MS_NODE_BLOCK, p[c] + n0,
                            n * sizeof(float));
                 }
-                struct ms_block b = {.f = rows, .nrows = 6, .nslots = 1,
-                                     .N = n, .stride = MS_NODE_BLOCK};
+                struct ms_block b = {.f = rows,
+                                     .nrows = 6,
+                                     .nslots = 1,
+                                     .N = n,
+                                     .stride = MS_NODE_BLOCK};
                 if (placed) {
                     ms__positions_placed(&b, 0, false, perm + n0, pos);
                 } else {
