@@ -13,7 +13,15 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
+static char path[4096];
+
+/* The file goes with the process; one killed while running an input
+ * leaves it in TMPDIR, which .ci/fuzz points at a folder it removes. */
+static void
+remove_file(void)
+{
+    unlink(path);
+}
 
 static void
 ignore(void *userdata, int64_t id, const char *message)
@@ -28,7 +36,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(path, sizeof(path), "/tmp/meshstats-fuzz-%d.h5", (int)getpid());
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, sizeof(path), "%s/meshstats-fuzz-%d.h5",
+             tmp != NULL && *tmp != '\0' ? tmp : "/tmp", (int)getpid());
+    atexit(remove_file);
     return 0;
 }
 
