@@ -5,16 +5,18 @@
  * (random nodes) in those places, by blocks of MS_ORDER_READ_BLOCK as the
  * pass reads them, and their count into segments, against the same
  * lookups made inside the counting loop (as placing made them until
- * 2026-12-07).  Last, one timestep's deformed positions written as a
- * NODES unit writes them (features.c): in stored order, as for a mesh
- * kept in its numbering, and at the renumbering's places, as for a mesh
- * numbered at random; their difference is what such a mesh pays every
- * timestep whatever its edges' order.
+ * 2026-12-07).  Last, one timestep's deformed positions (reference plus
+ * displacement) written as a NODES unit of one node block writes them
+ * (ms__positions, called from pass/unit.c): in stored order, as for a
+ * mesh kept in its numbering, and at the renumbering's places, as for a
+ * mesh numbered at random; their difference is what such a mesh pays
+ * every timestep whatever its edges' order.
  *
  *   renumber_bench [NODES [REPEAT]]
  *
- * NODES (default 2,000,000) random float32 positions in a 1 x 1 x 0.1 box,
- * read by blocks of MS_NODE_BLOCK as the pass reads them; each step timed
+ * NODES (default 2,000,000) random float32 positions in a 1 x 1 x 0.1 box
+ * (and random displacements in a unit box, for the last step), read by
+ * blocks of MS_NODE_BLOCK as the pass reads them; each step timed
  * REPEAT times (default 15), the best printed in milliseconds, with a hash
  * of the cells (the same hash: the same numbering).  No file is read: this
  * times the arithmetic alone.  Links the internal library.  Never run by
@@ -103,30 +105,30 @@ time_lookups(struct ms_edge_order *o, int repeat, double best[2])
 }
 
 /* The best of `repeat` runs of one timestep's positions from the rows
- * p[0..5], by blocks of MS_NODE_BLOCK as the NODES units write them:
- * best[0] in stored order, best[1] at the places perm gives, in ms. */
+ * (6 rows of N float32, one after another, as nodal_data stores a
+ * timestep's), by blocks of MS_NODE_BLOCK nodes as a NODES unit of one
+ * block writes them (pass/unit.c), straight from the rows: best[0] in
+ * stored order, best[1] at the places perm gives, in ms.  The buffer is
+ * written once first: the pass's position buffers are written before any
+ * positions go in (they are lent to the placing's count). */
 static void
-time_positions(float *p[6], size_t N, const uint32_t *perm, int repeat,
+time_positions(const float *rows, size_t N, const uint32_t *perm, int repeat,
                double best[2])
 {
     double *pos = ms__malloc(3 * N * sizeof(double));
     ms__advise_random_access(pos, 3 * N * sizeof(double)); /* as the pass */
+    memset(pos, 0, 3 * N * sizeof(double));
     best[0] = best[1] = 1e9;
     for (int r = 0; r < repeat; r++) {
         for (int placed = 0; placed < 2; placed++) {
             double t0 = now();
             for (size_t n0 = 0; n0 < N; n0 += MS_NODE_BLOCK) {
                 size_t n = N - n0 < MS_NODE_BLOCK ? N - n0 : MS_NODE_BLOCK;
-                float rows[6 * MS_NODE_BLOCK];
-                for (int c = 0; c < 6; c++) { /* a unit's buffer */
-                    memcpy(rows + c * MS_NODE_BLOCK, p[c] + n0,
-                           n * sizeof(float));
-                }
-                struct ms_block b = {.f = rows,
+                struct ms_block b = {.f = rows + n0,
                                      .nrows = 6,
                                      .nslots = 1,
                                      .N = n,
-                                     .stride = MS_NODE_BLOCK};
+                                     .stride = N};
                 if (placed) {
                     ms__positions_placed(&b, 0, false, perm + n0, pos);
                 } else {
@@ -145,10 +147,11 @@ main(int argc, char **argv)
 {
     size_t N = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000000;
     int repeat = argc > 2 ? atoi(argv[2]) : 15;
-    float *p[6]; /* the reference positions, then the displacements */
+    /* the reference positions, then the displacements, row after row */
+    float *rows = malloc(6 * N * sizeof(float)), *p[6];
     uint64_t s = 1;
     for (int c = 0; c < 6; c++) {
-        p[c] = malloc(N * sizeof(float));
+        p[c] = rows + c * N;
         for (size_t i = 0; i < N; i++) {
             s ^= s << 13, s ^= s >> 7, s ^= s << 17;
             p[c][i] = (float)((double)(s >> 11) / 9007199254740992.0) *
@@ -194,13 +197,11 @@ main(int argc, char **argv)
            "inside the counting loop %.2f ms (best of %d)\n",
            o.E, look[1] * 1e3, look[0] * 1e3, repeat);
     double pos[2];
-    time_positions(p, N, o.perm, repeat, pos);
+    time_positions(rows, N, o.perm, repeat, pos);
     printf("a timestep's positions: in stored order %.2f ms, at the "
            "renumbering's places %.2f ms (best of %d)\n",
            pos[0] * 1e3, pos[1] * 1e3, repeat);
     ms__order_free(&o);
-    for (int c = 0; c < 6; c++) {
-        free(p[c]);
-    }
+    free(rows);
     return 0;
 }

@@ -15,7 +15,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/meshstats-fuzz-args-XXXXXX";
+static char dir[4096];
 
 /* The working folder goes with the process (parsing writes nothing). */
 static void
@@ -29,7 +29,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (mkdtemp(dir) == NULL || chdir(dir) != 0) {
+    /* In TMPDIR, which .ci/fuzz points at a folder it removes: a job
+     * killed when the time is up cannot remove its own. */
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(dir, sizeof(dir), "%s/meshstats-fuzz-args-XXXXXX",
+                     tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof(dir) || mkdtemp(dir) == NULL ||
+        chdir(dir) != 0) {
         abort();
     }
     atexit(remove_dir);

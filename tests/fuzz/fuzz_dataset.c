@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char path[4096];
 
 /* The file goes with the process; one killed while running an input
- * leaves it in TMPDIR, which .ci/fuzz points at a folder it removes. */
+ * leaves it in TMPDIR, which .ci/fuzz points at a folder it makes and
+ * removes (run by hand, TMPDIR must exist, or every input aborts). */
 static void
 remove_file(void)
 {
@@ -37,8 +38,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     const char *tmp = getenv("TMPDIR");
-    snprintf(path, sizeof(path), "%s/meshstats-fuzz-%d.h5",
-             tmp != NULL && *tmp != '\0' ? tmp : "/tmp", (int)getpid());
+    int n = snprintf(path, sizeof(path), "%s/meshstats-fuzz-%d.h5",
+                     tmp != NULL && *tmp != '\0' ? tmp : "/tmp", (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        abort(); /* (a TMPDIR too long for a path) */
+    }
     atexit(remove_file);
     return 0;
 }
