@@ -2,10 +2,11 @@
  * chunk_read.c: chunked nodal_data read chunk by chunk, decoded by the
  * workers.
  *
- * For chunked native float32 filtered only by shuffle and/or deflate
- * (sample_check.c decides), HDF5 only fetches each chunk's stored bytes
- * (H5Dread_chunk, briefly under its global lock); inflating and
- * unshuffling run here, in the worker, in parallel (chunk_decode.c), and
+ * For chunked native float32 whose filters codecs.c undoes (shuffles,
+ * then deflate, LZF, Blosc, LZ4 or Zstandard; sample_check.c decides),
+ * HDF5 only fetches each chunk's stored bytes (H5Dread_chunk, briefly
+ * under its global lock); decoding runs here, in the worker, in
+ * parallel (chunk_decode.c), and
  * the rows the slots need are copied into the unit's float block.  Every
  * chunk is stored (check_storage made sure): one that is not is an error,
  * never the fill value.

@@ -75,8 +75,10 @@ struct ms_sample_shape {
     size_t edge_elem;
     /* Chunked storage: the chunk's extent in timesteps (1 if contiguous). */
     size_t chunk_t;
-    /* Chunked native float32 whose filters are only shuffle and deflate:
-     * the chunk dims, decoded by the workers; chunk[0] == 0 otherwise. */
+    /* Chunked native float32 whose filters codecs.c undoes (shuffles, then
+     * deflate, LZF, Blosc, LZ4 or Zstandard), in chunks small beside the
+     * memory limit: the chunk dims, decoded by the workers; chunk[0] == 0
+     * otherwise. */
     size_t chunk[3];
     struct ms_chunk_filters filters;
 };
@@ -182,9 +184,10 @@ struct ms_slot_list {
  * shape->single, else as double
  * (rows a slot does not need are left as they were; nothing reads them).
  * Contiguous native float32 is read with pread straight into buf, outside
- * HDF5's global lock; chunked shuffle/deflate data is fetched raw and
- * decoded here (rs is the worker's scratch); everything else goes through
- * H5Dread.  Every path gives the same values.  Safe from worker threads. */
+ * HDF5's global lock; chunked data whose filters codecs.c undoes is
+ * fetched raw and decoded here (rs is the worker's scratch); everything
+ * else goes through H5Dread.  Every path gives the same values.  Safe
+ * from worker threads. */
 int ms__sample_read_slots(struct ms_file *f, const struct ms_sample_name *s,
                           const struct ms_sample_shape *shape,
                           const struct ms_slot_list *sl, void *buf,

@@ -3,10 +3,11 @@
  * feature rows of chosen timesteps.
  *
  * Rows come by the fastest path the sample allows (sample_check.c decided,
- * once per sample, when the sample was checked): pread outside HDF5's lock for
- * contiguous native float32 (direct_read.c), chunk by chunk with decoding
- * in the worker for shuffle/deflate float32 (chunk_read.c), and H5Dread,
- * which converts, for everything else.  Every path gives the same values.
+ * once per sample, when the sample was checked): pread outside HDF5's
+ * lock for contiguous native float32 (direct_read.c), chunk by chunk with
+ * decoding in the worker for float32 whose filters codecs.c undoes
+ * (chunk_read.c), and H5Dread, which converts, for everything else.
+ * Every path gives the same values.
  * Debian's HDF5 is thread-safe behind one global lock, so these functions
  * run on worker threads; HDF5's error printing is per thread, so each entry
  * point turns it off for its caller.  Failures name the file, the sample
