@@ -109,6 +109,7 @@ def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
                                         "compression": "gzip"}),
                      ("blocked-ch.h5", {"chunks": (3, 1, 7000)})):
         other = blocked_dataset(name, **kw)
+        also_wrap(1)  # each storage's blocked reads under valgrind
         for got in (stats(other, "--memory-limit", "8M"),
                     stats_hdf5_path(other)):
             for g in ("node", "edge", "delta"):
@@ -192,6 +193,7 @@ def write_with_a_bad_edge(name, values, edges, at):
     path = os.path.join(TMP, name)
     oracle.write_dataset(path, [(0, values, bad), (1, values[:, :, :50],
                                                    np.array([[0], [1]]))])
+    also_wrap(1)  # the bad edge found in its part under valgrind
     for j in ("1", "2"):
         skipped = stats(path, "-j", j, "--prefetch", "auto")["samples"][
             "skipped"]
@@ -325,6 +327,7 @@ def long_edge_lists_are_read_in_parts_directly_or_through_hdf5():
     for edge_dtype in ("<i8", "<i4"):
         path = os.path.join(TMP, f"long-edges{edge_dtype[1:]}.h5")
         oracle.write_dataset(path, [(0, nodal, edges)], edge_dtype=edge_dtype)
+        also_wrap(1)  # each integer type's pread under valgrind
         got[edge_dtype] = stats(path, "-j", 2)
         slow = stats_hdf5_path(path)
         for g in ("node", "edge", "delta"):

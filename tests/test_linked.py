@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
-from tap import case, main, settings, wrapper  # noqa: E402
+from tap import also_wrap, case, main, settings, wrapper  # noqa: E402
 
 MESHSTATS = sys.argv[1] if len(sys.argv) > 1 else "meshstats"
 TMP = tempfile.mkdtemp(prefix="meshstats-linked-")
@@ -258,6 +258,7 @@ def broken_master(name, build):
 
 
 def skipped_naming(master, *words):
+    also_wrap(1)  # each broken link's path under valgrind
     p = run(master, "--json", "-")
     assert p.returncode == 0, p.stderr
     got = json.loads(p.stdout)

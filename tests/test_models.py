@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
 import oracle  # noqa: E402
 from oracle_runs import TMP, run  # noqa: E402
-from tap import case, main, settings  # noqa: E402
+from tap import also_wrap, case, main, settings  # noqa: E402
 
 
 def stats(path, *args):
@@ -182,6 +182,7 @@ def bytes_are_the_same_for_any_workers_prefetch_and_memory_limit():
 def generated_files_of_each_model_match_numpy():
     for model in ("cloth", "cfd", "plate"):
         path = os.path.join(TMP, f"gen-{model}.h5")
+        also_wrap(1)  # each model's generator under valgrind
         run("generate", path, "-q", "--model", model, "--samples", 3,
             "--timesteps", 12, "--nodes", 60)
         got = stats(path)
