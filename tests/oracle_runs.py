@@ -23,8 +23,9 @@ TMP = tempfile.mkdtemp(prefix=f"meshstats-{SUITE}-")
 atexit.register(shutil.rmtree, TMP, True)
 
 
-def run(*args, expect=0, env=None):
-    p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
+def run(*args, expect=0, env=None, wrapped=True):
+    p = subprocess.run([*(wrapper() if wrapped else []), MESHSTATS,
+                        *map(str, args)],
                        capture_output=True, text=True, cwd=TMP, env=env)
     if p.returncode != expect:
         raise AssertionError(f"exit {p.returncode} (expected {expect}) for "
@@ -51,8 +52,7 @@ def generated(name, *args, wrapped=False):
     files under valgrind, test_oracle.py's compressed case its others)."""
     path = os.path.join(TMP, name)
     if not os.path.exists(path):
-        subprocess.run([*(wrapper() if wrapped else []), MESHSTATS, "generate",
-                        path, "-q", *map(str, args)], check=True, cwd=TMP)
+        run("generate", path, "-q", *args, wrapped=wrapped)
     return path
 
 

@@ -17,19 +17,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_oracle  # noqa: E402
-import oracle  # noqa: E402
-from oracle_runs import TMP, run  # noqa: E402
+from oracle_runs import TMP, check, run  # noqa: E402
 from tap import also_wrap, case, main, settings  # noqa: E402
 
 
 def stats(path, *args):
     return json.loads(run("--json", "-", "-q", *args, path).stdout)
-
-
-def check(got, ref):
-    problems = oracle.compare(got, ref)
-    assert not problems, "; ".join(problems[:6])
-    assert got["samples"]["used"] == ref["used"], got["samples"]
 
 
 def dataset(name, make, ids=(0, 1, 2), chunks=None):
