@@ -191,6 +191,11 @@ BAD_SAMPLES = [
      sample(f, 7, None, good()[1]), "overflows"),
 ]
 
+# Under valgrind, a bad sample's --strict run too where the pass stops
+# from a worker, the index being checked as its unit is read (the others
+# stop before the pass; tests/tap.py WRAPPED_RUNS).
+STRICT_WRAPPED = {"edge_index_negative"}
+
 for _name, _build, _words in BAD_SAMPLES:
     def _make(name=_name, build=_build, words=_words):
         def check():
@@ -198,6 +203,8 @@ for _name, _build, _words in BAD_SAMPLES:
             p = expect(path, 0, "warning:", "sample 7", path, words,
                        args=("--json", "-"))
             assert '"used": 1' in p.stdout and '"id": 7' in p.stdout, p.stdout
+            if name in STRICT_WRAPPED:
+                also_wrap(1)
             expect(path, 1, "sample 7", words, args=("--strict",))
         check.__name__ = f"bad_sample_{name}_is_skipped_or_fails_strict"
         return check
@@ -304,6 +311,7 @@ def empty_file():
 @case
 def missing_file_and_directory():
     expect(os.path.join(TMP, "nope.h5"), 1, "No such file")
+    also_wrap(1)  # a folder given as the file
     expect(TMP, 1, "is a directory")
 
 
@@ -356,6 +364,7 @@ def no_edges_anywhere_is_null_in_json_and_refused_by_write_back():
                                              np.zeros((2, 0), np.int64)))
     out = run(path, "--json", "-").stdout
     assert '"edge": {"count": 0' in out and "null" in out
+    also_wrap(1)  # the write-back's refusal
     expect(path, 1, "edge group has no rows", args=("--write-back",))
 
 
@@ -625,7 +634,7 @@ def faulted(path, fault, *args):
 @case
 def a_read_failing_halfway_skips_its_sample_or_fails_strict():
     path = os.path.join(TMP, "fault.h5")
-    subprocess.run([*wrapper(), MESHSTATS, "generate", path, "-q",
+    subprocess.run([MESHSTATS, "generate", path, "-q",
                     "--samples", "4", "--timesteps", "60", "--nodes", "3000"],
                    check=True)
     # 1M and one unit in flight: each sample is 15 units, read in order,
@@ -667,7 +676,7 @@ def holding(path, mode):
 @case
 def file_locked_by_another_writer_or_reader():
     path = os.path.join(TMP, "locked.h5")
-    subprocess.run([*wrapper(), MESHSTATS, "generate", path, "-q",
+    subprocess.run([MESHSTATS, "generate", path, "-q",
                     "--samples", "2", "--timesteps", "4", "--nodes", "50"],
                    check=True)
     out = os.path.join(TMP, "locked.json")

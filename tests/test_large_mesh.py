@@ -66,6 +66,7 @@ def edge_var_8_matches_numpy_and_carries_everywhere():
 def blocked_mesh_matches_numpy_full_and_sampled():
     path = blocked_dataset("blocked.h5")
     check(stats(path), oracle.reference(path))
+    also_wrap(1)  # edge features of order 8 in a blocked unit
     check(stats(path, "--edge-var", 8), oracle.reference(path, ev=8))
     check(stats(path, "-s", 3), oracle.reference(path, M=3))
     check(stats(path, "-s", 2, "--output-var", 2),
@@ -302,6 +303,7 @@ def blocked_mesh_names_a_nonfinite_value_by_its_node_in_the_mesh():
         nodal[1, 3, 20000] = np.inf   # reference y: only edges use it
         edges[0, 7] = 20000
     path = blocked_dataset("blocked-inf.h5", spoil_position)
+    also_wrap(1)  # a position's non-finite value: the edges' path
     p = run(path, expect=1)
     assert ("non-finite deformed position inf (feature rows 1 + 4), "
             "timestep 3, node 20000") in p.stderr, p.stderr

@@ -236,6 +236,7 @@ def trajectories_linked_from_per_simulation_files():
                 for name, a in fields.items():
                     g.create_dataset(name, data=a)
             m[str(tid)] = h5py.ExternalLink(rel, "/sim")
+    also_wrap(1)  # its first two runs: one worker, then two
     same_everywhere(master, single)
     same_everywhere(master, single, "-s", "3")
     got = stats(master)
@@ -475,6 +476,7 @@ def the_read_cross_check_catches_a_direct_read_of_other_bytes():
     got = json.loads(p.stdout)
     del got["dataset"]
     assert got["node"] != want["node"], "the hook shifted nothing"
+    also_wrap(1)  # the cross-check's error path
     checked = run(single, env={"MESHSTATS_FAULT_OFFSET": "4"})
     assert checked.returncode == 1, checked.stderr
     assert checked.stderr.count("differs from what H5Dread returns") == 3, \
