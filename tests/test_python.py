@@ -579,15 +579,26 @@ def test_two_passes_in_two_threads_run_at_once_with_the_bytes_of_each(big):
     assert alone[0] != alone[1]
     barrier = threading.Barrier(2)
     got, spans, errors = [None, None], [None, None], []
+    started = [threading.Event(), threading.Event()]
 
     def one(i):
         # The span of a pass: from its first progress record to its last.
+        # At its first, each pass waits until the other has made its own
+        # (passes that could not run at once would end the wait at 60 s
+        # with an error, which stops the pass): both spans start together,
+        # however late a thread was scheduled.
         times = []
+
+        def progress(record):
+            if not times:
+                started[i].set()
+                if not started[1 - i].wait(60):
+                    raise RuntimeError("the other pass never started")
+            times.append(time.monotonic())
         try:
             barrier.wait()
-            got[i] = meshstats.compute(
-                big, progress=lambda r: times.append(time.monotonic()),
-                **settings[i]).to_json()
+            got[i] = meshstats.compute(big, progress=progress,
+                                       **settings[i]).to_json()
             spans[i] = (times[0], times[-1])
         except Exception as exc:  # reported below
             errors.append(exc)
