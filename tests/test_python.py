@@ -653,12 +653,14 @@ def test_ctrl_c_raises_keyboard_interrupt(big):
     done, total, finished = int(line[1]), int(line[2]), line[3]
     assert done < total, "the pass ended before the signal"
     assert finished == "True"  # the last record ends the bar
-    # The running reads finish (docs/python.md): at 1 MB/s a worker one
-    # read in flight lasts up to about 2 s, the rest of the pass about 7 s.
-    # Half of what was left tells a pass that stopped from one that ran on,
-    # whatever the load on the machine (a fixed 1 s bound failed once).
-    rest = (total - done) / (2 * 1e6)
-    assert latency < rest / 2, f"KeyboardInterrupt came {latency:.2f} s late"
+    # The running reads finish (docs/python.md), the queued ones are never
+    # started: 12-23% of the file read by then (the units in flight, of
+    # 2.35 MB, at 1 MB/s a worker), against all of it for a pass that ran
+    # on.  Bytes, not seconds: the throttle bounds them whatever the load
+    # on the machine (a bound on the latency failed once at 1 s, and was
+    # left 1.5 s of slack at half of the rest of the pass).
+    assert done <= total / 2, (done, total)
+    assert latency < 30, f"KeyboardInterrupt came {latency:.2f} s late"
     assert p.returncode == 0
 
 
