@@ -293,15 +293,21 @@ def the_bar_follows_a_resize_during_the_pass():
     proc = subprocess.Popen([MESHSTATS, "--throttle", "10", "-j", "1", path],
                             stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
-    wide = read_pty(master, proc, limit=0.6)
+    wide = b""
+    end = time.time() + 30
+    while len(frames_of(wide)) < 2 and time.time() < end:
+        wide += read_pty(master, proc, limit=0.1)
     resize(master, 40)
-    settle = read_pty(master, proc, limit=0.3)  # frames in flight
     narrow = read_pty(master, proc)
     proc.wait(timeout=30)
     os.close(master)
     assert proc.returncode == 0
     before, after = frames_of(wide), frames_of(narrow)
-    assert before and after, (before, settle, after)
+    # A redraw that asked for the width before the resize may still come
+    # out wide after it: one, no more (the bar asks at every redraw).
+    if after and len(after[0]) == 119:
+        after = after[1:]
+    assert len(before) >= 2 and after, (before, after)
     assert all(len(f) == 119 for f in before), before
     assert all(len(f) <= 39 for f in after), after
     assert after[-1].strip().startswith("100%"), after[-1]
@@ -320,13 +326,29 @@ def quiet_turns_the_auto_bar_off_even_on_a_terminal():
     assert b"%" not in data, data
 
 
+def thread_names(pid):
+    """The names of a process's threads (one that ends meanwhile left
+    out)."""
+    names = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass
+    return names
+
+
 def threads_while_running(args, cpus=None):
-    """The threads of a running pass, counted by the kernel."""
+    """The threads of a running pass, counted by the kernel, but for the
+    checks' thread, which ends once it has checked every sample and may
+    or may not have by the first progress line (src/pass/planner.c)."""
     path = dataset("slow.h5", 8, 200, 2000)
     preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = started((*args, "-q", path), preexec_fn=preexec)
     try:
-        return len(os.listdir(f"/proc/{proc.pid}/task"))
+        return sum(1 for n in thread_names(proc.pid)
+                   if n != "meshstats-check")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
