@@ -28,20 +28,34 @@ EACH_SETTING = bool(WRAPPER) or os.environ.get("MESHSTATS_SETTINGS") == "each"
 CASES = []
 
 
-def wrapper():
-    """WRAPPER for the first WRAPPED_RUNS runs of meshstats in the case
-    being run, then nothing (the run goes on unwrapped, its checks the
-    same)."""
+# MESHSTATS_WRAP_EVERY=1 (.ci/wrapped_coverage): every run goes under the
+# wrapper, told first whether the harness would have wrapped it ("wrapped"
+# or "unwrapped"), with the case's name in MESHSTATS_CASE.
+WRAP_EVERY = os.environ.get("MESHSTATS_WRAP_EVERY") == "1"
+
+
+def _wrapping():
+    """Whether the next run of meshstats in the case goes under WRAPPER."""
     global _wrapped, _also
-    if not WRAPPER:
-        return []
     if _also > 0:
         _also -= 1
-        return WRAPPER
+        return True
     if _wrapped >= WRAPPED_RUNS:
-        return []
+        return False
     _wrapped += 1
-    return WRAPPER
+    return True
+
+
+def wrapper():
+    """WRAPPER for the first WRAPPED_RUNS runs of meshstats in the case
+    being run, and those also_wrap names, then nothing (the run goes on
+    unwrapped, its checks the same)."""
+    if not WRAPPER:
+        return []
+    wrapped = _wrapping()
+    if WRAP_EVERY:
+        return WRAPPER + ["wrapped" if wrapped else "unwrapped"]
+    return WRAPPER if wrapped else []
 
 
 def also_wrap(n):
@@ -83,6 +97,7 @@ def main(prefix):
     failed = 0
     for i, fn in enumerate(CASES, 1):
         _wrapped = _also = 0
+        os.environ["MESHSTATS_CASE"] = f"{prefix}::{fn.__name__}"
         try:
             fn()
             print(f"ok {i} - {prefix}::{fn.__name__}")

@@ -695,6 +695,7 @@ def file_locked_by_another_writer_or_reader():
     # snapshot is taken now: HDF5 itself writes to a file opened 'r+'.)
     before = open(path, "rb").read()
     holder = holding(path, "r")
+    also_wrap(1)  # the write-back refused after the pass
     try:
         p = run(path, "--write-back", "--json", out)
     finally:

@@ -342,6 +342,7 @@ def long_edge_lists_are_read_in_parts_directly_or_through_hdf5():
     ordered = ordered[:, np.argsort(ordered[0], kind="stable")]
     sorted_path = os.path.join(TMP, "long-edges-sorted.h5")
     oracle.write_dataset(sorted_path, [(0, nodal, ordered)])
+    also_wrap(1)  # the edges read by each EDGES unit
     small = stats(sorted_path, "--memory-limit", "8M")
     assert small == stats(sorted_path, "--memory-limit", "2G")
     check(small, oracle.reference(sorted_path))
