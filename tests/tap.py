@@ -17,7 +17,8 @@ WRAPPER = shlex.split(os.environ.get("MESHSTATS_WRAPPER", ""))
 # run goes under ASan, and those of the threaded suites under TSan.  One:
 # with two, CI took 1,143 to 1,180 s of its 20 minutes on a slow day, and
 # the second runs reached 57 lines of src/ (of 6,971, gcov) that no first
-# run did, now wrapped where they are reached (also_wrap).
+# run did, now wrapped where they are reached (also_wrap).  Which lines
+# no wrapped run reaches: .ci/wrapped_coverage.py.
 WRAPPED_RUNS = 1
 _wrapped = 0
 _also = 0
@@ -28,7 +29,7 @@ EACH_SETTING = bool(WRAPPER) or os.environ.get("MESHSTATS_SETTINGS") == "each"
 CASES = []
 
 
-# MESHSTATS_WRAP_EVERY=1 (.ci/wrapped_coverage): every run goes under the
+# MESHSTATS_WRAP_EVERY=1 (.ci/wrapped_coverage.py): every run goes under the
 # wrapper, told first whether the harness would have wrapped it ("wrapped"
 # or "unwrapped"), with the case's name in MESHSTATS_CASE.
 WRAP_EVERY = os.environ.get("MESHSTATS_WRAP_EVERY") == "1"
