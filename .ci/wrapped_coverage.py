@@ -10,7 +10,10 @@ counters (GCOV_PREFIX), each told whether the stage would wrap it
 (MESHSTATS_WRAP_EVERY), and prints the lines of src/ the wrapped runs
 execute, and those only unwrapped runs execute, by file, with the cases
 whose runs reach them: where an also_wrap would bring a line under
-valgrind.  About 3 minutes on 2 cores.
+valgrind.  About 3 minutes on 2 cores.  Runs a test makes without the
+wrapper at all (wrapped=False: the oracle suites' data generators, the
+linked suite's single-file references) write build-coverage's own
+counters, which this does not read.
 """
 import collections
 import glob

@@ -295,7 +295,8 @@ def the_bar_follows_a_resize_during_the_pass():
     os.close(slave)
     wide = b""
     end = time.time() + 30
-    while len(frames_of(wide)) < 2 and time.time() < end:
+    while (len(frames_of(wide)) < 2 and time.time() < end and
+           proc.poll() is None):
         wide += read_pty(master, proc, limit=0.1)
     resize(master, 40)
     narrow = read_pty(master, proc)
@@ -334,7 +335,7 @@ def thread_names(pid):
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
                 names.append(f.read().strip())
-        except FileNotFoundError:
+        except OSError:  # (ended meanwhile)
             pass
     return names
 
@@ -342,7 +343,8 @@ def thread_names(pid):
 def threads_while_running(args, cpus=None):
     """The threads of a running pass, counted by the kernel, but for the
     checks' thread, which ends once it has checked every sample and may
-    or may not have by the first progress line (src/pass/planner.c)."""
+    or may not have by the first progress line (src/pass/planner.c; it
+    names itself as it starts, a window too short to meet here)."""
     path = dataset("slow.h5", 8, 200, 2000)
     preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = started((*args, "-q", path), preexec_fn=preexec)

@@ -462,7 +462,7 @@ def truncated_files_fail_cleanly():
                     "--samples", "3", "--timesteps", "5", "--nodes", "200"],
                    check=True)
     data = open(src, "rb").read()
-    also_wrap(3)  # each truncation under valgrind
+    also_wrap(5)  # each truncation under valgrind
     for frac in (0.05, 0.3, 0.6, 0.9, 0.999):
         path = os.path.join(TMP, f"trunc{frac}.h5")
         with open(path, "wb") as f:
@@ -481,7 +481,7 @@ def bit_flipped_files_never_crash_or_hang():
     data = bytearray(open(src, "rb").read())
     rnd = random.Random(7)
     outcomes = set()
-    also_wrap(6)  # 8 of the 40 under valgrind (ASan runs them all)
+    also_wrap(8)  # 8 of the 40 under valgrind (ASan runs them all)
     for trial in range(40):
         flipped = bytearray(data)
         for _ in range(8):

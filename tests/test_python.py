@@ -656,9 +656,10 @@ def test_ctrl_c_raises_keyboard_interrupt(big):
     # The running reads finish (docs/python.md), the queued ones are never
     # started: 12-23% of the file read by then (the units in flight, of
     # 2.35 MB, at 1 MB/s a worker), against all of it for a pass that ran
-    # on.  Bytes, not seconds: the throttle bounds them whatever the load
-    # on the machine (a bound on the latency failed once at 1 s, and was
-    # left 1.5 s of slack at half of the rest of the pass).
+    # on.  Bytes, not seconds: the throttle bounds what can be read while
+    # the signal is on its way (half the file leaves it about 2 s; a bound
+    # on the latency failed once at 1 s, and had 1.5 s of slack at half of
+    # the rest of the pass).
     assert done <= total / 2, (done, total)
     assert latency < 30, f"KeyboardInterrupt came {latency:.2f} s late"
     assert p.returncode == 0
