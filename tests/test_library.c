@@ -62,9 +62,10 @@ teardown(void)
     rmdir(dir);
 }
 
-/* The entries of a /proc directory of this process, counted. */
+/* The entries of a /proc directory of this process, counted, but for
+ * those skip (if any) says to leave out. */
 static unsigned
-entries_in(const char *path)
+entries_in(const char *path, bool (*skip)(const char *entry))
 {
     DIR *d = opendir(path);
     if (d == NULL) {
@@ -73,7 +74,7 @@ entries_in(const char *path)
     }
     unsigned n = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        n += e->d_name[0] != '.';
+        n += e->d_name[0] != '.' && (skip == NULL || !skip(e->d_name));
     }
     closedir(d);
     return n;
@@ -83,7 +84,7 @@ entries_in(const char *path)
 static unsigned
 threads_now(void)
 {
-    return entries_in("/proc/self/task");
+    return entries_in("/proc/self/task", NULL);
 }
 
 /* The open file descriptors of this process now (the count includes the
@@ -91,37 +92,31 @@ threads_now(void)
 static unsigned
 descriptors_now(void)
 {
-    return entries_in("/proc/self/fd");
+    return entries_in("/proc/self/fd", NULL);
 }
 
-/* The threads of this process now but the checks' thread, which ends
- * once every sample is checked and may or may not have by a progress
- * report (src/pass/planner.c); one that ends meanwhile is not counted. */
+/* Whether a thread of this process is the checks' thread, or has ended
+ * meanwhile: it ends once every sample is checked and may or may not
+ * have by a progress report (src/pass/planner.c). */
+static bool
+checks_or_gone(const char *tid)
+{
+    char path[300], name[32] = "";
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return true;
+    }
+    bool named = fgets(name, sizeof(name), f) != NULL;
+    fclose(f);
+    return !named || strcmp(name, "meshstats-check\n") == 0;
+}
+
+/* The threads of this process now but the checks' thread. */
 static unsigned
 threads_now_but_checks(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL) {
-        perror("/proc/self/task");
-        exit(1);
-    }
-    unsigned n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        char path[300], name[32] = "";
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL) {
-            continue;
-        }
-        bool named = fgets(name, sizeof(name), f) != NULL;
-        fclose(f);
-        n += named && strcmp(name, "meshstats-check\n") != 0;
-    }
-    closedir(d);
-    return n;
+    return entries_in("/proc/self/task", checks_or_gone);
 }
 
 struct watch {
