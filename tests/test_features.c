@@ -129,6 +129,48 @@ Test(features, positions_are_reference_plus_displacement_per_node,
     }
 }
 
+Test(features, streamed_positions_are_the_same_values, .init = setup_mesh)
+{
+    /* The double rows at t = 1: the mesh moved (edge_var_8 test's
+     * comment), and its reference, the unit square; written with
+     * non-temporal stores, or plainly where pos is not 16-byte aligned. */
+    _Alignas(16) double out[3 * NODES + 1];
+    static const double moved[3 * NODES] = {0, 0, 0, 2, 0, 0,
+                                            1, 1, 0, 2, 1, 1};
+    static const double square[3 * NODES] = {0, 0, 0, 1, 0, 0,
+                                             0, 1, 0, 1, 1, 0};
+    for (int shift = 0; shift < 2; shift++) {
+        ms__positions_streamed(&block, 1, false, out + shift);
+        for (size_t i = 0; i < 3 * NODES; i++) {
+            cr_expect_eq(out[shift + i], moved[i], "pos[%zu] +%d", i, shift);
+        }
+        ms__positions_streamed(&block, 1, true, out + shift);
+        for (size_t i = 0; i < 3 * NODES; i++) {
+            cr_expect_eq(out[shift + i], square[i], "ref[%zu] +%d", i, shift);
+        }
+    }
+    /* Five float nodes (an odd count: the last one alone): reference
+     * (n, 2n, -n), displacement (0.5, n / 4, 1). */
+    enum { N = 5 };
+    float rows[6 * N];
+    for (size_t n = 0; n < N; n++) {
+        float v[6] = {(float)n, 2.0f * (float)n, -(float)n,
+                      0.5f, 0.25f * (float)n, 1.0f};
+        for (size_t r = 0; r < 6; r++) {
+            rows[r * N + n] = v[r];
+        }
+    }
+    struct ms_block fb = {.f = rows, .nrows = 6, .nslots = 1, .N = N,
+                          .stride = N};
+    _Alignas(16) double fout[3 * N];
+    ms__positions_streamed(&fb, 0, false, fout);
+    for (size_t n = 0; n < N; n++) {
+        cr_expect_eq(fout[3 * n], (double)n + 0.5, "x of node %zu", n);
+        cr_expect_eq(fout[3 * n + 1], 2.25 * (double)n, "y of node %zu", n);
+        cr_expect_eq(fout[3 * n + 2], 1.0 - (double)n, "z of node %zu", n);
+    }
+}
+
 Test(features, edges_count_both_directions_with_deformed_positions,
      .init = setup_mesh)
 {

@@ -71,6 +71,16 @@ def blocked_mesh_matches_numpy_full_and_sampled():
     check(stats(path, "-s", 3), oracle.reference(path, M=3))
     check(stats(path, "-s", 2, "--output-var", 2),
           oracle.reference(path, ov=2, M=2))
+    # 360,000 nodes: positions of 8.6 MB, written around the cache (unit.c,
+    # MS_STREAM_POSITIONS_BYTES), deformed and reference (edge_var 8), in
+    # two buffers and in one; 20,000 edges between random nodes read them.
+    big = os.path.join(TMP, "streamed.h5")
+    rng = np.random.default_rng(11)
+    oracle.write_dataset(big, [(0, rng.normal(0.0, 1.0, (8, 2, 360000)),
+                                rng.integers(0, 360000, (2, 20000)))])
+    want = oracle.reference(big, ev=8)
+    for limit in ("2G", "24M"):
+        check(stats(big, "--memory-limit", limit, "--edge-var", 8), want)
 
 
 def limits_same(path, limits, workers=(1, 2), prefetches=("1", "auto")):

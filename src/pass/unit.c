@@ -194,6 +194,12 @@ block_partials(struct where *w, const struct ms_unit *u,
     return 0;
 }
 
+/* The positions of a mesh larger than this (in bytes: 24 a node) do not
+ * stay in the cache from the NODES units that write them to the EDGES
+ * units that read them (about 8 MB of the L3 behaves as this process's
+ * share on the project's machine: docs/performance.md). */
+#define MS_STREAM_POSITIONS_BYTES (8u << 20)
+
 /* A NODES unit's positions at slot into the shared buffer(s): node n at
  * its place in the sample's order (edge_order.h). */
 static void
@@ -215,9 +221,14 @@ place_positions(const struct ms_block *all, size_t slot,
         }
         return;
     }
-    ms__positions(all, slot, ps->shape.T == 1, pos + 3 * u->first);
+    /* Beyond the cache, the buffer is written around it: the EDGES units
+     * read it only once every NODES unit of the timestep is done. */
+    bool around = 3 * sizeof(double) * ps->shape.N > MS_STREAM_POSITIONS_BYTES;
+    void (*write)(const struct ms_block *, size_t, bool, double *) =
+        around ? ms__positions_streamed : ms__positions;
+    write(all, slot, ps->shape.T == 1, pos + 3 * u->first);
     if (twice) {
-        ms__positions(all, slot, true, ref + 3 * u->first);
+        write(all, slot, true, ref + 3 * u->first);
     }
 }
 
