@@ -462,7 +462,16 @@ ms__positions(const struct ms_block *b, size_t slot, bool reference,
  * stored without reading their lines into the cache first: a timestep of
  * 2 million nodes in about a third less time (bench/renumber_bench,
  * docs/performance.md "Positions written around the cache"). */
-#if defined(__SSE2__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MS_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MS_SANITIZED 1
+#endif
+/* (gcc's sanitizers do not see these stores: under them, plain ones) */
+#if defined(__SSE2__) && !defined(MS_SANITIZED)
 #include <emmintrin.h>
 #define INTERLEAVE_STREAMED(X)                                                 \
     size_t n = 0;                                                              \

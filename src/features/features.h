@@ -155,10 +155,11 @@ int ms__node_record(const struct ms_block *b, size_t slot, bool zeros,
  * pos[3n + c] for n < b->N. */
 void ms__positions(const struct ms_block *b, size_t slot, bool reference,
                    double *pos);
-/* The same values, written around the cache (non-temporal stores, where
- * the processor has them and pos is 16-byte aligned): for a buffer far
- * larger than the cache, which other units read only after the whole of
- * it is written. */
+/* The same values, written around the cache (non-temporal stores, in a
+ * build for SSE2, as every x86-64 one is, without a sanitizer, which
+ * would not see them; plain stores where pos is not 16-byte aligned): for
+ * a buffer far larger than the cache, which other units read only after
+ * the whole of it is written. */
 void ms__positions_streamed(const struct ms_block *b, size_t slot,
                             bool reference, double *pos);
 /* The same, node n to pos[3 place[n] + c]: a renumbered mesh's nodes

@@ -17,6 +17,7 @@
  */
 #include "pass/pass.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,10 +195,11 @@ block_partials(struct where *w, const struct ms_unit *u,
     return 0;
 }
 
-/* The positions of a mesh larger than this (in bytes: 24 a node) do not
- * stay in the cache from the NODES units that write them to the EDGES
- * units that read them (about 8 MB of the L3 behaves as this process's
- * share on the project's machine: docs/performance.md). */
+/* The positions of a timestep larger than this (24 bytes a node, 48 with
+ * the reference ones) do not stay in the cache from the NODES units that
+ * write them to the EDGES units that read them (about 8 MB of the L3
+ * behaves as this process's share on the project's machine:
+ * docs/performance.md). */
 #define MS_STREAM_POSITIONS_BYTES (8u << 20)
 
 /* A NODES unit's positions at slot into the shared buffer(s): node n at
@@ -222,13 +224,18 @@ place_positions(const struct ms_block *all, size_t slot,
         return;
     }
     /* Beyond the cache, the buffer is written around it: the EDGES units
-     * read it only once every NODES unit of the timestep is done. */
-    bool around = 3 * sizeof(double) * ps->shape.N > MS_STREAM_POSITIONS_BYTES;
-    void (*write)(const struct ms_block *, size_t, bool, double *) =
+     * read it only once every NODES unit of the timestep is done.  (Both
+     * halves 16-byte aligned: u->first is a multiple of MS_NODE_BLOCK and
+     * pos_nodes even.) */
+    size_t bytes = 3 * sizeof(double) * ps->shape.N * (twice ? 2 : 1);
+    bool around = bytes > MS_STREAM_POSITIONS_BYTES;
+    assert(!around || ((uintptr_t)(pos + 3 * u->first) % 16 == 0 &&
+                       (uintptr_t)(ref + 3 * u->first) % 16 == 0));
+    void (*store)(const struct ms_block *, size_t, bool, double *) =
         around ? ms__positions_streamed : ms__positions;
-    write(all, slot, ps->shape.T == 1, pos + 3 * u->first);
+    store(all, slot, ps->shape.T == 1, pos + 3 * u->first);
     if (twice) {
-        write(all, slot, true, ref + 3 * u->first);
+        store(all, slot, true, ref + 3 * u->first);
     }
 }
 
