@@ -492,12 +492,14 @@ void
 ms__positions_streamed(const struct ms_block *b, size_t slot, bool reference,
                        double *pos)
 {
-    size_t N = b->N;
+    if ((uintptr_t)pos % 16 != 0) {
+        ms__positions(b, slot, reference, pos);
+        return;
+    }
     struct ms_row ref[3], disp[3];
     positions_rows(b, slot, ref, disp);
-    if ((uintptr_t)pos % 16 != 0) {
-        POSITIONS(n)
-    } else if (reference) {
+    size_t N = b->N;
+    if (reference) {
         INTERLEAVE_STREAMED(REF)
     } else if (ref[0].f != NULL) {
         INTERLEAVE_STREAMED(SUM_F)
