@@ -31,9 +31,11 @@ FOLDERS = ["", "features", "read", "results", "settings", "pass",
 LAYERS = {
     "": {"error": 0, "alloc": 1},
     # the loops over values and edges (for two instruction sets), the
-    # models' tables, a mesh's edges from its cells; the moments; one
-    # timestep's features; a model's features; the quantile sketch
+    # models' tables, a mesh's edges from its cells, the nodes' positions;
+    # the moments; one timestep's features; a model's features; the
+    # quantile sketch
     "features": {"kernels": 0, "kernels_avx2": 0, "positional": 0,
+                 "positions": 0,
                  "mesh_edges": 0, "edge_order": 0, "renumber_sort": 0,
                  "sketch": 0, "models": 1, "moments": 1, "features": 2,
                  "model_features": 3},

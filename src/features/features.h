@@ -150,9 +150,9 @@ int ms__node_record(const struct ms_block *b, size_t slot, bool zeros,
                     struct ms_feature_scratch *scratch,
                     struct ms_moments *out, uint64_t *skipped,
                     struct ms_nonfinite_site *site);
-/* The deformed positions (rows 0..2 + rows 3..5), or with reference the
- * reference positions (rows 0..2), of the block's nodes at slot, into
- * pos[3n + c] for n < b->N. */
+/* positions.c: the deformed positions (rows 0..2 + rows 3..5), or with
+ * reference the reference positions (rows 0..2), of the block's nodes at
+ * slot, into pos[3n + c] for n < b->N. */
 void ms__positions(const struct ms_block *b, size_t slot, bool reference,
                    double *pos);
 /* The same values, written around the cache (non-temporal stores, in a
