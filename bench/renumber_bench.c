@@ -111,9 +111,9 @@ time_lookups(struct ms_edge_order *o, int repeat, double best[2])
  * timestep's), by blocks of MS_NODE_BLOCK nodes as a NODES unit of one
  * block writes them (pass/unit.c), straight from the rows: best[0] in
  * stored order, best[1] at the places perm gives, best[2] in stored order
- * around the cache, in ms.  The buffer is
- * written once first: the pass's position buffers are written before any
- * positions go in (they are lent to the placing's count). */
+ * around the cache, in ms.  The buffer is written once first: the pass's
+ * position buffers are written before any positions go in (they are lent
+ * to the placing's count). */
 static void
 time_positions(const float *rows, size_t N, const uint32_t *perm, int repeat,
                double best[3])
