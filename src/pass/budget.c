@@ -234,8 +234,7 @@ blocked_reserve(const struct ms_plan_sample *ps, unsigned npos,
     size_t pos, list = 0, placed = keep_edges && ps->placed;
     size_t edges = ms__order_bytes(sh->N, sh->E, placed);
     size_t node = 3 * sizeof(double) * (edge_var / MS_EDGE_FEATURES);
-    /* (a buffer's nodes even: cut.c's plan_maxima) */
-    if (ms__size_mul(node * npos, sh->N + sh->N % 2, &pos) != 0 ||
+    if (ms__size_mul(node * npos, ms__pos_buffer_nodes(sh->N), &pos) != 0 ||
         edges == 0 ||
         (keep_edges && !ps->placed &&
          ms__plan_edge_bytes(sh->E, &list) != 0) ||

@@ -305,11 +305,8 @@ plan_maxima(struct ms_plan *plan)
         plan->max_chunk_bytes =
             max_of(plan->max_chunk_bytes, c[0] * c[1] * c[2] * sizeof(float));
         if (ps->blocked) {
-            /* (even: the reference positions that follow the deformed
-             * ones start 16-byte aligned, for unit.c's stores around the
-             * cache) */
             plan->pos_nodes =
-                max_of(plan->pos_nodes, ps->shape.N + ps->shape.N % 2);
+                max_of(plan->pos_nodes, ms__pos_buffer_nodes(ps->shape.N));
         }
     }
 }

@@ -196,6 +196,14 @@ int ms__plan_unit_bytes(size_t nrows, size_t nslots, size_t N,
                         size_t *out);
 /* The bytes a sample's edge list takes. */
 int ms__plan_edge_bytes(size_t E, size_t *out);
+/* The nodes a position buffer holds for a blocked mesh of N: rounded up
+ * to even, so that the reference positions after the deformed ones start
+ * 16-byte aligned, for unit.c's stores around the cache. */
+static inline size_t
+ms__pos_buffer_nodes(size_t N)
+{
+    return N + N % 2;
+}
 /* The most a trajectory's first task holds for its statics: mesh_pos and
  * node types as read and as kept, and its cells as read and as sorted
  * vertex pairs while they become edges. */

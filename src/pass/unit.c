@@ -226,7 +226,7 @@ place_positions(const struct ms_block *all, size_t slot,
     /* Beyond the cache, the buffer is written around it: the EDGES units
      * read it only once every NODES unit of the timestep is done.  (Both
      * halves 16-byte aligned: u->first is a multiple of MS_NODE_BLOCK and
-     * pos_nodes even.) */
+     * pos_nodes even, ms__pos_buffer_nodes.) */
     size_t bytes = 3 * sizeof(double) * ps->shape.N * (twice ? 2 : 1);
     bool around = bytes > MS_STREAM_POSITIONS_BYTES;
     assert(!around || ((uintptr_t)(pos + 3 * u->first) % 16 == 0 &&
