@@ -243,6 +243,35 @@ Test(moments, far_first_value_still_gives_exact_moments)
     free(y);
 }
 
+Test(moments, squares_overflowing_around_the_first_value_are_summed_again)
+{
+    /* x0 = 3.2e153 then 99 zeros: around x0 the squares sum to 99 x0^2,
+     * past double's 1.8e308, but around the mean x0 / 100 they sum to
+     * 0.99 x0^2 (closed form), which fits: the std is x0 sqrt(0.0099). */
+    double x[100] = {3.2e153};
+    struct ms_moments m;
+    ms__moments_of(&m, x, 100);
+    cr_expect(ms__moments_finite(&m));
+    long double x0 = 3.2e153L;
+    expect_close(ms__moments_mean(&m), x0 / 100, 1e-15 * 3.2e151, "mean");
+    expect_close(ms__moments_std(&m), x0 * sqrtl(0.0099L), 1e-13 * 3.2e152,
+                 "std");
+}
+
+Test(moments, squares_overflowing_around_the_mean_are_not_finite)
+{
+    /* +-1e200 alternating: mean 0, but the squares around it sum to
+     * 4 x 1e400: the moments say they overflowed, never a std of 0. */
+    double x[4] = {1e200, -1e200, 1e200, -1e200};
+    struct ms_moments m;
+    ms__moments_of(&m, x, 4);
+    cr_expect_not(ms__moments_finite(&m), "std %g", ms__moments_std(&m));
+    /* And from sums whose m2 is inf - inf while the mean fits. */
+    ms__moments_from_sums(&m, 2, 0.0, 1e300, INFINITY, 0.0, 1e300);
+    cr_expect(isfinite(ms__moments_mean(&m)));
+    cr_expect_not(ms__moments_finite(&m), "m2 %g", m.m2);
+}
+
 Test(moments, float_rows_give_the_same_bits_as_their_doubles)
 {
     /* Widening float32 to double is exact, so moments computed from float

@@ -457,6 +457,45 @@ def skip_nonfinite_leaves_out_rows_and_counts_them():
 
 
 @case
+def an_outlier_whose_squares_overflow_around_the_first_value_matches_numpy():
+    """disp_x 3e153 at the first node of a timestep: around it the
+    timestep's other 299 values' squares sum past 1.8e308, around the
+    mean they do not (before: that timestep's m2 silently 0)."""
+    rng = np.random.default_rng(12)
+    nodal, edges = oracle.random_sample(rng, 8, 6, 20, 15)
+    nodal[3, 2, 0] = 3e153
+    path = os.path.join(TMP, "outlier.h5")
+    oracle.write_dataset(path, [(0, nodal, edges)], dtype="<f8")
+    got, ref = stats(path), oracle.reference(path)
+    check(got, ref)
+    assert ref["node"]["std"][0] > 1e151  # the outlier counted
+
+
+@case
+def moments_that_overflow_are_an_error_naming_the_file_and_feature():
+    """Finite values whose moments pass double's range: each timestep's
+    stress constant at 1e200 (every block finite, their combination not),
+    then +-1e200 within a timestep (the block itself): exit 1, no JSON,
+    never a NaN, an inf or a std of 0 (before: exit 0 with those)."""
+    rng = np.random.default_rng(13)
+    nodal, edges = oracle.random_sample(rng, 8, 4, 5, 4)
+    far = nodal.copy()
+    far[6, 2, :] = 1e200
+    within = nodal.copy()
+    within[6, 1, :] = 1e200 * (-1.0) ** np.arange(20)
+    for name, data, words in (
+            ("combined", far, ("node feature stress", "once its blocks")),
+            ("within", within, ("node features at timestep 1",))):
+        path = os.path.join(TMP, f"overflow-{name}.h5")
+        out = os.path.join(TMP, f"overflow-{name}.json")
+        oracle.write_dataset(path, [(0, data, edges)], dtype="<f8")
+        p = run("--json", out, path, expect=1)
+        for w in (path, "overflow", *words):
+            assert w in p.stderr, (w, p.stderr)
+        assert not os.path.exists(out), name
+
+
+@case
 def split_train_equals_samples_list_equals_numpy():
     path = generated("splits.h5", "--samples", 10, "--timesteps", 7,
                      "--nodes", 90)

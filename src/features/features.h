@@ -62,7 +62,8 @@ void ms__moments_of_difference(struct ms_moments *m, struct ms_row x,
  * the mean: m2 = s2 - s1^2/n loses about log2(s2 / m2) bits, so 1024 keeps
  * the error below 1e-12 relative whatever the data. */
 #define MS_MAX_CANCELLATION 1024.0
-/* Whether shifted sums s1, s2 over n values cancel too much to be used. */
+/* Whether shifted sums s1, s2 over n values cancel too much to be used,
+ * or overflowed where sums around the mean may not (s1 finite, s2 inf). */
 bool ms__moments_cancels(uint64_t n, double s1, double s2);
 /* Finish a block from the two-pass sums: shift (the provisional mean), the
  * sum and the sum of squares of (x - shift), min and max over n values. */

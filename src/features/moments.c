@@ -55,7 +55,9 @@ ms__moments_from_sums(struct ms_moments *m, uint64_t n, double shift,
     two_sum(shift, correction, &m->mean, &m->mean_lo);
     /* sum (x - mean)^2 = sum d^2 - (sum d)^2 / n, with d = x - shift. */
     double m2 = sum_d2 - sum_d * correction;
-    m->m2 = m2 > 0.0 ? m2 : 0.0;
+    /* (a rounding below 0 is 0; an overflow, inf - inf, stays NaN for
+     * ms__moments_finite to find, never a silent 0) */
+    m->m2 = m2 > 0.0 || isnan(m2) ? m2 : 0.0;
     m->min = min;
     m->max = max;
 }
@@ -76,6 +78,15 @@ ms__kernels(void)
 bool
 ms__moments_cancels(uint64_t n, double s1, double s2)
 {
+    if (!isfinite(s1)) {
+        return false; /* a value not finite: no shift helps */
+    }
+    if (isinf(s2)) {
+        /* The squares around a far shift overflowed; around the mean
+         * they may not: the shift is one of the values, so s2 is at
+         * most (n + 1) times their sum there. */
+        return true;
+    }
     double m2 = s2 - s1 * (s1 / (double)n);
     return !(s2 <= MS_MAX_CANCELLATION * m2) && s2 > 0 && isfinite(s2);
 }

@@ -118,7 +118,9 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
     if (rc == 0) {
         ps.stats->samples_found = ps.plan->nfound;
         ps.stats->samples_selected = ps.plan->nsamples;
-        ms__stats_fill(ps.stats, &ps.total);
+        rc = ms__stats_fill(ps.stats, &ps.total, err);
+    }
+    if (rc == 0) {
         if (ms__stats_keep_sketches(ps.stats, &ps.total,
                                     opts->quantile_accuracy) != 0 ||
             ms__stats_diagnose(ps.stats) != 0) {

@@ -55,12 +55,15 @@ int ms__accumulator_copy(struct ms_accumulator *dst,
                          const struct ms_accumulator *src);
 
 /* A result object with empty groups of nfeat features, for model and
- * opts; filled at the end of the pass by ms__stats_fill. */
+ * opts; filled at the end of the pass by ms__stats_fill, which refuses
+ * moments that overflowed (MS_EOVERFLOW, naming the feature) and then
+ * fills nothing. */
 int ms__stats_create(const char *path, const struct ms_options *opts,
                      const struct ms_model *model,
                      const size_t nfeat[MS_GROUP_COUNT],
                      struct ms_stats **out);
-void ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc);
+int ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc,
+                   struct ms_error *err);
 /* diagnostics.c: the result's warnings from its statistics (quantiles
  * and per-sample reports where it has them): 0 or MS_ENOMEM. */
 int ms__stats_diagnose(struct ms_stats *s);

@@ -277,12 +277,43 @@ fill_group(struct ms_group_stats *gs, const struct ms_moments *feat,
     }
 }
 
-void
-ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc)
+/* Each block's moments were found finite where they were computed
+ * (features.c), but combining blocks far apart can still overflow: the
+ * squared distance of two means, or a sum of squared deviations past
+ * double's range (about 1e154 squared), even where the std would fit. */
+static int
+check_finite(const struct ms_stats *s, const struct ms_accumulator *acc,
+             struct ms_error *err)
 {
     for (int g = 0; g < MS_GROUP_COUNT; g++) {
+        for (size_t k = 0; k < acc->nfeat[g]; k++) {
+            if (ms__moments_finite(&acc->feat[g][k])) {
+                continue;
+            }
+            char name[64];
+            ms_stats_feature_name(s, (enum ms_group_kind)g, k, name,
+                                  sizeof(name));
+            return ms__error_set(
+                err, MS_EOVERFLOW,
+                "%s: the %s feature %s overflows double precision once its "
+                "blocks are combined: its squared deviations from the mean "
+                "sum past 1.8e308 (values of about 1e150 or more, or far "
+                "apart; the data is likely corrupt)",
+                s->dataset, ms_group_name((enum ms_group_kind)g), name);
+        }
+    }
+    return 0;
+}
+
+int
+ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc,
+               struct ms_error *err)
+{
+    int rc = check_finite(s, acc, err);
+    for (int g = 0; rc == 0 && g < MS_GROUP_COUNT; g++) {
         fill_group(&s->groups[g], acc->feat[g], acc->skipped[g]);
     }
+    return rc;
 }
 
 int
