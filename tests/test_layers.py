@@ -49,7 +49,7 @@ LAYERS = {
              "codecs": 0, "direct_read": 0, "read_verify": 0,
              "source_files": 2,
              "chunk_decode": 1, "linked_files": 1, "filters": 1,
-             "sample_open": 2, "virtual_check": 3, "chunk_read": 3, "trajectory_read": 3,
+             "sample_open": 2, "virtual_check": 3, "external_check": 3, "chunk_read": 3, "trajectory_read": 3,
              "trajectory_statics": 3, "dataset_check": 4, "reader": 4,
              "sample_check": 5, "trajectory_check": 5, "hdf5_file": 5,
              "split_read": 6},

@@ -310,7 +310,8 @@ static int check_source(struct ms_file *f, const struct ms_sample_name *s,
  * statistics as if a simulation had produced them (and a damaged file
  * declaring millions of unwritten timesteps would take minutes to read),
  * so the sample is refused instead, and so is a virtual dataset whose
- * sources do not all exist (virtual_check.c).  Stored sizes must
+ * sources do not all exist (virtual_check.c), or one in external raw
+ * files that end before its bytes do (external_check.c).  Stored sizes must
  * match the declared ones: compact or contiguous storage of other than
  * the dataset's bytes, or a chunk index that does not add up, is damage
  * HDF5 1.10.8 reads past its own buffers with.  The dims are non-zero. */
@@ -349,6 +350,10 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
                             bytes, ds->facts.size, err);
     }
     hsize_t want = bytes_of(ds->facts.size, rank, dims);
+    if (layout == H5D_CONTIGUOUS && external) {
+        return ms__external_check(f, s, leaf, dset, dcpl, ds->nexternal, want,
+                                  err);
+    }
     if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
         bytes != want) {
         SAMPLE_FAIL(MS_ELAYOUT,

@@ -194,6 +194,13 @@ int ms__virtual_check(struct ms_file *f, const struct ms_sample_name *s,
                       const char *leaf, hid_t dset, hid_t dcpl,
                       ms_source_check_fn check, struct ms_error *err);
 
+/* external_check.c: that a dataset stored in count external raw files
+ * (H5Pset_external) finds its want bytes there, none past a file's end:
+ * 0 or a sample failure naming the raw file. */
+int ms__external_check(struct ms_file *f, const struct ms_sample_name *s,
+                       const char *leaf, hid_t dset, hid_t dcpl, int count,
+                       hsize_t want, struct ms_error *err);
+
 /* Whether a dataset holds IEEE float32 in either byte order (which
  * converts to a native float exactly), and (*native) the native float. */
 bool ms__dataset_float32(const struct ms_dataset_shape *ds, bool *native);
