@@ -304,6 +304,34 @@ done:
 static int check_source(struct ms_file *f, const struct ms_sample_name *s,
                         const char *what, hid_t dset, struct ms_error *err);
 
+/* Contiguous data must lie inside the file that holds it: HDF5 reads the
+ * part of a dataset past the end of a file cut short (its superblock
+ * patched to open) as zeros, through H5Dread, without an error. */
+static int
+check_within_file(struct ms_file *f, const struct ms_sample_name *s,
+                  const char *leaf, hid_t dset, hsize_t bytes,
+                  struct ms_error *err)
+{
+    int rc = 0;
+    haddr_t at = H5Dget_offset(dset);
+    hid_t file = H5Iget_file_id(dset);
+    hsize_t size = 0;
+    herr_t got = file >= 0 ? H5Fget_filesize(file, &size) : -1;
+    if (file >= 0) {
+        H5Fclose(file);
+    }
+    if (at != HADDR_UNDEF && got >= 0 && (at > size || size - at < bytes)) {
+        SAMPLE_FAIL(MS_ELAYOUT,
+                    "%s%s/%s: its %llu bytes at offset %llu run past the "
+                    "end of the file that holds them (%llu bytes): the "
+                    "file was cut short",
+                    f->prefix, s->name, leaf, (unsigned long long)bytes,
+                    (unsigned long long)at, (unsigned long long)size);
+    }
+done:
+    return rc;
+}
+
 /* A dataset must be written in full.  HDF5 returns the fill value for
  * storage never written: for a dataset never written at all, or for the
  * chunks an aborted export did not reach.  Those values would enter the
@@ -361,6 +389,9 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
                     "for %s values of %zu bytes",
                     f->prefix, s->name, leaf, (unsigned long long)bytes, shape,
                     ds->facts.size);
+    }
+    if (layout == H5D_CONTIGUOUS) {
+        rc = check_within_file(f, s, leaf, dset, bytes, err);
     }
 done:
     return rc;
