@@ -149,6 +149,29 @@ def usage_errors_exit_2_and_unreadable_inputs_exit_1():
         assert words in p.stderr, (args, p.stderr)
 
 
+@case
+def an_output_that_is_the_dataset_itself_is_refused_before_the_pass():
+    # --json (or any output) naming the dataset, by its name, a link or
+    # the config's dataset_dir, would replace the data with the result.
+    copy = os.path.join(TMP, "own.h5")
+    shutil.copyfile(DATA, copy)
+    before = open(copy, "rb").read()
+    link = os.path.join(TMP, "own-link.h5")
+    os.symlink(copy, link)
+    config = os.path.join(TMP, "own.txt")
+    with open(config, "w") as f:
+        f.write(f"dataset_dir {copy}\n")
+    for args in (("--json", copy, copy), ("--per-sample", link, copy),
+                 ("--trace", "own.h5", copy), ("--report", copy, link),
+                 ("-c", config, "--json", copy)):
+        p = run("-q", *args)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert b"is the dataset itself" in p.stderr, (args, p.stderr)
+        assert open(copy, "rb").read() == before, args
+    p = run("-q", "--json", os.path.join(TMP, "own.json"), copy)
+    assert p.returncode == 0, p.stderr
+
+
 if __name__ == "__main__":
     setup()
     sys.exit(main("outputs"))

@@ -149,13 +149,17 @@ write_outputs(const struct cli *c, const struct ms_stats *stats)
 static int
 run_stats(struct cli *c)
 {
+    int status = output_spares_dataset(&c->settings, c->dataset);
+    if (status != 0) {
+        return status;
+    }
     struct bar bar;
     enum ms_progress_mode mode = c->settings.progress;
     bar_init(&bar, c->settings.quiet && mode == MS_PROGRESS_AUTO
                        ? MS_PROGRESS_NEVER
                        : mode);
     struct ms_stats *stats = NULL;
-    int status = compute(c, &bar, &stats);
+    status = compute(c, &bar, &stats);
     if (status == 0 && ms_parallel_rank() == 0) {
         status = write_outputs(c, stats);
     } else if (status == 0 && c->settings.trace != NULL) {

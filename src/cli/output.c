@@ -195,6 +195,28 @@ write_to(const char *path, const char *what,
 }
 
 int
+output_spares_dataset(const struct ms_settings *s, const char *dataset)
+{
+    const char *outputs[] = {s->json, s->per_sample, s->trace, s->report};
+    const char *option[] = {"--json", "--per-sample", "--trace", "--report"};
+    struct stat data, out;
+    if (dataset == NULL || stat(dataset, &data) != 0) {
+        return 0; /* (the pass says what is wrong with it) */
+    }
+    for (size_t i = 0; i < 4; i++) {
+        if (outputs[i] != NULL && strcmp(outputs[i], "-") != 0 &&
+            stat(outputs[i], &out) == 0 && out.st_dev == data.st_dev &&
+            out.st_ino == data.st_ino) {
+            return cli_usage_error("%s %s is the dataset itself (%s): writing "
+                               "it would destroy the data; name another "
+                               "file",
+                               option[i], outputs[i], dataset);
+        }
+    }
+    return 0;
+}
+
+int
 output_table(const struct ms_settings *s, const struct ms_stats *stats)
 {
     /* An output on standard output takes it alone. */

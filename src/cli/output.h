@@ -14,6 +14,11 @@
  * stderr (best effort, when stderr itself is the stream that failed). */
 int output_check(FILE *stream, const char *what);
 
+/* Before the pass: EXIT_USAGE, said on stderr, if an output file is the
+ * dataset itself (the same file by any name), which writing it would
+ * destroy; else 0. */
+int output_spares_dataset(const struct ms_settings *s, const char *dataset);
+
 /* The table on stdout, unless quiet or the JSON goes there. */
 int output_table(const struct ms_settings *s, const struct ms_stats *stats);
 /* --json FILE or -: */
