@@ -349,6 +349,33 @@ def names_that_are_not_ids_are_skipped_with_a_warning():
 
 
 @case
+def one_id_spelled_twice_is_read_once_as_a_loader_reads_it():
+    # data/007, data/7 and data/07 are all sample 7; a loader opening
+    # data/7 reads one group, so meshstats reads data/7 alone and warns of
+    # the others (before: all three counted, --samples 7 "selected" 3).
+    # Without data/7, the shortest spelling (07) is the one read.
+    samples = {name: good() for name in ("007", "7", "07", "3")}
+    for names, kept in ((("007", "7", "07", "3"), "7"),
+                        (("007", "07", "3"), "07")):
+        path = h5(f"twice-{len(names)}.h5", lambda f, names=names: [
+            sample(f, name, *samples[name]) for name in names])
+        alone = h5(f"once-{len(names)}.h5", lambda f, kept=kept: [
+            sample(f, name, *samples[name]) for name in (kept, "3")])
+        want = json.loads(run(alone, "--json", "-").stdout)
+        for args in ((), ("--samples", "7")):
+            p = run(path, "--json", "-", *args)
+            assert p.returncode == 0, p.stderr
+            got = json.loads(p.stdout)
+            for other in set(names) - {kept, "3"}:
+                assert (f"data/{other}: the same sample id as data/{kept} "
+                        f"(7); skipped") in p.stderr, (other, p.stderr)
+            assert got["samples"]["selected"] == (1 if args else 2), got
+            if not args:
+                for group in ("node", "edge", "delta"):
+                    assert got[group] == want[group], (names, group)
+
+
+@case
 def float64_big_endian_varying_shapes_t1_and_e0_are_valid():
     def build(f):
         sample(f, 0, *good(T=1), nodal_dtype=">f8", edge_dtype=">i2")

@@ -266,6 +266,7 @@ collect_name(hid_t group, const char *name, const H5L_info_t *info,
     return 0;
 }
 
+/* By id; names of one id by length ("7" before "007"), then bytes. */
 static int
 compare_names(const void *a, const void *b)
 {
@@ -273,7 +274,38 @@ compare_names(const void *a, const void *b)
     if (x->id != y->id) {
         return x->id < y->id ? -1 : 1;
     }
+    size_t lx = strlen(x->name), ly = strlen(y->name);
+    if (lx != ly) {
+        return lx < ly ? -1 : 1;
+    }
     return strcmp(x->name, y->name);
+}
+
+/* A name that spells the id of the name before it again ("007" after
+ * "7") is the same sample twice: a loader reads data/<id>, one group, so
+ * only the first (the shortest) is kept, the others warned of. */
+static void
+drop_repeated_ids(struct listing *l)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        if (kept == 0 || l->names[i].id != l->names[kept - 1].id) {
+            l->names[kept++] = l->names[i];
+            continue;
+        }
+        if (l->warn != NULL) {
+            char msg[512];
+            snprintf(msg, sizeof(msg),
+                     "%s: %s%s: the same sample id as %s%s (%lld); "
+                     "skipped: only %s%s is read",
+                     l->path, l->where, l->names[i].name, l->where,
+                     l->names[kept - 1].name, (long long)l->names[i].id,
+                     l->where, l->names[kept - 1].name);
+            l->warn(l->userdata, -1, msg);
+        }
+        ms__free(l->names[i].name);
+    }
+    l->count = kept;
 }
 
 void
@@ -392,6 +424,7 @@ ms__file_list_samples(struct ms_file *f, ms_warning_fn warn, void *userdata,
     }
     if (l.count > 1) {
         qsort(l.names, l.count, sizeof(*l.names), compare_names);
+        drop_repeated_ids(&l);
     }
     *out = l.names;
     *count = l.count;
