@@ -131,6 +131,13 @@ def a_missing_dataset_exits_1_with_or_without_a_selection():
         assert missing.encode() in p.stderr, (args, p.stderr)
 
 
+def fifo():
+    path = os.path.join(TMP, "pipe.h5")
+    if not os.path.exists(path):
+        os.mkfifo(path)
+    return path
+
+
 @case
 def usage_errors_exit_2_and_unreadable_inputs_exit_1():
     cases = [
@@ -142,6 +149,9 @@ def usage_errors_exit_2_and_unreadable_inputs_exit_1():
         (("--sample-list", TMP, DATA), 1, b"cannot read the sample list"),
         (("-c", os.path.join(TMP, "none.txt"), DATA), 2,
          b"cannot open config file"),
+        # (opening a named pipe would wait for a writer for ever)
+        ((fifo(),), 1, b"is not a regular file (a named pipe)"),
+        (("/dev/zero",), 1, b"is not a regular file (a device)"),
     ]
     for args, status, words in cases:
         p = run("-q", *args)

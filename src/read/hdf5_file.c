@@ -125,6 +125,16 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
                              "%s: is a directory, not an HDF5 dataset file",
                              path);
     }
+    if (!S_ISREG(st.st_mode)) {
+        /* (opening a FIFO would wait for a writer, for ever) */
+        return ms__error_set(err, MS_ENOTHDF5,
+                             "%s: is not a regular file (a %s), not an HDF5 "
+                             "dataset file",
+                             path,
+                             S_ISFIFO(st.st_mode)    ? "named pipe"
+                             : S_ISSOCK(st.st_mode)  ? "socket"
+                                                     : "device");
+    }
     if (access(path, R_OK) != 0) {
         return ms__error_set(err, MS_EACCES, "%s: cannot read: %s", path,
                              strerror(errno));
@@ -152,7 +162,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
         ms__free(f);
         return ms__error_set(
             err, MS_EIO, "%s: cannot open with HDF5: %s%s", path, msg,
-            strstr(msg, "lock") == NULL
+            strstr(msg, "unable to lock") == NULL
                 ? ""
                 : ". Another program has it open for writing; wait for it "
                   "or close it. If the file system does not support "

@@ -247,7 +247,7 @@ open_error(const char *path, struct ms_error *err)
 {
     char msg[512];
     hdf5_reason(msg, sizeof(msg));
-    if (strstr(msg, "lock") != NULL) {
+    if (strstr(msg, "unable to lock") != NULL) {
         return ms__error_set(
             err, MS_EIO,
             "%s: cannot open for writing: %s. Another program (a training "
