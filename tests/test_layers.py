@@ -70,7 +70,7 @@ LAYERS = {
              "unit_buffers": 0,
              "pass_record": 0,
              "cut": 1, "positional_start": 1, "edge_order_start": 1, "tasks": 2, "unit": 2,
-             "plan": 2, "pipeline": 3, "planner": 3, "stream": 4,
+             "plan_model": 1, "plan": 2, "pipeline": 3, "planner": 3, "stream": 4,
              "mpi": 3, "mpi_plan": 4, "compute": 5},
     # the synthetic datasets
     "generate": {"generate_util": 0, "generate_trajectory": 1,

@@ -159,6 +159,12 @@ struct ms_plan_part {
                     int rc, struct ms_error *err);
 };
 
+/* plan_model.c: the model of the pass (the options', or auto's from the
+ * file), plan->model, nfeat, nrows and positional set; 0 or MS_EINVAL
+ * naming what the file holds and which model reads it. */
+int ms__plan_model(struct ms_plan *plan, struct ms_file *f,
+                   const struct ms_options *opts, struct ms_error *err);
+
 /* Build the plan: list and check every sample (part: those of this
  * process, the others' exchanged), choose its timesteps, share the memory
  * limit out and cut each sample into units.  Bad samples are marked (and

@@ -109,11 +109,11 @@ hold_nothing(struct ms_file *f)
     }
 }
 
-int
-ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
+/* That path names a regular file this process may read: 0, or an error
+ * saying what it is instead. */
+static int
+check_path(const char *path, struct ms_error *err)
 {
-    ms__hdf5_quiet();
-    *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0) {
         int code = errno == EACCES ? MS_EACCES : MS_ENOENT;
@@ -138,6 +138,18 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
     if (access(path, R_OK) != 0) {
         return ms__error_set(err, MS_EACCES, "%s: cannot read: %s", path,
                              strerror(errno));
+    }
+    return 0;
+}
+
+int
+ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
+{
+    ms__hdf5_quiet();
+    *out = NULL;
+    int rc = check_path(path, err);
+    if (rc != 0) {
+        return rc;
     }
     htri_t is_hdf5 = H5Fis_hdf5(path);
     if (is_hdf5 <= 0) {
