@@ -111,6 +111,31 @@ def a_model_that_does_not_fit_names_what_is_missing_and_what_fits():
 
 
 @case
+def a_broken_first_trajectory_does_not_choose_the_model():
+    # Trajectory 0's mesh_pos has 4 components, which no model reads:
+    # auto (or --model cloth) is told by trajectory 1 and skips 0 with its
+    # reason (before: exit 2, "--model cloth does not fit", a model never
+    # given).  With every trajectory so, auto names the model it chose.
+    broken = os.path.join(TMP, "cloth_broken_first.h5")
+    shutil.copyfile(cloth(), broken)
+    with h5py.File(broken, "a") as f:
+        pos = f["0/mesh_pos"][...]
+        del f["0/mesh_pos"]
+        f["0/mesh_pos"] = np.concatenate([pos, pos], axis=2)
+    want = model_oracle.reference(cloth(), "cloth", only_ids={1, 2})
+    for args in ((), ("--model", "cloth")):
+        p = run("--json", "-", "-q", *args, broken)
+        assert "sample 0: 0/mesh_pos" in p.stderr, p.stderr
+        got = json.loads(p.stdout)
+        assert got["model"] == "cloth" and got["samples"]["used"] == 2
+        check(got, want)
+    p = run("-q", "--samples", "0", broken, expect=2)
+    assert "the model cloth its fields suggest does not fit" in p.stderr, \
+        p.stderr
+    assert "mesh_pos (4 components)" in p.stderr, p.stderr
+
+
+@case
 def plate_with_tetrahedra_matches_numpy():
     got = stats(plate())  # auto: stress means plate
     assert got["model"] == "plate"

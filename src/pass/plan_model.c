@@ -32,25 +32,6 @@ field_list(const struct ms_trajectory_fields *tf, char *buf, size_t size)
     }
 }
 
-/* The first selected trajectory whose fields can be looked up and that
- * holds a field read at every frame: the one the model is told from
- * (a damaged or incomplete one is skipped later with its reason). */
-static const struct ms_sample_name *
-representative(const struct ms_plan *plan, struct ms_file *f,
-               struct ms_trajectory_fields *tf)
-{
-    for (size_t s = 0; s < plan->nsamples; s++) {
-        struct ms_error ignored;
-        const struct ms_sample_name *name = &plan->samples[s].name;
-        if (ms__trajectory_fields(f, name, tf, &ignored) == 0 &&
-            (tf->leaf[MS_FIELD_WORLD_POS] || tf->leaf[MS_FIELD_VELOCITY])) {
-            return name;
-        }
-    }
-    memset(tf, 0, sizeof(*tf));
-    return NULL;
-}
-
 /* The model a trajectory's fields say: velocity is cfd's, stress or a
  * 3D mesh_pos (tetrahedra) plate's, anything else cloth's. */
 static enum ms_model_kind
@@ -82,6 +63,45 @@ fits(const struct ms_model *m, const struct ms_trajectory_fields *tf)
         ok = tf->leaf[m->dynamic[i].field] != NULL;
     }
     return ok && (tf->mesh_dims == 0 || tf->mesh_dims == m->mesh_dims);
+}
+
+/* The kind asked for, or (auto) the one tf's fields say. */
+static enum ms_model_kind
+kind_for(enum ms_model_kind asked, const struct ms_trajectory_fields *tf)
+{
+    return asked == MS_MODEL_AUTO ? model_of_fields(tf) : asked;
+}
+
+/* The trajectory the model is told from and checked against: the first
+ * selected one whose fields can be looked up, that holds a field read at
+ * every frame, and that the model asked for (auto: the one its fields
+ * say) fits; a damaged or incomplete one before it is skipped later with
+ * its reason.  If none fits, the first that holds such a field, whose
+ * misfit the error names; NULL if none does. */
+static const struct ms_sample_name *
+representative(const struct ms_plan *plan, struct ms_file *f,
+               enum ms_model_kind asked, struct ms_trajectory_fields *tf)
+{
+    const struct ms_sample_name *first = NULL;
+    struct ms_trajectory_fields first_tf;
+    memset(&first_tf, 0, sizeof(first_tf));
+    for (size_t s = 0; s < plan->nsamples; s++) {
+        struct ms_error ignored;
+        const struct ms_sample_name *name = &plan->samples[s].name;
+        if (ms__trajectory_fields(f, name, tf, &ignored) != 0 ||
+            (!tf->leaf[MS_FIELD_WORLD_POS] && !tf->leaf[MS_FIELD_VELOCITY])) {
+            continue;
+        }
+        if (fits(model_for(kind_for(asked, tf), tf), tf)) {
+            return name;
+        }
+        if (first == NULL) {
+            first = name;
+            first_tf = *tf; /* (its names are static strings) */
+        }
+    }
+    *tf = first_tf;
+    return first;
 }
 
 /* What model m lacks in tf ("world_pos; mesh_pos with 3 components, not
@@ -121,11 +141,10 @@ trajectory_model(struct ms_plan *plan, struct ms_file *f,
                  const struct ms_options *opts, struct ms_error *err)
 {
     struct ms_trajectory_fields tf;
-    const struct ms_sample_name *first = representative(plan, f, &tf);
-    enum ms_model_kind kind = opts->model == MS_MODEL_AUTO
-                                  ? model_of_fields(&tf)
-                                  : opts->model;
-    const struct ms_model *m = model_for(kind, &tf);
+    const struct ms_sample_name *first =
+        representative(plan, f, opts->model, &tf);
+    const struct ms_model *m = model_for(kind_for(opts->model, &tf), &tf);
+    bool auto_ = opts->model == MS_MODEL_AUTO;
     if (!m->trajectory || (first != NULL && !fits(m, &tf))) {
         char held[200], lacks[160], advice[96];
         const struct ms_model *other;
@@ -137,10 +156,12 @@ trajectory_model(struct ms_plan *plan, struct ms_file *f,
                  other ? " reads it" : "");
         return ms__error_set(
             err, MS_EINVAL,
-            "%s: --model %s does not fit this file: it holds DeepMind "
+            "%s: %s%s%s does not fit this file: it holds DeepMind "
             "trajectories, and trajectory %s holds %s%s%s; %s "
             "(docs/models.md)",
-            ms__file_path(f), m->name, first != NULL ? first->name : "0",
+            ms__file_path(f), auto_ ? "the model " : "--model ", m->name,
+            auto_ ? " its fields suggest" : "",
+            first != NULL ? first->name : "0",
             held[0] ? held : "nothing", lacks[0] ? ", without " : "",
             lacks, advice);
     }
