@@ -243,6 +243,15 @@ def test_normalization_params_are_what_write_back_stores(folder):
     with pytest.raises(meshstats.Error) as e:
         stats.write_back(str(folder / "nothing-here.h5"))
     assert "nothing-here.h5" in e.value.message
+    # A file that is not HDF5, empty or not, is not made into one.
+    for name, content in (("empty.h5", b""), ("notes.txt", b"notes\n")):
+        target = folder / name
+        target.write_bytes(content)
+        with pytest.raises(meshstats.Error) as e:
+            stats.write_back(str(target))
+        assert e.value.code == "MS_ENOTHDF5", e.value.code
+        assert "not an HDF5 file" in e.value.message, e.value.message
+        assert target.read_bytes() == content
 
 
 # -- errors and warnings --------------------------------------------------

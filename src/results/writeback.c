@@ -25,6 +25,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -496,6 +497,28 @@ stopped(const char *path, int e, struct ms_error *err)
                          path, PARAMS_GROUP, strerror(e));
 }
 
+/* The file is an HDF5 file already (a regular one: a FIFO would wait
+ * for a writer): an empty or other file is not made into one. */
+static int
+check_hdf5(const char *path, struct ms_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        return ms__error_set(err, MS_ENOTHDF5,
+                             "%s: cannot write back: not a regular file; "
+                             "the file was not opened for writing",
+                             path);
+    }
+    if (H5Fis_hdf5(path) <= 0) {
+        return ms__error_set(err, MS_ENOTHDF5,
+                             "%s: cannot write back: not an HDF5 file (no "
+                             "HDF5 signature found); the file was not "
+                             "opened for writing",
+                             path);
+    }
+    return 0;
+}
+
 /* Room for the new group, before the file is opened for writing. */
 static int
 check_space(const char *path, struct ms_error *err)
@@ -533,10 +556,14 @@ ms_stats_write_back(const struct ms_stats *s, const char *path,
     if (access(path, W_OK) != 0) {
         return ms__error_set(err, errno == ENOENT ? MS_ENOENT : MS_EACCES,
                              "%s: cannot write back: %s (the statistics "
-                             "were computed; see the output and --json)",
+                             "were computed; only the write-back failed)",
                              path, strerror(errno));
     }
-    int rc = check_space(path, err);
+    int rc = check_hdf5(path, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = check_space(path, err);
     if (rc != 0) {
         return rc;
     }
