@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 
+import h5py
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import case, main, wrapper  # noqa: E402
 
@@ -35,6 +37,8 @@ def setup():
     p = run("generate", DATA, "-q", "--samples", 3, "--timesteps", 5,
             "--nodes", 50)
     assert p.returncode == 0, p.stderr
+    with h5py.File(DATA, "a") as f:  # a split that selects nothing
+        f.create_dataset("metadata/splits/empty", shape=(0,), dtype="<i8")
 
 
 def to_full(*args):
@@ -149,6 +153,9 @@ def usage_errors_exit_2_and_unreadable_inputs_exit_1():
         (("--sample-list", TMP, DATA), 1, b"cannot read the sample list"),
         (("-c", os.path.join(TMP, "none.txt"), DATA), 2,
          b"cannot open config file"),
+        (("-c", TMP, DATA), 2, b"is a directory, not a config file"),
+        (("--split", "empty", DATA), 2,
+         DATA.encode() + b": metadata/splits/empty: selects no samples"),
         # (opening a named pipe would wait for a writer for ever)
         ((fifo(),), 1, b"is not a regular file (a named pipe)"),
         (("/dev/zero",), 1, b"is not a regular file (a device)"),

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_CONFIG_BYTES (16u << 20)
 
@@ -129,6 +130,12 @@ ms_settings_load_config(struct ms_settings *s, const char *path,
         return ms__error_set(err, errno == ENOENT ? MS_ENOENT : MS_EACCES,
                              "%s: cannot open config file: %s", path,
                              strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return ms__error_set(err, MS_EINVAL,
+                             "%s: is a directory, not a config file", path);
     }
     char *text = ms__malloc(MAX_CONFIG_BYTES);
     int rc = 0;

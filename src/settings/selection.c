@@ -255,6 +255,12 @@ ms_selection_from_split(struct ms_selection *sel, const char *dataset,
     if (rc == 0) {
         rc = finish_ids(sel, "split", name, err);
     }
+    if (rc == MS_EINVAL && sel->count == 0) {
+        /* (the split is the file's: name it) */
+        rc = ms__error_set(err, rc, "%s: metadata/splits/%s: selects no "
+                           "samples (an empty split)",
+                           dataset, name);
+    }
     if (rc != 0) {
         ms_selection_finish(sel);
     }
