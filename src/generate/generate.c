@@ -226,9 +226,11 @@ check_generate_options(const struct ms_generate_options *o,
                              "generate: need at least 1 sample, 1 timestep "
                              "and 2 nodes");
     }
-    if (o->features < MS_MIN_FEATURE_ROWS || o->features > 64) {
+    if (o->model <= MS_MODEL_NODAL &&
+        (o->features < MS_MIN_FEATURE_ROWS || o->features > 64)) {
         return ms__error_set(err, MS_EINVAL,
-                             "generate: features must be 6..64");
+                             "generate: --features must be 6..64 (the "
+                             "feature rows of nodal_data)");
     }
     if ((unsigned)o->model >= MS_MODEL_COUNT) {
         return ms__error_set(err, MS_EINVAL, "generate: no such model");
