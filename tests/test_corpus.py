@@ -502,9 +502,13 @@ def external_sample(name, short=0, leaf="nodal_data"):
         with h5py.File(path, "w") as f:
             sample(f, 1, *first)
             g = f.require_group("data/7")
-            kw = {"external": [(names[0], 16, half),
-                               (names[1], 0, len(raw) - half)]}
-            g.create_dataset(leaf, data=data, **(kw if external else {}))
+            if external:  # (no data=: HDF5 would write the raw files
+                # itself, relative to the working directory)
+                g.create_dataset(leaf, shape=data.shape, dtype=data.dtype,
+                                 external=[(names[0], 16, half),
+                                           (names[1], 0, len(raw) - half)])
+            else:
+                g.create_dataset(leaf, data=data)
             other = edges if leaf == "nodal_data" else nodal
             g.create_dataset("mesh_edge" if leaf == "nodal_data"
                              else "nodal_data", data=other)
@@ -537,6 +541,15 @@ def external_raw_files_are_read_whole_or_the_sample_is_refused():
         assert json.loads(p.stdout)["samples"]["used"] == 1
     p = run(ext, "--json", "-", config_dir="/")  # names not found from /
     assert p.returncode == 0 and "cannot be opened" in p.stderr, p.stderr
+    # A raw file's name longer than meshstats' buffer (HDF5 copies it
+    # without a terminator): refused, never read past.
+    nodal, edges = good()
+    path = h5("efl-long.h5", lambda f: (
+        sample(f, 1, *good()), sample(f, 7, None, edges),
+        f["data/7"].create_dataset(
+            "nodal_data", shape=nodal.shape, dtype="<f4",
+            external=[("/" + "n" * 1100, 0, h5py.h5f.UNLIMITED)])))
+    expect(path, 0, "sample 7", "external file list cannot be read")
 
 
 @case

@@ -8,10 +8,10 @@
  * statistics as if a simulation had written them (for an edge list: edges
  * from node 0 to node 0), so the sample is refused instead, naming the
  * raw file.  A name is resolved as HDF5 1.10 resolves it: an absolute
- * name as it is; a relative one under HDF5_EXTFILE_PREFIX if that is set,
- * else under the dataset's own prefix (H5Pset_efile_prefix), "${ORIGIN}"
- * at its start meaning the folder of the file holding the dataset; with
- * neither, from the working directory.
+ * name as it is; a relative one under the prefix HDF5 keeps for the
+ * dataset (HDF5_EXTFILE_PREFIX, else the dataset's own H5Pset_efile_prefix,
+ * "${ORIGIN}" at its start meaning the folder of the file holding the
+ * dataset); with none, from the working directory.
  */
 #include "read/hdf5_file.h"
 
@@ -21,43 +21,25 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define ORIGIN "${ORIGIN}"
-
-/* The prefix relative names of dset's raw files are under ("" for none),
- * "${ORIGIN}" replaced by the folder of the file holding dset. */
+/* The prefix relative names of dset's raw files are under ("" for
+ * none): HDF5 1.10.8 keeps the one it resolved (HDF5_EXTFILE_PREFIX as
+ * it read it, or the dataset's own, "${ORIGIN}" expanded) in the
+ * dataset's access list, so the check reads what HDF5 reads. */
 static void
 raw_prefix(hid_t dset, char *out, size_t size)
 {
-    char prefix[1024] = "";
-    const char *env = getenv("HDF5_EXTFILE_PREFIX");
     hid_t dapl = H5Dget_access_plist(dset);
-    if (env != NULL) {
-        snprintf(prefix, sizeof(prefix), "%s", env);
-    } else if (dapl < 0 ||
-               H5Pget_efile_prefix(dapl, prefix, sizeof(prefix)) < 0) {
-        prefix[0] = '\0';
-    }
+    out[0] = '\0';
     if (dapl >= 0) {
+        if (H5Pget_efile_prefix(dapl, out, size) < 0) {
+            out[0] = '\0';
+        }
         H5Pclose(dapl);
     }
-    if (strcmp(prefix, ".") == 0) {
-        prefix[0] = '\0';
+    out[size - 1] = '\0';
+    if (strcmp(out, ".") == 0) {
+        out[0] = '\0';
     }
-    out[0] = '\0';
-    if (strncmp(prefix, ORIGIN, strlen(ORIGIN)) != 0) {
-        snprintf(out, size, "%s", prefix);
-        return;
-    }
-    char holder[1024];
-    if (H5Fget_name(dset, holder, sizeof(holder)) < 0) {
-        snprintf(holder, sizeof(holder), "./");
-    }
-    char *slash = strrchr(holder, '/');
-    const char *dir = slash != NULL ? holder : ".";
-    if (slash != NULL) {
-        slash[slash == holder ? 1 : 0] = '\0';
-    }
-    snprintf(out, size, "%s%s", dir, prefix + strlen(ORIGIN));
 }
 
 /* Raw file `name` as HDF5 opens it, into out. */
@@ -108,11 +90,16 @@ ms__external_check(struct ms_file *f, const struct ms_sample_name *s,
     for (int i = 0; i < count && placed < want; i++) {
         off_t offset = 0;
         hsize_t size = 0;
+        name[sizeof(name) - 1] = '\0';
         if (H5Pget_external(dcpl, (unsigned)i, sizeof(name), name, &offset,
-                            &size) < 0) {
+                            &size) < 0 ||
+            strnlen(name, sizeof(name)) >= sizeof(name) - 1) {
+            /* (a name as long as the buffer may be cut short: HDF5
+             * copies it without a terminator) */
             return ms__error_set(err, MS_ELAYOUT,
                                  "%s: sample %lld: %s%s/%s: its external "
-                                 "file list cannot be read (entry %d)",
+                                 "file list cannot be read (entry %d, or "
+                                 "a name of 1023 bytes or more)",
                                  f->path, (long long)s->id, f->prefix,
                                  s->name, leaf, i);
         }
