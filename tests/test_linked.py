@@ -319,6 +319,28 @@ def a_virtual_dataset_whose_source_is_missing_skips_its_sample():
 
 
 @case
+def a_link_or_virtual_source_that_is_a_named_pipe_skips_its_sample():
+    # HDF5 would open the pipe and wait for a writer for ever (before: a
+    # hang, through a link and through a virtual dataset's source).
+    pipe = os.path.join(TMP, "pipe.h5")
+    if not os.path.exists(pipe):
+        os.mkfifo(pipe)
+
+    def linked(m, _):
+        m["data/7"] = h5py.ExternalLink("pipe.h5", "/data/7")
+    skipped_naming(broken_master("pipe_link.h5", linked), "data/7",
+                   "pipe.h5", "not a regular file")
+
+    def virtual(m, good):
+        lay = h5py.VirtualLayout(shape=(8, 6, 63), dtype="<f4")
+        lay[...] = h5py.VirtualSource("pipe.h5", "nd", shape=(8, 6, 63))
+        m.create_virtual_dataset("data/7/nodal_data", lay)
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("pipe_vds.h5", virtual), "virtual dataset",
+                   "pipe.h5", "not a regular file")
+
+
+@case
 def a_virtual_dataset_partly_mapped_or_past_its_source_skips():
     def build(m, good):
         with h5py.File(os.path.join(TMP, good), "r") as p:

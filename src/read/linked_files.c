@@ -17,15 +17,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* 0 if path names a readable HDF5 file, else an errno (ENOENT: no file
- * there; EMFILE and the like: one that cannot be opened now). */
+ * there; ENODEV: not a regular file, which HDF5 would wait on for ever
+ * if it is a named pipe; EMFILE and the like: one that cannot be opened
+ * now). */
 static int
 hdf5_file_at(const char *path)
 {
+    struct stat st;
     if (access(path, R_OK) != 0) {
         return errno;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        return ENODEV;
     }
     return H5Fis_hdf5(path) > 0 ? 0 : EINVAL;
 }
@@ -104,6 +111,9 @@ ms__linked_file_problem(int problem, const char *referrer)
                  referrer);
     } else if (problem == EINVAL) {
         snprintf(text, sizeof(text), "is not an HDF5 file");
+    } else if (problem == ENODEV) {
+        snprintf(text, sizeof(text),
+                 "is not a regular file (a named pipe or a device)");
     } else {
         snprintf(text, sizeof(text), "cannot be read: %s", strerror(problem));
     }

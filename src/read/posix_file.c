@@ -13,16 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Only a regular file: a named pipe would be waited on for ever (for a
+ * writer: so it is opened without waiting, then refused), a device read
+ * without an end.  HDF5 opens linked files through this too. */
 int
 ms__posix_open(struct ms_posix_file *f, const char *name, int open_flags)
 {
-    int fd = open(name, open_flags | O_CLOEXEC);
+    int fd = open(name, open_flags | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return -1;
+    }
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-        }
+    int e = fstat(fd, &st) != 0   ? errno
+            : !S_ISREG(st.st_mode) ? ENODEV
+            : fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0
+                ? errno
+                : 0;
+    if (e != 0) {
+        close(fd);
         errno = e;
         return -1;
     }
