@@ -252,10 +252,11 @@ ms_selection_from_split(struct ms_selection *sel, const char *dataset,
 {
     memset(sel, 0, sizeof(*sel));
     int rc = ms__read_split(dataset, name, &sel->ids, &sel->count, err);
-    if (rc == 0) {
+    bool read = rc == 0;
+    if (read) {
         rc = finish_ids(sel, "split", name, err);
     }
-    if (rc == MS_EINVAL && sel->count == 0) {
+    if (read && rc == MS_EINVAL && sel->count == 0) {
         /* (the split is the file's: name it) */
         rc = ms__error_set(err, rc, "%s: metadata/splits/%s: selects no "
                            "samples (an empty split)",
