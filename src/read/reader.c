@@ -155,6 +155,16 @@ open_edges(struct ms_file *f, const struct ms_sample_name *s,
     return rc;
 }
 
+/* An edge's node index as read: HDF5 converts a stored unsigned index
+ * of 2^63 or more to the largest int64, which is then not its value. */
+static const char *
+index_text(int64_t v, char *buf, size_t size)
+{
+    snprintf(buf, size, v == INT64_MAX ? "%lld or more" : "%lld",
+             (long long)v);
+    return buf;
+}
+
 int
 ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
                       const struct ms_sample_shape *shape, size_t first,
@@ -195,11 +205,12 @@ ms__sample_read_edges(struct ms_file *f, const struct ms_sample_name *s,
         }
         size_t k = take_edges(block, n, shape->N, from, to, e0 - first);
         if (k < n) {
+            char a[48], b[48];
             SAMPLE_FAIL(MS_ERANGE,
-                        "data/%s/mesh_edge: edge %zu = (%lld, %lld) has a "
+                        "data/%s/mesh_edge: edge %zu = (%s, %s) has a "
                         "node index outside [0, %zu)",
-                        s->name, e0 + k, (long long)block[k],
-                        (long long)block[n + k], shape->N);
+                        s->name, e0 + k, index_text(block[k], a, sizeof(a)),
+                        index_text(block[n + k], b, sizeof(b)), shape->N);
         }
     }
 done:
