@@ -304,6 +304,14 @@ def a_dangling_soft_link_skips_its_sample():
     skipped_naming(broken_master("soft.h5", build), "data/7",
                    "soft link to /nowhere/7", "does not exist")
 
+    def cycle(m, good):  # (before: "which does not exist")
+        m["data/7/nodal_data"] = h5py.SoftLink("/data/7/x")
+        m["data/7/x"] = h5py.SoftLink("/data/7/nodal_data")
+        m["data/7/mesh_edge"] = h5py.ExternalLink(good, "/data/0/mesh_edge")
+    skipped_naming(broken_master("soft_cycle.h5", cycle), "data/7/nodal_data",
+                   "soft link to /data/7/x", "itself a link that leads "
+                   "nowhere")
+
 
 @case
 def a_virtual_dataset_whose_source_is_missing_skips_its_sample():

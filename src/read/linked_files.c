@@ -205,9 +205,15 @@ ms__explain_links(hid_t loc, const char *referrer, const char *path,
             char target[1024] = "";
             H5Lget_val(loc, prefix, target, sizeof(target), H5P_DEFAULT);
             target[sizeof(target) - 1] = '\0';
+            /* (the target named but not resolved: a link itself) */
+            bool link = target[0] != '\0' &&
+                        H5Lexists(loc, target, H5P_DEFAULT) > 0;
             snprintf(buf, size,
-                     "%s is a soft link to %s, which does not exist", prefix,
-                     target);
+                     link ? "%s is a soft link to %s, itself a link that "
+                            "leads nowhere (a cycle of soft links, or a "
+                            "chain ending at nothing)"
+                          : "%s is a soft link to %s, which does not exist",
+                     prefix, target);
             return true;
         }
     }
