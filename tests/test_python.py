@@ -271,6 +271,13 @@ def test_an_empty_group_has_no_normalization_params(folder):
     with pytest.raises(meshstats.Error) as e:
         stats.write_back()
     assert e.value.code == "MS_EEMPTY"
+    # With quantiles: the node group's distribution, none for the edges.
+    stats = meshstats.compute(path, quantiles=True)
+    assert stats.node.quantile(0.5).shape == (4,)
+    for call in (lambda: stats.edge.quantile(0.5),
+                 lambda: stats.edge.histogram()):
+        with pytest.raises(ValueError, match="edge: no values"):
+            call()
 
 
 def test_a_missing_file_raises_error_with_its_code(folder):

@@ -71,6 +71,9 @@ class Group:
         if self._result is None or self._result.quantile_accuracy() == 0:
             raise ValueError(f"{self.name}: no distributions: run "
                              "compute(..., quantiles=True)")
+        if self.count == 0:
+            raise ValueError(f"{self.name}: no values (count 0: no sample "
+                             "used has any), so no distribution")
         return _GROUPS.index(self.name)
 
     def quantile(self, p):
