@@ -92,10 +92,33 @@ Test(selection, list_files_take_one_id_a_line_with_comments,
     cr_expect(strstr(err.message, "one id per line") != NULL);
     char *missing = helper_path(helper_dir, "nope.txt");
     cr_expect_eq(ms_selection_read_list(&sel, missing, &err), MS_ENOENT);
+    /* A CR alone or a NUL is no line end (cutting the line there dropped
+     * the ids after it, unseen), and a long line is one line. */
+    char *cr = helper_write_text("cr.txt", "1\r2\r3\r");
+    cr_expect_eq(ms_selection_read_list(&sel, cr, &err), MS_EINVAL);
+    cr_expect(strstr(err.message, "cr.txt:1: one id per line") != NULL, "%s",
+              err.message);
+    char *nul = helper_path(helper_dir, "nul.txt");
+    FILE *f = fopen(nul, "wb");
+    cr_assert(f != NULL);
+    fwrite("0\n1\0002\n3\n", 1, 8, f);
+    fclose(f);
+    cr_expect_eq(ms_selection_read_list(&sel, nul, &err), MS_EINVAL);
+    cr_expect(strstr(err.message, "nul.txt:2: contains a NUL byte") != NULL,
+              "%s", err.message);
+    char text[400];
+    snprintf(text, sizeof(text), "1%300s2\n", "");
+    char *wide = helper_write_text("wide.txt", text);
+    cr_expect_eq(ms_selection_read_list(&sel, wide, &err), MS_EINVAL);
+    cr_expect(strstr(err.message, "wide.txt:1: one id per line") != NULL,
+              "%s", err.message);
     free(good);
     free(bad);
     free(two);
     free(missing);
+    free(cr);
+    free(nul);
+    free(wide);
 }
 
 Test(selection, splits_come_from_the_dataset, .init = helper_dir_setup,
@@ -142,6 +165,19 @@ Test(selection, ids_missing_from_the_file_are_listed, .init = helper_dir_setup,
                                   "dataset") != NULL,
               "%s", err.message);
     cr_expect(strstr(err.message, "7, 40, 41") != NULL, "%s", err.message);
+    ms_selection_finish(&sel);
+    /* A selection thousands of characters long (a training split passed
+     * from Python) still shows the missing id, before its own text. */
+    char text[8000];
+    size_t used = (size_t)snprintf(text, sizeof(text), "0,1,2");
+    for (int i = 100; i < 1500; i += 2) {
+        used += (size_t)snprintf(text + used, sizeof(text) - used, ",%d", i);
+    }
+    cr_assert_eq(ms_selection_parse(&sel, text, NULL), 0);
+    o.selection = &sel;
+    cr_expect_eq(ms_stats_compute(path, &o, &s, &err), MS_ENOTFOUND);
+    cr_expect(strstr(err.message, "dataset: 100, 102, 104") != NULL, "%s",
+              err.message);
     ms_selection_finish(&sel);
     free(path);
 }

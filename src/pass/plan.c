@@ -258,12 +258,14 @@ apply_selection(struct ms_sample_name *names, size_t *count,
         }
     }
     if (nmissing > 0) {
+        /* (the ids first: a selection's text may be thousands long) */
+        const char *source = sel->source ? sel->source : "selection";
         return ms__error_set(err, MS_ENOTFOUND,
                              "%s: %zu selected sample id%s not in the "
-                             "dataset (%s): %s%s",
+                             "dataset: %s%s (%.200s%s)",
                              path, nmissing, nmissing == 1 ? " is" : "s are",
-                             sel->source ? sel->source : "selection",
-                             missing, nmissing > 20 ? ", ..." : "");
+                             missing, nmissing > 20 ? ", ..." : "", source,
+                             strlen(source) > 200 ? "..." : "");
     }
     return 0;
 }

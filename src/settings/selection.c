@@ -178,12 +178,25 @@ ms_selection_parse(struct ms_selection *sel, const char *text,
     return rc;
 }
 
-/* One line of a list file: blank, a comment, or one id. */
+/* One line of a list file (len bytes, its newline included): blank, a
+ * comment, or one id; a CRLF ending is a newline, any other CR or a NUL
+ * byte is an error (cutting the line there would drop ids unseen). */
 static int
-list_line(struct ms_selection *sel, size_t *cap, char *line,
+list_line(struct ms_selection *sel, size_t *cap, char *line, size_t len,
           const char *path, size_t lineno, struct ms_error *err)
 {
-    line[strcspn(line, "#\r\n")] = '\0';
+    if (memchr(line, '\0', len) != NULL) {
+        return ms__error_set(err, MS_EINVAL,
+                             "%s:%zu: contains a NUL byte; not a sample list",
+                             path, lineno);
+    }
+    if (len > 0 && line[len - 1] == '\n') {
+        line[--len] = '\0';
+    }
+    if (len > 0 && line[len - 1] == '\r') {
+        line[--len] = '\0';
+    }
+    line[strcspn(line, "#")] = '\0';
     const char *p = line;
     while (*p == ' ' || *p == '\t') {
         p++;
@@ -222,13 +235,15 @@ ms_selection_read_list(struct ms_selection *sel, const char *path,
                              "%s: cannot open the sample list: %s", path,
                              strerror(errno));
     }
-    char line[256];
-    size_t cap = 0, lineno = 0;
+    char *line = NULL;
+    size_t line_cap = 0, cap = 0, lineno = 0;
+    ssize_t len;
     int rc = 0;
     errno = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-        rc = list_line(sel, &cap, line, path, ++lineno, err);
+    while (rc == 0 && (len = getline(&line, &line_cap, f)) >= 0) {
+        rc = list_line(sel, &cap, line, (size_t)len, path, ++lineno, err);
     }
+    free(line); /* (getline's, with malloc) */
     if (rc == 0 && ferror(f)) {
         /* A read error (EIO, a directory): the list would be partial. */
         rc = ms__error_set(err, MS_EIO, "%s: cannot read the sample list: %s",
