@@ -118,6 +118,21 @@ Test(config, nul_byte_is_rejected)
     ms_settings_finish(&s);
 }
 
+Test(config, a_utf8_byte_order_mark_is_not_part_of_the_first_key)
+{
+    /* (before: "\xEF\xBB\xBFinput_var" was an unknown key, silently) */
+    struct ms_settings s;
+    struct ms_error err;
+    ms_settings_init(&s);
+    const char text[] = "\xEF\xBB\xBFinput_var 3\r\noutput_var 2\r\n";
+    cr_assert_eq(ms_settings_parse_config(&s, text, sizeof(text) - 1, "c",
+                                          &err),
+                 0, "%s", err.message);
+    cr_expect_eq(s.options.input_var, 3);
+    cr_expect_eq(s.options.output_var, 2);
+    ms_settings_finish(&s);
+}
+
 Test(config, missing_file_is_enoent)
 {
     struct ms_settings s;

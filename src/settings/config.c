@@ -99,6 +99,9 @@ ms_settings_parse_config(struct ms_settings *s, const char *text, size_t len,
     }
     size_t lineno = 0, pos = 0;
     int rc = 0;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        pos = 3; /* a UTF-8 byte order mark (Windows editors write one) */
+    }
     while (rc == 0 && pos < len) {
         size_t end = pos;
         while (end < len && text[end] != '\n') {
