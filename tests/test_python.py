@@ -832,6 +832,13 @@ def test_normalization_params_by_method(plate):
         stats.node.histogram(feature=9)
     assert np.array_equal(stats.node.histogram(3, feature=-1)[1],
                           stats.node.histogram(3, feature=3)[1])
+    assert np.array_equal(stats.node.histogram(3, feature=np.int64(3))[1],
+                          stats.node.histogram(3, feature=3)[1])
+    for feature in (2.7, True, [1]):  # (none read as an index)
+        with pytest.raises(TypeError, match="feature"):
+            stats.node.histogram(feature=feature)
+    with pytest.raises(TypeError, match="p: expected"):
+        stats.node.quantile(None)
     plain = meshstats.compute(plate)
     with pytest.raises(ValueError, match="quantiles=True"):
         plain.normalization_params("quantile")

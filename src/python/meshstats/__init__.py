@@ -84,6 +84,8 @@ class Group:
         gives one row a p."""
         g = self._index()
         try:
+            if p is None:
+                raise TypeError
             ps = np.asarray(p, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError("p: expected a number or an array of numbers")
@@ -109,6 +111,10 @@ class Group:
                     raise ValueError(f"feature: no feature {feature!r} in "
                                      f"{self.name}: {self.features}")
                 k = self.features.index(feature)
+            elif (isinstance(feature, (bool, np.bool_)) or
+                  not isinstance(feature, (int, np.integer))):
+                raise TypeError("feature: expected an index (an integer) or "
+                                f"a name, not {feature!r}")
             else:
                 k = int(feature) + (n if int(feature) < 0 else 0)
                 if not 0 <= k < n:
