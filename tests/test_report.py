@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 
+import h5py
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import case, main, wrapper  # noqa: E402
 
@@ -161,6 +163,25 @@ def a_dataset_name_cannot_end_the_pages_script():
     shutil.copy(plate(), odd)
     run("-q", "--report", page, odd)
     assert 'data-status="ok"' in rendered(page)
+
+
+@case
+def sample_ids_past_2_to_the_53_are_shown_as_they_are():
+    # A JavaScript number holds integers exactly to 2^53 only: ids of 18
+    # digits were shown rounded (999999999999999999 as 1e18).
+    path = os.path.join(TMP, "big-ids.h5")
+    with h5py.File(plate(), "r") as src, h5py.File(path, "w") as f:
+        for sid, new_id in zip(list(src["data"])[:2],
+                               ("999999999999999999", "123456789012345678")):
+            src.copy(f"data/{sid}", f, f"data/{new_id}")
+        f.create_group("data/900719925474099399")  # skipped: no datasets
+    page = os.path.join(TMP, "big-ids.html")
+    run("-q", "--report", page, path)
+    dom = rendered(page)
+    assert 'data-status="ok"' in dom
+    for sid in ("999999999999999999", "123456789012345678",
+                "900719925474099399"):
+        assert f"sample {sid}" in dom, sid
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ static const char STYLE[] =
 static const char *const SCRIPT[] = {
     "window.onerror=function(){document.body.dataset.status='error'};\n",
     "(function(){\n",
-    "const R=JSON.parse(document.getElementById('result').textContent);\n",
+    /* (a sample id of 2^53 or more is no JavaScript number: as text) */
+    "const R=JSON.parse(document.getElementById('result').textContent"
+    ".replace(/(\"id\": )(-?\\d{16,})/g,'$1\"$2\"'));\n",
     "const X=JSON.parse(document.getElementById('extra').textContent);\n",
     "const NS='http://www.w3.org/2000/svg';\n",
     "function el(n,a,p){const e=document.createElementNS(NS,n);"
@@ -151,7 +153,7 @@ write_extra(const struct ms_stats *s, FILE *out)
         char name[32];
         double z = ms_stats_outlier_score(s, i, &g, &k);
         ms_stats_feature_name(s, g, k, name, sizeof(name));
-        fprintf(out, "%s{\"id\": %" PRId64 ", \"score\": %.6g, "
+        fprintf(out, "%s{\"id\": \"%" PRId64 "\", \"score\": %.6g, "
                      "\"feature\": \"%s %s\"}",
                 i ? ", " : "", s->reports[i].id,
                 isfinite(z) ? z : (z > 0 ? 1e308 : 0.0),
