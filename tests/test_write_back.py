@@ -121,6 +121,15 @@ def kind_g():
     return path
 
 
+def kind_h():
+    """kind_b's group with a builder's hard link to a sample's values."""
+    path = os.path.join(TMP, "h.h5")
+    shutil.move(kind_b(), path)
+    with h5py.File(path, "a") as f:
+        f[PARAMS + "/nodal_link"] = f["data/0/nodal_data"]
+    return path
+
+
 def kind_c():
     path = base("c.h5")
     p = run(path, "-q", "--write-back")  # edge_var 4: other shapes
@@ -249,6 +258,17 @@ def a_dataset_builders_arrays_survive_every_write():
 @case
 def a_previous_write_back_survives_every_write():
     exhaustive(kind_c)
+
+
+@case
+def a_builders_hard_link_survives_every_write_and_is_never_copied():
+    # Linked again in the new group, the same object (before: a copy of
+    # everything it holds, a sample's values or the whole of /data).
+    exhaustive(kind_h)
+    path = kind_h()
+    assert run(path, "-q", "--write-back").returncode == 0
+    with h5py.File(path, "r") as f:
+        assert f[PARAMS + "/nodal_link"] == f["data/0/nodal_data"]
 
 
 @case

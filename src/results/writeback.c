@@ -377,8 +377,10 @@ ours(const char *name)
     return false;
 }
 
-/* A link of the old group, copied as what it is: an object by value, a
- * soft or external link as a link to the same place. */
+/* A link of the old group, copied as what it is: an object only it
+ * links to by value; an object linked from elsewhere too (a builder's
+ * link to /data) as another hard link to it, never a copy of all it
+ * holds; a soft or external link as a link to the same place. */
 static herr_t
 copy_link(hid_t old, const char *name, const H5L_info_t *info, void *to)
 {
@@ -387,6 +389,13 @@ copy_link(hid_t old, const char *name, const H5L_info_t *info, void *to)
         return 0;
     }
     if (info->type == H5L_TYPE_HARD) {
+        H5O_info_t oi;
+        if (H5Oget_info_by_name2(old, name, &oi, H5O_INFO_BASIC,
+                                 H5P_DEFAULT) >= 0 &&
+            oi.rc > 1) {
+            return H5Lcreate_hard(old, name, into, name, H5P_DEFAULT,
+                                  H5P_DEFAULT);
+        }
         return H5Ocopy(old, name, into, name, H5P_DEFAULT, H5P_DEFAULT);
     }
     char *val = ms__malloc(info->u.val_size + 1);
