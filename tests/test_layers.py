@@ -57,7 +57,8 @@ LAYERS = {
     "results": {"stats": 0, "report": 1, "per_sample": 0, "progress": 0,
                 "trace": 0, "quantiles": 0, "diagnostics": 0,
                 "report_html": 2,
-                "writeback_file": 0, "writeback_swap": 0, "writeback": 1},
+                "writeback_file": 0, "writeback_swap": 0, "writeback_keep": 0,
+                "writeback": 1},
     # the options; the sample selection; the version; the settings table;
     # the config file
     "settings": {"options": 0, "selection": 0, "version": 0,

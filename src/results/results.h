@@ -107,6 +107,16 @@ void ms__outcomes_finish(struct ms_outcomes *o);
 /* trace.c: append an event to the result's timeline: 0 or MS_ENOMEM. */
 int ms__trace_add(struct ms_stats *s, const struct ms_trace_event *e);
 
+/* writeback_keep.c: close id (an hid_t) with close; where rc says the
+ * work before failed, HDF5's error stack is kept (closing clears it) for
+ * the message to quote.  Returns rc, or -1 if a close failed. */
+int ms__close_keeping(int rc, int (*close)(int64_t), int64_t id);
+/* What the old group (the path group in file) holds besides meshstats'
+ * own names, into the new group params: an object only it links to
+ * copied, one shared with the rest of the file linked again, links and
+ * attributes as they are.  0, or < 0 with HDF5's error stack. */
+int ms__keep_others(int64_t file, const char *group, int64_t params);
+
 /* writeback_file.c: a file access property list (an hid_t) whose driver
  * reads and writes as sec2 does, except that the first failed write sets
  * *failed to its errno and drops every later one (reported to HDF5 as

@@ -32,25 +32,6 @@
 #define PARAMS_GROUP "metadata/normalization_params"
 #define MIN_STD 1e-8
 
-/* Close id with close; when rc says the work before failed, keep HDF5's
- * error stack (closing clears it) so that the message can quote it. */
-static herr_t
-close_keeping(herr_t rc, herr_t (*close)(hid_t), hid_t id)
-{
-    if (id < 0) {
-        return rc;
-    }
-    if (rc >= 0) {
-        return close(id) < 0 ? -1 : rc;
-    }
-    hid_t why = H5Eget_current_stack();
-    close(id);
-    if (why >= 0) {
-        H5Eset_current_stack(why);
-    }
-    return rc;
-}
-
 static herr_t
 write_vector(hid_t group, const char *name, const float *values, size_t n)
 {
@@ -62,8 +43,8 @@ write_vector(hid_t group, const char *name, const float *values, size_t n)
                          : H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                                     H5P_DEFAULT, values);
     /* Closing writes what HDF5 buffered: its failure is the write's. */
-    rc = close_keeping(rc, H5Dclose, dset);
-    return close_keeping(rc, H5Sclose, space);
+    rc = ms__close_keeping(rc, H5Dclose, dset);
+    return ms__close_keeping(rc, H5Sclose, space);
 }
 
 static herr_t
@@ -74,8 +55,8 @@ write_attribute(hid_t group, const char *name, hid_t mem_type,
     hid_t attr = H5Acreate2(group, name, file_type, space, H5P_DEFAULT,
                             H5P_DEFAULT);
     herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mem_type, value);
-    rc = close_keeping(rc, H5Aclose, attr);
-    return close_keeping(rc, H5Sclose, space);
+    rc = ms__close_keeping(rc, H5Aclose, attr);
+    return ms__close_keeping(rc, H5Sclose, space);
 }
 
 static herr_t
@@ -84,7 +65,7 @@ write_string_attribute(hid_t group, const char *name, const char *value)
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, strlen(value) + 1);
     herr_t rc = write_attribute(group, name, type, type, value);
-    return close_keeping(rc, H5Tclose, type);
+    return ms__close_keeping(rc, H5Tclose, type);
 }
 
 /* One float32 vector of a group's statistic; std is clamped. */
@@ -322,7 +303,7 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
         herr_t rc = m < 0 ? -1 : H5Olink(params, m, "normalization_params",
                                          H5P_DEFAULT, H5P_DEFAULT);
         rc = rc < 0 ? -1 : counted_link(file, m, file, "metadata");
-        return close_keeping(rc, H5Gclose, m);
+        return ms__close_keeping(rc, H5Gclose, m);
     }
     hid_t metadata = H5Gopen2(file, "metadata", H5P_DEFAULT);
     if (metadata < 0) {
@@ -354,122 +335,7 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
             sw->name = "normalization_params";
         }
     }
-    return close_keeping(rc, H5Gclose, metadata);
-}
-
-/* The names meshstats writes in the group (datasets and attributes). */
-static bool
-ours(const char *name)
-{
-    static const char *const names[] = {
-        "node_mean", "node_std", "edge_mean", "edge_std", "delta_mean",
-        "delta_std", "delta_min", "delta_max", "meshstats_version", "model",
-        "positional_features", "node_features", "edge_features",
-        "delta_features", "mode", "selection", "max_timesteps_for_stats",
-        "input_var", "output_var", "edge_var", "samples_used", "node_q01",
-        "node_q50", "node_q99", "edge_q01", "edge_q50", "edge_q99",
-        "delta_q01", "delta_q50", "delta_q99", "quantile_accuracy"};
-    for (size_t i = 0; i < MS_ARRAY_SIZE(names); i++) {
-        if (strcmp(name, names[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A link of the old group, copied as what it is: an object only it
- * links to by value; an object linked from elsewhere too (a builder's
- * link to /data) as another hard link to it, never a copy of all it
- * holds; a soft or external link as a link to the same place. */
-static herr_t
-copy_link(hid_t old, const char *name, const H5L_info_t *info, void *to)
-{
-    hid_t into = *(hid_t *)to;
-    if (ours(name)) {
-        return 0;
-    }
-    if (info->type == H5L_TYPE_HARD) {
-        H5O_info_t oi;
-        if (H5Oget_info_by_name2(old, name, &oi, H5O_INFO_BASIC,
-                                 H5P_DEFAULT) >= 0 &&
-            oi.rc > 1) {
-            return H5Lcreate_hard(old, name, into, name, H5P_DEFAULT,
-                                  H5P_DEFAULT);
-        }
-        return H5Ocopy(old, name, into, name, H5P_DEFAULT, H5P_DEFAULT);
-    }
-    char *val = ms__malloc(info->u.val_size + 1);
-    const char *file = NULL, *obj = NULL;
-    unsigned flags = 0;
-    herr_t rc = val == NULL ? -1
-                            : H5Lget_val(old, name, val, info->u.val_size,
-                                         H5P_DEFAULT);
-    if (rc >= 0 && info->type == H5L_TYPE_SOFT) {
-        val[info->u.val_size] = '\0';
-        rc = H5Lcreate_soft(val, into, name, H5P_DEFAULT, H5P_DEFAULT);
-    } else if (rc >= 0 && info->type == H5L_TYPE_EXTERNAL) {
-        rc = H5Lunpack_elink_val(val, info->u.val_size, &flags, &file, &obj);
-        rc = rc < 0 ? -1
-                    : H5Lcreate_external(file, obj, into, name, H5P_DEFAULT,
-                                         H5P_DEFAULT);
-    }
-    ms__free(val);
-    return rc;
-}
-
-static herr_t
-copy_attribute(hid_t old, const char *name, const H5A_info_t *info, void *to)
-{
-    (void)info;
-    if (ours(name)) {
-        return 0;
-    }
-    hid_t a = H5Aopen(old, name, H5P_DEFAULT);
-    hid_t type = a >= 0 ? H5Aget_type(a) : -1;
-    hid_t space = a >= 0 ? H5Aget_space(a) : -1;
-    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
-    size_t bytes = type >= 0 && n >= 0 ? H5Tget_size(type) * (size_t)n : 0;
-    void *buf = ms__calloc(bytes ? bytes : 1, 1);
-    hid_t b = buf != NULL && type >= 0 && space >= 0
-                  ? H5Acreate2(*(hid_t *)to, name, type, space, H5P_DEFAULT,
-                               H5P_DEFAULT)
-                  : -1;
-    herr_t rc = b >= 0 && H5Aread(a, type, buf) >= 0 &&
-                        H5Awrite(b, type, buf) >= 0
-                    ? 0
-                    : -1;
-    if (rc == 0 && H5Tdetect_class(type, H5T_VLEN) > 0) {
-        H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
-    } else if (rc == 0 && H5Tget_class(type) == H5T_STRING &&
-               H5Tis_variable_str(type) > 0) {
-        H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
-    }
-    ms__free(buf);
-    rc = close_keeping(rc, H5Aclose, b);
-    rc = close_keeping(rc, H5Sclose, space);
-    rc = close_keeping(rc, H5Tclose, type);
-    return close_keeping(rc, H5Aclose, a);
-}
-
-/* What the old group holds besides meshstats' own (a dataset builder's
- * arrays and attributes), copied into the new one. */
-static herr_t
-keep_others(hid_t file, hid_t params)
-{
-    if (H5Lexists(file, "metadata", H5P_DEFAULT) <= 0 ||
-        H5Lexists(file, PARAMS_GROUP, H5P_DEFAULT) <= 0) {
-        return 0;
-    }
-    hid_t old = H5Gopen2(file, PARAMS_GROUP, H5P_DEFAULT);
-    hsize_t at = 0;
-    herr_t rc = old < 0 ? -1
-                        : H5Literate(old, H5_INDEX_NAME, H5_ITER_INC, &at,
-                                     copy_link, &params);
-    at = 0;
-    rc = rc < 0 ? -1
-                : H5Aiterate2(old, H5_INDEX_NAME, H5_ITER_INC, &at,
-                              copy_attribute, &params);
-    return close_keeping(rc, H5Gclose, old);
+    return ms__close_keeping(rc, H5Gclose, metadata);
 }
 
 /* The new group, built and flushed where nothing links to it, then made
@@ -480,7 +346,7 @@ stage(hid_t file, const struct ms_stats *s, const char *path,
 {
     hid_t params = H5Gcreate_anon(file, H5P_DEFAULT, H5P_DEFAULT);
     if (params < 0 || write_params(params, s) < 0 ||
-        keep_others(file, params) < 0 ||
+        ms__keep_others(file, PARAMS_GROUP, params) < 0 ||
         H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
         int rc = write_error(path, "writing the new parameters", err);
         if (params >= 0) {
@@ -488,7 +354,7 @@ stage(hid_t file, const struct ms_stats *s, const char *path,
         }
         return rc;
     }
-    herr_t linked = close_keeping(publish(file, params, sw), H5Gclose,
+    herr_t linked = ms__close_keeping(publish(file, params, sw), H5Gclose,
                                   params);
     return linked < 0 ? write_error(path, "linking the new parameters", err)
                       : 0;
