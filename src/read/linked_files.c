@@ -208,6 +208,9 @@ ms__explain_links(hid_t loc, const char *referrer, const char *path,
             /* (the target named but not resolved: a link itself) */
             bool link = target[0] != '\0' &&
                         H5Lexists(loc, target, H5P_DEFAULT) > 0;
+            /* (a missing folder on the way is an error, whose strings
+             * this thread's error stack would otherwise keep, leaked) */
+            H5Eclear2(H5E_DEFAULT);
             snprintf(buf, size,
                      link ? "%s is a soft link to %s, itself a link that "
                             "leads nowhere (a cycle of soft links, or a "
