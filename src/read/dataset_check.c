@@ -382,7 +382,7 @@ ms__dataset_check_storage(struct ms_file *f, const struct ms_sample_name *s,
         return ms__external_check(f, s, leaf, dset, dcpl, ds->nexternal, want,
                                   err);
     }
-    if ((layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && !external)) &&
+    if ((layout == H5D_COMPACT || layout == H5D_CONTIGUOUS) &&
         bytes != want) {
         SAMPLE_FAIL(MS_ELAYOUT,
                     "%s%s/%s: its layout is damaged: %llu bytes stored "

@@ -20,12 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* 0 if path names a readable HDF5 file, else an errno (ENOENT: no file
- * there; ENODEV: not a regular file, which HDF5 would wait on for ever
- * if it is a named pipe; EMFILE and the like: one that cannot be opened
- * now). */
-static int
-hdf5_file_at(const char *path)
+int
+ms__hdf5_file_at(const char *path)
 {
     struct stat st;
     if (access(path, R_OK) != 0) {
@@ -68,7 +64,7 @@ ms__find_linked_file(const char *referrer, const char *name,
     int problem = ENOENT, e;
     snprintf(out, size, "%s", name);
     if (name[0] == '/') {
-        if ((problem = hdf5_file_at(name)) == 0) {
+        if ((problem = ms__hdf5_file_at(name)) == 0) {
             return 0;
         }
         name = strrchr(name, '/') + 1;
@@ -82,19 +78,19 @@ ms__find_linked_file(const char *referrer, const char *name,
     while (dirs != NULL && *dirs != '\0') {
         size_t len = strcspn(dirs, ":");
         join(out, size, dirs, len, vds ? origin : NULL, name);
-        if (len > 0 && (e = hdf5_file_at(out)) == 0) {
+        if (len > 0 && (e = ms__hdf5_file_at(out)) == 0) {
             return 0;
         }
         problem = len > 0 ? worse(problem, e) : problem;
         dirs += len + (dirs[len] == ':');
     }
     join(out, size, origin, strlen(origin), NULL, name);
-    if ((e = hdf5_file_at(out)) == 0) {
+    if ((e = ms__hdf5_file_at(out)) == 0) {
         return 0;
     }
     problem = worse(problem, e);
     snprintf(out, size, "%s", name);
-    if ((e = hdf5_file_at(out)) == 0) {
+    if ((e = ms__hdf5_file_at(out)) == 0) {
         return 0;
     }
     return worse(problem, e);
@@ -113,7 +109,8 @@ ms__linked_file_problem(int problem, const char *referrer)
         snprintf(text, sizeof(text), "is not an HDF5 file");
     } else if (problem == ENODEV) {
         snprintf(text, sizeof(text),
-                 "is not a regular file (a named pipe or a device)");
+                 "is not a regular file (a folder, a named pipe or a "
+                 "device)");
     } else {
         snprintf(text, sizeof(text), "cannot be read: %s", strerror(problem));
     }

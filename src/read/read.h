@@ -85,6 +85,12 @@ struct ms_sample_shape {
 
 #define MS_NO_DIRECT_READ UINT64_MAX
 
+/* linked_files.c: 0 if path names a readable HDF5 file, else an errno
+ * (ENOENT: no file there; ENODEV: not a regular file, which HDF5 would
+ * wait on for ever if it is a named pipe; EINVAL: not HDF5; EMFILE and
+ * the like: one that cannot be opened now). */
+int ms__hdf5_file_at(const char *path);
+
 /* Open path read-only.  MS_ENOENT, MS_EACCES, MS_ENOTHDF5 or MS_EIO. */
 int ms__file_open(const char *path, struct ms_file **out,
                   struct ms_error *err);

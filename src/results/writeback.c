@@ -25,7 +25,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -377,14 +376,14 @@ stopped(const char *path, int e, struct ms_error *err)
 static int
 check_hdf5(const char *path, struct ms_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    int problem = ms__hdf5_file_at(path);
+    if (problem == ENODEV) {
         return ms__error_set(err, MS_ENOTHDF5,
                              "%s: cannot write back: not a regular file; "
                              "the file was not opened for writing",
                              path);
     }
-    if (H5Fis_hdf5(path) <= 0) {
+    if (problem == EINVAL) {
         return ms__error_set(err, MS_ENOTHDF5,
                              "%s: cannot write back: not an HDF5 file (no "
                              "HDF5 signature found); the file was not "
