@@ -196,6 +196,30 @@ def an_output_that_is_the_dataset_itself_is_refused_before_the_pass():
     assert p.returncode == 0, p.stderr
 
 
+@case
+def an_output_that_cannot_be_written_is_refused_before_the_pass():
+    # A mistyped folder must not cost a long pass its result: the check
+    # comes first, so the good --json beside the bad output is not written.
+    good = os.path.join(TMP, "before.json")
+    for option, target, reason in (
+            ("--report", os.path.join(TMP, "no/such/r.html"),
+             b"No such file or directory"),
+            ("--trace", TMP, b"Is a directory"),
+            ("--per-sample", os.path.join(DATA, "x.csv"), b"Not a directory"),
+            ("--json", os.path.join(TMP, "gone", "s.json"),
+             b"No such file or directory")):
+        json_args = () if option == "--json" else ("--json", good)
+        p = run("-q", *json_args, option, target, DATA)
+        assert p.returncode == 1, (option, p.returncode, p.stderr)
+        assert target.encode() + b": cannot write the " in p.stderr, p.stderr
+        assert reason in p.stderr and b"before the pass" in p.stderr, \
+            p.stderr
+        assert not os.path.exists(good), option
+    p = run("-q", "--json", good, "--trace", os.path.join(TMP, "t.json"),
+            DATA)
+    assert p.returncode == 0 and os.path.exists(good), p.stderr
+
+
 if __name__ == "__main__":
     setup()
     sys.exit(main("outputs"))

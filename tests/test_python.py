@@ -403,6 +403,20 @@ def test_trace_and_report_are_written_and_change_nothing(plate, folder):
         meshstats.compute(plate, trace=3)
 
 
+@pytest.mark.parametrize("keyword, name, error", [
+    ("report", "no/such/r.html", FileNotFoundError),
+    ("trace", ".", IsADirectoryError),
+    ("report", "plate.h5/r.html", NotADirectoryError)])
+def test_an_output_that_cannot_be_written_is_refused_before_the_pass(
+        plate, folder, keyword, name, error):
+    # As the command: a mistyped folder must not cost a pass its result.
+    target = os.path.join(folder, name)
+    seen = []
+    with pytest.raises(error, match="before the pass") as raised:
+        meshstats.compute(plate, progress=seen.append, **{keyword: target})
+    assert raised.value.filename == target and seen == []
+
+
 def test_positional_features_are_the_command_s_bytes(plate):
     stats = meshstats.compute(plate, positional_features=4)
     assert stats.to_json().encode() == run("--json", "-", "-q",

@@ -150,6 +150,7 @@ static int
 run_stats(struct cli *c)
 {
     int status = output_spares_dataset(&c->settings, c->dataset);
+    status = status != 0 ? status : output_writable(&c->settings);
     if (status != 0) {
         return status;
     }

@@ -216,6 +216,53 @@ output_spares_dataset(const struct ms_settings *s, const char *dataset)
     return 0;
 }
 
+/* 0 if path can be written as far as can be told without writing it:
+ * an existing file other than a folder that this process may write, or
+ * a new name in a folder it may write to; else errno. */
+static int
+writable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        return S_ISDIR(st.st_mode)         ? EISDIR
+               : access(path, W_OK) != 0 ? errno
+                                           : 0;
+    }
+    if (errno != ENOENT) {
+        return errno;
+    }
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
+             slash ? path : ".");
+    if (stat(dir, &st) != 0) {
+        return errno;
+    }
+    return !S_ISDIR(st.st_mode)                 ? ENOTDIR
+           : access(dir, W_OK | X_OK) != 0 ? errno
+                                             : 0;
+}
+
+int
+output_writable(const struct ms_settings *s)
+{
+    const char *outputs[] = {s->json, s->per_sample, s->trace, s->report};
+    const char *what[] = {"JSON", "per-sample report", "trace", "report"};
+    for (size_t i = 0; i < 4; i++) {
+        int e = outputs[i] != NULL && strcmp(outputs[i], "-") != 0
+                    ? writable(outputs[i])
+                    : 0;
+        if (e != 0) {
+            fprintf(stderr,
+                    "meshstats: error: %s: cannot write the %s: %s "
+                    "(checked before the pass: nothing was read)\n",
+                    outputs[i], what[i], strerror(e));
+            return EXIT_DATA;
+        }
+    }
+    return 0;
+}
+
 int
 output_table(const struct ms_settings *s, const struct ms_stats *stats)
 {

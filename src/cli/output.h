@@ -18,6 +18,11 @@ int output_check(FILE *stream, const char *what);
  * dataset itself (the same file by any name), which writing it would
  * destroy; else 0. */
 int output_spares_dataset(const struct ms_settings *s, const char *dataset);
+/* Before the pass: EXIT_DATA, said on stderr, if an output file cannot be
+ * written (its folder missing or read-only, a folder by that name, a
+ * read-only file), so that a long pass's result is not lost to a
+ * mistyped path; else 0. */
+int output_writable(const struct ms_settings *s);
 
 /* The table on stdout, unless quiet or the JSON goes there. */
 int output_table(const struct ms_settings *s, const struct ms_stats *stats);

@@ -13,6 +13,7 @@ as the meshstats command prints.  docs/python.md has the whole API.
 
 import collections
 import csv
+import errno
 import io
 import numbers
 import os
@@ -315,8 +316,8 @@ def compute(path, *, input_var=None, output_var=None, edge_var=None,
     if not isinstance(per_sample, (bool, np.bool_)):
         raise TypeError("per_sample: expected True or False")
     per_sample = bool(per_sample)
-    trace = _path(trace, "trace")
-    report = _path(report, "report")
+    trace = _writable(_path(trace, "trace"), "trace")
+    report = _writable(_path(report, "report"), "report")
     callback, done = _progress(progress)
     try:
         result = _compute(path, config, settings, callback,
@@ -401,6 +402,27 @@ def _path(value, keyword):
     except TypeError:
         raise TypeError(f"{keyword}: expected a path, not "
                         f"{type(value).__name__}") from None
+
+
+def _writable(target, keyword):
+    """target, once it is known that it can be written as far as can be
+    told without writing it (as the command checks its outputs): a file
+    may not cost a long pass its result by a mistyped folder."""
+    if target is None:
+        return None
+    if os.path.exists(target):
+        code = (errno.EISDIR if os.path.isdir(target) else
+                0 if os.access(target, os.W_OK) else errno.EACCES)
+    else:
+        folder = os.path.dirname(target) or "."
+        code = (errno.ENOENT if not os.path.exists(folder) else
+                errno.ENOTDIR if not os.path.isdir(folder) else
+                0 if os.access(folder, os.W_OK | os.X_OK) else errno.EACCES)
+    if code != 0:
+        raise OSError(code, f"{keyword}: cannot write it: "
+                      f"{os.strerror(code)} (checked before the pass: "
+                      "nothing was read)", target)
+    return target
 
 
 def _ids(value):
