@@ -42,6 +42,49 @@ ms_err_name(int code)
     }
 }
 
+/* A C0 control byte, DEL, or the first byte of a UTF-8 C1 control
+ * (U+0080..U+009F: c2 80..c2 9f), which a terminal may obey. */
+static size_t
+control_bytes(const unsigned char *p)
+{
+    if (*p < 0x20 || *p == 0x7f) {
+        return 1;
+    }
+    return p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
+}
+
+static void
+vformat(char *out, size_t size, const char *fmt, va_list ap)
+{
+    char raw[sizeof(((struct ms_error *)0)->message)];
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    size_t at = 0;
+    for (const unsigned char *p = (const unsigned char *)raw;
+         *p != '\0' && at + 1 < size;) {
+        size_t n = control_bytes(p);
+        if (n == 0) {
+            out[at++] = (char)*p++;
+            continue;
+        }
+        for (size_t k = 0; k < n && at + 5 <= size; k++) {
+            at += (size_t)snprintf(out + at, size - at, "\\x%02x", *p++);
+        }
+        if (at + 5 > size) {
+            break; /* (no half escapes) */
+        }
+    }
+    out[at] = '\0';
+}
+
+void
+ms__format_message(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(out, size, fmt, ap);
+    va_end(ap);
+}
+
 int
 ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
 {
@@ -50,7 +93,7 @@ ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         err->code = code;
         err->signal = 0;
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        vformat(err->message, sizeof(err->message), fmt, ap);
         va_end(ap);
     }
     return code;

@@ -54,7 +54,14 @@ uint64_t ms__alloc_count(void);
 /* ------------------------------------------------------------------ */
 /* error.c */
 
-/* Fill err (if not NULL) with code and a formatted message; returns code. */
+/* A message formatted as snprintf would, with every control character
+ * (C0, DEL, C1) written as \xNN: names from a file (a group's, a linked
+ * file's) reach terminals and logs through messages, and must not be
+ * able to drive them. */
+void ms__format_message(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fill err (if not NULL) with code and a formatted message (as
+ * ms__format_message); returns code. */
 int ms__error_set(struct ms_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Fill err with a pass's stop: by signal signum (SIGINT or SIGTERM, set

@@ -220,6 +220,22 @@ def an_output_that_cannot_be_written_is_refused_before_the_pass():
     assert p.returncode == 0 and os.path.exists(good), p.stderr
 
 
+@case
+def control_characters_of_names_in_the_file_are_escaped_on_stderr():
+    # A group's name is the file's to choose: printed raw, ESC [ 2 J or
+    # an 8-bit CSI (U+009B) would drive the terminal that shows it.
+    odd = os.path.join(TMP, "odd-names.h5")
+    shutil.copyfile(DATA, odd)
+    with h5py.File(odd, "a") as f:
+        f.create_group("data/\x1b[31mred\x1b[0m\u009b2J\x07")
+    p = run(odd)
+    assert p.returncode == 0, p.stderr
+    assert b"data/\\x1b[31mred\\x1b[0m\\xc2\\x9b2J\\x07: group name" in \
+        p.stderr, p.stderr
+    assert not any(b < 0x20 and b != 0x0a for b in p.stderr), p.stderr
+    assert b"\xc2\x9b" not in p.stderr
+
+
 if __name__ == "__main__":
     setup()
     sys.exit(main("outputs"))

@@ -261,10 +261,10 @@ collect_name(hid_t group, const char *name, const H5L_info_t *info,
          * back (metadata/) and may hold its splits: not samples. */
         if (l->warn != NULL && strcmp(name, "metadata") != 0) {
             char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "%s: %s%s: group name is not a sample id (a decimal "
-                     "integer); skipped",
-                     l->path, l->where, name);
+            ms__format_message(msg, sizeof(msg),
+                               "%s: %s%s: group name is not a sample id (a "
+                               "decimal integer); skipped",
+                               l->path, l->where, name);
             l->warn(l->userdata, -1, msg);
         }
         return 0;
@@ -317,12 +317,13 @@ drop_repeated_ids(struct listing *l)
         }
         if (l->warn != NULL) {
             char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "%s: %s%s: the same sample id as %s%s (%lld); "
-                     "skipped: only %s%s is read",
-                     l->path, l->where, l->names[i].name, l->where,
-                     l->names[kept - 1].name, (long long)l->names[i].id,
-                     l->where, l->names[kept - 1].name);
+            ms__format_message(
+                msg, sizeof(msg),
+                "%s: %s%s: the same sample id as %s%s (%lld); skipped: only "
+                "%s%s is read",
+                l->path, l->where, l->names[i].name, l->where,
+                l->names[kept - 1].name, (long long)l->names[i].id, l->where,
+                l->names[kept - 1].name);
             l->warn(l->userdata, -1, msg);
         }
         ms__free(l->names[i].name);
