@@ -110,6 +110,28 @@ def the_columns_are_byte_identical_across_workers_limits_and_reads():
 
 
 @case
+def whether_a_mesh_s_columns_fit_depends_on_the_limit_not_the_workers():
+    # 12,000 nodes: their columns' task takes 2.26 MB; at 64 workers the
+    # automatic prefetch of 128 would leave each task 2 MB of the 256M.
+    path = os.path.join(TMP, "mixed.h5")
+    oracle.write_dataset(path, [(0, *mesh(0, 120, 100, 6)),
+                                (1, *mesh(1, 6, 5, 3))])
+    want = run("--json", "-", "-q", "--positional-features", 7, "-j", 1,
+               path).stdout
+    assert json.loads(want)["samples"]["used"] == 2, want
+    for args in (("-j", 64), ("-j", 64, "--quantiles")):
+        p = run("--json", "-", "-q", "--positional-features", 7, *args, path)
+        assert "positional features" not in p.stderr, (args, p.stderr)
+        got = json.loads(p.stdout)
+        if "--quantiles" in args:  # (the moments the same bytes)
+            for g in ("node", "edge", "delta"):
+                got[g].pop("quantiles", None)
+            got.pop("quantile_accuracy", None)
+            got.pop("warnings", None)
+        assert json.dumps(got) == json.dumps(json.loads(want)), args
+
+
+@case
 def one_timestep_samples_feed_zeros_and_the_reference_mesh():
     path = dataset("t1.h5", T=1)
     for P in (0, 4):

@@ -279,9 +279,34 @@ struct share {
     bool keep_edges;
     size_t unit, reserve;  /* the largest of any sample */
     size_t whole;          /* the largest sample read in one unit */
+    size_t positional;     /* the largest positional features' task that
+                            * fits the limit beside the reserve */
     size_t good;           /* the samples not bad */
     const struct ms_plan_sample *unit_worst, *reserve_worst;
 };
+
+/* A sample's positional features are computed by one task, beside the
+ * units in flight, in a unit's share of the limit (positional_start.c):
+ * the automatic prefetch is lowered until the largest of them fits, so
+ * that whether a sample's fit depends on the limit alone, never on the
+ * workers.  One larger than the whole limit fits no prefetch: its sample
+ * is skipped however the pass runs. */
+static void
+largest_positional(const struct ms_plan *plan, const struct ms_options *opts,
+                   struct share *s)
+{
+    uint64_t avail = opts->memory_limit > s->reserve
+                         ? opts->memory_limit - s->reserve
+                         : 0;
+    for (size_t i = 0; plan->positional > 0 && i < plan->nsamples; i++) {
+        const struct ms_plan_sample *ps = &plan->samples[i];
+        size_t need = ms__positional_task_bytes(ps->shape.N, ps->shape.E,
+                                                plan->positional);
+        if (!ps->bad && need <= avail && need > s->positional) {
+            s->positional = need;
+        }
+    }
+}
 
 /* The largest unit and reserve over the good samples for s's choice. */
 static int
@@ -312,6 +337,7 @@ measure(const struct ms_plan *plan, const struct ms_options *opts,
     }
     /* (the sample's and the total's sketches) */
     s->reserve += 2 * sketch_set_bytes(plan, opts);
+    largest_positional(plan, opts, s);
     return 0;
 }
 
@@ -356,8 +382,9 @@ prefetch_for(const struct share *s, const struct ms_options *opts)
     uint64_t avail = opts->memory_limit - s->reserve;
     unsigned want = opts->prefetch ? opts->prefetch
                                    : auto_prefetch(s, opts, avail);
-    if (opts->prefetch == 0 && s->unit > 0 && avail / s->unit < want) {
-        want = avail / s->unit ? (unsigned)(avail / s->unit) : 1;
+    size_t unit = s->unit > s->positional ? s->unit : s->positional;
+    if (opts->prefetch == 0 && unit > 0 && avail / unit < want) {
+        want = avail / unit ? (unsigned)(avail / unit) : 1;
     }
     return s->unit <= avail / want ? want : 0;
 }
@@ -479,6 +506,19 @@ size_t
 ms__unit_edge_bytes(size_t E)
 {
     return (E < MS_EDGE_BLOCK ? E : MS_EDGE_BLOCK) * 2 * sizeof(uint32_t);
+}
+
+/* (positional_start.c's one allocation: the reference positions, the
+ * columns, the rows read, the walk's scratch and the edges) */
+size_t
+ms__positional_task_bytes(size_t N, size_t E, unsigned P)
+{
+    size_t per_node = 3 * 8 + 3 * 8 + (size_t)P * 8;
+    /* (the walk's offsets are 32-bit: 2E directed edges must fit) */
+    if (N > SIZE_MAX / 256 || E > SIZE_MAX / 64 || E >= (1u << 31)) {
+        return 0;
+    }
+    return 8 * E + per_node * N + ms__positional_bytes(N, E) + 64;
 }
 
 size_t

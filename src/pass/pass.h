@@ -229,6 +229,9 @@ int ms__budget_share(struct ms_plan *plan, const struct ms_options *opts,
  * so the same order; never more than ms__unit_edge_bytes). */
 size_t ms__unit_edge_bytes(size_t E);
 size_t ms__order_task_bytes(void);
+/* The bytes the task computing P positional features of a sample of N
+ * nodes and E edges holds (0 if they overflow). */
+size_t ms__positional_task_bytes(size_t N, size_t E, unsigned P);
 size_t ms__order_sort_bytes(size_t E);
 /* The memory limit at which the plan's blocked samples keep their edge
  * order (edge_order_start.c), with --prefetch units in flight (1 if

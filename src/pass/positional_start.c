@@ -22,22 +22,10 @@ struct positional_work {
     void *rows, *scratch;
 };
 
-/* Bytes of the whole computation (0 if they overflow). */
-static size_t
-work_bytes(size_t N, size_t E, unsigned P)
-{
-    size_t per_node = 3 * 8 + 3 * 8 + (size_t)P * 8;
-    /* (the walk's offsets are 32-bit: 2E directed edges must fit) */
-    if (N > SIZE_MAX / 256 || E > SIZE_MAX / 64 || E >= (1u << 31)) {
-        return 0;
-    }
-    return 8 * E + per_node * N + ms__positional_bytes(N, E) + 64;
-}
-
 static int
 carve(struct positional_work *w, size_t N, size_t E, unsigned P)
 {
-    unsigned char *p = ms__malloc(work_bytes(N, E, P));
+    unsigned char *p = ms__malloc(ms__positional_task_bytes(N, E, P));
     if (p == NULL) {
         return MS_ENOMEM;
     }
@@ -134,7 +122,7 @@ ms__positional_start(struct ms_file *f, const struct ms_plan *plan,
     unsigned P = plan->positional;
     /* The work is a task's, beside the other tasks in flight: it must fit
      * a task's share of the memory limit. */
-    size_t need = work_bytes(N, E, P);
+    size_t need = ms__positional_task_bytes(N, E, P);
     uint64_t share = plan->share > 0 ? plan->share : opts->memory_limit;
     if (need == 0 || need > share) {
         uint64_t tasks = (opts->memory_limit + share - 1) / share;
