@@ -28,6 +28,11 @@
  * a time, from the thread that called ms_parallel_init) and
  * ms_selection_read_list("-"), which reads standard input.
  *
+ * Locale: numbers are written and read with a '.' (JSON, CSV, table,
+ * trace, report, messages, settings) whatever locale the program set: a
+ * function that formats or parses them switches its calling thread to the
+ * C locale (uselocale) for the call and gives the thread's locale back.
+ *
  * Stability: this is version 0.  Until 1.0 any of it may change; the
  * computation (options, ms_stats_compute, results, writers) is meant to
  * stay, the settings group serves the project's own front ends (the

@@ -15,6 +15,7 @@
 
 #include "meshstats.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +51,13 @@ void ms__prefault(void *ptr, size_t bytes);
  * later one fail; 0 turns failures off.  Returns allocations made so far. */
 void ms__alloc_fail_after(uint64_t n);
 uint64_t ms__alloc_count(void);
+
+/* ------------------------------------------------------------------ */
+/* c_locale.c: put the calling thread in the C locale, so that numbers are
+ * written and read with a '.', and return the locale to give back to it
+ * with ms__c_locale_leave ((locale_t)0: nothing to give back). */
+locale_t ms__c_locale_enter(void);
+void ms__c_locale_leave(locale_t caller);
 
 /* ------------------------------------------------------------------ */
 /* error.c */

@@ -29,7 +29,7 @@ FOLDERS = ["", "features", "read", "results", "settings", "pass",
 
 # Every file of the library and its layer within its folder.
 LAYERS = {
-    "": {"error": 0, "alloc": 1},
+    "": {"error": 0, "c_locale": 0, "alloc": 1},
     # the loops over values and edges (for two instruction sets), the
     # models' tables, a mesh's edges from its cells, the nodes' positions;
     # the moments; one timestep's features; a model's features; the

@@ -725,6 +725,44 @@ def test_automatic_prefetch_holds_more_small_samples_in_flight(folder, big):
     assert {s.to_json() for s in at} == {meshstats.compute(mid).to_json()}
 
 
+def test_a_decimal_comma_locale_changes_no_byte_of_any_output(plate,
+                                                            folder):
+    # A program may set a locale whose decimal point is a comma (Python's
+    # locale.setlocale); the library still writes and reads "0.5".  The
+    # locale is built here (Debian's locales package), not assumed.
+    where = folder / "locales"
+    where.mkdir(exist_ok=True)
+    subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8",
+                    str(where / "de_DE.UTF-8")], check=True,
+                   capture_output=True)
+    config = folder / "comma.txt"
+    config.write_text("stats_quantile_accuracy 0.02\n")
+    script = textwrap.dedent(f"""
+        import json, locale, sys, meshstats
+        locale.setlocale(locale.LC_ALL, "de_DE.UTF-8")
+        assert locale.localeconv()["decimal_point"] == ","
+        s = meshstats.compute({plate!r}, per_sample=True, quantiles=True,
+                              config={str(config)!r}, sample_timesteps=5,
+                              trace={str(folder / "comma.json")!r})
+        assert locale.localeconv()["decimal_point"] == ","  # (given back)
+        json.load(open({str(folder / "comma.json")!r}))
+        sys.stdout.write(s.to_json() + "\\0" + s.per_sample_csv() + "\\0"
+                         + s.to_table() + "\\0"
+                         + repr(float(s.per_sample["node_disp_x_std"][0])))
+        """)
+    env = dict(os.environ, LOCPATH=str(where))
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                       text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    got_json, got_csv, got_table, std = p.stdout.split("\0")
+    args = ("--quantiles", "--quantile-accuracy", "0.02", "-s", 5, plate)
+    assert got_json == run("--json", "-", "-q", *args).decode()
+    assert got_csv == run("--per-sample", "-", "-q", *args).decode()
+    assert got_table == run(*args).decode()
+    stats = meshstats.compute(plate, per_sample=True, sample_timesteps=5)
+    assert float(std) == stats.per_sample["node_disp_x_std"][0]
+
+
 def test_the_version_is_the_command_s(plate):
     assert meshstats.__version__ == run("--version").decode().split()[1]
     assert meshstats.Error.__module__ == "meshstats"

@@ -86,9 +86,9 @@ accumulate(struct pass *ps, bool mpi, struct ms_error *err)
     return rc;
 }
 
-int
-ms_stats_compute(const char *path, const struct ms_options *opts,
-                 struct ms_stats **out, struct ms_error *err)
+static int
+compute(const char *path, const struct ms_options *opts,
+        struct ms_stats **out, struct ms_error *err)
 {
     struct ms_error local;
     err = err != NULL ? err : &local;
@@ -134,5 +134,15 @@ ms_stats_compute(const char *path, const struct ms_options *opts,
     ms__accumulator_finish(&ps.total);
     ms_stats_destroy(ps.stats);
     ms__plan_destroy(ps.plan);
+    return rc;
+}
+
+int
+ms_stats_compute(const char *path, const struct ms_options *opts,
+                 struct ms_stats **out, struct ms_error *err)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = compute(path, opts, out, err);
+    ms__c_locale_leave(caller);
     return rc;
 }

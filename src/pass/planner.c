@@ -80,6 +80,7 @@ planner_main(void *arg)
 {
     struct ms_planner *pl = arg;
     pthread_setname_np(pthread_self(), "meshstats-check");
+    (void)ms__c_locale_enter(); /* (numbers in messages: c_locale.c) */
     for (size_t i = 0;; i++) {
         run_job(pl, &pl->jobs[i]);
         struct ms_plan *after = segment_after(pl, i);

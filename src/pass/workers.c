@@ -78,6 +78,7 @@ static void
 worker_main(void *arg)
 {
     struct ms_workers *w = arg;
+    (void)ms__c_locale_enter(); /* (numbers in messages: c_locale.c) */
     uv_mutex_lock(&w->lock);
     number = ++w->named;
     for (;;) {

@@ -62,8 +62,8 @@ header(const struct ms_stats *s, FILE *out)
     fputs(",outlier_std,outlier_feature\n", out);
 }
 
-int
-ms_stats_write_per_sample_csv(const struct ms_stats *s, FILE *out)
+static int
+write_csv(const struct ms_stats *s, FILE *out)
 {
     header(s, out);
     for (size_t i = 0; i < s->nreports; i++) {
@@ -90,4 +90,13 @@ ms_stats_write_per_sample_csv(const struct ms_stats *s, FILE *out)
         fprintf(out, ",%.17g,%s_%s\n", z, ms_group_name(g), name);
     }
     return ferror(out) ? MS_EIO : 0;
+}
+
+int
+ms_stats_write_per_sample_csv(const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = write_csv(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
 }

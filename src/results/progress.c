@@ -41,9 +41,9 @@ draw_bar(double fraction, size_t cells, char *out)
     out[cells] = '\0';
 }
 
-size_t
-ms_progress_format(const struct ms_progress *p, unsigned columns, char *buf,
-                   size_t size)
+static size_t
+format_progress(const struct ms_progress *p, unsigned columns, char *buf,
+                size_t size)
 {
     double fraction = p->bytes_total ? (double)p->bytes_done /
                                            (double)p->bytes_total
@@ -99,4 +99,14 @@ ms_progress_format(const struct ms_progress *p, unsigned columns, char *buf,
     }
     size_t len = n < 0 ? 0 : (size_t)n;
     return len < size ? len : size - 1;
+}
+
+size_t
+ms_progress_format(const struct ms_progress *p, unsigned columns, char *buf,
+                   size_t size)
+{
+    locale_t caller = ms__c_locale_enter();
+    size_t rc = format_progress(p, columns, buf, size);
+    ms__c_locale_leave(caller);
+    return rc;
 }

@@ -130,8 +130,8 @@ json_group(FILE *out, const struct ms_stats *s, enum ms_group_kind kind,
     fprintf(out, "}%s\n", last ? "" : ",");
 }
 
-int
-ms_stats_write_json(const struct ms_stats *s, FILE *out)
+static int
+write_json(const struct ms_stats *s, FILE *out)
 {
     fprintf(out, "{\n  \"meshstats_version\": \"%s\",\n", MS_VERSION_STRING);
     fputs("  \"dataset\": ", out);
@@ -182,6 +182,15 @@ ms_stats_write_json(const struct ms_stats *s, FILE *out)
     return ferror(out) ? MS_EIO : 0;
 }
 
+int
+ms_stats_write_json(const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = write_json(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
+}
+
 /* p01, p50 and p99 of feature k (quantiles 1, 4 and 7), when computed,
  * and the line's end. */
 static void
@@ -209,8 +218,8 @@ name_width(const struct ms_stats *s)
     return width;
 }
 
-int
-ms_stats_write_table(const struct ms_stats *s, FILE *out)
+static int
+write_table(const struct ms_stats *s, FILE *out)
 {
     const struct ms_model *m = ms__model(s->model);
     bool frames = m != NULL && m->trajectory;
@@ -268,6 +277,15 @@ ms_stats_write_table(const struct ms_stats *s, FILE *out)
     return ferror(out) ? MS_EIO : 0;
 }
 
+int
+ms_stats_write_table(const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = write_table(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
+}
+
 /* One feature's bins as block characters, scaled to the tallest. */
 static void
 histogram_line(FILE *out, const uint64_t *counts, size_t bins)
@@ -286,8 +304,8 @@ histogram_line(FILE *out, const uint64_t *counts, size_t bins)
     }
 }
 
-int
-ms_stats_write_histograms(const struct ms_stats *s, FILE *out)
+static int
+write_histograms(const struct ms_stats *s, FILE *out)
 {
     int width = name_width(s);
     double edges[MS_HISTOGRAM_BINS + 1];
@@ -311,4 +329,13 @@ ms_stats_write_histograms(const struct ms_stats *s, FILE *out)
         }
     }
     return ferror(out) ? MS_EIO : 0;
+}
+
+int
+ms_stats_write_histograms(const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = write_histograms(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
 }

@@ -193,8 +193,8 @@ embed(FILE *out, const char *id, int (*fn)(const struct ms_stats *, FILE *),
     return ok ? 0 : MS_ENOMEM;
 }
 
-int
-ms_stats_write_report(const struct ms_stats *s, FILE *out)
+static int
+write_report(const struct ms_stats *s, FILE *out)
 {
     fprintf(out,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -215,4 +215,13 @@ ms_stats_write_report(const struct ms_stats *s, FILE *out)
     }
     fputs("</script>\n</body></html>\n", out);
     return rc != 0 ? rc : ferror(out) ? MS_EIO : 0;
+}
+
+int
+ms_stats_write_report(const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = write_report(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
 }

@@ -116,8 +116,8 @@ thread_names(FILE *out, unsigned workers)
           out);
 }
 
-int
-ms_stats_write_trace(const struct ms_stats *s, FILE *out)
+static int
+write_trace(const struct ms_stats *s, FILE *out)
 {
     fputs("{\"traceEvents\": [", out);
     for (size_t i = 0; i < s->ntrace; i++) {
@@ -143,4 +143,13 @@ ms_stats_write_trace(const struct ms_stats *s, FILE *out)
             r->read_seconds, r->compute_seconds, s->samples_used,
             s->max_timesteps);
     return ferror(out) ? MS_EIO : 0;
+}
+
+int
+ms_stats_write_trace(const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = write_trace(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
 }

@@ -403,8 +403,8 @@ store(const struct row *r, void *p, const char *text)
     return MS_EINVAL;
 }
 
-void
-ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
+static void
+expected_text(enum ms_setting setting, char *buf, size_t size)
 {
     const struct ms_setting_info *in = ms_setting_info(setting);
     switch (in != NULL ? in->type : MS_VALUE_TEXT) {
@@ -453,10 +453,17 @@ ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
     }
 }
 
-int
-ms_settings_set(struct ms_settings *s, enum ms_setting setting,
-                const char *value, struct ms_origin origin,
-                const char *where, struct ms_error *err)
+void
+ms_setting_expected(enum ms_setting setting, char *buf, size_t size)
+{
+    locale_t caller = ms__c_locale_enter();
+    expected_text(setting, buf, size);
+    ms__c_locale_leave(caller);
+}
+
+static int
+set_value(struct ms_settings *s, enum ms_setting setting, const char *value,
+          struct ms_origin origin, const char *where, struct ms_error *err)
 {
     if ((unsigned)setting >= MS_SET_COUNT) {
         return ms__error_set(err, MS_EINVAL, "%s: no such setting", where);
@@ -492,6 +499,17 @@ ms_settings_set(struct ms_settings *s, enum ms_setting setting,
     return 0;
 }
 
+int
+ms_settings_set(struct ms_settings *s, enum ms_setting setting,
+                const char *value, struct ms_origin origin,
+                const char *where, struct ms_error *err)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = set_value(s, setting, value, origin, where, err);
+    ms__c_locale_leave(caller);
+    return rc;
+}
+
 /* "256M" for a size that is a whole number of some unit. */
 static void
 size_text(uint64_t v, char *buf, size_t size)
@@ -504,9 +522,9 @@ size_text(uint64_t v, char *buf, size_t size)
     snprintf(buf, size, "%llu%.1s", (unsigned long long)v, unit);
 }
 
-void
-ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
-                 char *buf, size_t size)
+static void
+value_text(const struct ms_settings *s, enum ms_setting setting, char *buf,
+           size_t size)
 {
     const struct row *r = ms_setting_info(setting) ? &table[setting] : NULL;
     const void *p = r != NULL ? (const char *)s + r->offset : NULL;
@@ -553,4 +571,13 @@ ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
         break;
     }
     }
+}
+
+void
+ms_setting_value(const struct ms_settings *s, enum ms_setting setting,
+                 char *buf, size_t size)
+{
+    locale_t caller = ms__c_locale_enter();
+    value_text(s, setting, buf, size);
+    ms__c_locale_leave(caller);
 }
