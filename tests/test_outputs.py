@@ -10,7 +10,9 @@ Usage: python3 test_outputs.py /path/to/meshstats   (prints TAP)
 import atexit
 import json
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -234,6 +236,35 @@ def control_characters_of_names_in_the_file_are_escaped_on_stderr():
         p.stderr, p.stderr
     assert not any(b < 0x20 and b != 0x0a for b in p.stderr), p.stderr
     assert b"\xc2\x9b" not in p.stderr
+
+
+def limited(size):
+    """A child whose files may not grow past size bytes (EFBIG, as a full
+    disk gives ENOSPC; SIGXFSZ ignored so that the write fails)."""
+    def set_limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return set_limit
+
+
+@case
+def generate_stopped_by_a_file_size_limit_fails_cleanly_leaving_no_file():
+    # HDF5 1.10 crashed at exit (SIGSEGV) closing a file whose close had
+    # failed; the half-written file was left behind, over any old one.
+    for model in ("nodal", "cloth"):
+        target = os.path.join(TMP, f"limited-{model}.h5")
+        with open(target, "wb") as f:
+            f.write(b"the old file")
+        args = ("generate", target, "-q", "--model", model, "--samples", 2,
+                "--timesteps", 20, "--nodes", 3000)
+        p = subprocess.run([*wrapper(), MESHSTATS, *map(str, args)],
+                           capture_output=True, cwd=TMP, timeout=120,
+                           preexec_fn=limited(200 * 1024))
+        assert p.returncode == 1, (model, p.returncode, p.stderr)
+        assert target.encode() + b": writing failed: File too large" in \
+            p.stderr, p.stderr
+        assert open(target, "rb").read() == b"the old file", model
+        assert not os.path.exists(target + ".meshstats.tmp"), model
 
 
 if __name__ == "__main__":

@@ -267,13 +267,12 @@ ms_generate(const char *path, const struct ms_generate_options *o,
         goto fail_alloc;
     }
     plate_edges(&p, edges, E);
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
-        rc = ms__error_set(err, MS_EIO, "%s: cannot create: %s", path, msg);
+    struct ms_gen_file g;
+    rc = ms__gen_create(&g, path, err);
+    if (rc != 0) {
         goto fail_alloc;
     }
+    hid_t file = g.file;
     hid_t data = H5Gcreate2(file, "data", H5P_DEFAULT, H5P_DEFAULT,
                             H5P_DEFAULT);
     herr_t status = data < 0 ? -1 : write_file_attributes(file, o);
@@ -293,9 +292,7 @@ ms_generate(const char *path, const struct ms_generate_options *o,
         ms__hdf5_last_error(msg, sizeof(msg));
         rc = ms__error_set(err, MS_EIO, "%s: writing failed: %s", path, msg);
     }
-    if (H5Fclose(file) < 0 && rc == 0) {
-        rc = ms__error_set(err, MS_EIO, "%s: closing failed", path);
-    }
+    rc = ms__gen_finish(&g, path, rc, err);
 fail_alloc:
     ms__free(buf);
     ms__free(edges);

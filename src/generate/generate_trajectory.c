@@ -343,22 +343,22 @@ ms__generate_trajectories(const char *path, const struct ms_generate_options *o,
         mesh_free(&m);
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
     }
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t status = file < 0 ? -1 : 0;
+    struct ms_gen_file g;
+    rc = ms__gen_create(&g, path, err);
+    herr_t status = rc != 0 ? -1 : 0;
     for (unsigned s = 0; status >= 0 && s < o->samples; s++) {
-        status = write_trajectory(file, s, o, &m, buf, cap);
+        status = write_trajectory(g.file, s, o, &m, buf, cap);
     }
-    if (status >= 0 && ms__write_splits(file, o->samples) != 0) {
+    if (status >= 0 && ms__write_splits(g.file, o->samples) != 0) {
         status = -1;
     }
-    if (status < 0) {
+    if (status < 0 && rc == 0) {
         char msg[256];
         ms__hdf5_last_error(msg, sizeof(msg));
-        rc = ms__error_set(err, MS_EIO, "%s: %s: %s", path,
-                           file < 0 ? "cannot create" : "writing failed", msg);
+        rc = ms__error_set(err, MS_EIO, "%s: writing failed: %s", path, msg);
     }
-    if (file >= 0 && H5Fclose(file) < 0 && rc == 0) {
-        rc = ms__error_set(err, MS_EIO, "%s: closing failed", path);
+    if (g.file >= 0) {
+        rc = ms__gen_finish(&g, path, rc, err);
     }
     ms__free(buf);
     mesh_free(&m);

@@ -7,7 +7,64 @@
 
 #include <hdf5.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+ms__gen_create(struct ms_gen_file *g, const char *path, struct ms_error *err)
+{
+    *g = (struct ms_gen_file){.file = -1};
+    size_t size = strlen(path) + sizeof(".meshstats.tmp");
+    g->temp = ms__malloc(size);
+    if (g->temp == NULL) {
+        return ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
+    }
+    snprintf(g->temp, size, "%s.meshstats.tmp", path);
+    hid_t fapl = ms__writeback_fapl(&g->failed, true);
+    g->file = fapl < 0 ? -1
+                       : H5Fcreate(g->temp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0) {
+        H5Pclose(fapl);
+    }
+    if (g->file < 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        int rc = g->failed == ENOMEM || fapl < 0 ? MS_ENOMEM : MS_EIO;
+        ms__error_set(err, rc, "%s: cannot create: %s", g->temp,
+                      rc == MS_ENOMEM ? "out of memory" : msg);
+        ms__free(g->temp);
+        g->temp = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+int
+ms__gen_finish(struct ms_gen_file *g, const char *path, int rc,
+               struct ms_error *err)
+{
+    bool closed = H5Fclose(g->file) >= 0;
+    if (g->failed != 0 && (rc == 0 || rc == MS_EIO)) {
+        rc = ms__error_set(err, MS_EIO, "%s: writing failed: %s", path,
+                           strerror(g->failed));
+    } else if (!closed && rc == 0) {
+        char msg[256];
+        ms__hdf5_last_error(msg, sizeof(msg));
+        rc = ms__error_set(err, MS_EIO, "%s: closing failed: %s", path, msg);
+    }
+    if (rc == 0 && rename(g->temp, path) != 0) {
+        rc = ms__error_set(err, MS_EIO, "%s: cannot put the file in place: %s",
+                           path, strerror(errno));
+    }
+    if (rc != 0) {
+        unlink(g->temp);
+    }
+    ms__free(g->temp);
+    g->temp = NULL;
+    return rc;
+}
 
 uint64_t
 ms__splitmix64(uint64_t *state)

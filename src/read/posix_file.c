@@ -19,7 +19,7 @@
 int
 ms__posix_open(struct ms_posix_file *f, const char *name, int open_flags)
 {
-    int fd = open(name, open_flags | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(name, open_flags | O_CLOEXEC | O_NONBLOCK, 0666);
     if (fd < 0) {
         return -1;
     }

@@ -24,7 +24,8 @@ struct ms_posix_file {
     ino_t ino;
 };
 
-/* name opened with open_flags (O_RDONLY or O_RDWR; close-on-exec) into
+/* name opened with open_flags (O_RDONLY or O_RDWR, with O_CREAT: mode
+ * 0666 less the umask; close-on-exec) into
  * f (the start of the driver's own struct, which the driver allocates
  * and frees): the descriptor, the file's size as its end, its identity;
  * 0, or -1 with errno set. */

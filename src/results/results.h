@@ -120,8 +120,11 @@ int ms__keep_others(int64_t file, const char *group, int64_t params);
 /* writeback_file.c: a file access property list (an hid_t) whose driver
  * reads and writes as sec2 does, except that the first failed write sets
  * *failed to its errno and drops every later one (reported to HDF5 as
- * done), so that the file keeps the writes before it.  -1 on failure. */
-int64_t ms__writeback_fapl(int *failed);
+ * done), so that the file keeps the writes before it.  -1 on failure.
+ * Not direct: writes held until a flush and written then in an order
+ * that leaves a good file after each, and made durable (a write-back);
+ * direct: each written at once (a new file, generate/). */
+int64_t ms__writeback_fapl(int *failed, bool direct);
 
 /* writeback_swap.c: the link name in the group whose object header is
  * at group_addr, now naming old_addr, made to name new_addr instead by

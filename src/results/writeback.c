@@ -442,7 +442,7 @@ ms_stats_write_back(const struct ms_stats *s, const char *path,
         return rc;
     }
     int failed = 0; /* the first failed write's errno */
-    hid_t fapl = ms__writeback_fapl(&failed);
+    hid_t fapl = ms__writeback_fapl(&failed, false);
     hid_t file = fapl < 0 ? -1 : H5Fopen(path, H5F_ACC_RDWR, fapl);
     if (file < 0) {
         rc = failed ? stopped(path, failed, err) : open_error(path, err);

@@ -18,7 +18,9 @@
  * retry it at close in its own order, and after a close that failed it
  * crashes at exit closing the file again; so the driver remembers the
  * failure, reports success to HDF5 and drops every later write;
- * writeback.c reports it.
+ * writeback.c reports it.  The generator's files (generate/) use the same
+ * driver "direct": written through at once, in HDF5's order (a new file
+ * has nothing to keep), with the same stop at the first failure.
  */
 #include "read/posix_file.h"
 #include "results/results.h"
@@ -46,6 +48,7 @@ struct wb_file {
     haddr_t on_disk; /* the file's size after the last flush */
     bool truncate;   /* to eoa, once the held writes are out */
     int *failed; /* the first failed write's errno, else 0 */
+    bool direct; /* each write at once, no flush's order, no fsync */
     struct held *held;
     size_t nheld, cap;
 };
@@ -53,6 +56,7 @@ struct wb_file {
 /* The driver's fapl information: where to report a failure. */
 struct wb_info {
     int *failed;
+    bool direct;
 };
 
 static void *
@@ -77,14 +81,20 @@ wb_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
 {
     const struct wb_info *info = H5Pget_driver_info(fapl);
     struct wb_file *f = ms__calloc(1, sizeof(*f));
-    if (f == NULL ||
-        ms__posix_open(&f->base, name,
-                       (flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY) != 0) {
+    int how = ((flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY) |
+              ((flags & H5F_ACC_CREAT) ? O_CREAT : 0) |
+              ((flags & H5F_ACC_TRUNC) ? O_TRUNC : 0) |
+              ((flags & H5F_ACC_EXCL) ? O_EXCL : 0);
+    if (f == NULL || ms__posix_open(&f->base, name, how) != 0) {
+        if (f == NULL && info != NULL && *info->failed == 0) {
+            *info->failed = ENOMEM; /* (not HDF5's to say) */
+        }
         ms__free(f);
         return NULL;
     }
     f->on_disk = f->base.eof;
     f->failed = info != NULL ? info->failed : NULL;
+    f->direct = info != NULL && info->direct;
     return &f->base.pub;
 }
 
@@ -190,6 +200,11 @@ wb_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     (void)dxpl;
     struct wb_file *f = (struct wb_file *)file;
     if (stopped(f) || size == 0) {
+        return 0;
+    }
+    if (f->direct) {
+        write_now(f, addr, size, buf);
+        f->base.eof = addr + size > f->base.eof ? addr + size : f->base.eof;
         return 0;
     }
     if (f->nheld == f->cap) {
@@ -298,7 +313,7 @@ wb_flush(H5FD_t *file, hid_t dxpl, hbool_t closing)
     (void)closing;
     struct wb_file *f = (struct wb_file *)file;
     write_held(f);
-    if (!stopped(f) && fsync(f->base.fd) != 0) {
+    if (!f->direct && !stopped(f) && fsync(f->base.fd) != 0) {
         fail(f, errno);
     }
     return 0;
@@ -313,6 +328,9 @@ wb_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
      * in the second: done after the held writes, not before. */
     struct wb_file *f = (struct wb_file *)file;
     f->truncate = true;
+    if (f->direct) {
+        write_held(f); /* (nothing held: the truncation alone) */
+    }
     return 0;
 }
 
@@ -360,10 +378,10 @@ wb_terminate(void)
 }
 
 hid_t
-ms__writeback_fapl(int *failed)
+ms__writeback_fapl(int *failed, bool direct)
 {
     hid_t id = ms__posix_register(&registry);
-    struct wb_info info = {failed};
+    struct wb_info info = {failed, direct};
     hid_t fapl = id >= 0 ? H5Pcreate(H5P_FILE_ACCESS) : -1;
     if (fapl >= 0 && H5Pset_driver(fapl, id, &info) < 0) {
         H5Pclose(fapl);
