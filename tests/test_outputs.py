@@ -267,6 +267,26 @@ def generate_stopped_by_a_file_size_limit_fails_cleanly_leaving_no_file():
         assert not os.path.exists(target + ".meshstats.tmp"), model
 
 
+@case
+def too_few_file_descriptors_is_an_error_not_an_abort():
+    # libuv's first loop in a process makes a pipe and calls abort() if it
+    # cannot.  (Not under valgrind, which needs descriptors of its own.)
+    said = 0
+    for n in range(4, 24):
+        def set_limit(n=n):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+        p = subprocess.run([MESHSTATS, "-q", "--json", os.devnull, DATA],
+                           capture_output=True, preexec_fn=set_limit,
+                           timeout=120)
+        assert p.returncode in (0, 1), (n, p.returncode, p.stderr)
+        if p.returncode == 1:
+            assert DATA.encode() + b": cannot start " in p.stderr and \
+                b": too many open files (this process's limit of open " \
+                b"files; raise it: ulimit -n)" in p.stderr, (n, p.stderr)
+            said += 1
+    assert said > 0 and p.returncode == 0, said
+
+
 if __name__ == "__main__":
     setup()
     sys.exit(main("outputs"))

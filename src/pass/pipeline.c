@@ -501,10 +501,7 @@ static void
 fail_start(struct pipeline *p, const char *what, int rc)
 {
     struct ms_error e;
-    stop(p, ms__error_set(&e, rc == UV_ENOMEM || rc == UV_EAGAIN ? MS_ENOMEM
-                                                                 : MS_EIO,
-                          "cannot start %s: %s", what, uv_strerror(rc)),
-         &e);
+    stop(p, ms__start_error(rc, ms__file_path(p->file), what, &e), &e);
 }
 
 /* The progress timer, the signal handlers and the worker threads.  Each
@@ -559,11 +556,10 @@ ms__pipeline_run(struct ms_file *file, const struct ms_plan *plan,
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory",
                              ms__file_path(file));
     }
-    int rc = uv_loop_init(&p.loop);
+    int rc = ms__loop_init(&p.loop);
     if (rc != 0) {
         free_state(&p);
-        return ms__error_set(err, MS_EIO, "cannot start the event loop: %s",
-                             uv_strerror(rc));
+        return ms__start_error(rc, ms__file_path(file), "the event loop", err);
     }
     p.start_ns = sinks->origin_ns ? sinks->origin_ns : uv_hrtime();
     if (start_handles(&p, workers) == 0) {

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "pass/planner.h"
+#include "pass/workers.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -180,7 +181,7 @@ ms__guard_start(struct ms_guard *g, struct ms_planner *pl,
 {
     g->pl = pl;
     g->opts = opts;
-    int rc = uv_loop_init(&g->loop);
+    int rc = ms__loop_init(&g->loop);
     if (rc != 0) {
         return rc;
     }

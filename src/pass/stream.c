@@ -352,8 +352,8 @@ ms__stream_run(struct ms_file *f, const struct ms_plan *whole,
     st.mine.started = hold_one;
     int rc = ms__guard_start(&st.guard, &st.pl, opts);
     if (rc != 0) {
-        return ms__error_set(err, MS_EIO, "cannot start the event loop: %s",
-                             uv_strerror(rc));
+        return ms__start_error(rc, ms__file_path(st.file), "the event loop",
+                               err);
     }
     bool nodal = !whole->model->trajectory;
     size_t n = whole->nsamples;

@@ -27,6 +27,34 @@
 #include <string.h>
 #include <unistd.h>
 
+int
+ms__loop_init(uv_loop_t *loop)
+{
+    /* (the loop's epoll descriptor comes first, then that pipe) */
+    int probe[3] = {-1, -1, -1};
+    int e = pipe(probe) != 0                  ? errno
+            : (probe[2] = dup(probe[0])) < 0 ? errno
+                                              : 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (probe[i] >= 0) {
+            close(probe[i]);
+        }
+    }
+    return e != 0 ? uv_translate_sys_error(e) : uv_loop_init(loop);
+}
+
+int
+ms__start_error(int rc, const char *path, const char *what,
+                struct ms_error *err)
+{
+    int code = rc == UV_ENOMEM || rc == UV_EAGAIN ? MS_ENOMEM : MS_EIO;
+    return ms__error_set(err, code, "%s: cannot start %s: %s%s", path, what,
+                         uv_strerror(rc),
+                         rc == UV_EMFILE ? " (this process's limit of open "
+                                           "files; raise it: ulimit -n)"
+                                         : "");
+}
+
 /* Append work to a singly linked list. */
 static void
 push(struct ms_work **head, struct ms_work **tail, struct ms_work *work)

@@ -1,7 +1,8 @@
 /*
- * workers.h: the worker threads of one pass (see workers.c), shared by
- * workers.c and pipeline.c and by no other file: the only private header
- * besides hdf5_file.h that names a libuv type.
+ * workers.h: the worker threads of one pass (see workers.c), and the
+ * start of an event loop, for the files that run loops and workers
+ * (pipeline.c, planner.c, stream.c): with planner.h the only private
+ * headers besides hdf5_file.h that name a libuv type.
  */
 #ifndef MESHSTATS_WORKERS_H
 #define MESHSTATS_WORKERS_H
@@ -47,6 +48,16 @@ struct ms_workers {
     const atomic_bool *hold; /* while true, the last thread takes no work */
     uv_cond_t held; /* where it waits then, looking every HOLD_POLL_NS */
 };
+
+/* uv_loop_init, except that the process's first call cannot abort it:
+ * libuv makes a pipe for its signal handling then and calls abort() if it
+ * cannot (no free file descriptor), so the descriptors it takes are
+ * asked for here first; else UV_EMFILE, as the loop's own start says. */
+int ms__loop_init(uv_loop_t *loop);
+/* A loop's, a handle's or the threads' failure to start (a libuv error
+ * rc) said in err, naming the dataset: MS_ENOMEM or MS_EIO. */
+int ms__start_error(int rc, const char *path, const char *what,
+                    struct ms_error *err);
 
 /* The number of the pass's worker the caller runs on (1, 2, ...), or 0
  * off the workers (the loop thread). */
