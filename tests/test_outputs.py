@@ -287,6 +287,28 @@ def too_few_file_descriptors_is_an_error_not_an_abort():
     assert said > 0 and p.returncode == 0, said
 
 
+@case
+def two_runs_writing_one_output_at_once_each_install_a_whole_file():
+    # Each run writes its own temporary file beside the output (they shared
+    # one: a run could exit 0 with the other's result in place, or fail
+    # saying the previous file was unchanged when its own was installed).
+    other = os.path.join(TMP, "other.h5")
+    run("generate", other, "-q", "--samples", 2, "--timesteps", 4,
+        "--nodes", 40)
+    out = os.path.join(TMP, "shared.json")
+    want = {run("--json", "-", "-q", path).stdout for path in (DATA, other)}
+    for _ in range(12):
+        runs = [subprocess.Popen([MESHSTATS, "-q", "--json", out, path],
+                                 stderr=subprocess.PIPE)
+                for path in (DATA, other)]
+        for r in runs:
+            _, err = r.communicate(timeout=120)
+            assert r.returncode == 0, err
+        assert open(out, "rb").read() in want
+    assert sorted(os.listdir(TMP)).count("shared.json") == 1
+    assert not [n for n in os.listdir(TMP) if n.endswith(".tmp")]
+
+
 if __name__ == "__main__":
     setup()
     sys.exit(main("outputs"))

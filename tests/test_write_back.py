@@ -22,6 +22,7 @@ Usage: python3 test_write_back.py MESHSTATS libwrite_fault.so   (TAP)
 import atexit
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -349,12 +350,14 @@ def a_json_output_killed_half_way_leaves_the_previous_file():
             assert p.returncode == (77 if mode == "kill" else 1), \
                 (mode, k, p.returncode, p.stderr)
             assert json.load(open(out)) == {"previous": True}, (mode, k)
-            # A kill may leave the temporary file (the next run replaces
-            # it); a failure removes it.
+            # A kill may leave the temporary file, named by the run's pid
+            # (two runs at once never share one); a failure removes it.
             left = sorted(os.listdir(os.path.dirname(out)))
             assert left == ["stats.json"] or (
-                mode == "kill" and left == [".stats.json.meshstats.tmp",
-                                            "stats.json"]), left
+                mode == "kill" and len(left) == 2 and re.fullmatch(
+                    r"\.stats\.json\.meshstats\.[0-9]+\.tmp", left[0])), left
+            if len(left) == 2:
+                os.unlink(os.path.join(os.path.dirname(out), left[0]))
             if mode == "enospc":
                 assert "No space left on device" in p.stderr and \
                     p.stderr.count("\n") == 1, p.stderr

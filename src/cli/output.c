@@ -56,13 +56,16 @@ write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* path's temporary sibling: .NAME.meshstats.tmp in the same folder. */
+/* path's temporary sibling: .NAME.meshstats.PID.tmp in the same folder,
+ * this process's own, so that two runs writing the same output at once
+ * never share one (each installs its whole file; the last rename wins). */
 static void
 temp_name(const char *path, char *out, size_t size)
 {
     const char *slash = strrchr(path, '/');
     size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-    snprintf(out, size, "%.*s.%s.meshstats.tmp", (int)dir, path, path + dir);
+    snprintf(out, size, "%.*s.%s.meshstats.%ld.tmp", (int)dir, path,
+             path + dir, (long)getpid());
 }
 
 /* data into the regular file path, whole or not at all: written to a
@@ -84,7 +87,8 @@ replace_file(const char *path, const char *data, size_t len)
         umask(mask);
         mode &= ~mask;
     }
-    unlink(temp); /* a kill's leftover; never follow a link there */
+    unlink(temp); /* (a leftover of a killed run that had this pid; never
+                   * follow a link there) */
     int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                   mode);
     if (fd < 0) {
