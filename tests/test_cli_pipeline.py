@@ -287,6 +287,29 @@ def every_redraw_fits_the_terminal_whatever_its_width():
 
 
 @case
+def without_a_width_from_the_terminal_columns_is_believed_within_reason():
+    # A terminal that says 0 columns leaves COLUMNS, which anyone may set:
+    # 2e9 padded each redraw to gigabytes, and Ctrl-C waited behind it.
+    path = dataset("bar5.h5", 4, 40, 500)
+    for columns, width in (("2000000000", 79), ("1001", 79), ("x", 79),
+                           ("200", 199)):
+        master, slave = sized_pty(0)
+        proc = subprocess.Popen([MESHSTATS, "--throttle", "60", "-j", "1",
+                                 path], stdout=subprocess.DEVNULL,
+                                stderr=slave,
+                                env=dict(os.environ, COLUMNS=columns))
+        os.close(slave)
+        data = read_pty(master, proc)
+        proc.wait(timeout=30)
+        os.close(master)
+        assert proc.returncode == 0, columns
+        frames = frames_of(data)
+        assert frames and all(len(f) <= width for f in frames), \
+            (columns, max(map(len, frames)))
+        assert len(frames[-1]) == width, (columns, frames[-1])
+
+
+@case
 def the_bar_follows_a_resize_during_the_pass():
     path = dataset("bar4.h5", 8, 60, 2000)
     master, slave = sized_pty(120)

@@ -26,6 +26,9 @@ bar_init(struct bar *bar, enum ms_progress_mode mode)
     bar->last_line = -1.0;
 }
 
+/* The widest terminal believed: wider than any screen's text. */
+#define MAX_COLUMNS 1000
+
 static unsigned
 terminal_columns(void)
 {
@@ -33,9 +36,11 @@ terminal_columns(void)
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
         return ws.ws_col;
     }
+    /* (COLUMNS is anyone's to set: a width past any screen's, e.g. 2e9,
+     * would pad each redraw to gigabytes) */
     const char *env = getenv("COLUMNS");
-    int n = env ? atoi(env) : 0;
-    return n > 20 ? (unsigned)n : 80;
+    long n = env ? strtol(env, NULL, 10) : 0;
+    return n > 20 && n <= MAX_COLUMNS ? (unsigned)n : 80;
 }
 
 /* Note a failed write: the CLI then exits 1 (stderr cannot say why). */
