@@ -848,6 +848,21 @@ def test_a_histogram_counts_every_value_near_numpy_s_bins(plate):
     assert e2.shape == (4, 4) and c2.shape == (4, 3)
 
 
+def test_a_histogram_bins_by_its_edges_over_a_range_past_rounding(folder):
+    # Over [-1e20, 1e20] in two bins, (-1000 - min) / width rounds to 1.0:
+    # the hundred values of -1000 went into the bin above the edge at 0.
+    path = str(folder / "wide-range.h5")
+    nodal = np.zeros((8, 2, 202))
+    nodal[6, 1] = np.concatenate([[-1e20, 1e20], np.full(100, -1000.0),
+                                  np.full(100, 1000.0)])
+    oracle.write_dataset(path, [(0, nodal, np.array([[0], [1]]))])
+    stats = meshstats.compute(path, quantiles=True)
+    edges, counts = stats.delta.histogram(bins=2, feature="d_stress")
+    big = float(np.float32(1e20))  # (stored as float32)
+    assert list(edges) == [-big, 0.0, big], edges
+    assert list(counts) == [101, 101], counts
+
+
 def test_a_constant_feature_s_quantile_range_can_divide(folder):
     path = str(folder / "constant.h5")
     rng = np.random.default_rng(4)

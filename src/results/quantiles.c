@@ -100,9 +100,13 @@ ms_stats_quantile(const struct ms_stats *s, enum ms_group_kind g, size_t k,
 struct binning {
     double lo, width;
     size_t bins;
+    const double *edges; /* bins + 1 */
     uint64_t *counts;
 };
 
+/* A value's bin: its place by arithmetic, then moved to the bin whose
+ * edges (as the caller shows them) hold it: (value - lo) / width rounds,
+ * and over a wide range by far (-1000 - -1e20 is 1e20: the edge at 0). */
 static void
 bin_bucket(void *data, double lo, double hi, double value, uint64_t count)
 {
@@ -111,6 +115,12 @@ bin_bucket(void *data, double lo, double hi, double value, uint64_t count)
     (void)hi;
     double at = b->width > 0 ? (value - b->lo) / b->width : 0.0;
     size_t i = at <= 0 ? 0 : at >= (double)b->bins ? b->bins - 1 : (size_t)at;
+    while (i > 0 && value < b->edges[i]) {
+        i--;
+    }
+    while (i + 1 < b->bins && value >= b->edges[i + 1]) {
+        i++;
+    }
     b->counts[i] += count;
 }
 
@@ -128,7 +138,7 @@ ms_stats_histogram(const struct ms_stats *s, enum ms_group_kind g, size_t k,
         edges[i] = i == bins ? f->max : f->min + width * (double)i;
     }
     memset(counts, 0, bins * sizeof(*counts));
-    struct binning b = {f->min, width, bins, counts};
+    struct binning b = {f->min, width, bins, edges, counts};
     ms__sketch_walk(&s->sketches->sketch[g][k], bin_bucket, &b);
     return 0;
 }
