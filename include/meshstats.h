@@ -205,7 +205,8 @@ struct ms_options {
     uint64_t memory_limit;  /* bytes buffered at once */
     bool strict;            /* a bad sample fails the run */
     bool skip_nonfinite;    /* skip rows with NaN/Inf instead of failing */
-    bool handle_signals;    /* SIGINT/SIGTERM stop the pass: MS_ECANCELED */
+    bool handle_signals;    /* SIGINT/SIGTERM stop the pass: MS_ECANCELED
+                             * (one the process ignores stays ignored) */
     uint64_t read_throttle; /* bytes/s each read is slowed to, emulating
                              * slow storage for benchmarks; 0: off */
     const struct ms_selection *selection; /* NULL: every sample; borrowed */

@@ -132,6 +132,22 @@ def sigterm_stops_cleanly_with_status_143():
 
 
 @case
+def a_signal_the_process_was_started_ignoring_stays_ignored():
+    # A shell starts a script's background job with SIGINT ignored: the
+    # Ctrl-C meant for the script must not stop it.  SIGTERM still does.
+    path = dataset("slow.h5", 8, 200, 2000)
+    proc = started(("-j", 2, path), preexec_fn=lambda: signal.signal(
+        signal.SIGINT, signal.SIG_IGN))
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None, "stopped by an ignored SIGINT"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143 and b"interrupted by SIGTERM" in err, \
+        (proc.returncode, err)
+
+
+@case
 def a_signal_while_samples_are_checked_between_segments_stops_cleanly():
     # 6,000 tiny samples: the pass checks them in segments on a thread of
     # its own while it reads others (src/pass/stream.c), and between two

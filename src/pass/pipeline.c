@@ -523,8 +523,9 @@ start_handles(struct pipeline *p, unsigned workers)
         rc = rc == 0 ? uv_signal_init(&p->loop, &p->sigterm) : rc;
         p->sigterm_on = p->sigint_on && rc == 0;
         p->sigint.data = p->sigterm.data = p;
-        rc = rc == 0 ? uv_signal_start(&p->sigint, signal_cb, SIGINT) : rc;
-        rc = rc == 0 ? uv_signal_start(&p->sigterm, signal_cb, SIGTERM) : rc;
+        rc = rc == 0 ? ms__signal_start(&p->sigint, signal_cb, SIGINT) : rc;
+        rc = rc == 0 ? ms__signal_start(&p->sigterm, signal_cb, SIGTERM)
+                     : rc;
     }
     if (rc != 0) {
         fail_start(p, "the event loop's handles", rc);

@@ -192,8 +192,8 @@ ms__guard_start(struct ms_guard *g, struct ms_planner *pl,
         uv_signal_init(&g->loop, &g->sigint) == 0 &&
         uv_signal_init(&g->loop, &g->sigterm) == 0) {
         g->signals_on = true;
-        uv_signal_start(&g->sigint, guard_signal, SIGINT);
-        uv_signal_start(&g->sigterm, guard_signal, SIGTERM);
+        ms__signal_start(&g->sigint, guard_signal, SIGINT);
+        ms__signal_start(&g->sigterm, guard_signal, SIGTERM);
     }
     return rc;
 }

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,16 @@ ms__loop_init(uv_loop_t *loop)
         }
     }
     return e != 0 ? uv_translate_sys_error(e) : uv_loop_init(loop);
+}
+
+int
+ms__signal_start(uv_signal_t *handle, uv_signal_cb cb, int signum)
+{
+    struct sigaction now;
+    if (sigaction(signum, NULL, &now) == 0 && now.sa_handler == SIG_IGN) {
+        return 0;
+    }
+    return uv_signal_start(handle, cb, signum);
 }
 
 int

@@ -54,6 +54,10 @@ struct ms_workers {
  * cannot (no free file descriptor), so the descriptors it takes are
  * asked for here first; else UV_EMFILE, as the loop's own start says. */
 int ms__loop_init(uv_loop_t *loop);
+/* uv_signal_start, except for a signal the process ignores, which stays
+ * ignored (a shell starts a script's background job with SIGINT ignored:
+ * the Ctrl-C meant for the script must not stop it): 0 then. */
+int ms__signal_start(uv_signal_t *handle, uv_signal_cb cb, int signum);
 /* A loop's, a handle's or the threads' failure to start (a libuv error
  * rc) said in err, naming the dataset: MS_ENOMEM or MS_EIO. */
 int ms__start_error(int rc, const char *path, const char *what,

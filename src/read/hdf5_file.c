@@ -177,7 +177,7 @@ ms__file_open(const char *path, struct ms_file **out, struct ms_error *err)
             strstr(msg, "unable to lock") == NULL
                 ? ""
                 : ". Another program has it open for writing; wait for it "
-                  "or close it. If the file system does not support "
+                  "or close it. Only if the file system does not support "
                   "locking, set HDF5_USE_FILE_LOCKING=FALSE");
     }
     hold_nothing(f);

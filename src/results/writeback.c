@@ -233,8 +233,9 @@ open_error(const char *path, struct ms_error *err)
             err, MS_EIO,
             "%s: cannot open for writing: %s. Another program (a training "
             "run, h5py, HDFView) may hold the file open; close it and retry. "
-            "If the file system does not support locking, set "
-            "HDF5_USE_FILE_LOCKING=FALSE",
+            "Only if the file system does not support locking, set "
+            "HDF5_USE_FILE_LOCKING=FALSE: writing while another program has "
+            "the file open damages it",
             path, msg);
     }
     return ms__error_set(err, MS_EIO, "%s: cannot open for writing: %s",
