@@ -54,8 +54,8 @@ LAYERS = {
              "sample_check": 5, "trajectory_check": 5, "hdf5_file": 5,
              "split_read": 6},
     # the result object and what is written from it
-    "results": {"stats": 0, "report": 1, "per_sample": 0, "progress": 0,
-                "trace": 0, "quantiles": 0, "diagnostics": 0,
+    "results": {"stats": 0, "report": 1, "per_sample": 1, "progress": 0,
+                "trace": 1, "quantiles": 0, "diagnostics": 0,
                 "report_html": 2,
                 "writeback_file": 0, "writeback_swap": 0, "writeback_keep": 0,
                 "writeback": 1},

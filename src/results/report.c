@@ -185,10 +185,7 @@ write_json(const struct ms_stats *s, FILE *out)
 int
 ms_stats_write_json(const struct ms_stats *s, FILE *out)
 {
-    locale_t caller = ms__c_locale_enter();
-    int rc = write_json(s, out);
-    ms__c_locale_leave(caller);
-    return rc;
+    return ms__stats_write_in_c(write_json, s, out);
 }
 
 /* p01, p50 and p99 of feature k (quantiles 1, 4 and 7), when computed,
@@ -280,10 +277,7 @@ write_table(const struct ms_stats *s, FILE *out)
 int
 ms_stats_write_table(const struct ms_stats *s, FILE *out)
 {
-    locale_t caller = ms__c_locale_enter();
-    int rc = write_table(s, out);
-    ms__c_locale_leave(caller);
-    return rc;
+    return ms__stats_write_in_c(write_table, s, out);
 }
 
 /* One feature's bins as block characters, scaled to the tallest. */
@@ -334,8 +328,5 @@ write_histograms(const struct ms_stats *s, FILE *out)
 int
 ms_stats_write_histograms(const struct ms_stats *s, FILE *out)
 {
-    locale_t caller = ms__c_locale_enter();
-    int rc = write_histograms(s, out);
-    ms__c_locale_leave(caller);
-    return rc;
+    return ms__stats_write_in_c(write_histograms, s, out);
 }

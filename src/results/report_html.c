@@ -220,8 +220,5 @@ write_report(const struct ms_stats *s, FILE *out)
 int
 ms_stats_write_report(const struct ms_stats *s, FILE *out)
 {
-    locale_t caller = ms__c_locale_enter();
-    int rc = write_report(s, out);
-    ms__c_locale_leave(caller);
-    return rc;
+    return ms__stats_write_in_c(write_report, s, out);
 }

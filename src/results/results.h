@@ -68,6 +68,12 @@ int ms__stats_fill(struct ms_stats *s, const struct ms_accumulator *acc,
  * and per-sample reports where it has them): 0 or MS_ENOMEM. */
 int ms__stats_diagnose(struct ms_stats *s);
 
+/* What a writer of the result (fn: JSON, table, CSV, trace, page) writes
+ * to out, with the calling thread in the C locale for it (c_locale.c):
+ * the public ms_stats_write_* functions. */
+int ms__stats_write_in_c(int (*fn)(const struct ms_stats *, FILE *),
+                         const struct ms_stats *s, FILE *out);
+
 /* The distributions a result keeps (ms_stats.sketches; stats.c frees
  * them with the result). */
 struct ms_stats_sketches {

@@ -259,6 +259,16 @@ fail:
     return MS_ENOMEM;
 }
 
+int
+ms__stats_write_in_c(int (*fn)(const struct ms_stats *, FILE *),
+                     const struct ms_stats *s, FILE *out)
+{
+    locale_t caller = ms__c_locale_enter();
+    int rc = fn(s, out);
+    ms__c_locale_leave(caller);
+    return rc;
+}
+
 /* One group's statistics from its accumulator (features already sized). */
 static void
 fill_group(struct ms_group_stats *gs, const struct ms_moments *feat,

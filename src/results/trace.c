@@ -148,8 +148,5 @@ write_trace(const struct ms_stats *s, FILE *out)
 int
 ms_stats_write_trace(const struct ms_stats *s, FILE *out)
 {
-    locale_t caller = ms__c_locale_enter();
-    int rc = write_trace(s, out);
-    ms__c_locale_leave(caller);
-    return rc;
+    return ms__stats_write_in_c(write_trace, s, out);
 }
