@@ -264,7 +264,17 @@ def generate_stopped_by_a_file_size_limit_fails_cleanly_leaving_no_file():
         assert target.encode() + b": writing failed: File too large" in \
             p.stderr, p.stderr
         assert open(target, "rb").read() == b"the old file", model
-        assert not os.path.exists(target + ".meshstats.tmp"), model
+        assert not [n for n in os.listdir(TMP) if n.endswith(".tmp")], model
+    # A link at the output is replaced by the new file, never written
+    # through (the file it names stays as it was).
+    victim, link = os.path.join(TMP, "victim"), os.path.join(TMP, "link.h5")
+    with open(victim, "wb") as f:
+        f.write(b"keep")
+    os.symlink(victim, link)
+    run("generate", link, "-q", "--samples", 1, "--timesteps", 3, "--nodes",
+        20)
+    assert open(victim, "rb").read() == b"keep"
+    assert not os.path.islink(link) and h5py.is_hdf5(link)
 
 
 @case

@@ -28,7 +28,9 @@ void ms_generate_options_init(struct ms_generate_options *opts);
 
 /*
  * Write a deterministic deforming-plate-like dataset in the layout of
- * docs/spec.md to path (created or truncated): a triangulated plate,
+ * docs/spec.md to path (written beside it and renamed over it when
+ * complete: a link at path is replaced, not followed; on failure nothing
+ * is left and an old file stays): a triangulated plate,
  * smooth displacements growing in time, a stress field and a part number.
  * Memory use is bounded by one timestep block, whatever the size.
  */

@@ -16,23 +16,29 @@ int
 ms__gen_create(struct ms_gen_file *g, const char *path, struct ms_error *err)
 {
     *g = (struct ms_gen_file){.file = -1};
-    size_t size = strlen(path) + sizeof(".meshstats.tmp");
+    /* .NAME.meshstats.PID.tmp beside it: this process's own, made anew
+     * (never through a link, never another run's) */
+    size_t size = strlen(path) + sizeof("..meshstats..tmp") + 24;
     g->temp = ms__malloc(size);
     if (g->temp == NULL) {
         return ms__error_set(err, MS_ENOMEM, "%s: out of memory", path);
     }
-    snprintf(g->temp, size, "%s.meshstats.tmp", path);
+    const char *slash = strrchr(path, '/');
+    int dir = slash ? (int)(slash - path) + 1 : 0;
+    snprintf(g->temp, size, "%.*s.%s.meshstats.%ld.tmp", dir, path,
+             path + dir, (long)getpid());
+    unlink(g->temp);
     hid_t fapl = ms__writeback_fapl(&g->failed, true);
     g->file = fapl < 0 ? -1
-                       : H5Fcreate(g->temp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+                       : H5Fcreate(g->temp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    char msg[256];
+    ms__hdf5_last_error(msg, sizeof(msg)); /* (before H5Pclose clears it) */
     if (fapl >= 0) {
         H5Pclose(fapl);
     }
     if (g->file < 0) {
-        char msg[256];
-        ms__hdf5_last_error(msg, sizeof(msg));
         int rc = g->failed == ENOMEM || fapl < 0 ? MS_ENOMEM : MS_EIO;
-        ms__error_set(err, rc, "%s: cannot create: %s", g->temp,
+        ms__error_set(err, rc, "%s: cannot create: %s", path,
                       rc == MS_ENOMEM ? "out of memory" : msg);
         ms__free(g->temp);
         g->temp = NULL;

@@ -81,13 +81,18 @@ wb_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
 {
     const struct wb_info *info = H5Pget_driver_info(fapl);
     struct wb_file *f = ms__calloc(1, sizeof(*f));
+    /* (a file it creates, it creates anew: never through a link) */
     int how = ((flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY) |
-              ((flags & H5F_ACC_CREAT) ? O_CREAT : 0) |
+              ((flags & H5F_ACC_CREAT) ? O_CREAT | O_NOFOLLOW : 0) |
               ((flags & H5F_ACC_TRUNC) ? O_TRUNC : 0) |
               ((flags & H5F_ACC_EXCL) ? O_EXCL : 0);
     if (f == NULL || ms__posix_open(&f->base, name, how) != 0) {
         if (f == NULL && info != NULL && *info->failed == 0) {
             *info->failed = ENOMEM; /* (not HDF5's to say) */
+        } else if (f != NULL) {
+            H5Epush2(H5E_DEFAULT, __FILE__, __func__, __LINE__, H5E_ERR_CLS,
+                     H5E_VFL, H5E_CANTOPENFILE, "unable to open file: %s",
+                     strerror(errno));
         }
         ms__free(f);
         return NULL;
