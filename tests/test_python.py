@@ -855,12 +855,19 @@ def test_a_histogram_bins_by_its_edges_over_a_range_past_rounding(folder):
     nodal = np.zeros((8, 2, 202))
     nodal[6, 1] = np.concatenate([[-1e20, 1e20], np.full(100, -1000.0),
                                   np.full(100, 1000.0)])
+    nodal[3] = 0.3  # (a constant node feature, disp_x)
     oracle.write_dataset(path, [(0, nodal, np.array([[0], [1]]))])
     stats = meshstats.compute(path, quantiles=True)
     edges, counts = stats.delta.histogram(bins=2, feature="d_stress")
     big = float(np.float32(1e20))  # (stored as float32)
     assert list(edges) == [-big, 0.0, big], edges
     assert list(counts) == [101, 101], counts
+    # A constant feature: every edge the same, every value in the first bin.
+    for group, name in ((stats.node, "disp_x"), (stats.node, "disp_y"),
+                        (stats.delta, "d_disp_x")):
+        edges, counts = group.histogram(bins=3, feature=name)
+        assert len(set(edges)) == 1 and list(counts) == [group.count, 0, 0], \
+            (name, edges, counts)
 
 
 def test_a_constant_feature_s_quantile_range_can_divide(folder):

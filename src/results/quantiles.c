@@ -118,8 +118,9 @@ bin_bucket(void *data, double lo, double hi, double value, uint64_t count)
     while (i > 0 && value < b->edges[i]) {
         i--;
     }
-    while (i + 1 < b->bins && value >= b->edges[i + 1]) {
-        i++;
+    while (i + 1 < b->bins && value >= b->edges[i + 1] &&
+           b->edges[i + 1] > b->edges[i]) {
+        i++; /* (equal edges, a constant feature's: it stays in bin 0) */
     }
     b->counts[i] += count;
 }
