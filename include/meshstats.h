@@ -493,6 +493,9 @@ int ms_parallel_init(int *argc, char ***argv);
 void ms_parallel_finish(void);
 int ms_parallel_rank(void);
 int ms_parallel_size(void);
+/* The largest of every rank's status (each rank calls it: a collective),
+ * so that the ranks stop or go on together; status itself without MPI. */
+int ms_parallel_agree(int status);
 
 #include "meshstats/settings.h"
 #include "meshstats/generate.h"

@@ -117,6 +117,18 @@ def each_rank_writes_its_timeline():
 
 
 @case
+def an_output_that_cannot_be_written_stops_every_rank_before_the_pass():
+    # Rank 0 checks what it writes; the ranks agree, so none is left in
+    # the pass waiting for one that stopped (it hung until killed).
+    path = generated("seven.h5", 7)
+    bad = os.path.join(TMP, "no", "such.json")
+    got = ranks(3, "-q", "--json", bad, path, timeout=60)
+    assert got.returncode == 1, (got.returncode, got.stderr[-500:])
+    assert got.stderr.count(bad + ": cannot write the JSON") == 1, \
+        got.stderr[-500:]
+
+
+@case
 def the_progress_counts_every_ranks_work():
     # Each rank checks and cuts its own samples, but rank 0's bar counts
     # the whole pass: never 100% before every sample is done.

@@ -150,7 +150,10 @@ static int
 run_stats(struct cli *c)
 {
     int status = output_spares_dataset(&c->settings, c->dataset);
-    status = status != 0 ? status : output_writable(&c->settings);
+    status = status != 0 ? status
+                         : output_writable(&c->settings, ms_parallel_rank());
+    /* (under MPI every rank stops if one must: none waits for it) */
+    status = ms_parallel_agree(status);
     if (status != 0) {
         return status;
     }

@@ -248,11 +248,13 @@ writable(const char *path)
 }
 
 int
-output_writable(const struct ms_settings *s)
+output_writable(const struct ms_settings *s, int rank)
 {
     const char *outputs[] = {s->json, s->per_sample, s->trace, s->report};
     const char *what[] = {"JSON", "per-sample report", "trace", "report"};
-    for (size_t i = 0; i < 4; i++) {
+    /* (under MPI the other ranks write only their own timelines, in the
+     * trace's folder) */
+    for (size_t i = rank == 0 ? 0 : 2; i < (rank == 0 ? 4u : 3u); i++) {
         int e = outputs[i] != NULL && strcmp(outputs[i], "-") != 0
                     ? writable(outputs[i])
                     : 0;

@@ -21,8 +21,9 @@ int output_spares_dataset(const struct ms_settings *s, const char *dataset);
 /* Before the pass: EXIT_DATA, said on stderr, if an output file cannot be
  * written (its folder missing or read-only, a folder by that name, a
  * read-only file), so that a long pass's result is not lost to a
- * mistyped path; else 0. */
-int output_writable(const struct ms_settings *s);
+ * mistyped path; else 0.  Under MPI, rank 0 checks what it writes,
+ * another rank the folder of its timeline (--trace). */
+int output_writable(const struct ms_settings *s, int rank);
 
 /* The table on stdout, unless quiet or the JSON goes there. */
 int output_table(const struct ms_settings *s, const struct ms_stats *stats);

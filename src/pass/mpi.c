@@ -78,6 +78,16 @@ ms_parallel_size(void)
     return ranks;
 }
 
+int
+ms_parallel_agree(int status)
+{
+    int most = status;
+    if (started && ranks > 1) {
+        MPI_Allreduce(&status, &most, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    }
+    return most;
+}
+
 bool
 ms__mpi_active(void)
 {
@@ -531,6 +541,12 @@ int
 ms_parallel_size(void)
 {
     return 1;
+}
+
+int
+ms_parallel_agree(int status)
+{
+    return status;
 }
 
 bool
