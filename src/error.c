@@ -56,6 +56,9 @@ control_bytes(const unsigned char *p)
 static void
 vformat(char *out, size_t size, const char *fmt, va_list ap)
 {
+    if (size == 0) {
+        return;
+    }
     char raw[sizeof(((struct ms_error *)0)->message)];
     vsnprintf(raw, sizeof(raw), fmt, ap);
     size_t at = 0;

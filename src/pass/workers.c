@@ -17,6 +17,7 @@
  * guards both lists also orders a worker's writes before the loop thread's
  * reads.  Nothing here looks inside the work.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include "pass/workers.h"
 
 #include <assert.h>
@@ -33,9 +34,9 @@ ms__loop_init(uv_loop_t *loop)
 {
     /* (the loop's epoll descriptor comes first, then that pipe) */
     int probe[3] = {-1, -1, -1};
-    int e = pipe(probe) != 0                  ? errno
-            : (probe[2] = dup(probe[0])) < 0 ? errno
-                                              : 0;
+    int e = pipe2(probe, O_CLOEXEC) != 0                          ? errno
+            : (probe[2] = fcntl(probe[0], F_DUPFD_CLOEXEC, 0)) < 0 ? errno
+                                                                  : 0;
     for (size_t i = 0; i < 3; i++) {
         if (probe[i] >= 0) {
             close(probe[i]);
