@@ -220,6 +220,10 @@ def an_output_that_cannot_be_written_is_refused_before_the_pass():
     p = run("-q", "--json", good, "--trace", os.path.join(TMP, "t.json"),
             DATA)
     assert p.returncode == 0 and os.path.exists(good), p.stderr
+    # demo: before it generates its dataset
+    p = run("demo", "--json", os.path.join(TMP, "gone", "d.json"))
+    assert p.returncode == 1 and b"before the pass" in p.stderr and \
+        b"generated" not in p.stderr, p.stderr
 
 
 @case

@@ -207,6 +207,10 @@ cmd_demo(int argc, char **argv)
     if (rc != 0 || done) {
         goto out;
     }
+    rc = output_writable(&c.settings, ms_parallel_rank()); /* (first) */
+    if (rc != 0) {
+        goto out;
+    }
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof(dir), "%s/meshstats-demo-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
