@@ -189,6 +189,20 @@ def the_data_s_warnings_name_the_feature_and_what_was_found():
 
 
 @case
+def a_feature_of_negative_zeros_reads_as_zero_in_warnings_and_histograms():
+    path = os.path.join(TMP, "q-negzero.h5")
+    rng = np.random.default_rng(5)
+    nodal, edges = oracle.random_sample(rng, 8, 3, 5, 4)
+    nodal[3] = -0.0
+    oracle.write_dataset(path, [(0, nodal, edges)])
+    p = run("--quantiles", "--histograms", path)
+    assert "node disp_x is constant (0)" in p.stderr, p.stderr
+    line = [ln for ln in p.stdout.splitlines()
+            if ln.startswith("node") and "disp_x" in ln and "[" in ln]
+    assert line and line[-1].endswith("[0, 0]"), line
+
+
+@case
 def quantiles_are_refused_for_the_trajectory_models_by_name():
     path = generated("q-cloth.h5", "--samples", "1", "--timesteps", "4",
                      "--nodes", "50", "--model", "cloth")

@@ -83,7 +83,7 @@ diagnose(struct ms_stats *s, int g, size_t k, const char *name)
                    "%s %s is constant (%g): z-scoring divides by the "
                    "std clamped to 1e-8; such a feature is usually "
                    "dropped or left unnormalized",
-                   gn, name, f->min);
+                   gn, name, f->min + 0.0); /* (-0.0 reads 0) */
     }
     /* (a std of 0 with min < max: squares below double's range) */
     double z = f->std > 0 ? fmax(f->max - f->mean, f->mean - f->min) / f->std

@@ -318,8 +318,10 @@ write_histograms(const struct ms_stats *s, FILE *out)
                 continue;
             }
             histogram_line(out, counts, MS_HISTOGRAM_BINS);
-            fprintf(out, "  [%.3g, %.3g]\n", edges[0],
-                    edges[MS_HISTOGRAM_BINS]);
+            /* (+ 0.0: an all -0.0 feature's range reads [0, 0], not
+             * [0, -0]) */
+            fprintf(out, "  [%.3g, %.3g]\n", edges[0] + 0.0,
+                    edges[MS_HISTOGRAM_BINS] + 0.0);
         }
     }
     return ferror(out) ? MS_EIO : 0;
