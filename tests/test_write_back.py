@@ -289,6 +289,29 @@ def a_name_heap_that_must_grow_survives_every_write():
 
 
 @case
+def a_parameters_link_that_leads_nowhere_is_named_and_nothing_written():
+    # A soft link left at the parameters' name, its group deleted: HDF5
+    # said "component not found"; the message now says what to do.
+    path = base("dangling.h5")
+    with h5py.File(path, "a") as f:
+        if PARAMS in f:
+            del f[PARAMS]
+        f[PARAMS] = h5py.SoftLink("/nowhere/params")
+    before = open(path, "rb").read()
+    p = run(path, *ARGS)
+    assert p.returncode == 1, p.stderr
+    assert f"{PARAMS} is a soft link that leads nowhere" in p.stderr and \
+        "nothing was written" in p.stderr, p.stderr
+    assert open(path, "rb").read() == before
+    with h5py.File(path, "a") as f:
+        del f[PARAMS]
+    p = run(path, *ARGS)
+    assert p.returncode == 0, p.stderr
+    with h5py.File(path) as f:
+        assert "node_mean" in f[PARAMS]
+
+
+@case
 def quantiles_are_written_back_beside_the_moments_and_go_with_them():
     path = base("q.h5")
     with h5py.File(path, "a") as f:

@@ -340,10 +340,39 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
 
 /* The new group, built and flushed where nothing links to it, then made
  * visible (or left for the swap). */
+/* The old parameters, if their name is a link (soft or external) that
+ * leads nowhere: said in err (their objects cannot be kept), else 0. */
+static int
+check_old_link(hid_t file, const char *path, struct ms_error *err)
+{
+    H5L_info_t info;
+    if (H5Lexists(file, "metadata", H5P_DEFAULT) <= 0 ||
+        H5Lexists(file, PARAMS_GROUP, H5P_DEFAULT) <= 0 ||
+        H5Lget_info(file, PARAMS_GROUP, &info, H5P_DEFAULT) < 0 ||
+        info.type == H5L_TYPE_HARD ||
+        H5Oexists_by_name(file, PARAMS_GROUP, H5P_DEFAULT) > 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    H5Eclear2(H5E_DEFAULT);
+    return ms__error_set(err, MS_EIO,
+                         "%s: %s is a %s link that leads nowhere, so the "
+                         "parameters it stood for cannot be kept; remove "
+                         "the link (h5py: del f['%s']) and write back again; "
+                         "nothing was written",
+                         path, PARAMS_GROUP,
+                         info.type == H5L_TYPE_SOFT ? "soft" : "external",
+                         PARAMS_GROUP);
+}
+
 static int
 stage(hid_t file, const struct ms_stats *s, const char *path,
       struct ms_swap *sw, struct ms_error *err)
 {
+    int dangling = check_old_link(file, path, err);
+    if (dangling != 0) {
+        return dangling;
+    }
     hid_t params = H5Gcreate_anon(file, H5P_DEFAULT, H5P_DEFAULT);
     if (params < 0 || write_params(params, s) < 0 ||
         ms__keep_others(file, PARAMS_GROUP, params) < 0 ||
