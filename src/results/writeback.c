@@ -338,8 +338,6 @@ publish(hid_t file, hid_t params, struct ms_swap *sw)
     return ms__close_keeping(rc, H5Gclose, metadata);
 }
 
-/* The new group, built and flushed where nothing links to it, then made
- * visible (or left for the swap). */
 /* The old parameters, if their name is a link (soft or external) that
  * leads nowhere: said in err (their objects cannot be kept), else 0. */
 static int
@@ -365,6 +363,8 @@ check_old_link(hid_t file, const char *path, struct ms_error *err)
                          PARAMS_GROUP);
 }
 
+/* The new group, built and flushed where nothing links to it, then made
+ * visible (or left for the swap). */
 static int
 stage(hid_t file, const struct ms_stats *s, const char *path,
       struct ms_swap *sw, struct ms_error *err)
