@@ -56,6 +56,15 @@ write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* The folder path names a file in: up to its last '/', or ".". */
+static void
+folder_of(const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, size, "%.*s", slash ? (int)(slash - path) + 1 : 1,
+             slash ? path : ".");
+}
+
 /* path's temporary sibling: .NAME.meshstats.PID.tmp in the same folder,
  * this process's own, so that two runs writing the same output at once
  * never share one (each installs its whole file; the last rename wins). */
@@ -120,9 +129,7 @@ replaceable(const char *path)
 {
     struct stat st;
     char dir[4200];
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
-             slash ? path : ".");
+    folder_of(path, dir, sizeof(dir));
     if (strlen(path) > 200 || access(dir, W_OK) != 0) {
         return false; /* (a long name leaves no room for the suffix) */
     }
@@ -236,9 +243,7 @@ writable(const char *path)
         return errno;
     }
     char dir[4200];
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
-             slash ? path : ".");
+    folder_of(path, dir, sizeof(dir));
     if (stat(dir, &st) != 0) {
         return errno;
     }
