@@ -80,11 +80,23 @@ entries_in(const char *path, bool (*skip)(const char *entry))
     return n;
 }
 
-/* The threads of this process now, counted by the kernel. */
+/* The threads of this process now, counted by the kernel once the count
+ * holds still: a thread just joined can linger in /proc/self/task for a
+ * moment (and a sanitizer's own thread come or go), which made the count
+ * before a pass one more than after it now and then (TSan, CI). */
 static unsigned
 threads_now(void)
 {
-    return entries_in("/proc/self/task", NULL);
+    unsigned n = entries_in("/proc/self/task", NULL), again;
+    for (int tries = 0; tries < 100; tries++) {
+        usleep(20000);
+        again = entries_in("/proc/self/task", NULL);
+        if (again == n) {
+            break;
+        }
+        n = again;
+    }
+    return n;
 }
 
 /* The open file descriptors of this process now (the count includes the
