@@ -12,7 +12,9 @@
  * writes a mesh this large: ms__positions_streamed), and at the
  * renumbering's places, as for a mesh numbered at random; their
  * difference is what such a mesh pays every timestep whatever its edges'
- * order.
+ * order.  And first, once, the first write of a fresh buffer the size of
+ * a position buffer, in huge pages as the pass asks and in ordinary ones:
+ * what the machine charges for memory the pass has not written yet.
  *
  *   renumber_bench [NODES [REPEAT]]
  *
@@ -147,11 +149,43 @@ time_positions(const float *rows, size_t N, const uint32_t *perm, int repeat,
     ms__free(pos);
 }
 
+/* The first writes of fresh buffers of `bytes`, one byte a page (what
+ * the placing's count does to the position buffers lent to it, or a
+ * mesh's first NODES units): FRESH of them in 2 MiB pages, asked for as
+ * the pass asks (pass/pass_buffers.c), into t[0..FRESH), then FRESH in 4
+ * KiB pages into t[FRESH..), in ms, one after another.  All are held until
+ * the last is written, so none is an earlier one's memory given back.
+ * Run before anything else: a VM may back memory only when it is first
+ * written, and the more a process takes, the less of it the guest has
+ * kept at hand. */
+#define FRESH 4
+static void
+time_first_writes(size_t bytes, double t[2 * FRESH])
+{
+    char *buf[2 * FRESH];
+    for (int k = 0; k < 2 * FRESH; k++) {
+        buf[k] = ms__calloc(bytes, 1);
+        if (buf[k] != NULL && k < FRESH) {
+            ms__advise_random_access(buf[k], bytes);
+        }
+        double t0 = now();
+        for (size_t i = 0; buf[k] != NULL && i < bytes; i += 4096) {
+            buf[k][i] = 1;
+        }
+        t[k] = now() - t0;
+    }
+    for (int k = 0; k < 2 * FRESH; k++) {
+        ms__free(buf[k]);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     size_t N = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000000;
     int repeat = argc > 2 ? atoi(argv[2]) : 15;
+    double fresh[2 * FRESH];
+    time_first_writes(3 * N * sizeof(double), fresh);
     /* the reference positions, then the displacements, row after row */
     float *rows = malloc(6 * N * sizeof(float)), *p[6];
     uint64_t s = 1;
@@ -207,6 +241,16 @@ main(int argc, char **argv)
            "cache %.2f ms), at the renumbering's places %.2f ms (best of "
            "%d)\n",
            pos[0] * 1e3, pos[2] * 1e3, pos[1] * 1e3, repeat);
+    printf("fresh buffers of %zu MB, first written one after another "
+           "(before the rest), ms:",
+           3 * N * sizeof(double) >> 20);
+    for (int k = 0; k < 2 * FRESH; k++) {
+        const char *sep = k == 0       ? " in 2 MiB pages "
+                          : k == FRESH ? "; in 4 KiB pages "
+                                       : ", ";
+        printf("%s%.1f", sep, fresh[k] * 1e3);
+    }
+    printf("\n");
     ms__order_free(&o);
     free(rows);
     return 0;
