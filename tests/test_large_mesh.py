@@ -155,6 +155,57 @@ def blocked_mesh_is_byte_identical_across_limits_workers_and_reads():
     assert len(eight) == 1, len(eight)
 
 
+def node_reads(path, *args):
+    """How many units of sample 0 read nodal_data in a traced run (EDGES
+    units of a kept or placed list read nothing)."""
+    trace = os.path.join(TMP, "reads.trace")
+    run("-q", "--json", "/dev/null", "--trace", trace, *args, path)
+    with open(trace) as f:
+        return sum(1 for e in json.load(f)["traceEvents"]
+                   if e["ph"] == "X" and e["name"] == "read"
+                   and e["args"].get("sample") == 0
+                   and e["args"].get("bytes", 0) > 0)
+
+
+@case
+def chunks_across_many_blocks_are_read_by_units_across_them():
+    # A chunk holding a row of a timestep for every node, as `meshstats
+    # generate --chunked --gzip` writes them, is decoded whole whenever
+    # any of its nodes is read: the NODES units span it, and the
+    # renumbering reads the reference positions in spans as long as its
+    # buffer allows, so it is decoded once a unit, not once a block of
+    # 16,384 nodes (docs/design.md "Large meshes").  100,000 nodes (7
+    # blocks, more than a unit of unchunked data takes) between random
+    # nodes (renumbered), and along a chain (stored in order).
+    N, T = 100_000, 3
+    rng = np.random.default_rng(21)
+    nodal = rng.normal(0.0, 1.0, size=(8, T, N))
+    nodal[0:3] += rng.uniform(0.0, 100.0, size=(3, 1, N))
+    chain = np.stack([np.arange(N - 1), np.arange(1, N)])
+    for name, edges in (("random", rng.integers(0, N, size=(2, 2 * N))),
+                        ("chain", chain)):
+        plain = os.path.join(TMP, f"across-{name}.h5")
+        gz = os.path.join(TMP, f"across-{name}-gz.h5")
+        oracle.write_dataset(plain, [(0, nodal, edges)])
+        oracle.write_dataset(gz, [(0, nodal, edges)], chunks=(1, 1, N),
+                             compression="gzip")
+        want = stats(plain, "--memory-limit", "2G")
+        check(want, oracle.reference(plain))
+        for args in (("--memory-limit", "2G"), ("--memory-limit", "2G",
+                                                 "-j", 1, "-s", 2),
+                     ("--memory-limit", "12M")):
+            got = stats(gz, *args)
+            ref = want if "-s" not in args else stats(plain, *args)
+            for g in ("node", "edge", "delta"):
+                assert got[g] == ref[g], (name, args, g)
+        if WRAPPER:
+            continue
+        # One NODES unit a timestep where the limit holds the chunk's
+        # nodes; the same values unchunked take units of the usual size.
+        assert node_reads(gz, "--memory-limit", "2G") == T, name
+        assert node_reads(plain, "--memory-limit", "2G") > T, name
+
+
 @case
 def an_unordered_edge_list_not_kept_fails_naming_the_limit_that_keeps_it():
     # The order of a list stored in no order is the mesh's own: where the

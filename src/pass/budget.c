@@ -439,22 +439,31 @@ too_big(const struct ms_plan *plan, const struct share *s,
 }
 
 /* How many node blocks a NODES unit reads: as many as fit the share
- * beside the rest of the largest unit, up to the unit target; at least
- * one.  Only the number of units changes with it: partials stay per
- * block. */
+ * beside the rest of the largest unit, up to the unit target or, where a
+ * blocked sample's chunks, decoded by the workers, span more nodes, up
+ * to the blocks they span (reading any node of a chunk decodes all of
+ * it: in units of one block, a chunk of a million nodes was decoded 64
+ * times); at least one.  Only the number of units changes with it:
+ * partials stay per block. */
 static size_t
 node_blocks(const struct ms_plan *plan, const struct share *s)
 {
     size_t block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(double);
+    size_t chunk = 1;
     for (size_t i = 0; i < plan->nsamples; i++) {
         const struct ms_plan_sample *ps = &plan->samples[i];
         if (ps->blocked && !ps->bad && ps->shape.single) {
             block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(float);
         }
+        if (ps->blocked && !ps->bad && ps->shape.chunk[0] != 0) {
+            chunk = ps->shape.chunk[2] > chunk ? ps->shape.chunk[2] : chunk;
+        }
     }
     uint64_t room = plan->share > s->unit ? plan->share - s->unit : 0;
     size_t fits = 1 + (size_t)(room / block);
     size_t target = UNIT_TARGET_BYTES / block;
+    size_t spanned = (chunk - 1) / MS_NODE_BLOCK + 1;
+    target = target > spanned ? target : spanned;
     return fits < target ? fits : target > 1 ? target : 1;
 }
 

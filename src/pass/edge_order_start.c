@@ -7,8 +7,9 @@
  * the mesh has at least as many edges as nodes), the node numbering has
  * no locality: the nodes are renumbered row by row over a grid of their
  * reference positions (rows 0..2 of nodal_data at the first timestep,
- * read by blocks of MS_NODE_BLOCK nodes, twice: the bounds, then the
- * cells, whose first digits the first task counts for the sort), and the
+ * read in spans of as many blocks of MS_NODE_BLOCK nodes as the task's
+ * buffer holds, twice: the bounds, then the cells, whose first digits the
+ * first task counts for the sort), and the
  * list will be placed.  Otherwise the list is placed if those edges do not
  * come by their lower node, and left as stored if they do: then each EDGES
  * unit reads its block from the file, checking it.
@@ -95,21 +96,33 @@ read_reference(struct ms_file *f, const struct ms_plan_sample *ps,
     return rc;
 }
 
+/* How many nodes' reference positions renumber() reads at a time: as
+ * many whole blocks as the task's buffer holds (at least one), so that a
+ * filtered chunk spanning many blocks is not decoded once for each. */
+static size_t
+reference_span(const struct ms_plan *plan, const struct ms_plan_sample *ps)
+{
+    size_t per_block = 3 * MS_NODE_BLOCK *
+                       (ps->shape.single ? sizeof(float) : sizeof(double));
+    size_t blocks = plan->max_data_bytes / per_block;
+    return (blocks > 1 ? blocks : 1) * MS_NODE_BLOCK;
+}
+
 /* Number the nodes row by row over the grid: the grid's bounds, then
  * every node's cell (into o->perm), its first digit counted for the sort
  * that the next tasks make of them, in parts (renumber_sort.c). */
 static int
-renumber(struct ms_file *f, const struct ms_plan_sample *ps,
-         struct ms_edge_order *o, struct ms_unit_buffers *b,
-         struct ms_error *err)
+renumber(struct ms_file *f, const struct ms_plan *plan,
+         const struct ms_plan_sample *ps, struct ms_edge_order *o,
+         struct ms_unit_buffers *b, struct ms_error *err)
 {
-    size_t N = ps->shape.N;
+    size_t N = ps->shape.N, span = reference_span(plan, ps);
     struct ms_order_grid g;
     struct ms_row x[3];
     ms__grid_init(&g);
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t n0 = 0; n0 < N; n0 += MS_NODE_BLOCK) {
-            size_t n = N - n0 < MS_NODE_BLOCK ? N - n0 : MS_NODE_BLOCK;
+        for (size_t n0 = 0; n0 < N; n0 += span) {
+            size_t n = N - n0 < span ? N - n0 : span;
             int rc = read_reference(f, ps, n0, n, b, x, err);
             if (rc != 0) {
                 return rc;
@@ -225,7 +238,7 @@ ms__edge_order_start(struct ms_file *f, const struct ms_plan *plan,
     if (ps->placed && !o->kept) {
         return not_kept(f, plan, ps, opts, err);
     }
-    return ps->renumbered ? renumber(f, ps, o, b, err) : 0;
+    return ps->renumbered ? renumber(f, plan, ps, o, b, err) : 0;
 }
 
 int
