@@ -346,3 +346,31 @@ Test(plan, the_placing_tasks_wait_for_what_they_read_and_write,
     ms__file_close(f);
     free(file);
 }
+
+Test(plan, chunks_the_workers_decode_are_bounded_by_bytes_not_by_an_axis)
+{
+    /* A row of a timestep of 2,002,224 nodes in one chunk (8 MB, as
+     * `meshstats generate --chunked` writes it): the workers decode it
+     * where three of them fit a sixteenth of the limit, H5Dread
+     * elsewhere; dims whose product overflows, or a chunk over 1 GiB, go
+     * to H5Dread at any limit. */
+    struct {
+        size_t chunk[3];
+        uint64_t limit;
+        bool workers;
+    } cases[] = {
+        {{1, 1, 2002224}, (uint64_t)512 << 20, true},
+        {{1, 1, 2002224}, (uint64_t)256 << 20, false},
+        {{8, 2, 262144}, (uint64_t)1 << 30, true},
+        {{8, 2, 262144}, (uint64_t)256 << 20, false},
+        {{1, (size_t)1 << 32, (size_t)1 << 32}, (uint64_t)1 << 50, false},
+        {{1, 1, (size_t)1 << 29}, (uint64_t)1 << 50, false},
+        {{1, 1, ((size_t)1 << 28) - 1}, (uint64_t)1 << 50, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ms_sample_shape sh = {0};
+        memcpy(sh.chunk, cases[i].chunk, sizeof(sh.chunk));
+        ms__budget_limit_chunks(&sh, cases[i].limit);
+        cr_expect_eq(sh.chunk[0] != 0, cases[i].workers, "case %zu", i);
+    }
+}

@@ -73,20 +73,25 @@ chunk_bytes(const struct ms_sample_shape *sh)
     return sh->chunk[0] * sh->chunk[1] * sh->chunk[2] * sizeof(float);
 }
 
+/* The most bytes a chunk the workers decode may hold (the codecs take
+ * sizes as int). */
+#define MS_MAX_DECODED_CHUNK ((size_t)1 << 30)
+
 void
 ms__budget_limit_chunks(struct ms_sample_shape *sh, uint64_t memory_limit)
 {
     /* Chunks the workers would decode must be small next to the memory
      * limit (their three buffers are held per unit in flight); larger
-     * ones go through H5Dread, which reads them piecewise. */
-    for (int i = 0; i < 3; i++) {
-        if (sh->chunk[i] > (size_t)1 << 20) {
+     * ones go through H5Dread, which reads them piecewise.  A chunk may
+     * be long along one axis (a row of a timestep holds every node). */
+    size_t bytes = sizeof(float);
+    for (int i = 0; i < 3 && sh->chunk[0] != 0; i++) {
+        if (ms__size_mul(bytes, sh->chunk[i], &bytes) != 0 ||
+            bytes > MS_MAX_DECODED_CHUNK) {
             sh->chunk[0] = 0;
-            return;
         }
     }
-    if (sh->chunk[0] != 0 &&
-        3 * (uint64_t)chunk_bytes(sh) > memory_limit / 16) {
+    if (sh->chunk[0] != 0 && 3 * (uint64_t)bytes > memory_limit / 16) {
         sh->chunk[0] = 0;
     }
 }
