@@ -453,12 +453,13 @@ too_big(const struct ms_plan *plan, const struct share *s,
 static size_t
 node_blocks(const struct ms_plan *plan, const struct share *s)
 {
-    size_t block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(double);
+    /* (float32 blocks only if every blocked sample's are) */
+    size_t block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(float);
     size_t chunk = 1;
     for (size_t i = 0; i < plan->nsamples; i++) {
         const struct ms_plan_sample *ps = &plan->samples[i];
-        if (ps->blocked && !ps->bad && ps->shape.single) {
-            block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(float);
+        if (ps->blocked && !ps->bad && !ps->shape.single) {
+            block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(double);
         }
         if (ps->blocked && !ps->bad && ps->shape.chunk[0] != 0) {
             chunk = ps->shape.chunk[2] > chunk ? ps->shape.chunk[2] : chunk;
