@@ -340,8 +340,9 @@ ms__plan_cut(struct ms_plan *plan, const struct ms_plan *like,
         }
     }
     if (plan->pos_nodes > 0) {
-        /* (a blocked sample's first tasks read its edges, and its
-         * reference positions, by blocks: edge_order_start.c) */
+        /* (a blocked sample's first tasks read its edges by blocks, and
+         * its reference positions in spans as long as this holds:
+         * edge_order_start.c) */
         plan->max_data_bytes =
             max_of(plan->max_data_bytes, ms__order_task_bytes());
     }
