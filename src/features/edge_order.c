@@ -314,14 +314,14 @@ ms__grid_init(struct ms_order_grid *g)
         for (; i + BOUNDS_LANES <= n; i += BOUNDS_LANES) {                   \
             for (size_t k = 0; k < BOUNDS_LANES; k++) {                      \
                 T x = v[i + k];                                              \
-                /* (NaN compares false; infinities are not bounds) */     \
+                /* (NaN compares false; infinities are not bounds) */        \
                 l[k] = x < l[k] && x != (T)-INFINITY ? x : l[k];             \
                 h[k] = x > h[k] && x != (T)INFINITY ? x : h[k];              \
             }                                                                \
         }                                                                    \
         for (; i < n; i++) {                                                 \
-            l[0] = v[i] < l[0] && v[i] != (T)-INFINITY ? v[i] : l[0];       \
-            h[0] = v[i] > h[0] && v[i] != (T)INFINITY ? v[i] : h[0];        \
+            l[0] = v[i] < l[0] && v[i] != (T)-INFINITY ? v[i] : l[0];        \
+            h[0] = v[i] > h[0] && v[i] != (T)INFINITY ? v[i] : h[0];         \
         }                                                                    \
         for (size_t k = 0; k < BOUNDS_LANES; k++) {                          \
             *lo = (double)l[k] < *lo ? (double)l[k] : *lo;                   \

@@ -458,11 +458,14 @@ node_blocks(const struct ms_plan *plan, const struct share *s)
     size_t chunk = 1;
     for (size_t i = 0; i < plan->nsamples; i++) {
         const struct ms_plan_sample *ps = &plan->samples[i];
-        if (ps->blocked && !ps->bad && !ps->shape.single) {
+        if (!ps->blocked || ps->bad) {
+            continue;
+        }
+        if (!ps->shape.single) {
             block = plan->nrows * 2 * MS_NODE_BLOCK * sizeof(double);
         }
-        if (ps->blocked && !ps->bad && ps->shape.chunk[0] != 0) {
-            chunk = ps->shape.chunk[2] > chunk ? ps->shape.chunk[2] : chunk;
+        if (ps->shape.chunk[0] != 0 && ps->shape.chunk[2] > chunk) {
+            chunk = ps->shape.chunk[2];
         }
     }
     uint64_t room = plan->share > s->unit ? plan->share - s->unit : 0;
